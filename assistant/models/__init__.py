@@ -1,0 +1,1 @@
+"""Model backends (LLM and embeddings) and the packaged model files behind them."""

@@ -1,0 +1,191 @@
+"""LLM backends as LangChain chat models, chosen by name in settings."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from assistant.errors import ConfigError, LLMError, ModelError
+from assistant.models.files import ensure_model, gguf_spec
+from assistant.settings import Settings
+
+_LOADED: dict[tuple[str, int, int], Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    return "user"
+
+
+def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
+    """Load a GGUF model once per process (loading takes seconds; the model is shared)."""
+    key = (str(path), n_ctx, threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:  # pragma: no cover - install hint
+                raise ModelError("llama-cpp-python is not installed; run `make install`") from exc
+            try:
+                _LOADED[key] = Llama(
+                    model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False, seed=0
+                )
+            except Exception as exc:
+                raise ModelError(f"could not load {path}: {exc}; run `assistant models verify --repair`") from exc
+        return _LOADED[key]
+
+
+class LlamaCppChat(BaseChatModel):
+    """A GGUF model run in-process by llama.cpp; one generation at a time."""
+
+    model_name: str
+    model_path: str
+    n_ctx: int = 4096
+    threads: int = 2
+    max_tokens: int = 256
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, __context: Any) -> None:
+        self._llama = load_llama(Path(self.model_path), self.n_ctx, self.threads)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    def _payload(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
+        return [{"role": _role(m), "content": str(m.content)} for m in messages]
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(c.text for c in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            try:
+                stream = self._llama.create_chat_completion(
+                    messages=self._payload(messages),
+                    temperature=0.0,
+                    top_k=1,
+                    max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                    stop=stop,
+                    stream=True,
+                )
+                for part in stream:
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                        if run_manager:
+                            run_manager.on_llm_new_token(delta, chunk=chunk)
+                        yield chunk
+            except ModelError:
+                raise
+            except Exception as exc:
+                raise LLMError(f"llama.cpp failed while generating: {exc}") from exc
+
+
+_PASSAGE = re.compile(r"^\[(\d+)\] \([^)\n]*\)\n(.+?)(?=\n\n\[\d+\] \(|\Z)", re.S | re.M)
+_FIRST_SENTENCE = re.compile(r"^(.+?[。！？.!?])(\s|$)", re.S)
+
+
+class FakeChat(BaseChatModel):
+    """Deterministic stand-in for tests: quotes the first sentence of passage [1] and cites it."""
+
+    model_name: str = "fake"
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake"
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        prompt = str(next((m.content for m in reversed(messages) if isinstance(m, HumanMessage)), ""))
+        match = _PASSAGE.search(prompt)
+        if not match:
+            return "NOT_IN_DOCUMENTS"
+        body = match.group(2).strip()
+        first = _FIRST_SENTENCE.match(body)
+        sentence = (first.group(1) if first else body[:120]).strip()
+        return f"{sentence} [{match.group(1)}]"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for token in re.findall(r"\S+\s*|\s+", self._reply(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+
+
+def build_llm(settings: Settings) -> BaseChatModel:
+    """The LLM backend named in settings."""
+    name = settings.llm_backend
+    if name == "llamacpp":
+        spec = gguf_spec(settings.llm_model)
+        path = ensure_model(spec, settings.model_cache)
+        return LlamaCppChat(
+            model_name=spec.name,
+            model_path=str(path),
+            n_ctx=settings.llm_context,
+            threads=settings.threads,
+            max_tokens=settings.llm_max_tokens,
+        )
+    if name == "openai":
+        if not settings.openai_base_url:
+            raise ConfigError("LLM backend 'openai' needs ASSISTANT_OPENAI_BASE_URL (e.g. http://host:8000/v1)")
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,  # type: ignore[arg-type]
+            model=settings.llm_model,
+            temperature=0.0,
+            max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]
+            timeout=settings.openai_timeout_s,
+            max_retries=1,
+        )
+    if name == "fake":
+        return FakeChat()
+    raise ConfigError(f"unknown LLM backend '{name}' (llamacpp, openai, fake)")
+
+
+def model_label(settings: Settings) -> str:
+    """Name reported in answers: backend and model."""
+    if settings.llm_backend == "fake":
+        return "fake"
+    return f"{settings.llm_backend}:{settings.llm_model}"

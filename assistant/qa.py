@@ -1,0 +1,197 @@
+"""Answering: retrieve → prompt (prompts/) → LLM → parse [n] citations → keep only valid ones.
+
+The decision "not in the documents" is made here in code, not left to the model.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+
+from assistant.errors import CompanyNotFound, InputError
+from assistant.prompts import load_prompt
+from assistant.retrieve import retrieve, select_passages
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.types import Answer, Citation, Evidence
+
+NOT_FOUND_MARKER = "NOT_IN_DOCUMENTS"
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def language(text: str) -> str:
+    return "zh" if _CJK.search(text) else "en"
+
+
+def not_found_text(lang: str, company: str | None, searched: int) -> str:
+    who = company or ("所有企业" if lang == "zh" else "all companies")
+    if lang == "zh":
+        return f"文档中没有找到这个问题的答案（已检索{who}的{searched}段资料）。"
+    return f"Not in the documents: no passage answers this (searched {searched} passages of {who})."
+
+
+def format_passages(passages: list[Evidence]) -> str:
+    lines = []
+    for n, ev in enumerate(passages, start=1):
+        where = ev.chunk.doc + (f" p.{ev.chunk.page}" if ev.chunk.page else "")
+        lines.append(f"[{n}] ({where})\n{ev.chunk.text}")
+    return "\n\n".join(lines)
+
+
+def parse_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
+    """Citation numbers in order of appearance; markers pointing to no given passage are removed."""
+    cited: list[int] = []
+
+    def keep(match: re.Match[str]) -> str:
+        nums = [int(x) for x in re.split(r"\s*[,，、]\s*", match.group(1))]
+        valid = [n for n in nums if 1 <= n <= n_passages]
+        for n in valid:
+            if n not in cited:
+                cited.append(n)
+        return "".join(f"[{n}]" for n in valid)
+
+    return _CITE.sub(keep, text).strip(), cited
+
+
+def _digits(text: str) -> set[str]:
+    return {m.replace(",", "").replace("，", "").rstrip(".") for m in _NUMBER.findall(text)}
+
+
+def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
+    """Numbers in the answer that appear in none of the given passages."""
+    body = _CITE.sub("", answer)
+    support = set().union(*(_digits(p) for p in passages)) if passages else set()
+    joined = "".join(p.replace(",", "") for p in passages)
+    return sorted(n for n in _digits(body) if n not in support and n not in joined)
+
+
+@dataclass
+class Event:
+    """A streamed piece of an answer: a token, or the final checked Answer."""
+
+    kind: str  # "token" | "answer"
+    token: str = ""
+    answer: Answer | None = None
+
+
+class Answerer:
+    """Answers questions about companies in the store, with verified citations."""
+
+    def __init__(
+        self, store: Store, llm: Callable[[], BaseChatModel], settings: Settings, model_label: str
+    ) -> None:
+        self.store = store
+        self._llm = llm  # a factory: the model loads only when a question reaches it
+        self.settings = settings
+        self.model_label = model_label
+
+    # ---- company ---------------------------------------------------------------------
+    def resolve_company(self, question: str, company: str | None) -> str | None:
+        known = [c.company for c in self.store.companies()]
+        if company:
+            for name in known:
+                if name.casefold() == company.strip().casefold():
+                    return name
+            listing = ", ".join(known) or "none yet: run `assistant ingest` first"
+            raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
+        folded = question.casefold()
+        matches = [name for name in known if name.casefold() in folded]
+        return max(matches, key=len) if matches else None
+
+    def _check_question(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question or not re.search(r"\w", question):
+            raise InputError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
+            )
+        return question
+
+    # ---- answering -------------------------------------------------------------------
+    def ask(self, question: str, company: str | None = None) -> Answer:
+        final: Answer | None = None
+        for event in self.stream(question, company):
+            if event.kind == "answer":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, question: str, company: str | None = None) -> Iterator[Event]:
+        started = time.perf_counter()
+        question = self._check_question(question)
+        company = self.resolve_company(question, company)
+        lang = language(question)
+        evidence = retrieve(self.store, question, company, k=12, min_relevance=self.settings.min_relevance)
+        passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_char_budget)
+
+        def refuse() -> Event:
+            return Event(
+                "answer",
+                answer=Answer(
+                    question=question,
+                    answer=not_found_text(lang, company, len(evidence)),
+                    insufficient_evidence=True,
+                    citations=[],
+                    model=self.model_label,
+                    latency_s=round(time.perf_counter() - started, 3),
+                ),
+            )
+
+        # Refusal in code: no passage, or a year the question asks about that no passage mentions.
+        years = set(_YEAR.findall(question))
+        if not passages or (years and not any(years & set(_YEAR.findall(e.chunk.text)) for e in passages)):
+            yield refuse()
+            return
+
+        prompt = load_prompt(self.settings.prompts_dir, f"answer_{lang}", frozenset({"company", "passages", "question"}))
+        chain = prompt | self._llm() | StrOutputParser()
+        pieces: list[str] = []
+        for token in chain.stream(
+            {"company": company or "-", "passages": format_passages(passages), "question": question}
+        ):
+            pieces.append(token)
+            yield Event("token", token=token)
+        raw = "".join(pieces).strip()
+
+        text, cited = parse_citations(raw, len(passages))
+        if NOT_FOUND_MARKER in raw.upper().replace(" ", "_") or not text:
+            yield refuse()
+            return
+        if not cited:
+            # The model forgot to cite: attribute to the passages that contain its numbers.
+            numbers = _digits(text)
+            cited = [i for i, ev in enumerate(passages, 1) if numbers and numbers <= _digits(ev.chunk.text)]
+        if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
+            yield refuse()
+            return
+        citations = [
+            Citation(
+                n=n,
+                company=passages[n - 1].chunk.company,
+                doc=passages[n - 1].chunk.doc,
+                page=passages[n - 1].chunk.page,
+                chunk_id=passages[n - 1].chunk.chunk_id,
+                quote=passages[n - 1].chunk.text,
+            )
+            for n in cited
+        ]
+        yield Event(
+            "answer",
+            answer=Answer(
+                question=question,
+                answer=text,
+                insufficient_evidence=False,
+                citations=citations,
+                model=self.model_label,
+                latency_s=round(time.perf_counter() - started, 3),
+            ),
+        )

@@ -1,0 +1,127 @@
+"""Typed objects passed between stages. The JSON of the public ones is a contract."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Page(BaseModel):
+    """Text of one page (1-based number) or of a whole page-less file (number None)."""
+
+    number: int | None = Field(None, description="1-based page number; None for page-less formats.")
+    text: str = Field(description="Extracted text of the page.")
+
+
+class Document(BaseModel):
+    """A parsed source file."""
+
+    path: str = Field(description="Path the file was read from.")
+    doc: str = Field(description="File name as ingested, e.g. annual_report_2023.pdf.")
+    company: str = Field(description="Company the document belongs to.")
+    sha256: str = Field(description="Content hash of the file.")
+    reader: str = Field(description="Reader that parsed it (txt, md, pdf).")
+    pages: list[Page] = Field(default_factory=list)
+
+
+class Chunk(BaseModel):
+    """A passage stored in the index, with where it came from."""
+
+    chunk_id: str = Field(description="Stable id derived from the content and its source.")
+    company: str
+    doc: str
+    page: int | None = None
+    section: str | None = Field(None, description="Nearest heading above the passage.")
+    text: str
+
+
+class Evidence(BaseModel):
+    """A retrieved chunk with its relevance score (cosine similarity, higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+
+class SearchHit(BaseModel):
+    """One ranked passage as printed by ``assistant search --json``."""
+
+    rank: int
+    score: float
+    company: str
+    doc: str
+    page: int | None
+    chunk_id: str
+    text: str
+
+
+class Citation(BaseModel):
+    """A passage an answer cites as ``[n]``."""
+
+    n: int
+    company: str
+    doc: str
+    page: int | None
+    chunk_id: str
+    quote: str
+
+
+class Answer(BaseModel):
+    """The answer to one question, as printed by ``assistant ask --json``."""
+
+    question: str
+    answer: str
+    insufficient_evidence: bool
+    citations: list[Citation] = Field(default_factory=list)
+    model: str
+    latency_s: float
+
+
+FileStatus = Literal["stored", "unchanged", "failed", "skipped"]
+
+
+class FileReport(BaseModel):
+    """What ingestion did with one file."""
+
+    path: str
+    doc: str | None = None
+    company: str | None = None
+    status: FileStatus
+    pages: int = 0
+    chunks: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class IngestReport(BaseModel):
+    """What one ingestion run did."""
+
+    files: list[FileReport] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status != "failed" for f in self.files)
+
+    def count(self, status: FileStatus) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+class CompanyInfo(BaseModel):
+    """A company in the store."""
+
+    company: str
+    documents: int
+    chunks: int
+
+
+class ModelStatus(BaseModel):
+    """One configured model and whether it checks out."""
+
+    role: Literal["llm", "embeddings"]
+    name: str
+    path: str | None
+    sha256: str | None = None
+    expected_sha256: str | None = None
+    ok: bool
+    detail: str = ""
