@@ -43,63 +43,62 @@ def chunk_id(company: str, doc: str, page: int | None, text: str) -> str:
     return hashlib.sha256(key).hexdigest()[:20]
 
 
+def _join(parts: list[tuple[str, bool]]) -> str:
+    text = ""
+    for sentence, new_line in parts:
+        text += ("\n" if new_line and text else _joiner(text, sentence)) + sentence
+    return text
+
+
+def _page_sentences(text: str, size: int, section: str | None) -> tuple[list[tuple[str, str | None, bool]], str | None]:
+    """Sentences of a page as (sentence, section heading, starts a new line); and the last heading."""
+    out: list[tuple[str, str | None, bool]] = []
+    for line in normalise(text).split("\n"):
+        if not line:
+            continue
+        if _HEADING.match(line) and len(line) <= 60:
+            section = line.lstrip("#").strip()
+        first = True
+        for sentence in split_sentences(line):
+            for piece in _hard_split(sentence, size) if len(sentence) > size else [sentence]:
+                out.append((piece, section, first))
+                first = False
+    return out, section
+
+
 def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> list[Chunk]:
-    """Pack whole sentences into chunks of about ``size`` characters, per page."""
-    chunks: list[Chunk] = []
-    seen: set[str] = set()
+    """Pack whole sentences into chunks of about ``size`` characters; pages are never crossed."""
+    groups: list[tuple[int | None, str | None, str]] = []  # (page, section, text)
     section: str | None = None
     for page in document.pages:
-        # (sentence, section, starts a new line)
-        sentences: list[tuple[str, str | None, bool]] = []
-        for line in normalise(page.text).split("\n"):
-            if not line:
-                continue
-            if _HEADING.match(line) and len(line) <= 60:
-                section = line.lstrip("#").strip()
-            first = True
-            for sentence in split_sentences(line):
-                for piece in _hard_split(sentence, size) if len(sentence) > size else [sentence]:
-                    sentences.append((piece, section, first))
-                    first = False
+        sentences, section_after = _page_sentences(page.text, size, section)
         current: list[tuple[str, bool]] = []
-        current_section: str | None = None
+        current_section = section
         length = 0
-
-        def flush() -> None:
-            if not current:
-                return
-            text = ""
-            for s, new_line in current:
-                text += ("\n" if new_line and text else _joiner(text, s)) + s
-            cid = chunk_id(document.company, document.doc, page.number, text)
-            if cid not in seen:
-                seen.add(cid)
-                chunks.append(
-                    Chunk(
-                        chunk_id=cid,
-                        company=document.company,
-                        doc=document.doc,
-                        page=page.number,
-                        section=current_section,
-                        text=text,
-                    )
-                )
-
         for sentence, sec, new_line in sentences:
             if current and length + len(sentence) > size:
-                flush()
-                # carry trailing sentences as overlap
-                carried: list[tuple[str, bool]] = []
-                carried_len = 0
-                for s, nl in reversed(current):
-                    if carried_len + len(s) > overlap:
+                groups.append((page.number, current_section, _join(current)))
+                carried: list[tuple[str, bool]] = []  # trailing sentences carried over as overlap
+                for part in reversed(current):
+                    if sum(len(p[0]) for p in carried) + len(part[0]) > overlap:
                         break
-                    carried.insert(0, (s, nl))
-                    carried_len += len(s)
-                current, length = carried, carried_len
+                    carried.insert(0, part)
+                current, length = carried, sum(len(p[0]) for p in carried)
             if not current:
                 current_section = sec
             current.append((sentence, new_line))
             length += len(sentence)
-        flush()
+        if current:
+            groups.append((page.number, current_section, _join(current)))
+        section = section_after
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    for page_no, sec, text in groups:
+        cid = chunk_id(document.company, document.doc, page_no, text)
+        if cid in seen:
+            continue
+        seen.add(cid)
+        chunks.append(
+            Chunk(chunk_id=cid, company=document.company, doc=document.doc, page=page_no, section=sec, text=text)
+        )
     return chunks

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from assistant.errors import CompanyNotFound, InputError
+from assistant.errors import AssistantError, CompanyNotFound, InputError, LLMError
 from assistant.prompts import load_prompt
 from assistant.retrieve import retrieve, select_passages
 from assistant.settings import Settings
@@ -155,11 +155,15 @@ class Answerer:
         prompt = load_prompt(self.settings.prompts_dir, f"answer_{lang}", frozenset({"company", "passages", "question"}))
         chain = prompt | self._llm() | StrOutputParser()
         pieces: list[str] = []
-        for token in chain.stream(
-            {"company": company or "-", "passages": format_passages(passages), "question": question}
-        ):
-            pieces.append(token)
-            yield Event("token", token=token)
+        inputs = {"company": company or "-", "passages": format_passages(passages), "question": question}
+        try:
+            for token in chain.stream(inputs):
+                pieces.append(token)
+                yield Event("token", token=token)
+        except AssistantError:
+            raise
+        except Exception as exc:  # network, server or runtime failure of the backend
+            raise LLMError(f"{self.model_label}: could not reach or use the LLM backend ({exc})") from exc
         raw = "".join(pieces).strip()
 
         text, cited = parse_citations(raw, len(passages))

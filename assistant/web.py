@@ -71,8 +71,8 @@ def build_app(services: Services) -> gr.Blocks:
         )
         ask = gr.Button("Ask / 提问", variant="primary", elem_id="ask")
         sources = gr.HTML(elem_id="sources")
-        ask.click(respond, [question, company, chat], [chat, question, sources])
-        question.submit(respond, [question, company, chat], [chat, question, sources])
+        ask.click(respond, [question, company, chat], [chat, question, sources], api_name="ask")
+        question.submit(respond, [question, company, chat], [chat, question, sources], api_name="ask_submit")
         app.load(lambda: gr.Dropdown(choices=companies()), None, company)
     return app
 

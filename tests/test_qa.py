@@ -1,0 +1,115 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.errors import CompanyNotFound, InputError
+from assistant.ingest import ingest_paths
+from assistant.models.llm import FakeChat
+from assistant.qa import Answerer, parse_citations, unsupported_numbers
+from assistant.services import Services
+
+
+def test_parse_citations_keeps_only_given_passages() -> None:
+    text, cited = parse_citations("Revenue was $12.4 million [2][7], up 31% 【1】 [1, 9].", 3)
+    assert cited == [2, 1]
+    assert "[7]" not in text and "[9]" not in text
+    assert text == "Revenue was $12.4 million [2], up 31% [1] [1]."
+
+
+def test_unsupported_numbers_catches_a_fabricated_figure() -> None:
+    passages = ["2023年，公司实现营业收入8,652.30万元，同比增长31.2%。"]
+    assert unsupported_numbers("营业收入8,652.30万元 [1]", passages) == []
+    assert unsupported_numbers("营业收入8652.30万元，增长31.2% [1]", passages) == []
+    assert unsupported_numbers("营业收入9,500万元 [1]", passages) == ["9500"]
+
+
+class CountingLLM(FakeChat):
+    """Replies with a fixed text and counts how often it was asked."""
+
+    calls: int = 0
+    reply: str = ""
+
+    def _reply(self, messages: Any) -> str:
+        type(self).calls += 1
+        return self.reply
+
+
+def _answerer(services: Services, reply: str) -> tuple[Answerer, type[CountingLLM]]:
+    CountingLLM.calls = 0
+    llm = CountingLLM(reply=reply)
+    return Answerer(services.store, lambda: llm, services.settings, "test"), CountingLLM
+
+
+def test_answer_cites_the_right_document(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answer = fake_services.answerer.ask("Acme revenue for fiscal 2023?", company="acme")
+    assert not answer.insufficient_evidence
+    assert answer.citations and answer.citations[0].doc == "notes.txt"
+    assert answer.citations[0].company == "Acme"
+    assert "$12.4 million" in answer.citations[0].quote
+
+
+def test_company_resolved_from_question(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answer = fake_services.answerer.ask("星河科技2023年营业收入是多少？")
+    assert answer.citations[0].company == "星河科技"
+    assert "8,652.30万元" in answer.answer
+
+
+def test_no_evidence_means_no_llm_call(fake_services: Services) -> None:
+    answerer, counter = _answerer(fake_services, "made up [1]")
+    answer = answerer.ask("What is the revenue?")
+    assert answer.insufficient_evidence and answer.citations == []
+    assert "Not in the documents" in answer.answer
+    assert counter.calls == 0
+
+
+def test_year_absent_from_evidence_is_refused_without_llm(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, counter = _answerer(fake_services, "营业收入1亿元 [1]")
+    answer = answerer.ask("星河科技2019年营业收入是多少？", company="星河科技")
+    assert answer.insufficient_evidence
+    assert "文档中没有找到" in answer.answer
+    assert counter.calls == 0
+
+
+def test_invented_number_is_refused(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, counter = _answerer(fake_services, "Revenue was $99.9 million [1].")
+    answer = answerer.ask("Acme revenue for fiscal 2023?", company="Acme")
+    assert counter.calls == 1
+    assert answer.insufficient_evidence and answer.citations == []
+
+
+def test_model_saying_not_found_is_respected(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, _ = _answerer(fake_services, "NOT_IN_DOCUMENTS")
+    assert answerer.ask("Who is Acme's auditor?", company="Acme").insufficient_evidence
+
+
+def test_uncited_answer_attributed_by_its_numbers(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, _ = _answerer(fake_services, "Acme holds 14 invention patents.")
+    answer = answerer.ask("How many invention patents does Acme hold?", company="Acme")
+    assert not answer.insufficient_evidence
+    assert [c.doc for c in answer.citations] == ["notes.txt"]
+
+
+def test_bad_questions(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    for bad in ["", "   ", "?!。"]:
+        with pytest.raises(InputError, match="empty"):
+            fake_services.answerer.ask(bad)
+    with pytest.raises(InputError, match="limit"):
+        fake_services.answerer.ask("x" * 10_000)
+    with pytest.raises(CompanyNotFound, match="unknown company 'Nope' \\(known: Acme, 星河科技\\)"):
+        fake_services.answerer.ask("revenue?", company="Nope")
+
+
+def test_streaming_yields_tokens_then_the_checked_answer(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    events = list(fake_services.answerer.stream("Acme revenue for fiscal 2023?", "Acme"))
+    assert [e.kind for e in events][-1] == "answer"
+    tokens = "".join(e.token for e in events if e.kind == "token")
+    assert tokens.strip().endswith("[1]") and len([e for e in events if e.kind == "token"]) > 1
