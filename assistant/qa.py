@@ -23,6 +23,7 @@ from assistant.types import Answer, Citation, Evidence
 NOT_FOUND_MARKER = "NOT_IN_DOCUMENTS"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_PLACEHOLDER = re.compile(r"\s?[\[【]\s*n\s*[\]】]")  # the prompt's "[n]" copied literally
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
@@ -58,7 +59,8 @@ def parse_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
                 cited.append(n)
         return "".join(f"[{n}]" for n in valid)
 
-    return _CITE.sub(keep, text).strip(), cited
+    text = _PLACEHOLDER.sub("", _CITE.sub(keep, text))
+    return re.sub(r"[ \t]{2,}", " ", text).strip(), cited
 
 
 def _digits(text: str) -> set[str]:

@@ -15,6 +15,7 @@ def test_parse_citations_keeps_only_given_passages() -> None:
     assert cited == [2, 1]
     assert "[7]" not in text and "[9]" not in text
     assert text == "Revenue was $12.4 million [2], up 31% [1] [1]."
+    assert parse_citations("研发费用为2,104.18万元 [n]", 2) == ("研发费用为2,104.18万元", [])
 
 
 def test_unsupported_numbers_catches_a_fabricated_figure() -> None:
