@@ -75,6 +75,21 @@ def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
     return sorted(n for n in _digits(body) if n not in support and n not in joined)
 
 
+def attribute_numbers(answer: str, passages: list[str]) -> list[int]:
+    """1-based passages that together contain every number of the answer; [] if some number has none."""
+    numbers = sorted(_digits(_CITE.sub("", answer)))
+    if not numbers:
+        return []
+    chosen: list[int] = []
+    for number in numbers:
+        holders = [i for i, p in enumerate(passages, 1) if not unsupported_numbers(number, [p])]
+        if not holders:
+            return []
+        if not set(holders) & set(chosen):
+            chosen.append(holders[0])
+    return sorted(chosen)
+
+
 @dataclass
 class Event:
     """A streamed piece of an answer: a token, or the final checked Answer."""
@@ -172,13 +187,14 @@ class Answerer:
         if NOT_FOUND_MARKER in raw.upper().replace(" ", "_") or not text:
             yield refuse()
             return
-        if not cited:
-            # The model forgot to cite: attribute to the passages that contain its numbers.
-            numbers = _digits(text)
-            cited = [i for i, ev in enumerate(passages, 1) if numbers and numbers <= _digits(ev.chunk.text)]
         if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
-            yield refuse()
-            return
+            # Missing or wrong [n]: cite the given passages that contain the answer's numbers, if they all do.
+            repaired = attribute_numbers(text, [ev.chunk.text for ev in passages])
+            if not repaired:
+                yield refuse()
+                return
+            cited = repaired
+            text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
         citations = [
             Citation(
                 n=n,

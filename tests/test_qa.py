@@ -97,6 +97,24 @@ def test_uncited_answer_attributed_by_its_numbers(fake_services: Services, docs:
     assert [c.doc for c in answer.citations] == ["notes.txt"]
 
 
+def test_wrong_citation_number_is_repaired_to_the_supporting_passage(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, _ = _answerer(fake_services, "Acme holds 14 invention patents [3].")
+    answer = answerer.ask("How many invention patents does Acme hold?", company="Acme")
+    assert answer.answer == "Acme holds 14 invention patents [1]"
+    assert [c.doc for c in answer.citations] == ["notes.txt"]
+
+
+def test_attribute_numbers() -> None:
+    from assistant.qa import attribute_numbers
+
+    passages = ["Revenue was $5,106 thousand in 2023.", "R&D was $4,388 thousand in 2022."]
+    assert attribute_numbers("$4,388 thousand [1]", passages) == [2]
+    assert attribute_numbers("$4,388 and $5,106", passages) == [1, 2]
+    assert attribute_numbers("$9,999 thousand", passages) == []
+    assert attribute_numbers("no numbers here", passages) == []
+
+
 def test_bad_questions(fake_services: Services, docs: Path) -> None:
     ingest_paths([docs], fake_services.store, fake_services.settings)
     for bad in ["", "   ", "?!。"]:

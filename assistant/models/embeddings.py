@@ -66,7 +66,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
         torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
         self.model_path = Path(model_path)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
