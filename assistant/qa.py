@@ -15,7 +15,7 @@ from langchain_core.output_parsers import StrOutputParser
 
 from assistant.errors import AssistantError, CompanyNotFound, InputError, LLMError
 from assistant.prompts import load_prompt
-from assistant.retrieve import retrieve, select_passages
+from assistant.retrieve import named_document, retrieve, select_passages
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.types import Answer, Citation, Evidence
@@ -147,7 +147,8 @@ class Answerer:
         question = self._check_question(question)
         company = self.resolve_company(question, company)
         lang = language(question)
-        evidence = retrieve(self.store, question, company, k=12, min_relevance=self.settings.min_relevance)
+        named = named_document(self.store, question, company)
+        evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, doc=named)
         passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_char_budget)
 
         def refuse() -> Event:

@@ -148,14 +148,26 @@ class Store:
         return int(self.collection.count())
 
     # ---- retrieval -------------------------------------------------------------------
-    def query(self, text: str, company: str | None = None, k: int = 8) -> list[Evidence]:
+    def documents(self, company: str | None = None) -> list[tuple[str, str]]:
+        """(company, doc) of every stored document, optionally of one company."""
+        with self._ledger() as db:
+            rows = db.execute(
+                "SELECT company, doc FROM documents WHERE status='stored' AND (? IS NULL OR company=?) "
+                "ORDER BY company, doc",
+                (company, company),
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def query(self, text: str, company: str | None = None, k: int = 8, doc: str | None = None) -> list[Evidence]:
         if self.chunk_count() == 0:
             return []
         vector = self.embeddings.embed_query(text)
+        filters: list[dict[str, Any]] = [{"company": company}] if company else []
+        filters += [{"doc": doc}] if doc else []
         result = self.collection.query(
             query_embeddings=[vector],  # type: ignore[arg-type]
             n_results=k,
-            where={"company": company} if company else None,
+            where=(filters[0] if len(filters) == 1 else {"$and": filters}) if filters else None,
             include=["documents", "metadatas", "distances"],
         )
         out: list[Evidence] = []

@@ -115,6 +115,15 @@ def test_attribute_numbers() -> None:
     assert attribute_numbers("no numbers here", passages) == []
 
 
+def test_question_naming_a_file_is_answered_from_that_file(fake_services: Services, docs: Path) -> None:
+    (docs / "Acme" / "plan.md").write_text("Acme plan: revenue for fiscal 2023 was $15.0 million.\n")
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answer = fake_services.answerer.ask("According to notes.txt, what was revenue for fiscal 2023?", "Acme")
+    assert {c.doc for c in answer.citations} == {"notes.txt"}
+    answer = fake_services.answerer.ask("According to plan.md, what was revenue for fiscal 2023?", "Acme")
+    assert {c.doc for c in answer.citations} == {"plan.md"}
+
+
 def test_bad_questions(fake_services: Services, docs: Path) -> None:
     ingest_paths([docs], fake_services.store, fake_services.settings)
     for bad in ["", "   ", "?!。"]:
