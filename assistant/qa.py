@@ -76,17 +76,19 @@ def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
 
 
 def attribute_numbers(answer: str, passages: list[str]) -> list[int]:
-    """1-based passages that together contain every number of the answer; [] if some number has none."""
-    numbers = sorted(_digits(_CITE.sub("", answer)))
-    if not numbers:
+    """Fewest 1-based passages that together contain every number of the answer (greedy cover);
+    [] if some number is in none of them."""
+    missing = set(_digits(_CITE.sub("", answer)))
+    if not missing:
         return []
+    holds = {i: {n for n in missing if not unsupported_numbers(n, [p])} for i, p in enumerate(passages, 1)}
     chosen: list[int] = []
-    for number in numbers:
-        holders = [i for i, p in enumerate(passages, 1) if not unsupported_numbers(number, [p])]
-        if not holders:
+    while missing:
+        best = max(holds, key=lambda i: (len(holds[i] & missing), -i), default=None)
+        if best is None or not holds[best] & missing:
             return []
-        if not set(holders) & set(chosen):
-            chosen.append(holders[0])
+        chosen.append(best)
+        missing -= holds[best]
     return sorted(chosen)
 
 
@@ -149,7 +151,7 @@ class Answerer:
         lang = language(question)
         named = named_document(self.store, question, company)
         evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, doc=named)
-        passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_char_budget)
+        passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
 
         def refuse() -> Event:
             return Event(

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import AssistantError
@@ -87,6 +88,7 @@ class Store:
             embedding_function=self._ef,  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
+        self._pools: dict[str, tuple[Any, list[Chunk], np.ndarray]] = {}
         self._db_path = self.path / "ledger.sqlite3"
         self._lock = threading.Lock()
         with self._ledger() as db:
@@ -157,6 +159,30 @@ class Store:
                 (company, company),
             ).fetchall()
         return [(r[0], r[1]) for r in rows]
+
+    def version(self, company: str | None) -> tuple[int, float]:
+        """Changes whenever a document of the company (or any, for None) is stored or replaced."""
+        with self._ledger() as db:
+            row = db.execute(
+                "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE (? IS NULL OR company=?)",
+                (company, company),
+            ).fetchone()
+        return int(row[0]), float(row[1])
+
+    def company_chunks(self, company: str) -> tuple[list[Chunk], np.ndarray]:
+        """All chunks of one company with their unit vectors (cached until the company changes)."""
+        key = (company, self.version(company))
+        cached = self._pools.get(company)
+        if cached and cached[0] == key:
+            return cached[1], cached[2]
+        got = self.collection.get(where={"company": company}, include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            _chunk(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        ]
+        vectors = np.asarray(got["embeddings"] if got["embeddings"] is not None else [], dtype=np.float32)
+        self._pools[company] = (key, chunks, vectors)
+        return chunks, vectors
 
     def query(self, text: str, company: str | None = None, k: int = 8, doc: str | None = None) -> list[Evidence]:
         if self.chunk_count() == 0:

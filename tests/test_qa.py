@@ -141,3 +141,15 @@ def test_streaming_yields_tokens_then_the_checked_answer(fake_services: Services
     assert [e.kind for e in events][-1] == "answer"
     tokens = "".join(e.token for e in events if e.kind == "token")
     assert tokens.strip().endswith("[1]") and len([e for e in events if e.kind == "token"]) > 1
+
+
+def test_hybrid_retrieval_finds_exact_terms_dense_alone_misses(fake_services: Services, docs: Path) -> None:
+    from assistant.keyword import tokenize
+    from assistant.retrieve import hybrid_search
+
+    assert tokenize("Tessavolt's revenue 2,104.18 研发费用") == ["tessavolt", "revenue", "2104.18", "研发", "发费", "费用"]
+    filler = "\n".join(f"Filler line {i} about unrelated matters." for i in range(40))
+    (docs / "Acme" / "long.txt").write_text(filler + "\nThe CFO is Elena Voss.\n")
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    found = hybrid_search(fake_services.store, "Who is the CFO?", "Acme", k=3)
+    assert "Elena Voss" in found[0].chunk.text
