@@ -198,9 +198,12 @@ class Answerer:
                 return
             cited = repaired
             text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
+        # Number the cited passages 1..k in order of first citation, as a reader expects.
+        order = {old: new for new, old in enumerate(cited, start=1)}
+        text = _CITE.sub(lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), text)
         citations = [
             Citation(
-                n=n,
+                n=order[n],
                 company=passages[n - 1].chunk.company,
                 doc=passages[n - 1].chunk.doc,
                 page=passages[n - 1].chunk.page,

@@ -13,6 +13,7 @@ from assistant.services import Services
 from assistant.types import Answer
 
 AUTO = "(detect from question / 自动识别)"
+CSS = "#sources blockquote { white-space: pre-wrap; } .not-found { color: #9a3412; }"
 
 
 def render_sources(answer: Answer) -> str:
@@ -79,4 +80,4 @@ def build_app(services: Services) -> gr.Blocks:
 
 def serve(services: Services, host: str = "127.0.0.1", port: int = 7860) -> None:
     app = build_app(services)
-    app.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, show_error=True)
+    app.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, show_error=True, css=CSS)
