@@ -24,6 +24,7 @@ NOT_FOUND_MARKER = "NOT_IN_DOCUMENTS"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _PLACEHOLDER = re.compile(r"\s?[\[【]\s*n\s*[\]】]")  # the prompt's "[n]" copied literally
+_NUMBER_ONLY = re.compile(r"[^\d.,，\s]+")
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
@@ -75,21 +76,52 @@ def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
     return sorted(n for n in _digits(body) if n not in support and n not in joined)
 
 
-def attribute_numbers(answer: str, passages: list[str]) -> list[int]:
-    """Fewest 1-based passages that together contain every number of the answer (greedy cover);
-    [] if some number is in none of them."""
-    missing = set(_digits(_CITE.sub("", answer)))
-    if not missing:
+def claim_terms(answer: str, question: str) -> set[str]:
+    """What an answer asserts beyond the question: its numbers and its new words (names, terms)."""
+    from assistant.keyword import tokenize
+
+    body = _PLACEHOLDER.sub("", _CITE.sub("", answer))
+    asked = set(tokenize(question))
+    words = {t for t in tokenize(body) if not t[0].isdigit() and t not in asked and len(t) > 1}
+    return {f"#{n}" for n in _digits(body)} | words
+
+
+def _holds(passage: str, term: str) -> bool:
+    if term.startswith("#"):
+        return not unsupported_numbers(term[1:], [passage])
+    from assistant.keyword import tokenize
+
+    return term in set(tokenize(passage))
+
+
+def attribute_claims(answer: str, question: str, passages: list[str]) -> list[int]:
+    """Fewest 1-based passages that together contain the answer's numbers and most of its new words.
+
+    Every number must be found; words are covered as far as any passage has them. [] if the answer
+    asserts nothing checkable, or a number is in no passage.
+    """
+    terms = claim_terms(answer, question)
+    holds = {i: {t for t in terms if _holds(p, t)} for i, p in enumerate(passages, 1)}
+    coverable = set().union(*holds.values()) if holds else set()
+    numbers = {t for t in terms if t.startswith("#")}
+    words = terms - numbers
+    if not terms or not numbers <= coverable or (words and len(words & coverable) < 0.6 * len(words)):
         return []
-    holds = {i: {n for n in missing if not unsupported_numbers(n, [p])} for i, p in enumerate(passages, 1)}
+    missing = set(coverable)
     chosen: list[int] = []
     while missing:
-        best = max(holds, key=lambda i: (len(holds[i] & missing), -i), default=None)
-        if best is None or not holds[best] & missing:
-            return []
+        best = max(holds, key=lambda i: (len(holds[i] & missing), -i))
         chosen.append(best)
         missing -= holds[best]
     return sorted(chosen)
+
+
+def attribute_numbers(answer: str, passages: list[str]) -> list[int]:
+    """Fewest 1-based passages that together contain every number of the answer; [] if one is missing."""
+    body = _CITE.sub("", answer)
+    if not _digits(body):
+        return []
+    return attribute_claims(_NUMBER_ONLY.sub(" ", body), "", passages)
 
 
 @dataclass
@@ -191,8 +223,8 @@ class Answerer:
             yield refuse()
             return
         if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
-            # Missing or wrong [n]: cite the given passages that contain the answer's numbers, if they all do.
-            repaired = attribute_numbers(text, [ev.chunk.text for ev in passages])
+            # Missing or wrong [n]: cite the given passages that contain what the answer asserts.
+            repaired = attribute_claims(text, question, [ev.chunk.text for ev in passages])
             if not repaired:
                 yield refuse()
                 return

@@ -759,7 +759,7 @@ def bench_ask(plan: Plan, corpus: Path, questions_path: Path, gate: IdleGate) ->
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    lat = [r["latency_s"] for r in rows]
+    lat = [r["latency_s"] for r in rows if "error" not in r]  # failed asks are counted, not timed
     checked = [r for r in rows if r["correct"] is not None]
     answerable = [r for r in rows if not r["refusal_question"]]
     refusal_qs = [r for r in rows if r["refusal_question"]]
@@ -976,6 +976,14 @@ def render_markdown(res: Json) -> str:
             f"answerable correct {ask['answerable_correct']}, answerable refused {ask['answerable_refused']}, "
             f"refusals correct {ask['refusals_correct']}",
         )
+        if ask["errors"]:
+            first = next(r["error"] for r in ask["per_question"] if "error" in r)
+            row(
+                "6",
+                "ask errors",
+                f"**{ask['errors']}**",
+                f"counted as wrong, not timed; first: {_short(first, 120)}",
+            )
 
     if llm and "error" not in llm:
         lines += [
@@ -1166,6 +1174,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + markdown)
     print(f"wrote {json_path}\nwrote {md_path}")
     failed = [k for k in SECTIONS if isinstance(res.get(k), dict) and "error" in res[k]]
+    if isinstance(res.get("ask"), dict) and res["ask"].get("errors"):
+        failed.append(f"ask ({res['ask']['errors']} questions failed)")
     if failed:
         print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -153,3 +153,12 @@ def test_hybrid_retrieval_finds_exact_terms_dense_alone_misses(fake_services: Se
     ingest_paths([docs], fake_services.store, fake_services.settings)
     found = hybrid_search(fake_services.store, "Who is the CFO?", "Acme", k=3)
     assert "Elena Voss" in found[0].chunk.text
+
+
+def test_attribute_claims_for_answers_without_numbers() -> None:
+    from assistant.qa import attribute_claims
+
+    passages = ["The CEO is Anika Sorensen.", "Elena Voss, CFO since 2022.", "B轮融资由远帆资本领投。"]
+    assert attribute_claims("Elena Voss [n]", "Who is the CFO?", passages) == [2]
+    assert attribute_claims("远帆资本领投", "B轮融资由哪家机构领投？", passages) == [3]
+    assert attribute_claims("John Smith", "Who is the CFO?", passages) == []
