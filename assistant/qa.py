@@ -124,6 +124,29 @@ def attribute_numbers(answer: str, passages: list[str]) -> list[int]:
     return attribute_claims(_NUMBER_ONLY.sub(" ", body), "", passages)
 
 
+_GENERIC = {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",
+            "much", "many", "large", "big", "company", "amount", "total", "year"}
+_LINE_SPLIT = re.compile(r"(?<=[。！？；!?;])|\n+")
+
+
+def off_topic_numbers(answer: str, question: str, company: str | None, passages: list[str]) -> list[str]:
+    """Numbers of the answer whose every occurrence in the passages sits in a sentence (or table row)
+    sharing no key term with the question — a number lifted from an unrelated line."""
+    from assistant.keyword import tokenize
+
+    drop = set(tokenize(company or "")) | _GENERIC
+    key = {t for t in tokenize(question) if t not in drop}
+    if not key:
+        return []
+    lines = [ln for p in passages for ln in _LINE_SPLIT.split(p) if ln and ln.strip()]
+    off = []
+    for number in _digits(_CITE.sub("", answer)):
+        holders = [ln for ln in lines if not unsupported_numbers(number, [ln])]
+        if holders and not any(key & set(tokenize(ln)) for ln in holders):
+            off.append(number)
+    return sorted(off)
+
+
 @dataclass
 class Event:
     """A streamed piece of an answer: a token, or the final checked Answer."""
@@ -230,6 +253,11 @@ class Answerer:
                 return
             cited = repaired
             text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
+        numbers = _digits(_CITE.sub("", text))
+        off_topic = off_topic_numbers(text, question, company, [passages[n - 1].chunk.text for n in cited])
+        if numbers and len(off_topic) == len(numbers):  # every figure comes from an unrelated line
+            yield refuse()
+            return
         # Number the cited passages 1..k in order of first citation, as a reader expects.
         order = {old: new for new, old in enumerate(cited, start=1)}
         text = _CITE.sub(lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), text)

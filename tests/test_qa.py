@@ -162,3 +162,13 @@ def test_attribute_claims_for_answers_without_numbers() -> None:
     assert attribute_claims("Elena Voss [n]", "Who is the CFO?", passages) == [2]
     assert attribute_claims("远帆资本领投", "B轮融资由哪家机构领投？", passages) == [3]
     assert attribute_claims("John Smith", "Who is the CFO?", passages) == []
+
+
+def test_number_from_an_unrelated_line_is_caught() -> None:
+    from assistant.qa import off_topic_numbers
+
+    passage = "公司法定代表人为顾岩松。\n研发人员占员工总数的41.25%。\n2023年营业收入为8,652.30万元。"
+    assert off_topic_numbers("41.25% [1]", "铖泰精密的法定代表人顾岩松今年多大年纪？", "铖泰精密", [passage]) == ["41.25"]
+    assert off_topic_numbers("8,652.30万元 [1]", "铖泰精密2023年营业收入是多少？", "铖泰精密", [passage]) == []
+    table = "| 指标 | 2022年 | 2023年 |\n| 营业收入（万元） | 9,831.65 | 13,745.28 |"
+    assert off_topic_numbers("13,745.28万元", "What is 营业收入 in 2023?", None, [table]) == []
