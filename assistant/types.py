@@ -8,10 +8,15 @@ from pydantic import BaseModel, Field
 
 
 class Page(BaseModel):
-    """Text of one page (1-based number) or of a whole page-less file (number None)."""
+    """Text of one page (1-based number) or of a whole page-less file (number None).
+
+    Tables are kept in ``text`` as Markdown tables (a header row, a ``|---|`` rule, one line per row),
+    so the chunker can keep rows whole and repeat the header.
+    """
 
     number: int | None = Field(None, description="1-based page number; None for page-less formats.")
-    text: str = Field(description="Extracted text of the page.")
+    text: str = Field(description="Extracted text of the page (tables as Markdown).")
+    ocr_confidence: float | None = Field(None, description="Mean OCR confidence 0–1 when the page was OCRed.")
 
 
 class Document(BaseModel):
@@ -21,8 +26,9 @@ class Document(BaseModel):
     doc: str = Field(description="File name as ingested, e.g. annual_report_2023.pdf.")
     company: str = Field(description="Company the document belongs to.")
     sha256: str = Field(description="Content hash of the file.")
-    reader: str = Field(description="Reader that parsed it (txt, md, pdf).")
+    reader: str = Field(description="Reader that parsed it (txt, md, pdf, docx, html, xlsx, csv, json).")
     pages: list[Page] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="Non-fatal problems met while reading.")
 
 
 class Chunk(BaseModel):
