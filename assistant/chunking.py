@@ -1,23 +1,27 @@
-"""Chinese-aware chunking: sentence boundaries in both scripts, pages never crossed."""
+"""Structure-aware chunking, Chinese and English alike.
+
+- Prose: whole sentences (Chinese 。！？；, English . ! ? before a space, line ends) packed into chunks of
+  about ``size`` characters with a little overlap; a sentence longer than a chunk is cut.
+- Tables (Markdown, one line per row): never cut mid-row; a table that fits in 2×``size`` is one chunk,
+  a longer one is split by rows with its header row repeated in every part; the line just above the
+  table (its caption) leads each part.
+- Pages are never crossed, so every chunk has one page; the nearest heading is kept as ``section``.
+- Chunk ids come from the company and the passage's content (see ``chunk_id``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 
+from assistant.normalize import clean_text, index_text
 from assistant.types import Chunk, Document
 
-# A sentence ends after Chinese end punctuation, or after . ! ? followed by space, or at a newline.
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?;])(?=\s)|\n+")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$")
-_SPACES = re.compile(r"[ \t\u3000]+")
-
-
-def normalise(text: str) -> str:
-    """Collapse runs of spaces; keep newlines (they carry structure)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return "\n".join(lines)
+_TABLE_ROW = re.compile(r"^\|.*\|$")
+_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -25,22 +29,18 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def chunk_id(company: str, text: str) -> str:
+    """Stable id from the company and the passage's content: the same passage in two documents
+    (a re-posted news item, a figure copied into a plan) gets one id and is stored once."""
+    key = _NOT_WORD.sub("", index_text(text)).lower()
+    return hashlib.sha256(f"{company}\x1f{key}".encode()).hexdigest()[:20]
+
+
 def _joiner(a: str, b: str) -> str:
-    """Join two sentences: no space between CJK characters, a space between Latin words."""
-    if a and b and (a[-1].isascii() and a[-1].isalnum()) and (b[0].isascii() and b[0].isalnum()):
-        return " "
-    if a and b and a[-1] in ".,;:!?" and b[0].isascii():
+    """Join two sentences: a space between Latin words, none between CJK characters."""
+    if a and b and a[-1].isascii() and b[0].isascii() and (a[-1].isalnum() or a[-1] in ".,;:!?%)"):
         return " "
     return ""
-
-
-def _hard_split(sentence: str, size: int) -> list[str]:
-    return [sentence[i : i + size] for i in range(0, len(sentence), size)]
-
-
-def chunk_id(company: str, doc: str, page: int | None, text: str) -> str:
-    key = f"{company}\x1f{doc}\x1f{page}\x1f{text}".encode()
-    return hashlib.sha256(key).hexdigest()[:20]
 
 
 def _join(parts: list[tuple[str, bool]]) -> str:
@@ -50,55 +50,99 @@ def _join(parts: list[tuple[str, bool]]) -> str:
     return text
 
 
-def _page_sentences(text: str, size: int, section: str | None) -> tuple[list[tuple[str, str | None, bool]], str | None]:
-    """Sentences of a page as (sentence, section heading, starts a new line); and the last heading."""
-    out: list[tuple[str, str | None, bool]] = []
-    for line in normalise(text).split("\n"):
-        if not line:
-            continue
-        if _HEADING.match(line) and len(line) <= 60:
-            section = line.lstrip("#").strip()
-        first = True
-        for sentence in split_sentences(line):
-            for piece in _hard_split(sentence, size) if len(sentence) > size else [sentence]:
-                out.append((piece, section, first))
-                first = False
-    return out, section
+def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
+    """A Markdown table as one or more chunks, each with the caption and the header row(s)."""
+    header = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else rows[:1]
+    body = rows[len(header):]
+    lead = ([caption] if caption else []) + header
+    limit = max(size * 2, sum(len(x) + 1 for x in lead) + 1)
+    if sum(len(r) + 1 for r in lead + body) <= limit or not body:
+        return ["\n".join(lead + body)]
+    parts: list[str] = []
+    current: list[str] = []
+    used = sum(len(x) + 1 for x in lead)
+    for row in body:
+        if current and used + len(row) + 1 > limit:
+            parts.append("\n".join(lead + current))
+            current, used = [], sum(len(x) + 1 for x in lead)
+        current.append(row)
+        used += len(row) + 1
+    if current:
+        parts.append("\n".join(lead + current))
+    return parts
+
+
+class _PageChunker:
+    """Collects the chunks of one page."""
+
+    def __init__(self, size: int, overlap: int, section: str | None) -> None:
+        self.size, self.overlap, self.section = size, overlap, section
+        self.out: list[tuple[str | None, str]] = []  # (section, text)
+        self.current: list[tuple[str, bool]] = []
+        self.current_section = section
+        self.length = 0
+
+    def flush(self, keep_overlap: bool) -> None:
+        if self.current:
+            self.out.append((self.current_section, _join(self.current)))
+        carried: list[tuple[str, bool]] = []
+        if keep_overlap:
+            for part in reversed(self.current):
+                if sum(len(p[0]) for p in carried) + len(part[0]) > self.overlap:
+                    break
+                carried.insert(0, part)
+        self.current = carried
+        self.length = sum(len(p[0]) for p in carried)
+        self.current_section = self.section
+
+    def sentence(self, text: str, new_line: bool) -> None:
+        for piece in [text[i : i + self.size] for i in range(0, len(text), self.size)]:
+            if self.current and self.length + len(piece) > self.size:
+                self.flush(keep_overlap=True)
+            if not self.current:
+                self.current_section = self.section
+            self.current.append((piece, new_line))
+            self.length += len(piece)
+            new_line = False
+
+    def table(self, caption: str | None, rows: list[str]) -> None:
+        self.flush(keep_overlap=False)
+        for part in _table_parts(caption, rows, self.size):
+            self.out.append((self.section, part))
 
 
 def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> list[Chunk]:
-    """Pack whole sentences into chunks of about ``size`` characters; pages are never crossed."""
-    groups: list[tuple[int | None, str | None, str]] = []  # (page, section, text)
+    """Chunks of a document, in reading order; see the module docstring for the rules."""
+    chunks: list[Chunk] = []
     section: str | None = None
     for page in document.pages:
-        sentences, section_after = _page_sentences(page.text, size, section)
-        current: list[tuple[str, bool]] = []
-        current_section = section
-        length = 0
-        for sentence, sec, new_line in sentences:
-            if current and length + len(sentence) > size:
-                groups.append((page.number, current_section, _join(current)))
-                carried: list[tuple[str, bool]] = []  # trailing sentences carried over as overlap
-                for part in reversed(current):
-                    if sum(len(p[0]) for p in carried) + len(part[0]) > overlap:
-                        break
-                    carried.insert(0, part)
-                current, length = carried, sum(len(p[0]) for p in carried)
-            if not current:
-                current_section = sec
-            current.append((sentence, new_line))
-            length += len(sentence)
-        if current:
-            groups.append((page.number, current_section, _join(current)))
-        section = section_after
-    chunks: list[Chunk] = []
-    seen: set[str] = set()
-    for page_no, sec, text in groups:
-        cid = chunk_id(document.company, document.doc, page_no, text)
-        if cid in seen:
-            continue
-        seen.add(cid)
-        chunks.append(
-            Chunk(chunk_id=cid, company=document.company, doc=document.doc, page=page_no, section=sec, text=text)
-        )
+        lines = [ln for ln in clean_text(page.text).split("\n") if ln]
+        pc = _PageChunker(size, overlap, section)
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if _TABLE_ROW.match(line):
+                j = i
+                while j < len(lines) and _TABLE_ROW.match(lines[j]):
+                    j += 1
+                caption = lines[i - 1] if i > 0 and len(lines[i - 1]) <= 80 and not _TABLE_ROW.match(lines[i - 1]) else None
+                pc.table(caption, lines[i:j])
+                i = j
+                continue
+            if _HEADING.match(line) and len(line) <= 60:
+                pc.section = section = line.lstrip("#").strip()
+            for n, sentence in enumerate(split_sentences(line)):
+                pc.sentence(sentence, new_line=n == 0)
+            i += 1
+        pc.flush(keep_overlap=False)
+        section = pc.section
+        seen: set[str] = set()
+        for sec, text in pc.out:
+            cid = chunk_id(document.company, text)
+            if cid in seen:
+                continue
+            seen.add(cid)
+            chunks.append(
+                Chunk(chunk_id=cid, company=document.company, doc=document.doc, page=page.number, section=sec, text=text)
+            )
     return chunks

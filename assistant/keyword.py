@@ -1,43 +1,46 @@
-"""Keyword scoring (BM25) with a tokenizer that treats Chinese and English alike.
+"""Keyword tokens for the BM25 index (SQLite FTS5): jieba words for Chinese, words for English.
 
-Chinese has no spaces: characters are indexed as overlapping bigrams (and single characters), so
-"研发费用" matches "研发费用为2,104.18万元". Numbers are kept whole without separators.
+Text is converted to Simplified Chinese first, numbers lose their thousands separators
+("2,104.18" → "2104.18") so a figure matches however it is written, and stop words are dropped.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from functools import lru_cache
 
-from rank_bm25 import BM25Okapi
+from assistant.normalize import index_text
 
-_TOKEN = re.compile(r"[\u3400-\u9fff]+|[A-Za-z][A-Za-z&'-]*|\d[\d,]*(?:\.\d+)?")
+_NUM_SEP = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+_WORD = re.compile(r"[\w.%]+", re.UNICODE)
 _STOP = {
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "and", "or", "is", "was", "were", "are",
     "be", "did", "does", "do", "what", "which", "who", "whom", "how", "much", "many", "its", "it", "this",
     "that", "with", "as", "from", "has", "have", "had", "according", "s",
+    "的", "是", "了", "在", "和", "与", "及", "其", "为", "多少", "什么", "哪些", "哪个", "哪家", "是否", "吗", "呢",
 }
-_ZH_STOP = {"是多", "多少", "少？", "哪一", "一年", "什么", "是什", "的是", "公司"}
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
 
 
 def tokenize(text: str) -> list[str]:
-    tokens: list[str] = []
-    for match in _TOKEN.findall(text):
-        if "\u3400" <= match[0] <= "\u9fff":
-            if len(match) == 1:
-                tokens.append(match)
-            tokens.extend(b for b in (match[i : i + 2] for i in range(len(match) - 1)) if b not in _ZH_STOP)
-        elif match[0].isdigit():
-            tokens.append(match.replace(",", ""))
-        else:
-            word = match.lower().removesuffix("'s").strip("'")
-            if word not in _STOP:
-                tokens.append(word)
-    return tokens
-
-
-def bm25_scores(query: str, texts: list[str]) -> list[float]:
-    """BM25 score of each text for the query (0 for no overlap)."""
-    if not texts:
-        return []
-    corpus = [tokenize(t) or ["∅"] for t in texts]
-    return [float(s) for s in BM25Okapi(corpus).get_scores(tokenize(query))]
+    """Search tokens of a text (also used for queries, so both sides match)."""
+    text = _NUM_SEP.sub("", index_text(text)).lower()
+    with _lock:
+        words = _jieba().lcut_for_search(text)
+    out = []
+    for word in words:
+        word = word.strip().strip(".").removesuffix("'s")
+        if word and word not in _STOP and _WORD.fullmatch(word):
+            out.append(word)
+    return out

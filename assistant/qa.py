@@ -89,9 +89,9 @@ def claim_terms(answer: str, question: str) -> set[str]:
 def _holds(passage: str, term: str) -> bool:
     if term.startswith("#"):
         return not unsupported_numbers(term[1:], [passage])
-    from assistant.keyword import tokenize
+    from assistant.normalize import index_text
 
-    return term in set(tokenize(passage))
+    return term in index_text(passage).lower()
 
 
 def attribute_claims(answer: str, question: str, passages: list[str]) -> list[int]:

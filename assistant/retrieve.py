@@ -6,44 +6,47 @@ import re
 
 import numpy as np
 
-from assistant.keyword import bm25_scores
+from assistant.keyword import tokenize
+from assistant.normalize import index_text
 from assistant.store import Store
 from assistant.types import Evidence
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 
 
-def _fuse(dense: list[float], keyword: list[float], k: int) -> list[int]:
-    """Indices of the top k by reciprocal rank fusion of two score lists (keyword zeros don't count)."""
-    fused = [0.0] * len(dense)
-    for rank, i in enumerate(sorted(range(len(dense)), key=lambda j: -dense[j])):
-        fused[i] += 1.0 / (RRF_K + rank)
-    for rank, i in enumerate(sorted(range(len(keyword)), key=lambda j: -keyword[j])):
-        if keyword[i] > 0:
-            fused[i] += 1.0 / (RRF_K + rank)
-    return sorted(range(len(dense)), key=lambda j: -fused[j])[:k]
+def _fuse(dense: dict[str, float], keyword: dict[str, float], k: int) -> list[str]:
+    """Chunk ids of the top k by reciprocal rank fusion of the dense and keyword rankings."""
+    fused: dict[str, float] = {}
+    for ranking in (dense, keyword):
+        for rank, cid in enumerate(sorted(ranking, key=lambda i: -ranking[i])):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused, key=lambda i: -fused[i])[:k]
 
 
 def hybrid_search(store: Store, question: str, company: str | None, k: int, doc: str | None = None) -> list[Evidence]:
-    """Dense (cosine) and keyword (BM25) rankings fused; Evidence.score stays the cosine similarity.
+    """Dense (cosine) and keyword (BM25 over jieba tokens) rankings fused; Evidence.score is the cosine.
 
-    Within one company every chunk is scored both ways (exact); across companies the dense
-    top candidates from Chroma are re-ranked.
+    Within one company every chunk is scored densely (exact); across companies Chroma's nearest
+    neighbours and the keyword index's best matches are pooled.
     """
+    query = np.asarray(store.embeddings.embed_query(index_text(question)), dtype=np.float32)
+    hits = dict(store.ledger.keyword_search(tokenize(question), company, limit=max(50, k * 5)))
     if company:
         chunks, vectors = store.company_chunks(company)
         keep = [i for i, c in enumerate(chunks) if doc is None or c.doc == doc]
-        if not keep:
-            return []
-        query = np.asarray(store.embeddings.embed_query(question), dtype=np.float32)
-        dense = (vectors[keep] @ query).tolist()
-        pool = [chunks[i] for i in keep]
+        pool = {chunks[i].chunk_id: chunks[i] for i in keep}
+        dense = {chunks[i].chunk_id: float(vectors[i] @ query) for i in keep}
     else:
         candidates = store.query(question, company=None, k=max(k * 5, 50), doc=doc)
-        pool = [e.chunk for e in candidates]
-        dense = [e.score for e in candidates]
-    keyword = bm25_scores(question, [c.text for c in pool])
-    return [Evidence(chunk=pool[i], score=round(float(dense[i]), 4)) for i in _fuse(dense, keyword, k)]
+        pool = {e.chunk.chunk_id: e.chunk for e in candidates}
+        dense = {e.chunk.chunk_id: e.score for e in candidates}
+        extra = [cid for cid in hits if cid not in pool]
+        for chunk, vector in zip(*store.chunks_with_vectors(extra), strict=False):
+            if doc is None or chunk.doc == doc:
+                pool[chunk.chunk_id] = chunk
+                dense[chunk.chunk_id] = float(np.asarray(vector, dtype=np.float32) @ query)
+    keyword = {cid: score for cid, score in hits.items() if cid in pool}
+    return [Evidence(chunk=pool[cid], score=round(dense[cid], 4)) for cid in _fuse(dense, keyword, k)]
 
 
 def retrieve(

@@ -1,12 +1,15 @@
-"""The on-disk store: a Chroma collection of chunks plus a SQLite ledger of ingested files."""
+"""The on-disk store: chunk vectors in Chroma, everything else in the SQLite ledger.
+
+A passage that appears in several documents of a company is stored once; the ledger's ``sources``
+table keeps every (document, page) it came from. Writes are ordered so that a crash at any point
+leaves a ledger row ``pending``; ``recover()`` (run when the store opens) removes what such a run
+left half-done, and the next ingest stores the document again — never twice.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +17,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import AssistantError
+from assistant.keyword import tokenize
+from assistant.ledger import Ledger, dumps
+from assistant.normalize import index_text
 from assistant.types import Chunk, CompanyInfo, Document, Evidence
 
-_LEDGER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    company     TEXT NOT NULL,
-    doc         TEXT NOT NULL,
-    path        TEXT NOT NULL,
-    sha256      TEXT NOT NULL,
-    reader      TEXT NOT NULL,
-    pages       INTEGER NOT NULL,
-    chunks      INTEGER NOT NULL,
-    status      TEXT NOT NULL,          -- pending | stored
-    updated_at  REAL NOT NULL,
-    PRIMARY KEY (company, doc)
-);
-"""
+_BATCH = 1000
 
 
 class ChromaEmbeddingFunction:
@@ -40,10 +33,10 @@ class ChromaEmbeddingFunction:
         self._key = key
 
     def __call__(self, input: list[str]) -> list[list[float]]:  # noqa: A002 - Chroma's signature
-        return self._embeddings.embed_documents(list(input))
+        return self._embeddings.embed_documents([index_text(t) for t in input])
 
     def embed_query(self, input: list[str]) -> list[list[float]]:  # noqa: A002
-        return [self._embeddings.embed_query(t) for t in input]
+        return [self._embeddings.embed_query(index_text(t)) for t in input]
 
     def name(self) -> str:
         return f"assistant-{self._key}"
@@ -66,7 +59,7 @@ class ChromaEmbeddingFunction:
 
 
 class Store:
-    """Chunks in Chroma (one collection per embedding space) and a ledger of documents."""
+    """Chunks in Chroma (one collection per embedding space) and the ledger beside it."""
 
     def __init__(self, path: Path, embeddings: Embeddings, key: str) -> None:
         import chromadb
@@ -82,92 +75,147 @@ class Store:
             path=str(self.path / "chroma"),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
-        self._ef = ChromaEmbeddingFunction(embeddings, key)
         self.collection = self._client.get_or_create_collection(
             name=f"chunks-{key}",
-            embedding_function=self._ef,  # type: ignore[arg-type]
+            embedding_function=ChromaEmbeddingFunction(embeddings, key),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
+        self.ledger = Ledger(self.path / "ledger.sqlite3")
         self._pools: dict[str, tuple[Any, list[Chunk], np.ndarray]] = {}
-        self._db_path = self.path / "ledger.sqlite3"
-        self._lock = threading.Lock()
-        with self._ledger() as db:
-            db.executescript(_LEDGER_SCHEMA)
+        self._write_lock = threading.Lock()
+        self.recovered = self.recover()
 
-    @contextmanager
-    def _ledger(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = sqlite3.connect(self._db_path, timeout=30)
-            try:
-                with db:
-                    yield db
-            finally:
-                db.close()
+    # ---- consistency -----------------------------------------------------------------------
+    def recover(self) -> list[tuple[str, str]]:
+        """Undo what an interrupted run left half-done. Returns the documents it dropped."""
+        pending = self.ledger.pending()
+        with self.ledger.tx() as db:
+            for company, doc in pending:
+                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc))
+            db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
+            live = {r[0] for r in db.execute("SELECT DISTINCT chunk_id FROM sources")}
+        if pending or self.collection.count() != len(live):
+            ids = self.collection.get(include=[])["ids"]
+            orphans = [i for i in ids if i not in live]
+            for start in range(0, len(orphans), _BATCH):
+                self.collection.delete(ids=orphans[start : start + _BATCH])
+        return pending
 
-    # ---- documents -------------------------------------------------------------------
+    # ---- writing ---------------------------------------------------------------------------
     def stored_sha(self, company: str, doc: str) -> str | None:
-        with self._ledger() as db:
-            row = db.execute(
-                "SELECT sha256 FROM documents WHERE company=? AND doc=? AND status='stored'", (company, doc)
-            ).fetchone()
-        return row[0] if row else None
+        return self.ledger.stored_sha(company, doc)
 
-    def replace_document(self, document: Document, chunks: list[Chunk]) -> None:
-        """Store a document's chunks, replacing any earlier version of the same document."""
-        now = time.time()
-        with self._ledger() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                (document.company, document.doc, document.path, document.sha256, document.reader,
-                 len(document.pages), len(chunks), "pending", now),
-            )
-        self.collection.delete(where={"$and": [{"company": document.company}, {"doc": document.doc}]})
-        if chunks:
-            vectors = self.embeddings.embed_documents([c.text for c in chunks])
-            for start in range(0, len(chunks), 1000):
-                batch = chunks[start : start + 1000]
-                self.collection.upsert(
-                    ids=[c.chunk_id for c in batch],
-                    documents=[c.text for c in batch],
-                    embeddings=vectors[start : start + 1000],  # type: ignore[arg-type]
-                    metadatas=[_metadata(c) for c in batch],
+    def write_document(
+        self,
+        document: Document,
+        chunks: list[Chunk],
+        quality: float | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> int:
+        """Store a document's chunks, replacing any earlier version. Returns how many were new vectors."""
+        company, doc = document.company, document.doc
+        unique = list({c.chunk_id: c for c in chunks}.values())
+        new_ids = {c.chunk_id for c in unique}
+        with self._write_lock:
+            with self.ledger.tx() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (company, doc, document.path, document.sha256, document.reader, len(document.pages),
+                     len(chunks), "pending", quality, dumps(document.warnings), dumps(timings or {}), time.time()),
                 )
-        with self._ledger() as db:
-            db.execute(
-                "UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
-                (time.time(), document.company, document.doc),
-            )
+                old_ids = {r[0] for r in db.execute("SELECT chunk_id FROM sources WHERE company=? AND doc=?",
+                                                     (company, doc))}
+                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                in_use = _with_sources(db, old_ids | new_ids)
+                orphans = sorted(old_ids - in_use - new_ids)
+                db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
+            present = in_use | (old_ids & new_ids)
+            for start in range(0, len(orphans), _BATCH):
+                self.collection.delete(ids=orphans[start : start + _BATCH])
+            to_add = [c for c in unique if c.chunk_id not in present]
+            if to_add:
+                vectors = self.embeddings.embed_documents([index_text(c.text) for c in to_add])
+                for start in range(0, len(to_add), _BATCH):
+                    batch = to_add[start : start + _BATCH]
+                    self.collection.upsert(
+                        ids=[c.chunk_id for c in batch],
+                        documents=[c.text for c in batch],
+                        embeddings=vectors[start : start + _BATCH],  # type: ignore[arg-type]
+                        metadatas=[_metadata(c) for c in batch],
+                    )
+            with self.ledger.tx() as db:
+                db.executemany(
+                    "INSERT OR IGNORE INTO sources VALUES (?,?,?,?)",
+                    [(c.chunk_id, company, doc, c.page or 0) for c in chunks],
+                )
+                db.executemany(
+                    "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
+                    [(" ".join(tokenize(c.text)), c.chunk_id, company) for c in to_add],
+                )
+                db.execute("UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
+                           (time.time(), company, doc))
+        return len(to_add)
 
+    # kept for callers of the first version
+    def replace_document(self, document: Document, chunks: list[Chunk]) -> None:
+        self.write_document(document, chunks)
+
+    def delete_document(self, company: str, doc: str) -> int:
+        """Remove a document: its ledger row, its sources, and every chunk no other document shares."""
+        with self._write_lock:
+            with self.ledger.tx() as db:
+                ids = {r[0] for r in db.execute("SELECT chunk_id FROM sources WHERE company=? AND doc=?",
+                                                 (company, doc))}
+                found = db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc)).rowcount
+                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                shared = _with_sources(db, ids)
+                orphans = sorted(ids - shared)
+                db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
+                moved = {
+                    cid: db.execute("SELECT doc, page FROM sources WHERE chunk_id=? LIMIT 1", (cid,)).fetchone()
+                    for cid in shared
+                }
+            for start in range(0, len(orphans), _BATCH):
+                self.collection.delete(ids=orphans[start : start + _BATCH])
+            if moved:  # shared passages now cite one of their remaining sources
+                got = self.collection.get(ids=list(moved), include=["metadatas"])
+                metas = []
+                for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                    new = dict(meta or {})
+                    new["doc"], page = moved[cid]
+                    new.pop("page", None)
+                    if page:
+                        new["page"] = page
+                    metas.append(new)
+                if metas:
+                    self.collection.update(ids=got["ids"], metadatas=metas)  # type: ignore[arg-type]
+        return int(found)
+
+    def delete_company(self, company: str) -> list[str]:
+        docs = [d for c, d in self.documents(company)]
+        for doc in docs:
+            self.delete_document(company, doc)
+        return docs
+
+    # ---- reading ---------------------------------------------------------------------------
     def companies(self) -> list[CompanyInfo]:
-        with self._ledger() as db:
+        with self.ledger.tx() as db:
             rows = db.execute(
                 "SELECT company, COUNT(*), SUM(chunks) FROM documents WHERE status='stored' "
                 "GROUP BY company ORDER BY company"
             ).fetchall()
         return [CompanyInfo(company=r[0], documents=r[1], chunks=r[2] or 0) for r in rows]
 
+    def documents(self, company: str | None = None) -> list[tuple[str, str]]:
+        """(company, doc) of every stored document, optionally of one company."""
+        return [(str(r["company"]), str(r["doc"])) for r in self.ledger.documents(company)]
+
     def chunk_count(self) -> int:
         return int(self.collection.count())
 
-    # ---- retrieval -------------------------------------------------------------------
-    def documents(self, company: str | None = None) -> list[tuple[str, str]]:
-        """(company, doc) of every stored document, optionally of one company."""
-        with self._ledger() as db:
-            rows = db.execute(
-                "SELECT company, doc FROM documents WHERE status='stored' AND (? IS NULL OR company=?) "
-                "ORDER BY company, doc",
-                (company, company),
-            ).fetchall()
-        return [(r[0], r[1]) for r in rows]
-
     def version(self, company: str | None) -> tuple[int, float]:
-        """Changes whenever a document of the company (or any, for None) is stored or replaced."""
-        with self._ledger() as db:
-            row = db.execute(
-                "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE (? IS NULL OR company=?)",
-                (company, company),
-            ).fetchone()
-        return int(row[0]), float(row[1])
+        return self.ledger.version(company)
 
     def company_chunks(self, company: str) -> tuple[list[Chunk], np.ndarray]:
         """All chunks of one company with their unit vectors (cached until the company changes)."""
@@ -184,10 +232,32 @@ class Store:
         self._pools[company] = (key, chunks, vectors)
         return chunks, vectors
 
+    def chunks_with_vectors(self, ids: list[str]) -> tuple[list[Chunk], list[Any]]:
+        if not ids:
+            return [], []
+        got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            _chunk(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        ]
+        vectors = list(got["embeddings"]) if got["embeddings"] is not None else []
+        return chunks, vectors
+
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {
+            cid: _chunk(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
     def query(self, text: str, company: str | None = None, k: int = 8, doc: str | None = None) -> list[Evidence]:
+        """Dense nearest neighbours (cosine similarity as score)."""
         if self.chunk_count() == 0:
             return []
-        vector = self.embeddings.embed_query(text)
+        vector = self.embeddings.embed_query(index_text(text))
         filters: list[dict[str, Any]] = [{"company": company}] if company else []
         filters += [{"doc": doc}] if doc else []
         result = self.collection.query(
@@ -206,12 +276,23 @@ class Store:
         return out
 
 
+def _with_sources(db: Any, ids: set[str]) -> set[str]:
+    """Which of these chunk ids still have at least one source row."""
+    found: set[str] = set()
+    listed = sorted(ids)
+    for start in range(0, len(listed), 500):
+        part = listed[start : start + 500]
+        marks = ",".join("?" * len(part))
+        found |= {r[0] for r in db.execute(f"SELECT DISTINCT chunk_id FROM sources WHERE chunk_id IN ({marks})", part)}
+    return found
+
+
 def _metadata(chunk: Chunk) -> dict[str, Any]:
     meta: dict[str, Any] = {"company": chunk.company, "doc": chunk.doc}
     if chunk.page is not None:
         meta["page"] = chunk.page
     if chunk.section:
-        meta["section"] = chunk.section
+        meta["section"] = chunk.section[:200]
     return meta
 
 

@@ -83,7 +83,7 @@ class Answer(BaseModel):
     latency_s: float
 
 
-FileStatus = Literal["stored", "unchanged", "failed", "skipped"]
+FileStatus = Literal["stored", "unchanged", "duplicate", "failed", "skipped"]
 
 
 class FileReport(BaseModel):
@@ -93,10 +93,15 @@ class FileReport(BaseModel):
     doc: str | None = None
     company: str | None = None
     status: FileStatus
+    reader: str | None = None
     pages: int = 0
     chunks: int = 0
+    new_vectors: int = Field(0, description="Chunks embedded now (the rest were already stored).")
+    quality: float | None = Field(None, description="0–1; below 0.6 the document is flagged low quality.")
+    warnings: list[str] = Field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
 
 
 class IngestReport(BaseModel):

@@ -48,12 +48,22 @@ def test_bad_file_does_not_stop_the_run_nor_touch_stored_data(fake_services: Ser
     assert store.chunk_count() == before
 
 
-def test_lone_file_needs_a_company(fake_services: Services, docs: Path) -> None:
+def test_lone_file_company_from_flag_or_text_or_error(fake_services: Services, tmp_path: Path) -> None:
     store, settings = fake_services.store, fake_services.settings
-    file = docs / "Acme" / "notes.txt"
-    report = ingest_paths([file], store, settings)
+    anonymous = tmp_path / "memo.txt"
+    anonymous.write_text("Revenue grew strongly this year.\n", encoding="utf-8")
+    report = ingest_paths([anonymous], store, settings)
     assert report.files[0].status == "failed"
+    assert "memo.txt: cannot tell which company" in (report.files[0].error or "")
     assert "--company" in (report.files[0].error or "")
-    report = ingest_paths([file], store, settings, company="Acme Robotics")
+
+    report = ingest_paths([anonymous], store, settings, company="Acme Robotics")
     assert report.files[0].status == "stored"
-    assert [c.company for c in store.companies()] == ["Acme Robotics"]
+
+    named = tmp_path / "report.txt"
+    named.write_text("杭州星河智能科技股份有限公司 2023年年度报告\n公司名称：杭州星河智能科技股份有限公司\n"
+                     "2023年营业收入为1.2亿元。\n", encoding="utf-8")
+    report = ingest_paths([named], store, settings)
+    assert report.files[0].status == "stored", report.files[0].error
+    assert report.files[0].company == "星河智能"
+    assert {c.company for c in store.companies()} == {"Acme Robotics", "星河智能"}

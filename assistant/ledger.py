@@ -1,0 +1,160 @@
+"""The ledger: one SQLite file that records every document, where every chunk came from, the
+keyword index (FTS5 over jieba tokens) and company aliases — all updated in the same transactions,
+so the keyword index can never drift from the ledger."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.types import FileReport
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    company     TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    reader      TEXT NOT NULL,
+    pages       INTEGER NOT NULL DEFAULT 0,
+    chunks      INTEGER NOT NULL DEFAULT 0,
+    status      TEXT NOT NULL,              -- pending | stored
+    quality     REAL,
+    warnings    TEXT NOT NULL DEFAULT '[]', -- JSON list
+    timings     TEXT NOT NULL DEFAULT '{}', -- JSON {stage: seconds}
+    updated_at  REAL NOT NULL,
+    PRIMARY KEY (company, doc)
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents (sha256);
+CREATE TABLE IF NOT EXISTS sources (
+    chunk_id TEXT NOT NULL,
+    company  TEXT NOT NULL,
+    doc      TEXT NOT NULL,
+    page     INTEGER NOT NULL DEFAULT 0,    -- 0 for page-less formats
+    PRIMARY KEY (chunk_id, company, doc, page)
+);
+CREATE INDEX IF NOT EXISTS sources_doc ON sources (company, doc);
+CREATE VIRTUAL TABLE IF NOT EXISTS keywords USING fts5(tokens, chunk_id UNINDEXED, company UNINDEXED);
+CREATE TABLE IF NOT EXISTS aliases (
+    company TEXT NOT NULL,
+    alias   TEXT NOT NULL,
+    PRIMARY KEY (company, alias)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    path       TEXT PRIMARY KEY,
+    company    TEXT,
+    error      TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+class Ledger:
+    """Thread-safe access to the ledger database (one connection per operation)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        with self.tx() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            db = sqlite3.connect(self.path, timeout=60)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with db:
+                    yield db
+            finally:
+                db.close()
+
+    # ---- documents -------------------------------------------------------------------------
+    def stored_sha(self, company: str, doc: str) -> str | None:
+        with self.tx() as db:
+            row = db.execute(
+                "SELECT sha256 FROM documents WHERE company=? AND doc=? AND status='stored'", (company, doc)
+            ).fetchone()
+        return row[0] if row else None
+
+    def find_by_sha(self, sha: str) -> tuple[str, str] | None:
+        with self.tx() as db:
+            row = db.execute(
+                "SELECT company, doc FROM documents WHERE sha256=? AND status='stored' LIMIT 1", (sha,)
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def pending(self) -> list[tuple[str, str]]:
+        with self.tx() as db:
+            return [(r[0], r[1]) for r in db.execute("SELECT company, doc FROM documents WHERE status='pending'")]
+
+    def documents(self, company: str | None = None) -> list[dict[str, object]]:
+        with self.tx() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT * FROM documents WHERE status='stored' AND (? IS NULL OR company=?) ORDER BY company, doc",
+                (company, company),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def version(self, company: str | None) -> tuple[int, float]:
+        with self.tx() as db:
+            row = db.execute(
+                "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE (? IS NULL OR company=?)",
+                (company, company),
+            ).fetchone()
+        return int(row[0]), float(row[1])
+
+    def record_failure(self, report: FileReport) -> None:
+        with self.tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?,?,?,?)",
+                (report.path, report.company, report.error or "", time.time()),
+            )
+
+    def clear_failure(self, path: str) -> None:
+        with self.tx() as db:
+            db.execute("DELETE FROM failures WHERE path=?", (path,))
+
+    # ---- keyword index ---------------------------------------------------------------------
+    def keyword_search(self, tokens: Iterable[str], company: str | None, limit: int) -> list[tuple[str, float]]:
+        """(chunk_id, score) by FTS5 BM25 (higher is better) for any of the tokens."""
+        terms = sorted({t for t in tokens if t})
+        if not terms:
+            return []
+        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        with self.tx() as db:
+            rows = db.execute(
+                "SELECT chunk_id, -bm25(keywords) FROM keywords WHERE keywords MATCH ? "
+                "AND (? IS NULL OR company=?) ORDER BY bm25(keywords) LIMIT ?",
+                (query, company, company, limit),
+            ).fetchall()
+        return [(r[0], float(r[1])) for r in rows]
+
+    # ---- aliases ---------------------------------------------------------------------------
+    def set_aliases(self, company: str, aliases: Iterable[str]) -> None:
+        with self.tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO aliases VALUES (?,?)", [(company, a) for a in aliases if a.strip()]
+            )
+
+    def aliases(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        with self.tx() as db:
+            for company, alias in db.execute(
+                "SELECT a.company, a.alias FROM aliases a WHERE EXISTS "
+                "(SELECT 1 FROM documents d WHERE d.company=a.company AND d.status='stored') ORDER BY rowid"
+            ):
+                out.setdefault(company, []).append(alias)
+        return out
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

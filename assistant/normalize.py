@@ -1,0 +1,54 @@
+"""Text normalisation: what is stored for quotes, and what is indexed for search.
+
+- ``clean_text``: full-width ASCII → half-width, ideographic spaces, non-breaking spaces and zero-width
+  characters, line-break hyphenation ("develop-\\nment" → "development"), runs of spaces. Chinese
+  punctuation (，。：；？！（）) is kept: it carries sentence structure and is quoted verbatim.
+- ``index_text``: the cleaned text in Simplified Chinese (OpenCC t2s), used for embeddings and the
+  keyword index, so a question in either script finds text in the other. Quotes keep the original.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+_FULLWIDTH_ASCII: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+# Chinese punctuation that must stay full-width (it is how Chinese documents are written and quoted).
+for _keep in "，。：；？！（）":
+    _FULLWIDTH_ASCII.pop(ord(_keep), None)
+_FULLWIDTH_ASCII.update({0x3000: 0x20, 0x00A0: 0x20, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None})
+_DIGIT_COMMA = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))")
+_HYPHENATED = re.compile(r"([A-Za-z]{2,})-\n([a-z]{2,})")
+_SPACES = re.compile(r"[ \t]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_lock = threading.Lock()
+
+
+def clean_text(text: str) -> str:
+    """Normalise characters and whitespace, keeping line structure and Chinese punctuation."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH_ASCII)
+    text = _DIGIT_COMMA.sub(",", _HYPHENATED.sub(r"\1\2", text))
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC); text without CJK characters is returned as is."""
+    if not _CJK.search(text):
+        return text
+    with _lock:  # OpenCC converters are not documented as thread-safe
+        return str(_t2s().convert(text))
+
+
+def index_text(text: str) -> str:
+    """The form of a text that is embedded and keyword-indexed."""
+    return to_simplified(text)
