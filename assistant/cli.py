@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--company", help="company of the files (default: the folder per company)")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("delete", help="remove a document (or every document of a company) from the store")
+    p.add_argument("doc", nargs="?", help="file name as ingested, e.g. annual_report_2023.pdf")
+    p.add_argument("--company", help="the company (alone: delete all its documents)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("companies", help="list the companies in the store")
     p.add_argument("--json", action="store_true")
 
@@ -81,29 +86,92 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise AssistantError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.ingest import ingest_paths
+    from assistant.ingest import discover, ingest_file
+    from assistant.quality import LOW
     from assistant.services import Services
+    from assistant.types import IngestReport
 
     services = Services(settings)
-    interactive = sys.stderr.isatty() and not args.json
+    store = services.store
+    for company, doc in store.recovered:
+        print(f"recovered: {company}/{doc} was left half-stored by an interrupted run; it is ingested again",
+              file=sys.stderr)
+    files = list(discover(args.paths, args.company))
+    bar = None
+    if sys.stderr.isatty() and not args.json and len(files) > 1:
+        from tqdm import tqdm
 
-    def progress(entry: Any) -> None:
-        if interactive:
-            print(f"  {entry.status:<9} {entry.path}", file=sys.stderr)
+        bar = tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True)
+    import time
 
-    report = ingest_paths(args.paths, services.store, settings, company=args.company, on_file=progress)
+    started = time.perf_counter()
+    report = IngestReport()
+    for file, owner, explicit in files:
+        if bar:
+            bar.set_postfix_str(file.name[:40])
+        report.files.append(ingest_file(file, owner, store, settings, explicit=explicit))
+        if bar:
+            bar.update()
+    if bar:
+        bar.close()
+    report.seconds = round(time.perf_counter() - started, 3)
     if args.json:
         _print_json(report)
     else:
         for f in report.files:
-            detail = f"{f.pages} pages, {f.chunks} chunks" if f.status == "stored" else (f.error or "")
-            print(f"{f.status:<9} {f.company or '-':<16} {f.doc or f.path:<36} {detail}")
+            if f.status == "stored":
+                low = "  LOW QUALITY" if f.quality is not None and f.quality < LOW else ""
+                detail = f"{f.reader}, {f.pages} pages, {f.chunks} chunks, quality {f.quality:.2f}{low}"
+                if f.warnings:
+                    detail += " — " + "; ".join(f.warnings)
+            else:
+                detail = f.error or ""
+            print(f"{f.status:<9} {_pad(f.company or '-', 14)} {_pad(f.doc or f.path, 30)} {detail}")
+        low_count = sum(1 for f in report.files if f.status == "stored" and (f.quality or 0) < LOW)
         print(
             f"{len(report.files)} files: {report.count('stored')} stored, {report.count('unchanged')} unchanged, "
-            f"{report.count('skipped')} skipped, {report.count('failed')} failed in {report.seconds:.1f}s"
+            f"{report.count('duplicate')} duplicate, {report.count('skipped')} skipped, "
+            f"{report.count('failed')} failed, {low_count} low quality in {report.seconds:.1f}s"
         )
     return 0 if report.ok else 1
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.errors import InputError
+    from assistant.services import Services
+
+    services = Services(settings)
+    company = services.answerer.resolve_company("", args.company) if args.company else None
+    if args.doc:
+        matches = [(c, d) for c, d in services.store.documents(company) if d == args.doc]
+        if not matches:
+            raise InputError(f"no stored document '{args.doc}'" + (f" of {company}" if company else ""))
+        if len(matches) > 1:
+            owners = ", ".join(c for c, _ in matches)
+            raise InputError(f"'{args.doc}' exists for several companies ({owners}); add --company")
+        services.store.delete_document(*matches[0])
+        removed = [f"{matches[0][0]}/{matches[0][1]}"]
+    elif company:
+        removed = [f"{company}/{d}" for d in services.store.delete_company(company)]
+    else:
+        raise InputError("name a document (assistant delete DOC) or a company (--company NAME)")
+    if args.json:
+        _print_json({"deleted": removed})
+    else:
+        for r in removed:
+            print(f"deleted   {r}")
+    return 0
 
 
 def cmd_companies(args: argparse.Namespace, settings: Settings) -> int:
@@ -178,6 +246,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest,
+    "delete": cmd_delete,
     "companies": cmd_companies,
     "search": cmd_search,
     "ask": cmd_ask,

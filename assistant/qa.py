@@ -168,17 +168,28 @@ class Answerer:
         self.model_label = model_label
 
     # ---- company ---------------------------------------------------------------------
+    def known_companies(self) -> dict[str, list[str]]:
+        """Canonical company name → every alias learned from its documents."""
+        known = {c.company: [c.company] for c in self.store.companies()}
+        for company, names in self.store.ledger.aliases().items():
+            if company in known:
+                known[company] += [n for n in names if n not in known[company]]
+        return known
+
     def resolve_company(self, question: str, company: str | None) -> str | None:
-        known = [c.company for c in self.store.companies()]
+        """The company asked about: the one named by ``company`` (any alias), else the one the question names."""
+        from assistant.companies import match_companies
+
+        known = self.known_companies()
         if company:
-            for name in known:
-                if name.casefold() == company.strip().casefold():
-                    return name
+            matched = match_companies(company.strip(), known)
+            exact = [name for name in known if name.casefold() == company.strip().casefold()]
+            if exact or matched:
+                return (exact or matched)[0]
             listing = ", ".join(known) or "none yet: run `assistant ingest` first"
             raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
-        folded = question.casefold()
-        matches = [name for name in known if name.casefold() in folded]
-        return max(matches, key=len) if matches else None
+        matches = match_companies(question, known)
+        return matches[0] if matches else None
 
     def _check_question(self, question: str) -> str:
         question = (question or "").strip()

@@ -92,3 +92,25 @@ def test_console_script_no_traceback(tmp_path: Path) -> None:
 def test_invalid_backend_name(cli, capsys) -> None:
     assert main(["--llm", "gpt-9000", "companies"]) == 2
     assert "invalid setting llm_backend" in capsys.readouterr().err
+
+
+def test_delete_document_and_company(cli, docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli("ingest", str(docs))
+    capsys.readouterr()
+    assert cli("delete", "notes.txt", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"deleted": ["Acme/notes.txt"]}
+    assert cli("delete", "notes.txt") == 2
+    assert "no stored document 'notes.txt'" in capsys.readouterr().err
+    assert cli("delete", "--company", "星河科技") == 0
+    assert "deleted   星河科技/news.md" in capsys.readouterr().out
+    cli("companies", "--json")
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_ingest_report_shows_reader_quality_and_reasons(cli, docs: Path, capsys) -> None:
+    (docs / "Acme" / "empty.txt").write_bytes(b"")
+    assert cli("ingest", str(docs)) == 1
+    out = capsys.readouterr().out
+    assert "stored" in out and "quality 1.00" in out
+    assert "empty.txt: the file is empty" in out
+    assert "1 failed" in out
