@@ -1,7 +1,8 @@
 """Structure-aware chunking, Chinese and English alike.
 
 - Prose: whole sentences (Chinese 。！？；, English . ! ? before a space, line ends) packed into chunks of
-  about ``size`` characters with a little overlap; a sentence longer than a chunk is cut.
+  about ``size`` units (a CJK character counts 2, see ``units``) with a little overlap; a sentence
+  longer than a chunk is cut.
 - Tables (Markdown, one line per row): never cut mid-row; a table that fits in 2×``size`` is one chunk,
   a longer one is split by rows with its header row repeated in every part; the line just above the
   table (its caption) leads each part.
@@ -22,6 +23,15 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十�
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def units(text: str) -> int:
+    """Chunk size measure: a CJK character counts twice (it costs ~0.75 prompt tokens, a Latin
+    character ~0.3), so Chinese and English chunks cost about the same in a prompt."""
+    return len(text) + len(_CJK.findall(text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -55,18 +65,18 @@ def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
     header = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else rows[:1]
     body = rows[len(header):]
     lead = ([caption] if caption else []) + header
-    limit = max(size * 2, sum(len(x) + 1 for x in lead) + 1)
-    if sum(len(r) + 1 for r in lead + body) <= limit or not body:
+    limit = max(size * 2, sum(units(x) + 1 for x in lead) + 1)
+    if sum(units(r) + 1 for r in lead + body) <= limit or not body:
         return ["\n".join(lead + body)]
     parts: list[str] = []
     current: list[str] = []
-    used = sum(len(x) + 1 for x in lead)
+    used = sum(units(x) + 1 for x in lead)
     for row in body:
-        if current and used + len(row) + 1 > limit:
+        if current and used + units(row) + 1 > limit:
             parts.append("\n".join(lead + current))
-            current, used = [], sum(len(x) + 1 for x in lead)
+            current, used = [], sum(units(x) + 1 for x in lead)
         current.append(row)
-        used += len(row) + 1
+        used += units(row) + 1
     if current:
         parts.append("\n".join(lead + current))
     return parts
@@ -88,21 +98,22 @@ class _PageChunker:
         carried: list[tuple[str, bool]] = []
         if keep_overlap:
             for part in reversed(self.current):
-                if sum(len(p[0]) for p in carried) + len(part[0]) > self.overlap:
+                if sum(units(p[0]) for p in carried) + units(part[0]) > self.overlap:
                     break
                 carried.insert(0, part)
         self.current = carried
-        self.length = sum(len(p[0]) for p in carried)
+        self.length = sum(units(p[0]) for p in carried)
         self.current_section = self.section
 
     def sentence(self, text: str, new_line: bool) -> None:
-        for piece in [text[i : i + self.size] for i in range(0, len(text), self.size)]:
-            if self.current and self.length + len(piece) > self.size:
+        step = self.size // 2 if _CJK.search(text) else self.size
+        for piece in [text[i : i + step] for i in range(0, len(text), step)]:
+            if self.current and self.length + units(piece) > self.size:
                 self.flush(keep_overlap=True)
             if not self.current:
                 self.current_section = self.section
             self.current.append((piece, new_line))
-            self.length += len(piece)
+            self.length += units(piece)
             new_line = False
 
     def table(self, caption: str | None, rows: list[str]) -> None:

@@ -140,6 +140,10 @@ class Ledger:
 
     # ---- aliases ---------------------------------------------------------------------------
     def set_aliases(self, company: str, aliases: Iterable[str]) -> None:
+        aliases = list(aliases)
+        from assistant.keyword import add_words
+
+        add_words([company, *aliases])
         with self.tx() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO aliases VALUES (?,?)", [(company, a) for a in aliases if a.strip()]

@@ -147,6 +147,26 @@ def off_topic_numbers(answer: str, question: str, company: str | None, passages:
     return sorted(off)
 
 
+_UNITS = ("万元", "亿元", "千元", "元", "%", "％", "岁", "人", "项", "家", "个", "台", "倍", "年",
+          "million", "billion", "thousand", "years", "employees", "patents")
+_NUM_UNIT = re.compile(r"(\d[\d,，]*(?:\.\d+)?)\s*(" + "|".join(map(re.escape, _UNITS)) + ")")
+
+
+def unit_mismatches(answer: str, passages: list[str]) -> list[str]:
+    """Figures whose unit in the answer is never the unit next to that figure in the passages
+    (e.g. "41.25岁" when the passages only say "41.25%")."""
+    found: dict[str, set[str]] = {}
+    for p in passages:
+        for num, unit in _NUM_UNIT.findall(p):
+            found.setdefault(num.replace(",", "").replace("，", ""), set()).add(unit.replace("％", "%"))
+    bad = []
+    for num, unit in _NUM_UNIT.findall(_CITE.sub("", answer)):
+        key, unit = num.replace(",", "").replace("，", ""), unit.replace("％", "%")
+        if key in found and unit not in found[key]:
+            bad.append(f"{num}{unit}")
+    return bad
+
+
 @dataclass
 class Event:
     """A streamed piece of an answer: a token, or the final checked Answer."""
@@ -264,6 +284,9 @@ class Answerer:
                 return
             cited = repaired
             text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
+        if unit_mismatches(text, [passages[n - 1].chunk.text for n in cited]):
+            yield refuse()
+            return
         numbers = _digits(_CITE.sub("", text))
         off_topic = off_topic_numbers(text, question, company, [passages[n - 1].chunk.text for n in cited])
         if numbers and len(off_topic) == len(numbers):  # every figure comes from an unrelated line

@@ -30,7 +30,13 @@ def hybrid_search(store: Store, question: str, company: str | None, k: int, doc:
     neighbours and the keyword index's best matches are pooled.
     """
     query = np.asarray(store.embeddings.embed_query(index_text(question)), dtype=np.float32)
-    hits = dict(store.ledger.keyword_search(tokenize(question), company, limit=max(50, k * 5)))
+    terms = tokenize(question)
+    if company:  # within one company its own names match everywhere and only favour title pages
+        names = {t for alias in [company, *store.ledger.aliases().get(company, [])] for t in tokenize(alias)}
+        terms = [t for t in terms if t not in names] or terms
+    if doc:
+        terms = [t for t in terms if t not in set(tokenize(doc))] or terms
+    hits = dict(store.ledger.keyword_search(terms, company, limit=max(50, k * 5)))
     if company:
         chunks, vectors = store.company_chunks(company)
         keep = [i for i, c in enumerate(chunks) if doc is None or c.doc == doc]

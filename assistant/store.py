@@ -84,6 +84,9 @@ class Store:
         self._pools: dict[str, tuple[Any, list[Chunk], np.ndarray]] = {}
         self._write_lock = threading.Lock()
         self.recovered = self.recover()
+        from assistant.keyword import add_words
+
+        add_words([name for company, names in self.ledger.aliases().items() for name in [company, *names]])
 
     # ---- consistency -----------------------------------------------------------------------
     def recover(self) -> list[tuple[str, str]]:

@@ -32,13 +32,32 @@ def test_chunk_ids_are_stable_and_depend_on_content() -> None:
 
 def test_section_heading_recorded() -> None:
     doc = _doc([Page(number=None, text="# 财务概况\n2023年营业收入1亿元。\n## 研发\n研发人员58人。")])
-    chunks = chunk_document(doc, size=12, overlap=0)
+    chunks = chunk_document(doc, size=24, overlap=0)
     sections = {c.text: c.section for c in chunks}
-    assert sections["研发人员58人。"] == "研发"
-    assert any(sec == "财务概况" for sec in sections.values())
+    assert sections["## 研发\n研发人员58人。"] == "研发"
+    assert sections["2023年营业收入1亿元。"] == "财务概况"
 
 
 def test_english_words_joined_with_spaces_chinese_without() -> None:
     doc = _doc([Page(number=None, text="First sentence. Second sentence.\n第一句。第二句。")])
     (chunk,) = chunk_document(doc, size=400)
     assert chunk.text == "First sentence. Second sentence.\n第一句。第二句。"
+
+
+def test_tables_kept_whole_or_split_by_rows_with_header() -> None:
+    rows = "\n".join(f"| 项目{i} | {i},000.00 | {i * 2},000.00 |" for i in range(1, 41))
+    text = "研发投入情况表\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n" + rows + "\n表后说明文字。"
+    chunks = chunk_document(_doc([Page(number=3, text=text)]), size=200, overlap=0)
+    tables = [c.text for c in chunks if "| 项目 | 2023年 | 2022年 |" in c.text]
+    assert len(tables) > 1  # a long table is split …
+    for part in tables:  # … every part with the caption and header, and only whole rows
+        lines = part.split("\n")
+        assert lines[:3] == ["研发投入情况表", "| 项目 | 2023年 | 2022年 |", "|---|---|---|"]
+        assert all(line.startswith("|") and line.endswith("|") for line in lines[1:])
+    body = [ln for part in tables for ln in part.split("\n")[3:]]
+    assert body == rows.split("\n")  # every row exactly once, in order
+    assert any(c.text == "表后说明文字。" for c in chunks)
+
+    small = "| 项目 | 金额 |\n|---|---|\n| 研发投入合计 | 31,572,004.18 |"
+    (chunk,) = chunk_document(_doc([Page(number=1, text=small)]), size=360)
+    assert chunk.text == small

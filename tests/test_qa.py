@@ -172,3 +172,12 @@ def test_number_from_an_unrelated_line_is_caught() -> None:
     assert off_topic_numbers("8,652.30万元 [1]", "铖泰精密2023年营业收入是多少？", "铖泰精密", [passage]) == []
     table = "| 指标 | 2022年 | 2023年 |\n| 营业收入（万元） | 9,831.65 | 13,745.28 |"
     assert off_topic_numbers("13,745.28万元", "What is 营业收入 in 2023?", None, [table]) == []
+
+
+def test_unit_changed_by_the_model_is_caught() -> None:
+    from assistant.qa import unit_mismatches
+
+    passage = "法定代表人顾岩松持有公司41.25%的股权。研发人员112人。"
+    assert unit_mismatches("41.25岁 [1]", [passage]) == ["41.25岁"]
+    assert unit_mismatches("持股41.25% [1]，研发人员112人", [passage]) == []
+    assert unit_mismatches("Revenue was 27.6 million", ["Revenue 27.6 22.3", "$27.6 million"]) == []
