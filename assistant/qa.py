@@ -167,6 +167,21 @@ def unit_mismatches(answer: str, passages: list[str]) -> list[str]:
     return bad
 
 
+_ASKS = {
+    "age": (re.compile(r"年纪|年龄|多大岁|几岁|how old|\bage\b", re.I), re.compile(r"\d\s*(岁|周岁|years?\s+old)", re.I)),
+    "ratio": (re.compile(r"比例|占比|比重|百分之|percentage|\bratio\b|\bshare of\b|\bmargin\b", re.I),
+              re.compile(r"\d\s*(%|％|个百分点|percent)", re.I)),
+}
+
+
+def wrong_kind_of_figure(answer: str, question: str) -> bool:
+    """The question asks for an age or a ratio, and the answer's figures carry no such unit."""
+    body = _CITE.sub("", answer)
+    if not _digits(body):
+        return False
+    return any(asks.search(question) and not gives.search(body) for asks, gives in _ASKS.values())
+
+
 @dataclass
 class Event:
     """A streamed piece of an answer: a token, or the final checked Answer."""
@@ -284,7 +299,7 @@ class Answerer:
                 return
             cited = repaired
             text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
-        if unit_mismatches(text, [passages[n - 1].chunk.text for n in cited]):
+        if wrong_kind_of_figure(text, question) or unit_mismatches(text, [passages[n - 1].chunk.text for n in cited]):
             yield refuse()
             return
         numbers = _digits(_CITE.sub("", text))

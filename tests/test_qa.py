@@ -181,3 +181,14 @@ def test_unit_changed_by_the_model_is_caught() -> None:
     assert unit_mismatches("41.25岁 [1]", [passage]) == ["41.25岁"]
     assert unit_mismatches("持股41.25% [1]，研发人员112人", [passage]) == []
     assert unit_mismatches("Revenue was 27.6 million", ["Revenue 27.6 22.3", "$27.6 million"]) == []
+
+
+def test_figure_of_the_wrong_kind_is_caught() -> None:
+    from assistant.qa import wrong_kind_of_figure
+
+    assert wrong_kind_of_figure("41.25% [1]", "铖泰精密的法定代表人顾岩松今年多大年纪？")
+    assert not wrong_kind_of_figure("52岁 [1]", "法定代表人今年多大年纪？")
+    assert wrong_kind_of_figure("2,104.18万元 [1]", "2023年研发投入占营业收入的比例是多少？")
+    assert not wrong_kind_of_figure("12.49% [1]", "2023年研发投入占营业收入的比例是多少？")
+    assert not wrong_kind_of_figure("2,104.18万元 [1]", "2023年研发费用是多少？")
+    assert not wrong_kind_of_figure("Elena Voss [1]", "How old is the CFO?")
