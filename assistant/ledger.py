@@ -60,21 +60,27 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        self._local = threading.local()
         with self.tx() as db:
             db.executescript(SCHEMA)
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: committed on success, rolled back on any error."""
-        with self._lock:
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
             db = sqlite3.connect(self.path, timeout=60)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with db:
-                    yield db
-            finally:
-                db.close()
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed on success, rolled back on any error (one connection per thread)."""
+        with self._lock:
+            db = self._connection()
+            db.row_factory = None
+            with db:
+                yield db
 
     # ---- documents -------------------------------------------------------------------------
     def stored_sha(self, company: str, doc: str) -> str | None:
