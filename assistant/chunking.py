@@ -82,6 +82,16 @@ def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
     return parts
 
 
+def _caption(lines: list[str], start: int) -> str | None:
+    """The short lines just above a table (title, unit), up to three, e.g. "研发投入情况表 / 单位：元"."""
+    picked: list[str] = []
+    k = start - 1
+    while k >= 0 and len(picked) < 3 and len(lines[k]) <= 40 and not _TABLE_ROW.match(lines[k]):
+        picked.insert(0, lines[k])
+        k -= 1
+    return " / ".join(picked) or None
+
+
 class _PageChunker:
     """Collects the chunks of one page."""
 
@@ -136,8 +146,7 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
                 j = i
                 while j < len(lines) and _TABLE_ROW.match(lines[j]):
                     j += 1
-                caption = lines[i - 1] if i > 0 and len(lines[i - 1]) <= 80 and not _TABLE_ROW.match(lines[i - 1]) else None
-                pc.table(caption, lines[i:j])
+                pc.table(_caption(lines, i), lines[i:j])
                 i = j
                 continue
             if _HEADING.match(line) and len(line) <= 60:

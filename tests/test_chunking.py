@@ -46,13 +46,13 @@ def test_english_words_joined_with_spaces_chinese_without() -> None:
 
 def test_tables_kept_whole_or_split_by_rows_with_header() -> None:
     rows = "\n".join(f"| 项目{i} | {i},000.00 | {i * 2},000.00 |" for i in range(1, 41))
-    text = "研发投入情况表\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n" + rows + "\n表后说明文字。"
+    text = "这是一段较长的正文说明，超过四十个字符，因此不会被当作表格标题的一部分来处理，对吧。\n研发投入情况表\n单位：元\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n" + rows + "\n表后说明文字。"
     chunks = chunk_document(_doc([Page(number=3, text=text)]), size=200, overlap=0)
     tables = [c.text for c in chunks if "| 项目 | 2023年 | 2022年 |" in c.text]
     assert len(tables) > 1  # a long table is split …
     for part in tables:  # … every part with the caption and header, and only whole rows
         lines = part.split("\n")
-        assert lines[:3] == ["研发投入情况表", "| 项目 | 2023年 | 2022年 |", "|---|---|---|"]
+        assert lines[:3] == ["研发投入情况表 / 单位：元", "| 项目 | 2023年 | 2022年 |", "|---|---|---|"]
         assert all(line.startswith("|") and line.endswith("|") for line in lines[1:])
     body = [ln for part in tables for ln in part.split("\n")[3:]]
     assert body == rows.split("\n")  # every row exactly once, in order
