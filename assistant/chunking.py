@@ -18,7 +18,7 @@ import re
 from assistant.normalize import clean_text, index_text
 from assistant.types import Chunk, Document
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?;])(?=\s)|\n+")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$")
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")

@@ -60,9 +60,18 @@ def test_corrupt_pdf(tmp_path: Path) -> None:
 
 def test_not_a_pdf(tmp_path: Path) -> None:
     path = tmp_path / "fake.pdf"
-    path.write_text("hello")
+    path.write_bytes(b"\x01\x02\x03 junk \x00\x00" * 50)
     with pytest.raises(DocumentError, match="fake.pdf: not a PDF"):
         read_document(path, "C")
+
+
+def test_text_named_pdf_is_read_as_text(tmp_path: Path) -> None:
+    # Content decides: a .pdf that holds plain text is read as text, with a warning.
+    path = tmp_path / "fake.pdf"
+    path.write_text("hello 你好")
+    doc = read_document(path, "C")
+    assert doc.reader == "txt" and doc.pages[0].text == "hello 你好"
+    assert doc.warnings == ["wrong extension: looks like text"]
 
 
 def test_unsupported_type(tmp_path: Path) -> None:
