@@ -182,6 +182,56 @@ def wrong_kind_of_figure(answer: str, question: str) -> bool:
     return any(asks.search(question) and not gives.search(body) for asks, gives in _ASKS.values())
 
 
+def _lead_terms(line: str, end: int, key: set[str]) -> int:
+    """How many of the question's key terms the few characters before a figure contain."""
+    from assistant.keyword import tokenize
+
+    start = max(line.rfind("，", 0, end), line.rfind(",", 0, max(0, end - 1)), line.rfind("；", 0, end), end - 12)
+    return len(key & set(tokenize(line[max(0, start) : end])))
+
+
+def better_figure_nearby(answer: str, question: str, company: str | None, passages: list[str]) -> list[str]:
+    """Figures of the answer for which the same line holds another figure with the same unit whose
+    label matches the question better ("授权专利42项，其中发明专利14项" asked for 发明专利 → not 42)."""
+    from assistant.keyword import tokenize
+
+    key = {t for t in tokenize(question) if t not in set(tokenize(company or "")) | _GENERIC}
+    if not key:
+        return []
+    wrong = []
+    for num, unit in _NUM_UNIT.findall(_CITE.sub("", answer)):
+        target = num.replace(",", "").replace("，", "")
+        for p in passages:
+            for line in _LINE_SPLIT.split(p):
+                figures = [(m.group(1).replace(",", ""), m.group(2), m.start()) for m in _NUM_UNIT.finditer(line or "")]
+                mine = [f for f in figures if f[0] == target and f[1] == unit]
+                if not mine:
+                    continue
+                own = max(_lead_terms(line, f[2], key) for f in mine)
+                rival = max((_lead_terms(line, f[2], key) for f in figures if f[0] != target and f[1] == unit), default=-1)
+                if rival > own:
+                    wrong.append(f"{num}{unit}")
+    return sorted(set(wrong))
+
+
+def extractive_quote(question: str, company: str | None, passages: list[Evidence], cited: list[int]) -> tuple[str, list[int]]:
+    """The cited sentence that best matches the question, quoted verbatim with its citation."""
+    from assistant.keyword import tokenize
+
+    key = {t for t in tokenize(question) if t not in set(tokenize(company or "")) | _GENERIC}
+    best: tuple[int, str, int] | None = None
+    for n in cited:
+        for sentence in re.split(r"(?<=[。！？!?])\s*|\n+", passages[n - 1].chunk.text):
+            if not _digits(sentence):
+                continue
+            score = len(key & set(tokenize(sentence)))
+            if score and (best is None or score > best[0]):
+                best = (score, sentence.strip(), n)
+    if best is None:
+        return "", []
+    return f"“{best[1]}” [{best[2]}]", [best[2]]
+
+
 @dataclass
 class Event:
     """A streamed piece of an answer: a token, or the final checked Answer."""
@@ -302,6 +352,12 @@ class Answerer:
         if wrong_kind_of_figure(text, question) or unit_mismatches(text, [passages[n - 1].chunk.text for n in cited]):
             yield refuse()
             return
+        if better_figure_nearby(text, question, company, [passages[n - 1].chunk.text for n in cited]):
+            # The model took a neighbour of the figure asked for: quote the sentence instead.
+            text, cited = extractive_quote(question, company, passages, cited)
+            if not text:
+                yield refuse()
+                return
         numbers = _digits(_CITE.sub("", text))
         off_topic = off_topic_numbers(text, question, company, [passages[n - 1].chunk.text for n in cited])
         if numbers and len(off_topic) == len(numbers):  # every figure comes from an unrelated line

@@ -192,3 +192,27 @@ def test_figure_of_the_wrong_kind_is_caught() -> None:
     assert not wrong_kind_of_figure("12.49% [1]", "2023年研发投入占营业收入的比例是多少？")
     assert not wrong_kind_of_figure("2,104.18万元 [1]", "2023年研发费用是多少？")
     assert not wrong_kind_of_figure("Elena Voss [1]", "How old is the CFO?")
+
+
+def test_neighbouring_figure_with_a_better_label_is_caught() -> None:
+    from assistant.qa import better_figure_nearby
+
+    passage = "截至2023年12月31日，公司共拥有授权专利42项，其中发明专利14项、实用新型专利23项。"
+    q = "栖云智算拥有多少项发明专利？"
+    assert better_figure_nearby("42项 [1]", q, "栖云智算", [passage]) == ["42项"]
+    assert better_figure_nearby("14项 [1]", q, "栖云智算", [passage]) == []
+    assert better_figure_nearby("42项 [1]", "栖云智算共拥有多少项授权专利？", "栖云智算", [passage]) == []
+    en = "Revenue for 2023 was $27.6 million, up 23.8% from $22.3 million in 2022."
+    assert better_figure_nearby("$27.6 million", "What was revenue in 2023?", None, [en]) == []
+
+
+def test_wrong_neighbouring_figure_becomes_an_extractive_quote(fake_services: Services, tmp_path: Path) -> None:
+    root = tmp_path / "d" / "栖云智算"
+    root.mkdir(parents=True)
+    (root / "ar.txt").write_text("截至2023年12月31日，公司共拥有授权专利42项，其中发明专利14项、实用新型专利23项。\n")
+    ingest_paths([root.parent], fake_services.store, fake_services.settings)
+    answerer, _ = _answerer(fake_services, "栖云智算拥有42项发明专利 [1]")
+    answer = answerer.ask("栖云智算拥有多少项发明专利？", "栖云智算")
+    assert not answer.insufficient_evidence
+    assert answer.answer == "“截至2023年12月31日，公司共拥有授权专利42项，其中发明专利14项、实用新型专利23项。” [1]"
+    assert answer.citations[0].doc == "ar.txt"
