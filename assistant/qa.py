@@ -202,7 +202,7 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
     for num, unit in _NUM_UNIT.findall(_CITE.sub("", answer)):
         target = num.replace(",", "").replace("，", "")
         for p in passages:
-            for line in _LINE_SPLIT.split(p):
+            for line in _LINE_SPLIT.split(re.sub(r"(?<=[，、,])\n", "", p)):  # rejoin wrapped clauses
                 figures = [(m.group(1).replace(",", ""), m.group(2), m.start()) for m in _NUM_UNIT.finditer(line or "")]
                 mine = [f for f in figures if f[0] == target and f[1] == unit]
                 if not mine:

@@ -197,7 +197,7 @@ def test_figure_of_the_wrong_kind_is_caught() -> None:
 def test_neighbouring_figure_with_a_better_label_is_caught() -> None:
     from assistant.qa import better_figure_nearby
 
-    passage = "截至2023年12月31日，公司共拥有授权专利42项，其中发明专利14项、实用新型专利23项。"
+    passage = "截至2023年12月31日，公司共拥有授权专利42项，\n其中发明专利14项、实用新型专利23项。"
     q = "栖云智算拥有多少项发明专利？"
     assert better_figure_nearby("42项 [1]", q, "栖云智算", [passage]) == ["42项"]
     assert better_figure_nearby("14项 [1]", q, "栖云智算", [passage]) == []
