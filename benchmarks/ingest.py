@@ -1,0 +1,1538 @@
+#!/usr/bin/env python
+"""Ingestion benchmark: throughput, stage shares, memory and re-ingest speed of ``ingest_paths``.
+
+Runs on the target machine (2 cores, no GPU) and writes ``benchmarks/results/ingest_<YYYY-MM-DD>.json``
+and ``.md`` (``--quick``: ``ingest_<date>_quick.*``).
+
+    .venv/bin/python benchmarks/ingest.py                # full run (~6.5 min on an idle machine)
+    .venv/bin/python benchmarks/ingest.py --quick        # smoke run (~50 s), *_quick.* outputs
+    .venv/bin/python benchmarks/ingest.py --skip-devset  # without the real-document section
+
+Sections (each records an ``error`` instead of stopping the run when it fails):
+  1. corpus_fake   a generated corpus of 1,000 mixed documents over 50 companies (folder per company),
+                   ingested into a fresh store with the ``fake`` embeddings (no model: the pipeline alone)
+  2. corpus_use    the same corpus, fresh store, default ``use-multilingual`` embeddings
+  3. reingest      the unchanged corpus again into the store of 2 (every file "unchanged")
+  4. devset        ``../shared/devset/docs`` (read in place, never copied into the repo) with the default
+                   embeddings; then the 195-page Chinese annual report alone, and the same PDF through a
+                   naive baseline (pypdf text → fixed 1000/200 character windows → same USE encoder →
+                   Chroma add with precomputed embeddings) measured in the same run; then reading that PDF
+                   alone with the reader's switches (TABLES, PARALLEL_MIN_PAGES) flipped at run time
+  5. embed_threads USE sentences/s with threads=2 (the default on 2 cores) and threads=1, idle and next
+                   to one busy-loop process the benchmark starts itself (the embed stage is mostly this)
+
+Every run reports wall time, files/s, pages/s, chunks/s, the share of wall time per stage (summed from
+``FileReport.timings``; the store stage split into embedding and writing by timing the embeddings object),
+OCR pages and time separately, peak RSS of the process and its children (psutil,
+sampled every 0.1 s in a thread), and RSS after every 100 files with its slope (streaming ⇒ ~flat).
+The machine is shared: load averages and the CPU other processes used during each section are recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gc
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
+from assistant.ingest import ingest_paths
+from assistant.services import Services
+from assistant.settings import REPO_ROOT, Settings
+from assistant.types import FileReport, IngestReport
+
+Json = dict[str, Any]
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEVSET = REPO_ROOT.parent / "shared" / "devset"
+DEVSET_PDF = "Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf"
+SEED = 20261128
+CONTENTION_CORES = 0.3
+TARGET_PDF_PAGES_S = 20.0
+DESIGN_NAIVE_PAGES_S = 9.5
+BASELINE_CHUNK, BASELINE_OVERLAP = 1000, 200
+RSS_EVERY = 100
+STAGES = ("read", "chunk", "store")
+SECTIONS = ("corpus_fake", "corpus_use", "reingest", "devset", "embed_threads")
+FONT_ZH = "STSong-Light"
+SHARES = {"pdf": 0.40, "scan": 0.05, "docx": 0.15, "html": 0.15, "sheet": 0.10, "text": 0.10, "json": 0.05}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each section to run."""
+
+    quick: bool
+    docs: int
+    companies: int
+    ocr_docs: int
+    devset_pdf_pages: int | None  # None: the whole PDF
+    probe_passages: int
+
+
+def make_plan(quick: bool, docs: int | None = None) -> Plan:
+    if quick:
+        return Plan(True, docs or 60, 10, 1, 30, 64)
+    return Plan(False, docs or 1000, 50, 10, None, 256)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def now() -> float:
+    return time.perf_counter()
+
+
+def rnd(x: float | None, nd: int = 3) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def per_s(count: float, seconds: float | None) -> float | None:
+    return round(count / seconds, 2) if seconds else None
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds >= 90:
+        return f"{seconds:.0f} s ({int(seconds // 60)} min {seconds % 60:.0f} s)"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def fmt_n(value: float | None, nd: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{nd}f}"
+
+
+def fmt_pct(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.0f}%"
+
+
+def machine_info() -> Json:
+    try:
+        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        nproc = os.cpu_count() or 0
+    cpu = "unknown"
+    with suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    return {
+        "nproc": nproc,
+        "cpu_model": cpu,
+        "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _tree() -> list[psutil.Process]:
+    me = psutil.Process()
+    try:
+        return [me, *me.children(recursive=True)]
+    except psutil.Error:
+        return [me]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process and its children (PDF workers), in MB."""
+    total = 0
+    for proc in _tree():
+        with suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total / 1e6
+
+
+class RssSampler:
+    """Peak RSS of the process tree, sampled every ``interval`` seconds in a daemon thread."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, rss_mb())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self.start_mb = rss_mb()
+        self.peak_mb = self.start_mb
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, rss_mb())
+
+
+class CpuMonitor:
+    """CPU time used by *other* processes while a measurement runs, in cores (/proc/stat minus our tree)."""
+
+    def __init__(self) -> None:
+        self._start = self._sample()
+
+    @staticmethod
+    def _own() -> float:
+        total = 0.0
+        for proc in _tree():
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+        return total
+
+    def _sample(self) -> tuple[float, float, float]:
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+            busy = (sum(fields[:3]) + sum(fields[5:8])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            busy = float("nan")
+        return now(), busy, self._own()
+
+    def other_cores(self) -> float | None:
+        (w0, b0, o0), (w1, b1, o1) = self._start, self._sample()
+        if w1 <= w0 or b1 != b1:
+            return None
+        return round(max(0.0, (b1 - b0) - (o1 - o0)) / (w1 - w0), 2)
+
+
+class IdleGate:
+    """Before a timed section, wait (within a run-wide budget) for other processes to leave the CPU."""
+
+    def __init__(self, budget_s: float, threshold: float = CONTENTION_CORES, window_s: float = 1.5) -> None:
+        self.budget_s, self.threshold, self.window_s = budget_s, threshold, window_s
+        self.spent_s = 0.0
+
+    def wait(self, label: str) -> float | None:
+        if self.budget_s - self.spent_s <= 0:
+            return None
+        t0, announced = now(), False
+        while True:
+            mon = CpuMonitor()
+            time.sleep(self.window_s)
+            reading = mon.other_cores()
+            if reading is None or reading < self.threshold or self.spent_s + now() - t0 >= self.budget_s:
+                break
+            if not announced:
+                print(
+                    f"   machine busy ({reading} cores used by others) before {label}; waiting …", flush=True
+                )
+                announced = True
+        self.spent_s += max(0.0, now() - t0 - self.window_s)
+        return reading
+
+
+class OcrMeter:
+    """Counts and times OCRed pages by wrapping ``assistant.readers.ocr.ocr_pdf_page`` (which the PDF
+    reader imports at call time) for the duration of a run. The first page includes loading the engine."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.seconds = 0.0
+        self.rss_added_mb = 0.0  # RSS added while OCR ran (engine load, onnxruntime arenas)
+
+    def __enter__(self) -> OcrMeter:
+        from assistant.readers import ocr
+
+        self._module, self._original = ocr, ocr.ocr_pdf_page
+
+        def timed(document: Any, index: int) -> tuple[str, float | None]:
+            t0, before = now(), rss_mb()
+            try:
+                return self._original(document, index)
+            finally:
+                self.pages += 1
+                self.seconds += now() - t0
+                self.rss_added_mb += rss_mb() - before
+
+        ocr.ocr_pdf_page = timed  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._module.ocr_pdf_page = self._original  # type: ignore[assignment]
+
+
+class EmbedMeter:
+    """Times ``embed_documents`` of one embeddings object (the store calls it once per document), so that
+    the store stage splits into embedding and writing (Chroma + ledger)."""
+
+    def __init__(self, embeddings: Any) -> None:
+        self.embeddings, self.seconds, self.calls, self.texts = embeddings, 0.0, 0, 0
+
+    def __enter__(self) -> EmbedMeter:
+        original = self.embeddings.embed_documents
+
+        def timed(texts: list[str]) -> list[list[float]]:
+            t0 = now()
+            try:
+                return original(texts)
+            finally:
+                self.seconds += now() - t0
+                self.calls += 1
+                self.texts += len(texts)
+
+        self.embeddings.embed_documents = timed  # instance attribute: shadows the method
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self.embeddings.embed_documents
+
+
+def slope_per_100(points: list[tuple[int, float]]) -> float | None:
+    """Least-squares slope of RSS (MB) against files, in MB per 100 files."""
+    if len(points) < 2:
+        return None
+    xs, ys = [p[0] / 100 for p in points], [p[1] for p in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var, 2) if var else None
+
+
+# ---------------------------------------------------------------------------------------------
+# generated corpus
+# ---------------------------------------------------------------------------------------------
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+ZH_HEADS = _words(
+    "星河 云帆 瀚海 青禾 启明 睿达 博远 华芯 天衡 凌云 锐思 海纳 鼎新 金桥 蓝湾 松石 恒泰 长风 微澜 知行"
+)
+ZH_TAILS = _words("科技 智能 生物 半导体 软件 新材料 精密 能源 医疗 数据")
+EN_HEADS = _words("Northwind Bluepeak Silverline Quantix Brightwave Ironleaf Lumina Corvus Helixa Tidewater")
+EN_TAILS = _words("Robotics Analytics Biotech Systems Labs Energy Semiconductor Software")
+ZH_INDUSTRY = _words("新能源汽车 工业自动化 医疗器械 消费电子 云计算 光伏 储能 半导体设备 生物医药 智慧物流")
+ZH_TECH = _words(
+    "机器视觉 边缘计算 功率器件 锂电材料 基因测序 工业软件 激光雷达 低代码平台 射频芯片 合成生物"
+)
+ZH_INVESTORS = _words("红杉中国 高瓴创投 深创投 元禾原点 启明创投 君联资本 经纬创投 中金资本")
+ZH_ROUNDS = _words("天使轮 A轮 A+轮 B轮 C轮 Pre-IPO轮")
+ZH_PEOPLE = _words("王建国 李晓明 张伟 陈静 刘洋 杨帆 赵磊 黄敏")
+EN_INDUSTRY = (
+    "automotive, industrial automation, medical devices, consumer electronics, cloud, solar, storage"
+)
+EN_TECH = "machine vision, edge computing, power devices, battery materials, gene sequencing, lidar, RF chips"
+EN_INVESTORS = "Sequoia Capital, Accel, Index Ventures, Lightspeed, General Catalyst, Founders Fund"
+ZH_ITEMS = _words(
+    "营业收入 营业成本 毛利 销售费用 管理费用 研发投入 净利润 总资产 净资产 "
+    "经营活动现金流量净额 应收账款 存货"
+)
+EN_ITEMS = [
+    "Revenue",
+    "Cost of revenue",
+    "Gross profit",
+    "Selling expenses",
+    "G&A expenses",
+    "R&D expenses",
+    "Net income",
+    "Total assets",
+    "Equity",
+    "Operating cash flow",
+    "Receivables",
+    "Inventories",
+]
+
+
+ZH_SENTENCES = [
+    "{year}年度，{co}实现营业收入{money}万元，同比{up}{pct}%。",
+    "报告期内，公司研发投入合计{money}万元，占营业收入的比例为{pct}%。",
+    "截至{year}年末，公司员工总数为{n}人，其中研发人员{k}人。",
+    "公司已取得发明专利{k}项、实用新型专利{m}项、软件著作权{gen}项。",
+    "{year}年{month}月，公司完成{round}融资，金额{money}万元，由{inv}领投。",
+    "公司主要客户集中在{ind}行业，前五大客户销售额占比{pct}%。",
+    "报告期末，公司资产负债率为{pct}%，短期借款余额{money}万元。",
+    "公司经营活动产生的现金流量净额为{money}万元，较上年{up}{pct}%。",
+    "{co}注册资本为{money}万元，法定代表人为{person}。",
+    "公司持续加大在{tech}领域的投入，第{gen}代产品良率提升至{pct}%。",
+    "应收账款余额{money}万元，账龄一年以内的占比{pct}%，坏账准备计提充分。",
+    "公司向{ind}领域客户交付{tech}产品{n}台，实现销售收入{money2}万元。",
+]
+EN_SENTENCES = [
+    "In fiscal {year}, {co} reported revenue of ${money} thousand, which {up} {pct}% year over year.",
+    "Research and development expenses were ${money} thousand, or {pct}% of revenue.",
+    "As of December 31, {year}, we had {n} full-time employees, {k} of them in engineering.",
+    "We hold {m} issued patents and {k} pending applications covering {tech}.",
+    "In {year} the company raised ${money} thousand in a {round} round led by {inv}.",
+    "Our customers are concentrated in {ind}; the top five accounted for {pct}% of sales.",
+    "At year end the debt-to-asset ratio was {pct}% and short-term borrowings were ${money} thousand.",
+    "Net cash provided by operating activities was ${money} thousand, {up} {pct}% from the prior year.",
+    "Gross margin was {pct}%, reflecting product mix and a {pct2}% change in unit costs.",
+    "Sales of {tech} products to {ind} customers reached ${money2} thousand in {year}.",
+]
+
+
+def company_names(count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(name, language) of ``count`` companies, about 60% Chinese."""
+    zh = [h + t for h in ZH_HEADS for t in ZH_TAILS]
+    en = [f"{h} {t}" for h in EN_HEADS for t in EN_TAILS]
+    rng.shuffle(zh)
+    rng.shuffle(en)
+    n_zh = round(count * 0.6)
+    return [(n, "zh") for n in zh[:n_zh]] + [(n, "en") for n in en[: count - n_zh]]
+
+
+class Text:
+    """Seeded generator of company prose, tables and records, in Chinese or English."""
+
+    def __init__(self, rng: random.Random, company: str, lang: str) -> None:
+        self.r, self.co, self.lang = rng, company, lang
+
+    def money(self) -> str:
+        return f"{self.r.uniform(50, 90000):,.2f}"
+
+    def pct(self) -> str:
+        return f"{self.r.uniform(0.5, 80):.2f}"
+
+    def sentence(self) -> str:
+        r = self.r
+        zh = self.lang == "zh"
+        values = {
+            "co": self.co,
+            "year": r.choice((2021, 2022, 2023, 2024)),
+            "month": r.randint(1, 12),
+            "money": self.money(),
+            "money2": self.money(),
+            "pct": self.pct(),
+            "pct2": self.pct(),
+            "n": r.randint(40, 3000),
+            "m": r.randint(1, 300),
+            "k": r.randint(1, 120),
+            "gen": r.randint(2, 9),
+            "up": r.choice(("增长", "下降") if zh else ("increased", "decreased")),
+            "round": r.choice(ZH_ROUNDS) if zh else f"Series {r.choice('ABCD')}",
+            "inv": r.choice(ZH_INVESTORS if zh else EN_INVESTORS.split(", ")),
+            "ind": r.choice(ZH_INDUSTRY if zh else EN_INDUSTRY.split(", ")),
+            "tech": r.choice(ZH_TECH if zh else EN_TECH.split(", ")),
+            "person": r.choice(ZH_PEOPLE),
+        }
+        return r.choice(ZH_SENTENCES if zh else EN_SENTENCES).format(**values)
+
+    def paragraph(self, lo: int = 3, hi: int = 6) -> str:
+        sep = "" if self.lang == "zh" else " "
+        return sep.join(self.sentence() for _ in range(self.r.randint(lo, hi)))
+
+    def title(self, what: str) -> str:
+        year = self.r.choice((2022, 2023, 2024))
+        if self.lang == "zh":
+            kind = {"report": "年度报告", "memo": "尽职调查备忘录", "news": "融资新闻", "data": "财务数据"}[
+                what
+            ]
+            return f"{self.co}{year}年{kind}"
+        kind = {
+            "report": "Annual Report",
+            "memo": "Due Diligence Memo",
+            "news": "Funding News",
+            "data": "Financials",
+        }
+        return f"{self.co} {year} {kind[what]}"
+
+    def table(self, rows: int | None = None) -> list[list[str]]:
+        r, year = self.r, self.r.choice((2023, 2024))
+        items = list(ZH_ITEMS if self.lang == "zh" else EN_ITEMS)
+        r.shuffle(items)
+        head = (
+            ["项目", f"{year}年", f"{year - 1}年", "变动比例"]
+            if self.lang == "zh"
+            else ["Item", f"FY{year}", f"FY{year - 1}", "Change"]
+        )
+        body = [
+            [item, f"{r.uniform(1e5, 9e8):,.2f}", f"{r.uniform(1e5, 9e8):,.2f}", f"{r.uniform(-40, 80):.2f}%"]
+            for item in items[: rows or r.randint(5, 10)]
+        ]
+        return [head, *body]
+
+
+def _font() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if FONT_ZH not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT_ZH))
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def pdf_bytes(t: Text, pages: int, table_every: float = 0.35) -> bytes:
+    """A text PDF of ``pages`` pages (platypus, one PageBreak each); some pages carry a ruled table."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    _font()
+    font = FONT_ZH if t.lang == "zh" else "Helvetica"
+    body = ParagraphStyle("b", fontName=font, fontSize=10, leading=15, spaceAfter=6)
+    head = ParagraphStyle("h", fontName=font, fontSize=14, leading=20, spaceAfter=8)
+    story: list[Any] = []
+    title = t.title("report")
+    for page in range(1, pages + 1):
+        story.append(Paragraph(_esc(f"{title} · {page}" if page > 1 else title), head))
+        with_table = t.r.random() < table_every
+        for _ in range(t.r.randint(2, 3) if with_table else t.r.randint(4, 6)):
+            story.append(Paragraph(_esc(t.paragraph()), body))
+        if with_table:
+            table = Table(t.table())
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("FONT", (0, 0), (-1, -1), font, 9),
+                        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    ]
+                )
+            )
+            story += [Spacer(1, 6), table, Spacer(1, 6), Paragraph(_esc(t.sentence()), body)]
+        if page < pages:
+            story.append(PageBreak())
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, invariant=1, title=title).build(story)
+    return buffer.getvalue()
+
+
+def scanned_pdf_bytes(t: Text, scale: float = 1.5) -> bytes:
+    """An image-only one-page PDF: a short text page rendered by pypdfium2 and wrapped by reportlab."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    _font()
+    source = pdfium.PdfDocument(pdf_bytes(t, 1, table_every=0.0))
+    try:
+        page = source[0]
+        width, height = page.get_size()
+        image = page.render(scale=scale).to_pil().convert("L")
+    finally:
+        source.close()
+    png = io.BytesIO()
+    image.save(png, format="PNG", optimize=True)
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(width, height), invariant=1)
+    c.drawImage(ImageReader(io.BytesIO(png.getvalue())), 0, 0, width, height)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def write_docx(path: Path, t: Text) -> None:
+    import docx
+
+    d = docx.Document()
+    d.core_properties.created = d.core_properties.modified = dt.datetime(2024, 1, 1)
+    d.add_heading(t.title("memo"), level=1)
+    for _ in range(t.r.randint(3, 6)):
+        d.add_paragraph(t.paragraph())
+    rows = t.table()
+    table = d.add_table(rows=len(rows), cols=len(rows[0]))
+    table.style = "Table Grid"
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            table.cell(i, j).text = cell
+    d.add_paragraph(t.paragraph(2, 3))
+    d.save(str(path))
+
+
+def html_text(t: Text) -> str:
+    paras = "\n".join(f"<p>{_esc(t.paragraph())}</p>" for _ in range(t.r.randint(3, 6)))
+    table = ""
+    if t.r.random() < 0.5:
+        rows = t.table()
+        cells = ["<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows]
+        table = "<table>\n" + "\n".join(cells) + "\n</table>"
+    title = _esc(t.title("news"))
+    return (
+        f'<!doctype html>\n<html lang="{t.lang}"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{font-family:sans-serif}</style></head>\n<body>\n"
+        '<nav class="menu"><a href="/">Home</a> | <a href="/news">News</a> | '
+        '<a href="/about">About</a></nav>\n'
+        f"<main><article><h1>{title}</h1>\n{paras}\n{table}\n</article></main>\n"
+        "<footer>© 2024 Example Media. All rights reserved.</footer>\n<script>var x = 1;</script>\n"
+        "</body></html>\n"
+    )
+
+
+def sheet_rows(t: Text) -> list[list[Any]]:
+    r = t.r
+    head = (
+        ["期间", "营业收入", "净利润", "研发投入", "员工人数", "备注"]
+        if t.lang == "zh"
+        else ["Period", "Revenue", "Net income", "R&D", "Employees", "Note"]
+    )
+    rows: list[list[Any]] = [head]
+    for i in range(r.randint(20, 60)):
+        year, quarter = 2015 + i // 4, i % 4 + 1
+        rows.append(
+            [
+                f"{year}Q{quarter}",
+                round(r.uniform(1e5, 9e7), 2),
+                round(r.uniform(-5e6, 2e7), 2),
+                round(r.uniform(1e4, 9e6), 2),
+                r.randint(20, 3000),
+                t.sentence() if r.random() < 0.2 else "",
+            ]
+        )
+    return rows
+
+
+def write_xlsx(path: Path, t: Text) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.properties.created = wb.properties.modified = dt.datetime(2024, 1, 1)
+    ws = wb.active
+    ws.title = "财务" if t.lang == "zh" else "Financials"
+    for row in sheet_rows(t):
+        ws.append(row)
+    if t.r.random() < 0.5:
+        extra = wb.create_sheet("股东" if t.lang == "zh" else "Shareholders")
+        for row in t.table():
+            extra.append(row)
+    wb.save(str(path))
+
+
+def write_csv(path: Path, t: Text) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(sheet_rows(t))
+
+
+def text_doc(t: Text, markdown: bool) -> str:
+    parts = [("# " if markdown else "") + t.title("memo"), ""]
+    for i in range(t.r.randint(3, 8)):
+        if markdown and i == 2:
+            rows = t.table()
+            parts += ["## 主要财务数据" if t.lang == "zh" else "## Key figures", ""]
+            parts += ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+            parts += ["| " + " | ".join(row) + " |" for row in rows[1:]] + [""]
+        parts += [t.paragraph(), ""]
+    return "\n".join(parts)
+
+
+def json_doc(t: Text) -> str:
+    r = t.r
+    records = [
+        {
+            "date": f"{r.randint(2019, 2024)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
+            "title": t.title("news"),
+            "summary": t.paragraph(1, 3),
+            "amount": round(r.uniform(1e3, 9e6), 2),
+            "tags": r.sample(ZH_TECH if t.lang == "zh" else EN_TECH.split(", "), 2),
+        }
+        for _ in range(r.randint(4, 12))
+    ]
+    return json.dumps(
+        {"company": t.co, "source": "generated", "records": records}, ensure_ascii=False, indent=1
+    )
+
+
+def kind_counts(n: int, ocr_docs: int) -> dict[str, int]:
+    """Documents per kind. Scanned PDFs are capped at ``ocr_docs`` one-page scans (OCR costs seconds per
+    page); the rest of their share goes to text PDFs."""
+    counts = {k: round(v * n) for k, v in SHARES.items()}
+    scans = min(counts["scan"], ocr_docs)
+    counts["pdf"] += counts["scan"] - scans + n - sum(counts.values())
+    counts["scan"] = scans
+    return counts
+
+
+def generate_corpus(root: Path, plan: Plan, seed: int = SEED) -> Json:
+    """Write the corpus (folder per company) under ``root``; what was written, by kind."""
+    rng = random.Random(seed)
+    companies = company_names(plan.companies, rng)
+    counts = kind_counts(plan.docs, plan.ocr_docs)
+    kinds = [k for k, c in counts.items() for _ in range(c)]
+    rng.shuffle(kinds)
+    by_ext: dict[str, int] = {}
+    pdf_pages = 0
+    t0 = now()
+    for i, kind in enumerate(kinds):
+        company, lang = companies[i % len(companies)]
+        t = Text(random.Random(f"{seed}-{i}"), company, lang)
+        folder = root / company
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"doc_{i:04d}"
+        if kind == "pdf":
+            pages = t.r.randint(1, 6)
+            pdf_pages += pages
+            path = folder / f"{stem}.pdf"
+            path.write_bytes(pdf_bytes(t, pages))
+        elif kind == "scan":
+            path = folder / f"{stem}_scan.pdf"
+            path.write_bytes(scanned_pdf_bytes(t))
+        elif kind == "docx":
+            path = folder / f"{stem}.docx"
+            write_docx(path, t)
+        elif kind == "html":
+            path = folder / f"{stem}.html"
+            path.write_text(html_text(t), encoding="utf-8")
+        elif kind == "sheet":
+            path = folder / f"{stem}.{'xlsx' if i % 2 else 'csv'}"
+            (write_xlsx if i % 2 else write_csv)(path, t)
+        elif kind == "text":
+            markdown = i % 2 == 0
+            path = folder / f"{stem}.{'md' if markdown else 'txt'}"
+            path.write_text(text_doc(t, markdown), encoding="utf-8")
+        else:
+            path = folder / f"{stem}.json"
+            path.write_text(json_doc(t), encoding="utf-8")
+        ext = "scan.pdf" if kind == "scan" else path.suffix.lstrip(".")
+        by_ext[ext] = by_ext.get(ext, 0) + 1
+        if (i + 1) % 200 == 0:
+            print(f"   generated {i + 1}/{len(kinds)} documents ({now() - t0:.0f} s)", flush=True)
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    return {
+        "documents": len(kinds),
+        "companies": len(companies),
+        "companies_zh": sum(1 for _, lang in companies if lang == "zh"),
+        "by_kind": counts,
+        "by_extension": dict(sorted(by_ext.items())),
+        "text_pdf_pages_written": pdf_pages,
+        "scanned_pages_written": counts["scan"],
+        "bytes": size,
+        "generate_s": rnd(now() - t0, 1),
+        "seed": seed,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# measured ingestion
+# ---------------------------------------------------------------------------------------------
+def measured_ingest(
+    paths: list[Path], services: Services, settings: Settings, company: str | None = None, label: str = ""
+) -> Json:
+    """Run ``ingest_paths`` once with RSS sampling, RSS checkpoints, OCR metering; the summary."""
+    t_open = now()
+    store = services.store
+    open_s = now() - t_open
+    checkpoints: list[tuple[int, float]] = []
+    seen = [0]
+    started = [now()]
+
+    def on_file(entry: FileReport) -> None:
+        seen[0] += 1
+        if seen[0] % RSS_EVERY == 0:
+            checkpoints.append((seen[0], round(rss_mb(), 1)))
+            print(
+                f"   {label} {seen[0]} files, {now() - started[0]:.0f} s, RSS {checkpoints[-1][1]:.0f} MB",
+                flush=True,
+            )
+
+    mon = CpuMonitor()
+    cpu0 = CpuMonitor._own()
+    with RssSampler() as rss, OcrMeter() as ocr, EmbedMeter(store.embeddings) as emb:
+        started[0] = now()
+        report = ingest_paths(paths, store, settings, company=company, on_file=on_file)
+        wall = now() - started[0]
+    cpu_s = CpuMonitor._own() - cpu0
+    out = summarize(report, wall, ocr, emb)
+    out.update(
+        store_open_s=rnd(open_s, 2),
+        rss_start_mb=round(rss.start_mb, 1),
+        rss_peak_mb=round(rss.peak_mb, 1),
+        rss_growth_mb=round(rss.peak_mb - rss.start_mb, 1),
+        rss_checkpoints=checkpoints,
+        rss_slope_mb_per_100_files=slope_per_100(checkpoints),
+        rss_slope_after_first_mb_per_100_files=slope_per_100(checkpoints[1:]),
+        other_cores_during=mon.other_cores(),
+        cpu_cores_used=rnd(cpu_s / wall, 2) if wall else None,
+        stored_chunks_in_store=store.chunk_count(),
+    )
+    return out
+
+
+def summarize(report: IngestReport, wall: float, ocr: OcrMeter, emb: EmbedMeter) -> Json:
+    files = report.files
+    statuses: dict[str, int] = {}
+    for f in files:
+        statuses[f.status] = statuses.get(f.status, 0) + 1
+    stored = [f for f in files if f.status == "stored"]
+    stage_s = {k: sum(f.timings.get(k, 0.0) for f in stored) for k in STAGES}
+    extra = sorted({k for f in stored for k in f.timings} - set(STAGES))
+    pages = sum(f.pages for f in stored)
+    pdf_pages = sum(f.pages for f in stored if f.reader == "pdf")
+    chunks = sum(f.chunks for f in stored)
+    readers: dict[str, Json] = {}
+    for f in stored:
+        r = readers.setdefault(
+            f.reader or "?", {"files": 0, "pages": 0, "chunks": 0, "read_s": 0.0, "total_s": 0.0}
+        )
+        r["files"] += 1
+        r["pages"] += f.pages
+        r["chunks"] += f.chunks
+        r["read_s"] += f.timings.get("read", 0.0)
+        r["total_s"] += f.seconds
+    for r in readers.values():
+        r["read_s"], r["total_s"] = round(r["read_s"], 2), round(r["total_s"], 2)
+        r["ms_per_file"] = round(1000 * r["total_s"] / r["files"], 1)
+    read_text_s = stage_s["read"] - ocr.seconds
+    shares = {
+        "read_excl_ocr": read_text_s / wall,
+        "ocr": ocr.seconds / wall,
+        "chunk": stage_s["chunk"] / wall,
+        "embed": emb.seconds / wall,
+        "write": (stage_s["store"] - emb.seconds) / wall,
+    }
+    shares["other"] = 1.0 - sum(shares.values())
+    pdf_s = readers["pdf"]["total_s"] - ocr.seconds if "pdf" in readers else 0.0
+    return {
+        "wall_s": rnd(wall, 2),
+        "files": len(files),
+        "statuses": statuses,
+        "failed": [f"{f.doc}: {f.error}" for f in files if f.status == "failed"][:5],
+        "pages": pages,
+        "pdf_pages": pdf_pages,
+        "ocr_pages": ocr.pages,
+        "text_pdf_pages": pdf_pages - ocr.pages,
+        "ocr_s": rnd(ocr.seconds, 2),
+        "ocr_s_per_page": rnd(ocr.seconds / ocr.pages, 2) if ocr.pages else None,
+        "ocr_rss_added_mb": round(ocr.rss_added_mb, 1),
+        "embed_s": rnd(emb.seconds, 2),
+        "embed_calls": emb.calls,
+        "embed_texts_per_s": per_s(emb.texts, emb.seconds),
+        "write_s": rnd(stage_s["store"] - emb.seconds, 2),
+        "write_ms_per_stored_file": rnd(1000 * (stage_s["store"] - emb.seconds) / len(stored), 1)
+        if stored
+        else None,
+        "chunks": chunks,
+        "new_vectors": sum(f.new_vectors for f in stored),
+        "files_per_s": per_s(len(files), wall),
+        "pages_per_s": per_s(pages, wall),
+        "text_pdf_pages_per_s_excl_ocr": per_s(pdf_pages - ocr.pages, pdf_s) if pdf_pages else None,
+        "chunks_per_s": per_s(chunks, wall),
+        "stage_s": {k: rnd(v, 2) for k, v in stage_s.items()},
+        "stage_shares": {k: rnd(v, 3) for k, v in shares.items()},
+        "other_timing_keys": extra,
+        "read_pages_per_s_pdf": per_s(
+            pdf_pages - ocr.pages, readers.get("pdf", {}).get("read_s", 0.0) - ocr.seconds
+        )
+        if "pdf" in readers
+        else None,
+        "by_reader": dict(sorted(readers.items())),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------------------------
+def new_services(backend: str, embeddings: Any = None) -> tuple[Services, Settings, Path]:
+    """Services over a new temp store (the caller deletes ``store_dir``)."""
+    store_dir = Path(tempfile.mkdtemp(prefix=f"ingest-bench-{backend}-"))
+    settings = Settings(store=store_dir, embedding_backend=backend)  # type: ignore[arg-type]
+    return Services(settings, embeddings=embeddings), settings, store_dir
+
+
+@contextmanager
+def fresh_services(backend: str, embeddings: Any = None) -> Iterator[tuple[Services, Settings, Path]]:
+    """Services over a new temp store, deleted afterwards."""
+    services, settings, store_dir = new_services(backend, embeddings)
+    try:
+        yield services, settings, store_dir
+    finally:
+        del services
+        gc.collect()
+        shutil.rmtree(store_dir, ignore_errors=True)
+
+
+def bench_corpus(root: Path, backend: str, keep: dict[str, Any] | None = None) -> Json:
+    """Ingest the corpus into a fresh store; with ``keep``, the store is left there for the re-ingest."""
+    services, settings, store_dir = new_services(backend)
+    try:
+        t0 = now()
+        if backend != "fake":
+            services.embeddings.embed_documents(["warm-up 预热"])  # model load, outside the timed run
+        load_s = now() - t0
+        out = measured_ingest([root], services, settings, label=backend)
+        out["embedding_backend"] = backend
+        out["model_load_s"] = rnd(load_s, 2)
+        if keep is not None:
+            keep.update(services=services, settings=settings, store_dir=store_dir)
+        return out
+    finally:
+        if keep is None or "services" not in keep:
+            del services
+            gc.collect()
+            shutil.rmtree(store_dir, ignore_errors=True)
+
+
+def bench_reingest(root: Path, keep: dict[str, Any]) -> Json:
+    """The unchanged corpus again, into the store the previous run filled."""
+    if "services" not in keep:
+        raise RuntimeError("the use-multilingual corpus run did not leave a store to re-ingest into")
+    out = measured_ingest([root], keep["services"], keep["settings"], label="re-ingest")
+    out["note"] = "same store, same files: every file should be 'unchanged'"
+    return out
+
+
+def devset_tree(docs: Path, work: Path, pdf_pages: int | None) -> tuple[Path, Path, str]:
+    """A folder per company of symlinks to the devset files (read in place: nothing is copied), from
+    ``docs_manifest.jsonl``. With ``pdf_pages`` the big PDF is replaced by its first pages (a temp file,
+    deleted after the run). Returns (tree, the PDF as ingested, its company)."""
+    manifest: dict[str, str] = {}
+    mpath = docs.parent / "docs_manifest.jsonl"
+    if mpath.is_file():
+        for line in mpath.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                manifest[row["doc"]] = str(row.get("company") or "").replace("/", "_")
+    tree = work / "devset"
+    pdf, pdf_company = docs / DEVSET_PDF, ""
+    for file in sorted(docs.iterdir()):
+        if not file.is_file() or file.name.startswith((".", "_")):
+            continue
+        company = manifest.get(file.name) or file.name.split("__", 1)[0]
+        (tree / company).mkdir(parents=True, exist_ok=True)
+        target = file
+        if file.name == DEVSET_PDF:
+            pdf_company = company
+            if pdf_pages:
+                import pypdf
+
+                writer = pypdf.PdfWriter()
+                for page in pypdf.PdfReader(str(file)).pages[:pdf_pages]:
+                    writer.add_page(page)
+                target = work / "subset" / file.name
+                target.parent.mkdir(exist_ok=True)
+                with target.open("wb") as fh:
+                    writer.write(fh)
+            pdf = target
+        (tree / company / file.name).symlink_to(target)
+    return tree, pdf, pdf_company
+
+
+def baseline_pdf(pdf: Path, embeddings: Any, store_dir: Path) -> Json:
+    """The naive pipeline: pypdf text per page → fixed 1000/200 character windows (per page, like a
+    page loader + character splitter) → the same USE encoder → Chroma add with precomputed vectors."""
+    import chromadb
+    import pypdf
+    from chromadb.config import Settings as ChromaSettings
+
+    t0 = now()
+    texts, metas = [], []
+    for number, page in enumerate(pypdf.PdfReader(str(pdf)).pages, start=1):
+        text = page.extract_text() or ""
+        for start in range(0, max(1, len(text) - BASELINE_OVERLAP), BASELINE_CHUNK - BASELINE_OVERLAP):
+            piece = text[start : start + BASELINE_CHUNK]
+            if piece.strip():
+                texts.append(piece)
+                metas.append({"source": pdf.name, "page": number})
+    t1 = now()
+    vectors = embeddings.embed_documents(texts)
+    t2 = now()
+    client = chromadb.PersistentClient(
+        path=str(store_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    collection = client.create_collection(
+        "baseline", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
+    for s in range(0, len(texts), 1000):
+        collection.add(
+            ids=[f"c{i}" for i in range(s, min(s + 1000, len(texts)))],
+            documents=texts[s : s + 1000],
+            embeddings=vectors[s : s + 1000],
+            metadatas=metas[s : s + 1000],  # type: ignore[arg-type]
+        )
+    t3 = now()
+    return {
+        "pages": number,
+        "chunks": len(texts),
+        "wall_s": rnd(t3 - t0, 2),
+        "read_split_s": rnd(t1 - t0, 2),
+        "embed_s": rnd(t2 - t1, 2),
+        "chroma_s": rnd(t3 - t2, 2),
+        "pages_per_s": per_s(number, t3 - t0),
+        "chunks_per_s": per_s(len(texts), t3 - t0),
+        "stored": collection.count(),
+    }
+
+
+def bench_devset(docs: Path, plan: Plan, gate: IdleGate) -> Json:
+    from assistant.models.embeddings import USEEmbeddings
+
+    work = Path(tempfile.mkdtemp(prefix="ingest-bench-devset-"))
+    try:
+        tree, pdf, pdf_company = devset_tree(docs, work, plan.devset_pdf_pages)
+        res: Json = {"docs": str(docs), "pdf": DEVSET_PDF, "pdf_subset_pages": plan.devset_pdf_pages}
+        t0 = now()
+        embeddings = USEEmbeddings(threads=Settings().threads)
+        embeddings.embed_documents(["warm-up 预热"])
+        res["model_load_s"] = rnd(now() - t0, 2)
+        print("   devset, all documents (use-multilingual) …", flush=True)
+        with fresh_services("use-multilingual", embeddings) as (services, settings, _):
+            res["all"] = measured_ingest([tree], services, settings, label="devset")
+            del services
+        gate.wait("devset PDF alone")
+        print(f"   {DEVSET_PDF} alone (ours) …", flush=True)
+        with fresh_services("use-multilingual", embeddings) as (services, settings, _):
+            t0 = now()
+            one = measured_ingest([pdf], services, settings, company=pdf_company, label="pdf")
+            one["wall_incl_store_open_s"] = rnd(now() - t0, 2)
+            one["pages_per_s_incl_store_open"] = per_s(one["pages"], now() - t0)
+            res["pdf_ours"] = one
+            del services
+        gate.wait("devset PDF baseline")
+        print(f"   {DEVSET_PDF} alone (naive baseline) …", flush=True)
+        base_dir = work / "baseline-store"
+        mon = CpuMonitor()
+        with RssSampler() as rss:
+            base = baseline_pdf(pdf, embeddings, base_dir)
+        base.update(rss_peak_mb=round(rss.peak_mb, 1), other_cores_during=mon.other_cores())
+        res["pdf_baseline"] = base
+        ours = res["pdf_ours"]["pages_per_s_incl_store_open"]
+        res["pdf_ratio_vs_baseline"] = (
+            rnd(ours / base["pages_per_s"], 2) if ours and base["pages_per_s"] else None
+        )
+        res["pdf_target_pages_per_s"] = TARGET_PDF_PAGES_S
+        gate.wait("PDF read variants")
+        print("   PDF reader variants (reading only) …", flush=True)
+        res["pdf_read_variants"] = pdf_read_variants(pdf)
+        res["note"] = (
+            "Default embeddings (use-multilingual, threads = cores) loaded once before timing "
+            "(model_load_s). 'PDF alone' times our store opening + ingest_paths of the one PDF into a "
+            "fresh store; the baseline times pypdf + 1000/200 windows + the same encoder object + a new "
+            "Chroma PersistentClient and add. "
+            f"The DESIGN doc's naive LangChain pipeline: ~{DESIGN_NAIVE_PAGES_S} pages/s on this machine."
+        )
+        return res
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def probe_passages(count: int) -> list[str]:
+    out = []
+    for i in range(count):
+        lang = "zh" if i % 2 else "en"
+        t = Text(random.Random(f"probe-{i}"), "星河科技" if lang == "zh" else "Northwind Labs", lang)
+        text = t.paragraph(6, 8)
+        out.append(text[: 180 if lang == "zh" else 360])
+    return out
+
+
+def bench_embed_threads(plan: Plan) -> Json:
+    """USE sentences/s with threads=2 and 1, on an idle machine and next to one busy-loop process that
+    this benchmark starts (and stops) itself, standing for any other work on the 2 cores."""
+    from assistant.models.embeddings import USEEmbeddings
+
+    passages = probe_passages(plan.probe_passages)
+    res: Json = {"passages": len(passages), "chars": "180 zh / 360 en (one chunk each)"}
+    for busy in (0, 1):
+        competitors = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+            for _ in range(busy)
+        ]
+        try:
+            time.sleep(0.3 if busy else 0.0)
+            for threads in (2, 1):
+                emb = USEEmbeddings(threads=threads)
+                emb.embed_documents(passages[:16])
+                mon = CpuMonitor()
+                t0 = now()
+                emb.embed_documents(passages)
+                seconds = now() - t0
+                res[f"busy{busy}_threads{threads}"] = {
+                    "seconds": rnd(seconds, 2),
+                    "sentences_per_s": per_s(len(passages), seconds),
+                    "other_cores_during": mon.other_cores(),
+                }
+                del emb
+                gc.collect()
+        finally:
+            for proc in competitors:
+                proc.kill()
+                proc.wait()
+    res["note"] = (
+        "USE with threads = cores (2, the default) vs 1, timed back to back: idle, then next to one busy-loop "
+        "process started by the benchmark (its CPU is not counted in 'other cores'). A collapse of threads=2 "
+        "next to a competitor means the embedding (store) stage is fragile whenever anything else runs."
+    )
+    return res
+
+
+def pdf_read_variants(pdf: Path) -> Json:
+    """Reading alone (no chunking/embedding) of one PDF with the reader's module switches flipped at run time
+    (restored afterwards), and pypdf's bare text extraction for reference."""
+    import pypdf
+
+    from assistant.readers import pdf as pdf_reader
+    from assistant.readers import read_document
+
+    variants: dict[str, dict[str, Any]] = {
+        "default (tables, worker process)": {},
+        "TABLES=False": {"TABLES": False},
+        "one process (PARALLEL_MIN_PAGES=inf)": {"PARALLEL_MIN_PAGES": 10**9},
+    }
+    out: Json = {}
+    for name, switches in variants.items():
+        saved = {k: getattr(pdf_reader, k) for k in switches}
+        mon = CpuMonitor()
+        try:
+            for k, v in switches.items():
+                setattr(pdf_reader, k, v)
+            t0 = now()
+            document = read_document(pdf, "bench")
+            seconds = now() - t0
+        finally:
+            for k, v in saved.items():
+                setattr(pdf_reader, k, v)
+        out[name] = {
+            "seconds": rnd(seconds, 2),
+            "pages_per_s": per_s(len(document.pages), seconds),
+            "tables": sum(line.startswith("|---") for p in document.pages for line in p.text.splitlines()),
+            "other_cores_during": mon.other_cores(),
+        }
+    mon = CpuMonitor()
+    t0 = now()
+    pages = pypdf.PdfReader(str(pdf)).pages
+    for page in pages:
+        page.extract_text()
+    seconds = now() - t0
+    out["pypdf extract_text only, one process"] = {
+        "seconds": rnd(seconds, 2),
+        "pages_per_s": per_s(len(pages), seconds),
+        "tables": 0,
+        "other_cores_during": mon.other_cores(),
+    }
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+def _short(text: str, n: int = 100) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _shares(run: Json) -> str:
+    s = run["stage_shares"]
+    parts = [
+        f"read {fmt_pct(s['read_excl_ocr'])}",
+        f"OCR {fmt_pct(s['ocr'])}" if run["ocr_pages"] else "",
+        f"chunk {fmt_pct(s['chunk'])}",
+        f"embed {fmt_pct(s['embed'])}",
+        f"write {fmt_pct(s['write'])}",
+        f"other {fmt_pct(s['other'])}",
+    ]
+    return " / ".join(p for p in parts if p)
+
+
+def _run_rows(row: Callable[..., None], n: str, label: str, run: Json) -> None:
+    status = ", ".join(f"{v} {k}" for k, v in sorted(run["statuses"].items()))
+    row(
+        n,
+        f"{label}: wall",
+        fmt_s(run["wall_s"]),
+        f"{run['files']} files ({status}); store open {run['store_open_s']} s",
+    )
+    row(
+        n,
+        f"{label}: files/s",
+        fmt_n(run["files_per_s"]),
+        f"our process tree used {run['cpu_cores_used']} of the cores; others {run['other_cores_during']}",
+    )
+    row(
+        n,
+        f"{label}: pages/s (all)",
+        fmt_n(run["pages_per_s"]),
+        f"{run['pages']} pages (a non-PDF file counts 1), {run['pdf_pages']} PDF pages",
+    )
+    if run["pdf_pages"]:
+        row(
+            n,
+            f"{label}: text-PDF pages/s (PDF files' time minus OCR)",
+            fmt_n(run["text_pdf_pages_per_s_excl_ocr"]),
+            f"{run['text_pdf_pages']} text-PDF pages; PDF reader alone "
+            f"{fmt_n(run['read_pages_per_s_pdf'])} pages/s",
+        )
+    if run["ocr_pages"]:
+        row(
+            n,
+            f"{label}: OCR",
+            f"{run['ocr_pages']} pages, {fmt_s(run['ocr_s'])}",
+            f"{run['ocr_s_per_page']} s/page (the first includes the engine load); RSS added while OCR "
+            f"ran: {fmt_n(run['ocr_rss_added_mb'], 0)} MB",
+        )
+    row(
+        n,
+        f"{label}: chunks/s",
+        fmt_n(run["chunks_per_s"]),
+        f"{run['chunks']} chunks, {run['new_vectors']} new vectors",
+    )
+    row(
+        n,
+        f"{label}: stage shares of wall",
+        _shares(run),
+        f"embed {fmt_s(run['embed_s'])} ({fmt_n(run['embed_texts_per_s'])} chunks/s); write (Chroma + "
+        f"ledger) {fmt_s(run['write_s'])} = {run['write_ms_per_stored_file']} ms/stored file; other = "
+        "hashing, ledger look-ups, quality, aliases",
+    )
+    slope = run["rss_slope_mb_per_100_files"]
+    row(
+        n,
+        f"{label}: peak RSS",
+        f"{fmt_n(run['rss_peak_mb'], 0)} MB",
+        f"start {fmt_n(run['rss_start_mb'], 0)} MB (+{fmt_n(run['rss_growth_mb'], 0)} MB)"
+        + (f"; slope {slope:+.1f} MB/100 files" if slope is not None else ""),
+    )
+
+
+def contention_warning(res: Json) -> list[str]:
+    busy = [
+        f"{k} ({meta['other_cores_during']} cores)"
+        for k, meta in res["sections"].items()
+        if (meta["other_cores_during"] or 0) > CONTENTION_CORES
+    ]
+    if not busy:
+        return []
+    return [
+        "**Warning: other processes were using the CPU during " + ", ".join(busy) + "; those figures are "
+        "pessimistic (see Machine contention).**",
+        "",
+    ]
+
+
+def render_markdown(res: Json) -> str:
+    m = res["machine"]
+    lines = [
+        f"# Ingestion benchmark — {res['date']}{' (quick smoke run)' if res['quick'] else ''}",
+        "",
+        f"Machine: {m['nproc']} cores (`nproc`), {m['cpu_model']}, {m['memory_gib']} GiB RAM, no GPU; "
+        f"Python {m['python']}; {m['platform']}.  ",
+        f"Load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')} "
+        "(other work on the machine can disturb the figures).  ",
+        f"Total benchmark wall time: {fmt_s(res.get('total_s'))}, of which {res['idle_wait']['spent_s']} s "
+        f"waiting for other processes to leave the CPU (budget {res['idle_wait']['budget_s']:.0f} s).",
+        "",
+        *contention_warning(res),
+        "## Summary",
+        "",
+        "| # | Measure | Result | Notes |",
+        "|---|---|---|---|",
+    ]
+
+    def row(n: str, measure: str, result: str, notes: str = "") -> None:
+        lines.append(f"| {n} | {measure} | {result} | {notes} |")
+
+    corpus = res.get("corpus")
+    if corpus:
+        kinds = ", ".join(f"{v} {k}" for k, v in corpus["by_extension"].items())
+        row(
+            "0",
+            "generated corpus",
+            f"{corpus['documents']} docs, {corpus['companies']} companies",
+            f"{kinds}; {corpus['text_pdf_pages_written']} text-PDF pages written; "
+            f"{corpus['bytes'] / 1e6:.1f} MB; generated in {fmt_s(corpus['generate_s'])}",
+        )
+    for n, key, label in (("1", "corpus_fake", "corpus, fake emb."), ("2", "corpus_use", "corpus, USE")):
+        run = res.get(key)
+        if run is None or "error" in run:
+            row(n, label, "not run" if run is None else f"error: {_short(run['error'], 200)}")
+        else:
+            _run_rows(row, n, label, run)
+    re_run = res.get("reingest")
+    if re_run is None or "error" in re_run:
+        row(
+            "3",
+            "re-ingest unchanged corpus",
+            "not run" if re_run is None else f"error: {_short(re_run['error'])}",
+        )
+    else:
+        status = ", ".join(f"{v} {k}" for k, v in sorted(re_run["statuses"].items()))
+        row(
+            "3",
+            "re-ingest unchanged corpus: files/s",
+            fmt_n(re_run["files_per_s"]),
+            f"{fmt_s(re_run['wall_s'])} for {re_run['files']} files ({status})",
+        )
+    dev = res.get("devset")
+    if dev is None:
+        row("4", "devset", "skipped", res.get("devset_note", ""))
+    elif "error" in dev:
+        row("4", "devset", f"error: {_short(dev['error'], 200)}")
+    else:
+        _run_rows(row, "4", "devset (USE)", dev["all"])
+        ours, base = dev["pdf_ours"], dev["pdf_baseline"]
+        pages = ours["pages"]
+        target = "meets" if (ours["pages_per_s_incl_store_open"] or 0) >= TARGET_PDF_PAGES_S else "**below**"
+        row(
+            "4",
+            f"{pages}-page zh annual report alone (ours)",
+            f"{fmt_n(ours['pages_per_s_incl_store_open'])} pages/s",
+            f"{fmt_s(ours['wall_incl_store_open_s'])} incl. store open; {ours['chunks']} chunks; "
+            f"{_shares(ours)}; "
+            f"{target} the ≥{TARGET_PDF_PAGES_S:.0f} pages/s target",
+        )
+        row(
+            "4",
+            "same PDF, naive baseline",
+            f"{fmt_n(base['pages_per_s'])} pages/s",
+            f"{fmt_s(base['wall_s'])}: read+split {base['read_split_s']} s, embed {base['embed_s']} s, "
+            f"Chroma {base['chroma_s']} s; {base['chunks']} chunks of ≤{BASELINE_CHUNK} chars; "
+            f"DESIGN doc: ~{DESIGN_NAIVE_PAGES_S} pages/s",
+        )
+        row(
+            "4",
+            "ours / baseline (pages/s)",
+            f"{fmt_n(dev['pdf_ratio_vs_baseline'], 2)}×",
+            f"other cores during: ours {ours['other_cores_during']}, baseline {base['other_cores_during']}",
+        )
+    emb = res.get("embed_threads")
+    if emb and "error" not in emb:
+        for busy, when in ((0, "idle"), (1, "next to 1 busy-loop process")):
+            t2, t1 = emb[f"busy{busy}_threads2"], emb[f"busy{busy}_threads1"]
+            row(
+                "5",
+                f"USE sentences/s, threads=2 (default) vs 1, {when}",
+                f"{fmt_n(t2['sentences_per_s'])} vs {fmt_n(t1['sentences_per_s'])}",
+                f"{emb['passages']} passages; other cores during: {t2['other_cores_during']} / "
+                f"{t1['other_cores_during']}",
+            )
+    elif emb:
+        row("5", "USE threads probe", f"error: {_short(emb['error'])}")
+
+    runs = [(k, res.get(k)) for k in ("corpus_fake", "corpus_use")]
+    if dev and "error" not in dev:
+        runs += [("devset all", dev["all"]), ("devset PDF alone", dev["pdf_ours"])]
+    runs = [(k, r) for k, r in runs if r and "error" not in r]
+    if runs:
+        lines += [
+            "",
+            "## Time per reader (stored files)",
+            "",
+            "| run | reader | files | pages | chunks | read s | total s | ms/file |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for key, run in runs:
+            for reader, r in run["by_reader"].items():
+                lines.append(
+                    f"| {key} | {reader} | {r['files']} | {r['pages']} | {r['chunks']} | {r['read_s']} | "
+                    f"{r['total_s']} | {r['ms_per_file']} |"
+                )
+        lines += ["", "## Memory (RSS of the process and its children, MB, after every 100 files)", ""]
+        if not any(run["rss_checkpoints"] for _, run in runs):
+            lines.append("- no checkpoint: every run had fewer than 100 files")
+        for key, run in runs:
+            if run["rss_checkpoints"]:
+                points = ", ".join(f"{n}: {mb:.0f}" for n, mb in run["rss_checkpoints"])
+                lines.append(
+                    f"- **{key}**: {points}; slope {fmt_n(run['rss_slope_mb_per_100_files'], 2)} MB/100 files "
+                    f"(without the first point {fmt_n(run['rss_slope_after_first_mb_per_100_files'], 2)}); peak "
+                    f"{run['rss_peak_mb']:.0f} MB"
+                )
+        failures = [(k, f) for k, r in runs for f in r["failed"]]
+        if failures:
+            lines += ["", "## Failed files (first 5 per run)", ""]
+            lines += [f"- {k}: {_short(f, 200)}" for k, f in failures]
+
+    variants = dev.get("pdf_read_variants") if dev and "error" not in dev else None
+    if variants:
+        lines += [
+            "",
+            f"## Reading the devset PDF alone ({dev['pdf_ours']['pages']} pages; no chunking or embedding)",
+            "",
+            "| reader variant | seconds | pages/s | tables found | other cores during |",
+            "|---|---|---|---|---|",
+        ]
+        for name, v in variants.items():
+            lines.append(
+                f"| {name} | {v['seconds']} | {fmt_n(v['pages_per_s'])} | {v['tables']} | "
+                f"{v['other_cores_during']} |"
+            )
+    lines += [
+        "",
+        "## Machine contention",
+        "",
+        f"CPU used by other processes during each section, in cores (of {m['nproc']}).",
+        "",
+        "| section | seconds | waited for idle s | other cores during |",
+        "|---|---|---|---|",
+    ]
+    for key, meta in res["sections"].items():
+        flag = " ⚠" if (meta["other_cores_during"] or 0) > CONTENTION_CORES else ""
+        lines.append(
+            f"| {key} | {meta['seconds']} | {meta['waited_for_idle_s']} | "
+            f"{meta['other_cores_during']}{flag} |"
+        )
+    lines += ["", "## Notes", ""]
+    lines += [f"- {note}" for note in res["notes"]]
+    if dev and "note" in dev:
+        lines.append(f"- **devset**: {dev['note']}")
+    if emb and "note" in emb:
+        lines.append(f"- **embed_threads**: {emb['note']}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------------------------
+def run_section(res: Json, key: str, title: str, fn: Callable[[], Json | None], gate: IdleGate) -> None:
+    print(f"\n== {title}", flush=True)
+    spent = gate.spent_s
+    before = gate.wait(f"section {key}")
+    waited = gate.spent_s - spent
+    mon = CpuMonitor()
+    t0 = now()
+    try:
+        out = fn()
+        if out is not None:
+            res[key] = out
+    except Exception as exc:
+        traceback.print_exc()
+        res[key] = {"error": f"{type(exc).__name__}: {exc}"}
+    other = mon.other_cores()
+    res["sections"][key] = {
+        "seconds": rnd(now() - t0, 1),
+        "waited_for_idle_s": rnd(waited, 1),
+        "other_cores_before": before,
+        "other_cores_during": other,
+    }
+    print(f"   done in {now() - t0:.1f} s (other processes used {other} cores meanwhile)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run (60 documents, 30 devset PDF pages)")
+    parser.add_argument("--skip-devset", action="store_true", help="skip the devset section")
+    parser.add_argument("--docs", type=int, default=None, help="generated documents (default 1000; quick 60)")
+    parser.add_argument("--devset", type=Path, default=DEVSET / "docs", help="devset documents folder")
+    parser.add_argument(
+        "--out-dir", type=Path, default=BENCH_DIR / "results", help="where results are written"
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="before each section wait for other processes to leave the CPU, at most S seconds in all "
+        "(default 120; 0: never wait)",
+    )
+    args = parser.parse_args(argv)
+
+    plan = make_plan(args.quick, args.docs)
+    started = now()
+    gate = IdleGate(args.wait_idle)
+    res: Json = {
+        "date": dt.date.today().isoformat(),
+        "started_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "quick": plan.quick,
+        "machine": machine_info(),
+        "plan": {
+            "docs": plan.docs,
+            "companies": plan.companies,
+            "scanned_docs": plan.ocr_docs,
+            "devset_pdf_pages": plan.devset_pdf_pages or "all",
+            "embed_probe_passages": plan.probe_passages,
+            "chunk_chars": Settings().chunk_chars,
+            "embedding_threads": Settings().threads,
+        },
+        "sections": {},
+        "notes": [
+            "Stage shares are summed from FileReport.timings of stored files over the run's wall time: read "
+            "(hashing + parsing, OCR shown apart), chunk, store split into embed (time inside the embeddings' "
+            "embed_documents, metered by the benchmark) and write (Chroma + ledger); 'other' is "
+            "what no stage timer covers (discovery, unchanged/duplicate checks, quality, alias learning).",
+            "Peak RSS is of the whole benchmark process and its children (PDF workers), sampled every 0.1 s; "
+            "'start' is the RSS when the run began (embedding model and earlier sections included).",
+            "Scanned PDFs: one image-only page each (a generated text page rendered by pypdfium2 at "
+            "scale 1.5 and "
+            "wrapped by reportlab), capped at "
+            f"{plan.ocr_docs} documents because OCR costs seconds per page; the rest of their 5% share "
+            "are text "
+            "PDFs. The first OCR page includes loading the OCR engine.",
+            "The generated corpus is written to a temp directory and deleted afterwards; the devset is "
+            "read in "
+            "place through symlinks in a temp folder per company (nothing is copied into the repository).",
+        ],
+    }
+    print(f"machine: {res['machine']}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="ingest-bench-corpus-"))
+    keep: dict[str, Any] = {}
+    try:
+        root = work / "corpus"
+        run_section(
+            res, "generate", f"0. generate {plan.docs} documents", lambda: generate_corpus(root, plan), gate
+        )
+        res["corpus"] = res.pop("generate")
+        if "error" not in res["corpus"]:
+            run_section(
+                res, "corpus_fake", "1. corpus, fake embeddings", lambda: bench_corpus(root, "fake"), gate
+            )
+            run_section(
+                res,
+                "corpus_use",
+                "2. corpus, use-multilingual",
+                lambda: bench_corpus(root, "use-multilingual", keep),
+                gate,
+            )
+            run_section(
+                res, "reingest", "3. re-ingest the unchanged corpus", lambda: bench_reingest(root, keep), gate
+            )
+    finally:
+        keep.pop("services", None)
+        gc.collect()
+        if "store_dir" in keep:
+            shutil.rmtree(keep["store_dir"], ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    if args.skip_devset:
+        res["devset"], res["devset_note"] = None, "`--skip-devset`"
+    elif not (args.devset / DEVSET_PDF).is_file():
+        res["devset"], res["devset_note"] = None, f"{args.devset} (or its {DEVSET_PDF}) is absent"
+        print(f"\n== 4. devset skipped: {res['devset_note']}", flush=True)
+    else:
+        run_section(
+            res,
+            "devset",
+            "4. devset (use-multilingual) + PDF vs baseline",
+            lambda: bench_devset(args.devset, plan, gate),
+            gate,
+        )
+    run_section(res, "embed_threads", "5. USE threads=2 vs 1", lambda: bench_embed_threads(plan), gate)
+
+    res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["total_s"] = rnd(now() - started, 1)
+    res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}
+    markdown = render_markdown(res)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"ingest_{res['date']}{'_quick' if plan.quick else ''}"
+    json_path, md_path = args.out_dir / f"{stem}.json", args.out_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
+    md_path.write_text(markdown)
+    print("\n" + markdown)
+    print(f"wrote {json_path}\nwrote {md_path}")
+    failed = [k for k in (*SECTIONS, "corpus") if isinstance(res.get(k), dict) and "error" in res[k]]
+    if failed:
+        print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
