@@ -44,7 +44,8 @@ unit: install
 	$(BIN)/python -m pytest -q -m "not integration"
 
 bench: install
-	$(BIN)/python benchmarks/run_foundation.py
+	$(BIN)/python benchmarks/run_foundation.py --skip-install
+	$(BIN)/python benchmarks/ingest.py
 
 corpus-pdfs: install
 	$(BIN)/python scripts/build_corpus_pdfs.py
