@@ -62,6 +62,14 @@ class Ledger:
         self._lock = threading.RLock()
         self._local = threading.local()
         with self.tx() as db:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+            if columns and not {"quality", "warnings", "timings"} <= columns:
+                from assistant.errors import AssistantError
+
+                raise AssistantError(
+                    f"the store at {path.parent} was built by an older version of the assistant; "
+                    f"move it aside and ingest again (e.g. mv {path.parent} {path.parent}.old && assistant ingest corpus/)"
+                )
             db.executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:

@@ -147,3 +147,22 @@ def test_sigkill_half_way_then_resume_stores_every_document_once(tmp_path: Path)
     with services.store.ledger.tx() as db:
         per_doc = db.execute("SELECT COUNT(DISTINCT company || '/' || doc) FROM sources").fetchone()[0]
     assert per_doc == 120
+
+
+def test_store_from_an_older_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from assistant.errors import AssistantError
+
+    store = tmp_path / "old"
+    store.mkdir()
+    db = sqlite3.connect(store / "ledger.sqlite3")
+    db.execute("CREATE TABLE documents (company TEXT, doc TEXT, path TEXT, sha256 TEXT, reader TEXT, "
+               "pages INTEGER, chunks INTEGER, status TEXT, updated_at REAL)")
+    db.commit()
+    db.close()
+    settings = Settings(store=store, llm_backend="fake", embedding_backend="fake")
+    with pytest.raises(AssistantError, match="older version .* ingest again"):
+        _ = Services(settings).store
