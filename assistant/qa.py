@@ -24,7 +24,6 @@ NOT_FOUND_MARKER = "NOT_IN_DOCUMENTS"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _PLACEHOLDER = re.compile(r"\s?[\[【]\s*n\s*[\]】]")  # the prompt's "[n]" copied literally
-_NUMBER_ONLY = re.compile(r"[^\d.,，\s]+")
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
@@ -114,14 +113,6 @@ def attribute_claims(answer: str, question: str, passages: list[str]) -> list[in
         chosen.append(best)
         missing -= holds[best]
     return sorted(chosen)
-
-
-def attribute_numbers(answer: str, passages: list[str]) -> list[int]:
-    """Fewest 1-based passages that together contain every number of the answer; [] if one is missing."""
-    body = _CITE.sub("", answer)
-    if not _digits(body):
-        return []
-    return attribute_claims(_NUMBER_ONLY.sub(" ", body), "", passages)
 
 
 _GENERIC = {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",

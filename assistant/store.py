@@ -160,10 +160,6 @@ class Store:
                            (time.time(), company, doc))
         return len(to_add)
 
-    # kept for callers of the first version
-    def replace_document(self, document: Document, chunks: list[Chunk]) -> None:
-        self.write_document(document, chunks)
-
     def delete_document(self, company: str, doc: str) -> int:
         """Remove a document: its ledger row, its sources, and every chunk no other document shares."""
         with self._write_lock:
@@ -245,16 +241,6 @@ class Store:
         ]
         vectors = list(got["embeddings"]) if got["embeddings"] is not None else []
         return chunks, vectors
-
-    def get_chunks(self, ids: list[str]) -> list[Chunk]:
-        if not ids:
-            return []
-        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {
-            cid: _chunk(cid, text or "", dict(meta or {}))
-            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
-        }
-        return [by_id[i] for i in ids if i in by_id]
 
     def query(self, text: str, company: str | None = None, k: int = 8, doc: str | None = None) -> list[Evidence]:
         """Dense nearest neighbours (cosine similarity as score)."""

@@ -105,14 +105,14 @@ def test_wrong_citation_number_is_repaired_to_the_supporting_passage(fake_servic
     assert [c.doc for c in answer.citations] == ["notes.txt"]
 
 
-def test_attribute_numbers() -> None:
-    from assistant.qa import attribute_numbers
+def test_attribute_claims_by_numbers() -> None:
+    from assistant.qa import attribute_claims
 
     passages = ["Revenue was $5,106 thousand in 2023.", "R&D was $4,388 thousand in 2022."]
-    assert attribute_numbers("$4,388 thousand [1]", passages) == [2]
-    assert attribute_numbers("$4,388 and $5,106", passages) == [1, 2]
-    assert attribute_numbers("$9,999 thousand", passages) == []
-    assert attribute_numbers("no numbers here", passages) == []
+    assert attribute_claims("$4,388 thousand [1]", "", passages) == [2]
+    assert attribute_claims("$4,388 and $5,106", "", passages) == [1, 2]
+    assert attribute_claims("$9,999 thousand", "", passages) == []
+    assert attribute_claims("no numbers here", "", passages) == []
 
 
 def test_question_naming_a_file_is_answered_from_that_file(fake_services: Services, docs: Path) -> None:

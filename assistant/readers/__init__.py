@@ -110,8 +110,7 @@ def _parses_as_json(text: str) -> bool:
         json.loads(stripped)
         return True
     except (ValueError, RecursionError):
-        pass
-    lines = [line for line in stripped.splitlines() if line.strip()]
+        lines = [line for line in stripped.splitlines() if line.strip()]  # maybe JSON Lines
     try:  # JSON Lines
         return len(lines) > 1 and all(isinstance(json.loads(line), dict | list) for line in lines[:50])
     except (ValueError, RecursionError):
