@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from common import BENCH_DIR, CONTENTION_CORES, Json, contention_warning, fmt_n, fmt_s, now, rnd
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 from assistant.ingest import ingest_paths
@@ -60,13 +61,9 @@ from assistant.services import Services
 from assistant.settings import REPO_ROOT, Settings
 from assistant.types import FileReport, IngestReport
 
-Json = dict[str, Any]
-
-BENCH_DIR = Path(__file__).resolve().parent
 DEVSET = REPO_ROOT.parent / "shared" / "devset"
 DEVSET_PDF = "Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf"
 SEED = 20261128
-CONTENTION_CORES = 0.3
 TARGET_PDF_PAGES_S = 20.0
 DESIGN_NAIVE_PAGES_S = 9.5
 BASELINE_CHUNK, BASELINE_OVERLAP = 1000, 200
@@ -98,28 +95,16 @@ def make_plan(quick: bool, docs: int | None = None) -> Plan:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def now() -> float:
-    return time.perf_counter()
 
 
-def rnd(x: float | None, nd: int = 3) -> float | None:
-    return None if x is None else round(x, nd)
 
 
 def per_s(count: float, seconds: float | None) -> float | None:
     return round(count / seconds, 2) if seconds else None
 
 
-def fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds >= 90:
-        return f"{seconds:.0f} s ({int(seconds // 60)} min {seconds % 60:.0f} s)"
-    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def fmt_n(value: float | None, nd: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{nd}f}"
 
 
 def fmt_pct(share: float | None) -> str:
@@ -1201,19 +1186,6 @@ def _run_rows(row: Callable[..., None], n: str, label: str, run: Json) -> None:
     )
 
 
-def contention_warning(res: Json) -> list[str]:
-    busy = [
-        f"{k} ({meta['other_cores_during']} cores)"
-        for k, meta in res["sections"].items()
-        if (meta["other_cores_during"] or 0) > CONTENTION_CORES
-    ]
-    if not busy:
-        return []
-    return [
-        "**Warning: other processes were using the CPU during " + ", ".join(busy) + "; those figures are "
-        "pessimistic (see Machine contention).**",
-        "",
-    ]
 
 
 def render_markdown(res: Json) -> str:

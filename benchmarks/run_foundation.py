@@ -39,16 +39,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
+from common import BENCH_DIR, CONTENTION_CORES, Json, contention_warning, fmt_n, fmt_s, now, rnd
+
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 from assistant.ingest import discover, ingest_paths
 from assistant.models.files import GGUF_MODELS, GGUFSpec, ensure_model, join_model, sha256_file
 from assistant.readers import read_document, supported
 from assistant.settings import REPO_ROOT, Settings, get_settings
 
-Json = dict[str, Any]
 T = TypeVar("T")
 
-BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 N_CTX = 4096
 LLM_THREADS = 2
@@ -58,7 +58,6 @@ TORCH_PIN = "torch==2.13.0"
 # Measured once on this machine, not re-measured: the first-ever source build of llama-cpp-python.
 LLAMA_CPP_FIRST_BUILD_S = 375.0
 REFUSAL_GOLD = "NOT_IN_DOCS"
-CONTENTION_CORES = 0.3
 SECTIONS = ("install", "join", "load", "llm", "embeddings", "ask")
 
 LLM_SYSTEM = (
@@ -90,12 +89,8 @@ def make_plan(quick: bool) -> Plan:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def now() -> float:
-    return time.perf_counter()
 
 
-def rnd(x: float | None, nd: int = 3) -> float | None:
-    return None if x is None else round(x, nd)
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -113,16 +108,8 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds >= 90:
-        return f"{seconds:.0f} s ({int(seconds // 60)} min {seconds % 60:.0f} s)"
-    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def fmt_n(value: float | None, nd: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{nd}f}"
 
 
 def round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
@@ -824,19 +811,6 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def contention_warning(res: Json) -> list[str]:
-    busy = [
-        f"{k} ({meta['other_cores_during']} cores)"
-        for k, meta in res["sections"].items()
-        if (meta["other_cores_during"] or 0) > CONTENTION_CORES
-    ]
-    if not busy:
-        return []
-    return [
-        "**Warning: other processes were using the CPU during " + ", ".join(busy) + "; those figures are "
-        "pessimistic (see Machine contention).**",
-        "",
-    ]
 
 
 def render_markdown(res: Json) -> str:
