@@ -96,9 +96,13 @@ class Store:
             for company, doc in pending:
                 db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
                 db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc))
-            db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
-            live = {r[0] for r in db.execute("SELECT DISTINCT chunk_id FROM sources")}
-        if pending or self.collection.count() != len(live):
+            if pending:
+                db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
+            live_count = db.execute("SELECT COUNT(DISTINCT chunk_id) FROM sources").fetchone()[0]
+        if pending or self.collection.count() != live_count:  # a crash left vectors without sources
+            with self.ledger.tx() as db:
+                db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
+                live = {r[0] for r in db.execute("SELECT DISTINCT chunk_id FROM sources")}
             ids = self.collection.get(include=[])["ids"]
             orphans = [i for i in ids if i not in live]
             for start in range(0, len(orphans), _BATCH):
