@@ -8,17 +8,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
 from assistant.errors import AssistantError, CompanyNotFound, InputError, LLMError
+from assistant.followup import Session, rewrite
 from assistant.prompts import load_prompt
 from assistant.retrieve import named_document, retrieve, select_passages
 from assistant.settings import Settings
 from assistant.store import Store
-from assistant.types import Answer, Citation, Evidence
+from assistant.types import Answer, AnswerPath, Citation, Evidence
+from assistant.units import covers, quantities
 
 NOT_FOUND_MARKER = "NOT_IN_DOCUMENTS"
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -68,11 +70,17 @@ def _digits(text: str) -> set[str]:
 
 
 def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
-    """Numbers in the answer that appear in none of the given passages."""
+    """Numbers in the answer that appear in none of the given passages, as written or after unit
+    normalisation (an answer's "3,157.20万元" is a passage's "31,572,004.18元" rounded)."""
     body = _CITE.sub("", answer)
     support = set().union(*(_digits(p) for p in passages)) if passages else set()
     joined = "".join(p.replace(",", "") for p in passages)
-    return sorted(n for n in _digits(body) if n not in support and n not in joined)
+    missing = sorted(n for n in _digits(body) if n not in support and n not in joined)
+    if not missing:
+        return []
+    sources = [q for p in passages for q in quantities(p)]
+    covered = {q.digits for q in quantities(body) if any(covers(q, s) for s in sources)}
+    return [n for n in missing if n not in covered]
 
 
 def claim_terms(answer: str, question: str) -> set[str]:
@@ -205,31 +213,84 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
     return sorted(set(wrong))
 
 
-def extractive_quote(question: str, company: str | None, passages: list[Evidence], cited: list[int]) -> tuple[str, list[int]]:
-    """The cited sentence that best matches the question, quoted verbatim with its citation."""
-    from assistant.keyword import tokenize
+@dataclass
+class Event:
+    """A streamed piece of an answer: a token; "retry" (discard the tokens so far: the answer failed
+    verification and is asked again); or the final checked Answer."""
 
-    key = {t for t in tokenize(question) if t not in set(tokenize(company or "")) | _GENERIC}
-    best: tuple[int, str, int] | None = None
-    for n in cited:
-        for sentence in re.split(r"(?<=[。！？!?])\s*|\n+", passages[n - 1].chunk.text):
-            if not _digits(sentence):
-                continue
-            score = len(key & set(tokenize(sentence)))
-            if score and (best is None or score > best[0]):
-                best = (score, sentence.strip(), n)
-    if best is None:
-        return "", []
-    return f"“{best[1]}” [{best[2]}]", [best[2]]
+    kind: str  # "token" | "retry" | "answer"
+    token: str = ""
+    answer: Answer | None = None
 
 
 @dataclass
-class Event:
-    """A streamed piece of an answer: a token, or the final checked Answer."""
+class Draft:
+    """A model's answer after verification: the text and the 1-based passages it cites, or why it failed."""
 
-    kind: str  # "token" | "answer"
-    token: str = ""
-    answer: Answer | None = None
+    text: str = ""
+    cited: list[int] = field(default_factory=list)
+    problem: str = ""  # empty when the answer passed
+    declined: bool = False  # the model said the passages do not answer the question
+
+
+def verify(raw: str, question: str, company: str | None, passages: list[Evidence]) -> Draft:
+    """Check a model's answer against the passages it was given (see the module's rules)."""
+    text, cited = parse_citations(raw, len(passages))
+    if NOT_FOUND_MARKER in raw.upper().replace(" ", "_") or not text:
+        return Draft(declined=True, problem="the model found no answer in the passages")
+    if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
+        # Missing or wrong [n]: cite the given passages that contain what the answer asserts.
+        repaired = attribute_claims(text, question, [ev.chunk.text for ev in passages])
+        if not repaired:
+            bad = unsupported_numbers(text, [ev.chunk.text for ev in passages])
+            what = f"the figures {', '.join(bad)} are in no passage" if bad else "it cites no passage that supports it"
+            return Draft(problem=what)
+        cited = repaired
+        text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
+    sources = [passages[n - 1].chunk.text for n in cited]
+    if wrong_kind_of_figure(text, question):
+        return Draft(problem="the question asks for an age or a ratio and the answer gives another kind of figure")
+    mismatched = unit_mismatches(text, sources)
+    if mismatched:
+        return Draft(problem=f"{', '.join(mismatched)}: the passage gives this figure with another unit")
+    nearby = better_figure_nearby(text, question, company, sources)
+    if nearby:
+        return Draft(problem=f"{', '.join(nearby)}: the passage labels another figure as what the question asks")
+    numbers = _digits(_CITE.sub("", text))
+    off_topic = off_topic_numbers(text, question, company, sources)
+    if numbers and len(off_topic) == len(numbers):
+        return Draft(problem="every figure comes from a line unrelated to the question")
+    return Draft(text=text, cited=cited)
+
+
+_ASKS_FIGURE = re.compile(r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)", re.I)
+
+
+def extractive_answer(question: str, company: str | None, passages: list[Evidence]) -> tuple[str, list[int]]:
+    """The passage sentence (or table row) that matches the question best, quoted with its citation;
+    ("", []) when none matches well enough (most of the question's key terms, a figure when one is asked)."""
+    from assistant.keyword import tokenize
+
+    key = {t for t in tokenize(question) if t not in set(tokenize(company or "")) | _GENERIC and len(t) > 1}
+    years = set(_YEAR.findall(question))
+    if not key:
+        return "", []
+    best: tuple[float, str, int] | None = None
+    for n, ev in enumerate(passages, start=1):
+        for sentence in re.split(r"(?<=[。！？!?；;])\s*|\n+", ev.chunk.text):
+            sentence = sentence.strip()
+            if len(sentence) < 4 or set(sentence) <= set("|-: "):
+                continue
+            if _ASKS_FIGURE.search(question) and not _digits(sentence):
+                continue
+            if years and not years & set(_YEAR.findall(ev.chunk.text)):
+                continue
+            share = len(key & set(tokenize(sentence))) / len(key)
+            if share >= 0.6 and (best is None or share > best[0]):
+                best = (share, sentence, n)
+    if best is None:
+        return "", []
+    return f"“{best[1]}” [{best[2]}]", [best[2]]
 
 
 class Answerer:
@@ -252,20 +313,27 @@ class Answerer:
                 known[company] += [n for n in names if n not in known[company]]
         return known
 
-    def resolve_company(self, question: str, company: str | None) -> str | None:
-        """The company asked about: the one named by ``company`` (any alias), else the one the question names."""
+    def company_candidates(self, question: str, company: str | None) -> list[str]:
+        """Companies the flag ``company`` (any alias) or, without it, the question names; best first.
+
+        An unknown ``company`` is an error listing the known ones.
+        """
         from assistant.companies import match_companies
 
         known = self.known_companies()
         if company:
-            matched = match_companies(company.strip(), known)
             exact = [name for name in known if name.casefold() == company.strip().casefold()]
-            if exact or matched:
-                return (exact or matched)[0]
+            matched = exact or match_companies(company.strip(), known)
+            if matched:
+                return matched
             listing = ", ".join(known) or "none yet: run `assistant ingest` first"
             raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
-        matches = match_companies(question, known)
-        return matches[0] if matches else None
+        return match_companies(question, known)
+
+    def resolve_company(self, question: str, company: str | None) -> str | None:
+        """The company asked about: the one named by ``company`` (any alias), else the one the question names."""
+        found = self.company_candidates(question, company)
+        return found[0] if found else None
 
     def _check_question(self, question: str) -> str:
         question = (question or "").strip()
@@ -278,34 +346,57 @@ class Answerer:
         return question
 
     # ---- answering -------------------------------------------------------------------
-    def ask(self, question: str, company: str | None = None) -> Answer:
+    def ask(self, question: str, company: str | None = None, session: Session | None = None) -> Answer:
         final: Answer | None = None
-        for event in self.stream(question, company):
+        for event in self.stream(question, company, session):
             if event.kind == "answer":
                 final = event.answer
         assert final is not None
         return final
 
-    def stream(self, question: str, company: str | None = None) -> Iterator[Event]:
+    def stream(self, question: str, company: str | None = None, session: Session | None = None) -> Iterator[Event]:
+        """Tokens as the model writes them, then the verified Answer. With a ``session``, a follow-up
+        question is rewritten to stand alone and the exchange is added to the session."""
         started = time.perf_counter()
-        question = self._check_question(question)
-        company = self.resolve_company(question, company)
+        asked = self._check_question(question)
+        candidates = self.company_candidates(asked, company)
+        last = session.last if session else None
+        named = bool(candidates)
+        if not candidates and last and last.company:
+            candidates = [last.company]  # the session's company, until another is named
+        standalone = rewrite(asked, last, candidates[0] if candidates else None, named) if last else None
+        question = standalone or asked
         lang = language(question)
-        named = named_document(self.store, question, company)
-        evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, doc=named)
-        passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
+        base = {"question": asked, "model": self.model_label, "standalone_question": standalone, "latency_s": 0.0}
 
-        def refuse() -> Event:
-            return Event(
-                "answer",
-                answer=Answer(
-                    question=question,
+        def done(answer: Answer) -> Event:
+            answer.latency_s = round(time.perf_counter() - started, 3)
+            if session is not None and answer.path != "needs_company":
+                session.add(question, answer.company, answer.answer)
+            return Event("answer", answer=answer)
+
+        if len(candidates) > 1 and not company:
+            names = "、".join(candidates) if lang == "zh" else ", ".join(candidates)
+            text = f"问题涉及多家企业（{names}），请选择一家。" if lang == "zh" else f"The question names several companies ({names}): choose one."
+            yield done(Answer(**base, answer=text, insufficient_evidence=True, path="needs_company", candidates=candidates))
+            return
+        company = candidates[0] if candidates else None
+        named_doc = named_document(self.store, question, company)
+        evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, doc=named_doc)
+        passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
+        searched = self._searched(question, company, named_doc, evidence)
+        base.update(company=company, searched=searched)
+
+        def refuse(retried: bool = False, first_token: float | None = None) -> Event:
+            return done(
+                Answer(
+                    **base,
                     answer=not_found_text(lang, company, len(evidence)),
                     insufficient_evidence=True,
-                    citations=[],
-                    model=self.model_label,
-                    latency_s=round(time.perf_counter() - started, 3),
-                ),
+                    path="insufficient_evidence",
+                    retried=retried,
+                    first_token_s=first_token,
+                )
             )
 
         # Refusal in code: no passage, or a year the question asks about that no passage mentions.
@@ -314,49 +405,44 @@ class Answerer:
             yield refuse()
             return
 
-        prompt = load_prompt(self.settings.prompts_dir, f"answer_{lang}", frozenset({"company", "passages", "question"}))
-        chain = prompt | self._llm() | StrOutputParser()
-        pieces: list[str] = []
         inputs = {"company": company or "-", "passages": format_passages(passages), "question": question}
-        try:
-            for token in chain.stream(inputs):
-                pieces.append(token)
-                yield Event("token", token=token)
-        except AssistantError:
-            raise
-        except Exception as exc:  # network, server or runtime failure of the backend
-            raise LLMError(f"{self.model_label}: could not reach or use the LLM backend ({exc})") from exc
-        raw = "".join(pieces).strip()
-
-        text, cited = parse_citations(raw, len(passages))
-        if NOT_FOUND_MARKER in raw.upper().replace(" ", "_") or not text:
-            yield refuse()
+        first_token: float | None = None
+        draft = Draft()
+        for attempt in (1, 2):
+            if attempt == 1:
+                prompt = load_prompt(self.settings.prompts_dir, f"answer_{lang}", _VARIABLES)
+            else:
+                yield Event("retry")
+                prompt = load_prompt(self.settings.prompts_dir, f"answer_strict_{lang}", _VARIABLES | {"problem"})
+                inputs["problem"] = draft.problem
+            pieces: list[str] = []
+            try:
+                for token in (prompt | self._llm() | StrOutputParser()).stream(inputs):
+                    if first_token is None:
+                        first_token = round(time.perf_counter() - started, 3)
+                    pieces.append(token)
+                    yield Event("token", token=token)
+            except AssistantError:
+                raise
+            except Exception as exc:  # network, server or runtime failure of the backend
+                raise LLMError(f"{self.model_label}: could not reach or use the LLM backend ({exc})") from exc
+            draft = verify("".join(pieces).strip(), question, company, passages)
+            if not draft.problem or draft.declined:
+                break
+        retried = attempt == 2
+        if draft.declined:
+            yield refuse(retried, first_token)
             return
-        if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
-            # Missing or wrong [n]: cite the given passages that contain what the answer asserts.
-            repaired = attribute_claims(text, question, [ev.chunk.text for ev in passages])
-            if not repaired:
-                yield refuse()
+        path: AnswerPath = "verified"
+        if draft.problem:  # failed twice: quote the supporting sentence, or say the documents do not answer
+            draft.text, draft.cited = extractive_answer(question, company, passages)
+            path = "extractive"
+            if not draft.text:
+                yield refuse(retried, first_token)
                 return
-            cited = repaired
-            text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
-        if wrong_kind_of_figure(text, question) or unit_mismatches(text, [passages[n - 1].chunk.text for n in cited]):
-            yield refuse()
-            return
-        if better_figure_nearby(text, question, company, [passages[n - 1].chunk.text for n in cited]):
-            # The model took a neighbour of the figure asked for: quote the sentence instead.
-            text, cited = extractive_quote(question, company, passages, cited)
-            if not text:
-                yield refuse()
-                return
-        numbers = _digits(_CITE.sub("", text))
-        off_topic = off_topic_numbers(text, question, company, [passages[n - 1].chunk.text for n in cited])
-        if numbers and len(off_topic) == len(numbers):  # every figure comes from an unrelated line
-            yield refuse()
-            return
         # Number the cited passages 1..k in order of first citation, as a reader expects.
-        order = {old: new for new, old in enumerate(cited, start=1)}
-        text = _CITE.sub(lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), text)
+        order = {old: new for new, old in enumerate(draft.cited, start=1)}
+        text = _CITE.sub(lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), draft.text)
         citations = [
             Citation(
                 n=order[n],
@@ -366,16 +452,30 @@ class Answerer:
                 chunk_id=passages[n - 1].chunk.chunk_id,
                 quote=passages[n - 1].chunk.text,
             )
-            for n in cited
+            for n in draft.cited
         ]
-        yield Event(
-            "answer",
-            answer=Answer(
-                question=question,
+        yield done(
+            Answer(
+                **base,
                 answer=text,
                 insufficient_evidence=False,
                 citations=citations,
-                model=self.model_label,
-                latency_s=round(time.perf_counter() - started, 3),
-            ),
+                path=path,
+                retried=retried,
+                first_token_s=first_token,
+            )
         )
+
+    def _searched(self, question: str, company: str | None, doc: str | None, evidence: list[Evidence]) -> str:
+        """What retrieval looked through, for a reader who gets "not in the documents"."""
+        from assistant.keyword import tokenize
+
+        where = doc or (
+            f"{len(self.store.documents(company))} documents of {company}" if company else "every company's documents"
+        )
+        terms = " ".join(dict.fromkeys(tokenize(question)))[:120]
+        best = f"; best relevance {max(e.score for e in evidence):.2f}" if evidence else "; nothing above the relevance floor"
+        return f"{where}; terms: {terms}{best}"
+
+
+_VARIABLES = frozenset({"company", "passages", "question"})

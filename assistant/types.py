@@ -72,6 +72,9 @@ class Citation(BaseModel):
     quote: str
 
 
+AnswerPath = Literal["verified", "extractive", "insufficient_evidence", "needs_company"]
+
+
 class Answer(BaseModel):
     """The answer to one question, as printed by ``assistant ask --json``."""
 
@@ -81,6 +84,20 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     model: str
     latency_s: float
+    path: AnswerPath = Field(
+        "verified",
+        description="How the answer was reached: the model's answer passed verification (verified), it failed "
+        "twice and the supporting sentence is quoted instead (extractive), the documents do not answer it "
+        "(insufficient_evidence), or the question names several companies and one must be chosen (needs_company).",
+    )
+    company: str | None = Field(None, description="The company the question was resolved to (None: all companies).")
+    searched: str = Field("", description="What retrieval searched: company, documents and query terms.")
+    candidates: list[str] = Field(default_factory=list, description="Companies to choose from (path needs_company).")
+    standalone_question: str | None = Field(
+        None, description="A follow-up question rewritten to stand alone (None when it already did)."
+    )
+    retried: bool = Field(False, description="The first answer failed verification and was asked again, stricter.")
+    first_token_s: float | None = Field(None, description="Seconds until the model's first token (None: no LLM call).")
 
 
 FileStatus = Literal["stored", "unchanged", "duplicate", "failed", "skipped"]

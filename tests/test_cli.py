@@ -38,7 +38,8 @@ def test_ingest_companies_search_ask_json(cli, docs: Path, capsys: pytest.Captur
 
     assert cli("ask", "What was revenue in fiscal 2023?", "--company", "Acme", "--json") == 0
     answer = json.loads(capsys.readouterr().out)
-    assert list(answer) == ["question", "answer", "insufficient_evidence", "citations", "model", "latency_s"]
+    assert list(answer)[:6] == ["question", "answer", "insufficient_evidence", "citations", "model", "latency_s"]
+    assert answer["path"] == "verified" and answer["company"] == "Acme"
     assert answer["insufficient_evidence"] is False
     assert list(answer["citations"][0]) == ["n", "company", "doc", "page", "chunk_id", "quote"]
     assert answer["citations"][0]["doc"] == "notes.txt"

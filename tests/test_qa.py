@@ -75,12 +75,32 @@ def test_year_absent_from_evidence_is_refused_without_llm(fake_services: Service
     assert counter.calls == 0
 
 
-def test_invented_number_is_refused(fake_services: Services, docs: Path) -> None:
+def test_invented_number_is_retried_then_replaced_by_the_supporting_sentence(fake_services: Services, docs: Path) -> None:
     ingest_paths([docs], fake_services.store, fake_services.settings)
     answerer, counter = _answerer(fake_services, "Revenue was $99.9 million [1].")
     answer = answerer.ask("Acme revenue for fiscal 2023?", company="Acme")
-    assert counter.calls == 1
-    assert answer.insufficient_evidence and answer.citations == []
+    assert counter.calls == 2 and answer.retried  # asked again with the stricter prompt, failed again
+    assert answer.path == "extractive" and not answer.insufficient_evidence
+    assert "99.9" not in answer.answer and "$12.4 million" in answer.answer
+    assert answer.answer.startswith("“") and answer.answer.endswith("[1]")
+    assert answer.citations[0].doc == "notes.txt"
+
+
+def test_invented_number_without_a_supporting_sentence_is_refused(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, counter = _answerer(fake_services, "The auditor's fee was $99.9 million [1].")
+    answer = answerer.ask("How much was Acme's audit fee?", company="Acme")
+    assert counter.calls in (0, 2)  # refused before the model, or after the retry
+    assert answer.insufficient_evidence and answer.path == "insufficient_evidence" and answer.citations == []
+    assert "99.9" not in answer.answer and answer.searched
+
+
+def test_stream_signals_the_retry_before_the_second_answer(fake_services: Services, docs: Path) -> None:
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    answerer, _ = _answerer(fake_services, "Revenue was $99.9 million [1].")
+    kinds = [e.kind for e in answerer.stream("Acme revenue for fiscal 2023?", company="Acme")]
+    assert kinds.count("retry") == 1 and kinds[-1] == "answer"
+    assert kinds.index("retry") > kinds.index("token")
 
 
 def test_model_saying_not_found_is_respected(fake_services: Services, docs: Path) -> None:

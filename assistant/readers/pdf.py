@@ -5,8 +5,8 @@ text of scanned pages (no text layer but an image) by OCR (see ``ocr``), with ``
 Drops: running headers, footers and page numbers (see ``pdf_margins``), images, annotations, outlines.
 
 A large PDF is shared between this process and a worker process (see ``pdf_worker``; pages interleaved)
-because pypdf manages about 35 pages/s on one core and pdfplumber's table finder about 12; a small PDF
-is read in this process. A page pypdf cannot parse is tried with pdfplumber's text (with a warning).
+because pypdf manages about 35 pages/s on one core and pdfplumber's table finder about 40 (fed by
+PDFium, see ``pdf_objects``; 12 when pdfminer parses the page); a small PDF is read in this process. A page pypdf cannot parse is tried with pdfplumber's text (with a warning).
 An empty user password is tried on encrypted PDFs (with a warning); any other password is an error.
 """
 
@@ -24,7 +24,7 @@ import pypdf
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from assistant.errors import DocumentError
-from assistant.readers import pdf_tables
+from assistant.readers import pdf_objects, pdf_tables
 from assistant.readers.common import Source, clean_text, one_line, squash
 from assistant.readers.pdf_margins import strip_margins
 from assistant.types import Page
@@ -84,14 +84,16 @@ def _readers(data: bytes, key: str) -> tuple[pypdf.PdfReader, dict[str, Any]]:
 
 
 def _release() -> None:
-    """Forget this process's parsed PDF (closing pdfplumber's, which can fail on a damaged file)."""
-    plumber = _CACHE.get("plumber")
+    """Forget this process's parsed PDF (closing pdfplumber's and PDFium's, which can fail on a damaged
+    file)."""
+    opened = [_CACHE.get("plumber"), _CACHE.get("pdfium")]
     _CACHE.clear()
-    if plumber is not None:
-        try:
-            plumber.close()
-        except Exception as exc:
-            log.debug("closing pdfplumber failed: %s", exc)
+    for document in opened:
+        if document is not None:
+            try:
+                document.close()
+            except Exception as exc:
+                log.debug("closing a parsed PDF failed: %s", exc)
 
 
 def _plumber_page(cache: dict[str, Any], index: int) -> Any:
@@ -101,6 +103,22 @@ def _plumber_page(cache: dict[str, Any], index: int) -> Any:
 
         cache["plumber"] = pdfplumber.open(io.BytesIO(cache["data"]), password="")
     return cache["plumber"].pages[index]
+
+
+def _table_page(cache: dict[str, Any], index: int) -> Any:
+    """Page ``index`` for pdfplumber's table finder, its characters and lines read by PDFium (see
+    ``pdf_objects``; pdfminer reads it when PDFium cannot)."""
+    page = _plumber_page(cache, index)
+    try:
+        if cache.get("pdfium") is None:
+            cache["pdfium"] = pdf_objects.open_document(cache["data"])
+        objects = pdf_objects.plumber_objects(cache["pdfium"], index)
+    except Exception as exc:
+        log.debug("PDFium could not read page %d: %s", index + 1, exc)
+        objects = None
+    if objects is not None:
+        page._objects = objects
+    return page
 
 
 def _has_image(page: Any, depth: int = 0) -> bool:
@@ -152,7 +170,7 @@ def extract_pages(data: bytes, key: str, indexes: list[int], tables: bool = True
                 )
         if tables and not raw.error and pdf_tables.looks_tabular(raw.text):
             try:
-                plumber_page = _plumber_page(cache, index)
+                plumber_page = _table_page(cache, index)
                 raw.tables = pdf_tables.find_tables(plumber_page)
                 plumber_page.close()
             except Exception as exc:

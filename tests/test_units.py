@@ -1,0 +1,25 @@
+from assistant.qa import unsupported_numbers
+from assistant.units import covers, quantities, same
+
+
+def test_scale_words_are_applied() -> None:
+    values = [q.value for q in quantities("营收1.57亿，研发3,157.20万元，$8.1 million, 1,939 thousand")]
+    assert values == [157_000_000, 31_572_000, 8_100_000, 1_939_000]
+    (pct,) = quantities("占比13.09%")
+    assert pct.percent and pct.value == 13.09
+
+
+def test_a_rounded_figure_covers_its_source_but_not_the_reverse() -> None:
+    (wan,) = quantities("3,157.20万元")
+    (yuan,) = quantities("31,572,004.18元")
+    assert covers(wan, yuan) and not covers(yuan, wan)
+    assert same(wan, yuan)
+
+
+def test_verification_accepts_wan_yuan_and_rejects_a_fabricated_figure() -> None:
+    passages = ["研发投入合计 31,572,004.18 元"]
+    assert unsupported_numbers("研发投入约3,157.20万元 [1]", passages) == []
+    assert unsupported_numbers("研发投入约0.32亿元 [1]", passages) == []
+    assert unsupported_numbers("研发投入约3,257.20万元 [1]", passages) == ["3257.20"]
+    assert unsupported_numbers("R&D was $31.6 million [1]", ["R&D expense: $31,572 thousand"]) == []
+    assert unsupported_numbers("R&D was $41.6 million [1]", ["R&D expense: $31,572 thousand"]) == ["41.6"]
