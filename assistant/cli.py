@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest|companies|search|ask|models|serve``."""
+"""Command line: ``assistant ingest|delete|companies|search|ask|chat|eval|models|serve``."""
 
 from __future__ import annotations
 
@@ -60,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--company")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("chat", help="a conversation on the terminal: follow-up questions keep their context")
+    p.add_argument("--company")
+
+    p = sub.add_parser("eval", help="score retrieval, answers and refusals on a question file (devset format)")
+    p.add_argument("--questions", type=Path, required=True, help="JSONL file, format of ../shared/devset/questions.jsonl")
+    p.add_argument("--docs", type=Path, help="ingest this folder first (companies from the questions' doc/company)")
+    p.add_argument("--k", type=int, default=5, help="hit@k for retrieval (default 5)")
+    p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no LLM)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--out", type=Path, help="also write the JSON report to this file")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("models", help="configured models; `models verify` checks their sha256")
@@ -208,6 +220,21 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _print_answer(answer: Any) -> None:
+    if answer.standalone_question:
+        print(f"(asked as: {answer.standalone_question})")
+    print(answer.answer)
+    for c in answer.citations:
+        page = f" p.{c.page}" if c.page else ""
+        print(f"  [{c.n}] {c.company} / {c.doc}{page}: {_short(c.quote, 120)}")
+    if answer.candidates:
+        print("  choose with --company: " + " | ".join(answer.candidates))
+    if answer.insufficient_evidence and answer.searched:
+        print(f"  searched: {answer.searched}")
+    note = {"extractive": ", quoted: the model's answer failed verification"}.get(answer.path, "")
+    print(f"({answer.model}, {answer.latency_s:.1f}s{note})")
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.services import Services
 
@@ -215,11 +242,67 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(answer)
         return 0
-    print(answer.answer)
-    for c in answer.citations:
-        page = f" p.{c.page}" if c.page else ""
-        print(f"  [{c.n}] {c.company} / {c.doc}{page}: {_short(c.quote, 120)}")
-    print(f"({answer.model}, {answer.latency_s:.1f}s)")
+    _print_answer(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.followup import Session
+    from assistant.services import Services
+
+    answerer = Services(settings).answerer
+    session = Session()
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask about a company; follow-up questions keep their context. An empty line or Ctrl-D ends.")
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        if not line.strip():
+            break
+        try:
+            _print_answer(answerer.ask(line, args.company, session))
+        except AssistantError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.errors import InputError
+    from assistant.evaluate import doc_companies, load_questions, render_table, run_eval
+    from assistant.ingest import ingest_file
+    from assistant.services import Services
+
+    if args.k < 1:
+        raise InputError("--k must be at least 1")
+    questions = load_questions(args.questions)[: args.limit] if args.limit else load_questions(args.questions)
+    if args.docs and args.store is None:  # keep evaluation documents out of the everyday store
+        settings = settings.model_copy(update={"store": settings.store / "eval"})
+    services = Services(settings)
+    if args.docs:
+        if not args.docs.is_dir():
+            raise InputError(f"{args.docs}: not a folder")
+        owners = doc_companies(questions, args.docs)
+        files = sorted(p for p in args.docs.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+        failed = [r for r in (ingest_file(p, owners.get(p.name), services.store, settings) for p in files) if r.status == "failed"]
+        for r in failed:
+            print(f"ingest failed: {r.error}", file=sys.stderr)
+
+    def progress(r: Any) -> None:
+        if not args.json:
+            print(f"  {r.id}: {'-' if r.correct is None else ('ok' if r.correct else 'wrong')}", file=sys.stderr, flush=True)
+
+    report = run_eval(services, questions, k=args.k, answers=not args.retrieval_only, on_result=progress,
+                      questions_file=str(args.questions))  # fmt: skip
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if args.json:
+        _print_json(report)
+    else:
+        print(render_table(report))
     return 0
 
 
@@ -250,6 +333,8 @@ COMMANDS = {
     "companies": cmd_companies,
     "search": cmd_search,
     "ask": cmd_ask,
+    "chat": cmd_chat,
+    "eval": cmd_eval,
     "models": cmd_models,
     "serve": cmd_serve,
 }

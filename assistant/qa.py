@@ -41,6 +41,26 @@ def not_found_text(lang: str, company: str | None, searched: int) -> str:
     return f"Not in the documents: no passage answers this (searched {searched} passages of {who})."
 
 
+_INSTRUCTION = re.compile(
+    r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|previous\s+|prior\s+|above\s+)*"
+    r"(?:instructions?|rules|prompts?|guidelines)|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bas\s+an\s+ai\b"
+    r"|忽略(?:你的|之前的|以上|上述|所有|全部)*(?:指令|指示|规则|提示|要求)|无视(?:你的|之前的|以上|上述|所有)*(?:指令|规则)"
+    r"|你现在是|系统提示",
+    re.I,
+)
+MASKED = "[instruction-like text removed]"
+
+
+def mask_instructions(text: str) -> str:
+    """A passage with every sentence that addresses the model ("ignore your instructions and …") replaced
+    by a marker: documents are evidence, never instructions (the model sees only the masked text, and
+    answers are verified against it)."""
+    if not _INSTRUCTION.search(text):
+        return text
+    parts = re.split(r"(?<=[。！？!?；;\n])|(?<=\.)\s+", text)
+    return "".join(MASKED + (" " if not p.endswith("\n") else "\n") if _INSTRUCTION.search(p) else p for p in parts)
+
+
 def format_passages(passages: list[Evidence]) -> str:
     lines = []
     for n, ev in enumerate(passages, start=1):
@@ -121,6 +141,14 @@ def attribute_claims(answer: str, question: str, passages: list[str]) -> list[in
         chosen.append(best)
         missing -= holds[best]
     return sorted(chosen)
+
+
+def unsupported_words(answer: str, question: str, passages: list[str]) -> list[str]:
+    """The answer's own words (not the question's) that no passage has, when they are most of them:
+    an answer must report what the passages say, not new claims (one paraphrased word is tolerated)."""
+    words = sorted(t for t in claim_terms(answer, question) if not t.startswith("#"))
+    missing = [w for w in words if not any(_holds(p, w) for p in passages)]
+    return missing if len(words) >= 2 and len(missing) > len(words) / 2 else []
 
 
 _GENERIC = {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",
@@ -248,6 +276,9 @@ def verify(raw: str, question: str, company: str | None, passages: list[Evidence
         cited = repaired
         text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
     sources = [passages[n - 1].chunk.text for n in cited]
+    unsupported = unsupported_words(text, question, sources)
+    if unsupported:
+        return Draft(problem=f"no cited passage says {', '.join(unsupported)}")
     if wrong_kind_of_figure(text, question):
         return Draft(problem="the question asks for an age or a ratio and the answer gives another kind of figure")
     mismatched = unit_mismatches(text, sources)
@@ -405,7 +436,9 @@ class Answerer:
             yield refuse()
             return
 
-        inputs = {"company": company or "-", "passages": format_passages(passages), "question": question}
+        # The model sees, and answers are checked against, passages with instruction-like sentences masked.
+        shown = [ev.model_copy(update={"chunk": ev.chunk.model_copy(update={"text": mask_instructions(ev.chunk.text)})}) for ev in passages]
+        inputs = {"company": company or "-", "passages": format_passages(shown), "question": question}
         first_token: float | None = None
         draft = Draft()
         for attempt in (1, 2):
@@ -426,7 +459,7 @@ class Answerer:
                 raise
             except Exception as exc:  # network, server or runtime failure of the backend
                 raise LLMError(f"{self.model_label}: could not reach or use the LLM backend ({exc})") from exc
-            draft = verify("".join(pieces).strip(), question, company, passages)
+            draft = verify("".join(pieces).strip(), question, company, shown)
             if not draft.problem or draft.declined:
                 break
         retried = attempt == 2
@@ -435,7 +468,7 @@ class Answerer:
             return
         path: AnswerPath = "verified"
         if draft.problem:  # failed twice: quote the supporting sentence, or say the documents do not answer
-            draft.text, draft.cited = extractive_answer(question, company, passages)
+            draft.text, draft.cited = extractive_answer(question, company, shown)
             path = "extractive"
             if not draft.text:
                 yield refuse(retried, first_token)

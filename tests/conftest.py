@@ -48,3 +48,19 @@ def load_truth() -> dict:
 def load_questions() -> list[dict]:
     lines = (CORPUS / "_questions.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``assistant`` on the command line with the fake backends and a temporary store."""
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("ASSISTANT_MIN_RELEVANCE", "0.05")
+    store = tmp_path / "store"
+
+    def run(*args: str) -> int:
+        return main(["--store", str(store), *args])
+
+    return run

@@ -10,19 +10,6 @@ import pytest
 from assistant.cli import main
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "fake")
-    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "fake")
-    monkeypatch.setenv("ASSISTANT_MIN_RELEVANCE", "0.05")
-    store = tmp_path / "store"
-
-    def run(*args: str) -> int:
-        return main(["--store", str(store), *args])
-
-    return run
-
-
 def test_ingest_companies_search_ask_json(cli, docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("ingest", str(docs), "--json") == 0
     report = json.loads(capsys.readouterr().out)
