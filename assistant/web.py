@@ -9,17 +9,35 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.followup import Session
 from assistant.services import Services
 from assistant.types import Answer
 
 AUTO = "(detect from question / 自动识别)"
-CSS = "#sources blockquote { white-space: pre-wrap; } .not-found { color: #9a3412; }"
+CSS = (
+    "#sources blockquote { white-space: pre-wrap; } .not-found { color: #9a3412; }"
+    " .verdict.verified { color: #166534; } .verdict.extractive { color: #92400e; } .asked-as { color: #475569; }"
+)
+
+
+VERDICTS = {
+    "verified": "✓ verified against the cited passages / 已核对引用原文",
+    "extractive": "❝ quoted from the document: the model's answer failed verification / 模型回答未通过核对，改为引用原文",
+    "insufficient_evidence": "∅ not in the documents / 文档中未找到",
+    "needs_company": "? choose a company / 请选择企业",
+}
 
 
 def render_sources(answer: Answer) -> str:
-    """Citations as HTML: document, page and the quoted passage of each."""
+    """The verification verdict, then the citations as HTML: document, page and the quoted passage of each."""
+    verdict = f"<p class='verdict {answer.path}'>{html.escape(VERDICTS.get(answer.path, answer.path))}</p>"
+    if answer.standalone_question:
+        verdict += f"<p class='asked-as'>Asked as / 按此理解: {html.escape(answer.standalone_question)}</p>"
+    if answer.candidates:
+        return verdict + "<p>" + html.escape(" | ".join(answer.candidates)) + "</p>"
     if answer.insufficient_evidence:
-        return "<p class='not-found'><b>Not in the documents / 文档中未找到</b></p>"
+        searched = f"<p class='searched'>Searched / 检索范围: {html.escape(answer.searched)}</p>" if answer.searched else ""
+        return "<p class='not-found'><b>Not in the documents / 文档中未找到</b></p>" + verdict + searched
     items = []
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""
@@ -27,7 +45,7 @@ def render_sources(answer: Answer) -> str:
             f"<details class='citation' open><summary>[{c.n}] {html.escape(c.company)} — "
             f"<b>{html.escape(c.doc)}</b>{page}</summary><blockquote>{html.escape(c.quote)}</blockquote></details>"
         )
-    return "\n".join(items)
+    return verdict + "\n".join(items)
 
 
 def build_app(services: Services) -> gr.Blocks:
@@ -36,25 +54,32 @@ def build_app(services: Services) -> gr.Blocks:
     def companies() -> list[str]:
         return [AUTO] + [c.company for c in services.store.companies()]
 
-    def respond(question: str, company: str, history: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    def respond(
+        question: str, company: str, history: list[dict[str, Any]], session: Session | None
+    ) -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
+        session = session or Session()
         history.append({"role": "user", "content": question})
         history.append({"role": "assistant", "content": "…"})
-        yield history, "", ""
+        yield history, "", "", session
         try:
-            stream = services.answerer.stream(question, None if company in (None, "", AUTO) else company)
+            stream = services.answerer.stream(question, None if company in (None, "", AUTO) else company, session)
             partial = ""
             for event in stream:
                 if event.kind == "token":
                     partial += event.token
                     history[-1] = {"role": "assistant", "content": partial}
-                    yield history, "", ""
+                    yield history, "", "", session
+                elif event.kind == "retry":  # the first answer failed verification: asked again
+                    partial = ""
+                    history[-1] = {"role": "assistant", "content": "… (checking / 核对中)"}
+                    yield history, "", "", session
                 elif event.answer is not None:
                     history[-1] = {"role": "assistant", "content": event.answer.answer}
-                    yield history, "", render_sources(event.answer)
+                    yield history, "", render_sources(event.answer), session
         except AssistantError as exc:
             history[-1] = {"role": "assistant", "content": f"⚠ {exc}"}
-            yield history, "", ""
+            yield history, "", "", session
 
     with gr.Blocks(title="SME Credit Assistant / 科技企业画像助手") as app:
         gr.Markdown(
@@ -72,8 +97,11 @@ def build_app(services: Services) -> gr.Blocks:
         )
         ask = gr.Button("Ask / 提问", variant="primary", elem_id="ask")
         sources = gr.HTML(elem_id="sources")
-        ask.click(respond, [question, company, chat], [chat, question, sources], api_name="ask")
-        question.submit(respond, [question, company, chat], [chat, question, sources], api_name="ask_submit")
+        session = gr.State(None)
+        ask.click(respond, [question, company, chat, session], [chat, question, sources, session], api_name="ask")
+        question.submit(
+            respond, [question, company, chat, session], [chat, question, sources, session], api_name="ask_submit"
+        )
         app.load(lambda: gr.Dropdown(choices=companies()), None, company)
     return app
 

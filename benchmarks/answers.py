@@ -1,0 +1,190 @@
+#!/usr/bin/env python
+"""Answer quality and latency on the devset (and the project's own corpus questions) with the embedded models.
+
+    .venv/bin/python benchmarks/answers.py                    # devset with 1.5B and 0.5B, then corpus with 1.5B
+    .venv/bin/python benchmarks/answers.py --models qwen2.5-coder-1.5b --limit 10   # a quick look
+
+For each question set: ingests its documents into a fresh store with the default embeddings
+(``use-multilingual``), runs ``assistant.evaluate.run_eval`` (the code behind ``assistant eval``) once per
+model, and writes ``benchmarks/results/answers_<date>.json`` and ``.md``: the issue-4 targets with the
+measured value and the gap, per-category and per-type accuracy, paths taken (verified / extractive /
+refused), latency (first token and total, p50/p95), and every wrong answer for analysis.
+The devset (``../shared/devset``) is read in place and never copied; it is skipped when absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from common import BENCH_DIR, Json, fmt_n, now, rnd
+
+import assistant  # noqa: F401 - offline environment before any model library loads
+from assistant.evaluate import EvalReport, doc_companies, load_questions, run_eval
+from assistant.ingest import ingest_file, ingest_paths
+from assistant.services import Services
+from assistant.settings import Settings
+
+ROOT = BENCH_DIR.parent
+DEVSET = ROOT.parent / "shared" / "devset"
+TARGETS = [  # (report field, label, comparison, target)
+    ("retrieval_hit_company", "retrieval hit@5, company given", ">=", 0.90),
+    ("retrieval_hit_open", "retrieval hit@5, company from the question", ">=", 0.80),
+    ("answer_accuracy", "answer accuracy (answerable questions)", ">=", 0.70),
+    ("refusal_accuracy", "refusal accuracy (NOT_IN_DOCS)", ">=", 0.90),
+    ("false_refusal_rate", "false refusals (answerable refused)", "<=", 0.10),
+    ("citation_validity", "citation validity", ">=", 1.00),
+]
+
+
+def _machine() -> Json:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _ingest(name: str, store: Path) -> tuple[Settings, Services, Json]:
+    settings = Settings(store=store, llm_backend="llamacpp")
+    services = Services(settings)
+    t = now()
+    if name == "devset":
+        questions = load_questions(DEVSET / "questions.jsonl")
+        owners = doc_companies(questions, DEVSET / "docs")
+        files = sorted((DEVSET / "docs").iterdir())
+        reports = [ingest_file(f, owners.get(f.name), services.store, settings) for f in files]
+    else:
+        reports = ingest_paths([ROOT / "corpus"], services.store, settings).files
+    failed = [r.error for r in reports if r.status == "failed"]
+    return settings, services, {"files": len(reports), "failed": failed, "seconds": rnd(now() - t, 1)}
+
+
+def _run(name: str, questions_file: Path, models: list[str], limit: int | None, work: Path) -> Json:
+    questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
+    settings, services, ingest = _ingest(name, work / name)
+    print(f"== {name}: {len(questions)} questions; ingested {ingest['files']} files in {ingest['seconds']} s", flush=True)
+    runs: dict[str, Any] = {}
+    for model in models:
+        per_model = Services(settings.model_copy(update={"llm_model": model}), embeddings=services.embeddings)
+        t = now()
+
+        def show(r: Any) -> None:
+            print(f"   {model} {r.id}: {'ok' if r.correct else 'WRONG'} ({r.path}, {r.latency_s}s)", flush=True)
+
+        report = run_eval(per_model, questions, k=5, on_result=show, questions_file=str(questions_file))
+        runs[model] = {"seconds": rnd(now() - t, 1), "report": report.model_dump(mode="json")}
+        print(f"   {model}: accuracy {report.answer_accuracy}, hit@5 {report.retrieval_hit_company}", flush=True)
+        del per_model
+    return {"questions": len(questions), "ingest": ingest, "runs": runs}
+
+
+def _gap(value: float | None, op: str, target: float) -> str:
+    if value is None:
+        return "–"
+    met = value >= target if op == ">=" else value <= target
+    return "met" if met else f"missed by {abs(value - target):.2f}"
+
+
+def render(res: Json) -> str:
+    out = [
+        f"# Answer quality and latency — {res['date']}",
+        "",
+        f"Machine: {res['machine']['cores']} cores, no GPU; Python {res['machine']['python']}; "
+        f"load average at start {res['machine']['load_avg_start']}, at end {res['machine'].get('load_avg_end')}.",
+        "Embeddings `use-multilingual`; LLMs run by llama.cpp on the CPU; hybrid retrieval (dense + BM25, RRF), "
+        "top 6 passages within a 900-token budget; verification with one stricter retry, then an extractive "
+        "quote or a refusal. Scoring as in `assistant/evaluate.py` (the devset README's conventions).",
+        "",
+    ]
+    for name, data in res["sets"].items():
+        if "skipped" in data:
+            out += [f"## {name}", "", f"Skipped: {data['skipped']}", ""]
+            continue
+        models = list(data["runs"])
+        out += [f"## {name} ({data['questions']} questions; ingest {data['ingest']['seconds']} s)", ""]
+        out += ["| target | " + " | ".join(models) + " | goal |", "|---|" + "---|" * len(models) + "---|"]
+        for field, label, op, target in TARGETS:
+            cells = []
+            for m in models:
+                value = data["runs"][m]["report"][field]
+                cells.append(f"{fmt_n(value, 2)} ({_gap(value, op, target)})")
+            out.append(f"| {label} | " + " | ".join(cells) + f" | {op} {target:.2f} |")
+        for field, label in [
+            ("first_token_p50_s", "time to first token p50 (s)"),
+            ("first_token_p95_s", "time to first token p95 (s)"),
+            ("latency_p50_s", "total latency p50 (s)"),
+            ("latency_p95_s", "total latency p95 (s)"),
+        ]:
+            out.append(f"| {label} | " + " | ".join(fmt_n(data["runs"][m]["report"][field], 1) for m in models) + " | |")
+        out.append("| paths | " + " | ".join(
+            ", ".join(f"{k} {v}" for k, v in sorted(data["runs"][m]["report"]["paths"].items())) for m in models
+        ) + " | |")  # fmt: skip
+        out.append("| run time | " + " | ".join(f"{data['runs'][m]['seconds']} s" for m in models) + " | |")
+        out += ["", "Accuracy by category and type (correct/n):", ""]
+        out += ["| group | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+        groups = sorted({(kind, g) for m in models for kind in ("by_category", "by_type", "by_lang")
+                         for g in data["runs"][m]["report"][kind]})  # fmt: skip
+        for kind, g in groups:
+            cells = []
+            for m in models:
+                s = data["runs"][m]["report"][kind].get(g)
+                cells.append(f"{s['correct']}/{s['n']}" if s else "–")
+            out.append(f"| {kind[3:]}: {g} | " + " | ".join(cells) + " |")
+        first = models[0]
+        report = EvalReport.model_validate(data["runs"][first]["report"])
+        wrong = [r for r in report.results if r.correct is False or r.hit_company is False]
+        if wrong:
+            out += ["", f"Wrong answers or retrieval misses with {first}:", "",
+                    "| id | category | type | hit@5 given/open | path | gold | answer |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+            for r in wrong:
+                answer = " ".join((r.error or r.answer).split())[:140].replace("|", "\\|")
+                gold = " ".join(r.gold.split())[:60].replace("|", "\\|")
+                out.append(
+                    f"| {r.id} | {r.category} | {r.answer_type} | {r.hit_company}/{r.hit_open} | {r.path} | {gold} | {answer} |"
+                )
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
+    parser.add_argument("--corpus-models", nargs="*", default=["qwen2.5-coder-1.5b"])
+    parser.add_argument("--limit", type=int, help="first N questions of each set")
+    parser.add_argument("--skip-corpus", action="store_true")
+    args = parser.parse_args()
+    date = dt.date.today().isoformat()
+    res: Json = {"date": date, "machine": _machine(), "sets": {}}
+    work = Path(tempfile.mkdtemp(prefix="answers-bench-"))
+    try:
+        if (DEVSET / "questions.jsonl").exists():
+            res["sets"]["devset"] = _run("devset", DEVSET / "questions.jsonl", args.models, args.limit, work)
+        else:
+            res["sets"]["devset"] = {"skipped": f"{DEVSET} is not available"}
+        if not args.skip_corpus and args.corpus_models:
+            res["sets"]["corpus"] = _run("corpus", ROOT / "corpus" / "_questions.jsonl", args.corpus_models, args.limit, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    suffix = "_quick" if args.limit else ""
+    out = BENCH_DIR / "results" / f"answers_{date}{suffix}"
+    out.with_suffix(".json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = render(res)
+    out.with_suffix(".md").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"wrote {out}.json and .md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
