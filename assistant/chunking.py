@@ -20,7 +20,8 @@ from assistant.types import Chunk, Document
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$")
-_TABLE_ROW = re.compile(r"^\|.*\|$")
+_TABLE_ROW = re.compile(r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)")  # "| a | b |", "| a | b", "a | b | c"
+_DATA_CELL = re.compile(r"^[-+(（$¥￥€£\s]*\d[\d,，.\s]*[%％)）]?$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -62,7 +63,7 @@ def _join(parts: list[tuple[str, bool]]) -> str:
 
 def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
     """A Markdown table as one or more chunks, each with the caption and the header row(s)."""
-    header = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else rows[:1]
+    header = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else _header_rows(rows)
     body = rows[len(header):]
     lead = ([caption] if caption else []) + header
     limit = max(size * 2, sum(units(x) + 1 for x in lead) + 1)
@@ -80,6 +81,18 @@ def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
     if current:
         parts.append("\n".join(lead + current))
     return parts
+
+
+def _header_rows(rows: list[str]) -> list[str]:
+    """The leading rows of a table without a Markdown rule that hold no figures (column titles, years,
+    "(in thousands)"), at most three; at least the first row."""
+    count = 0
+    for row in rows[:3]:
+        cells = [c.strip() for c in row.strip().strip("|").split("|")][1:]
+        if any(_DATA_CELL.match(c) and not re.fullmatch(r"(?:19|20)\d\d", c) for c in cells if c):
+            break
+        count += 1
+    return rows[: max(1, count)]
 
 
 def _caption(lines: list[str], start: int) -> str | None:

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from assistant.glossary import expand
 from assistant.keyword import tokenize
 from assistant.normalize import index_text
 from assistant.store import Store
@@ -31,6 +32,7 @@ def hybrid_search(store: Store, question: str, company: str | None, k: int, doc:
     """
     query = np.asarray(store.embeddings.embed_query(index_text(question)), dtype=np.float32)
     terms = tokenize(question)
+    terms += [t for t in tokenize(expand(question)) if t not in terms]  # statement words for ratio questions
     if company:  # within one company its own names match everywhere and only favour title pages
         names = {t for alias in [company, *store.ledger.aliases().get(company, [])] for t in tokenize(alias)}
         terms = [t for t in terms if t not in names] or terms

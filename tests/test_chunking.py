@@ -61,3 +61,15 @@ def test_tables_kept_whole_or_split_by_rows_with_header() -> None:
     small = "| 项目 | 金额 |\n|---|---|\n| 研发投入合计 | 31,572,004.18 |"
     (chunk,) = chunk_document(_doc([Page(number=1, text=small)]), size=360)
     assert chunk.text == small
+
+
+def test_pipe_tables_without_outer_bars_stay_whole_with_their_header() -> None:
+    from assistant.types import Document, Page
+
+    text = (
+        "G&A grew in 2019.\n[TABLE]\n | Years ended December 31, |  |  | 2019 vs 2018\n | 2019 | 2018 | 2017 | % Change\n"
+        " | (in thousands) |  |  | \nGeneral and administrative | $ 178,934 | $ 107,444 | $ 67,719 | 66.5 %\n[/TABLE]\n"
+    )
+    doc = Document(company="S", doc="s.txt", path="s.txt", sha256="x", reader="text", pages=[Page(number=1, text=text)])
+    (table,) = [c for c in chunk_document(doc) if "178,934" in c.text]
+    assert "| 2019 | 2018 | 2017 | % Change" in table.text and "Years ended December 31" in table.text

@@ -269,3 +269,28 @@ def test_a_question_naming_two_companies_asks_which(fake_services: Services, doc
     answer = answerer.ask("Compare Acme and 星河科技 revenue in 2023")
     assert answer.path == "needs_company" and sorted(answer.candidates) == ["Acme", "星河科技"]
     assert counter.calls == 0 and answer.citations == []
+
+
+@pytest.fixture(scope="module")
+def corpus_answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    from assistant.settings import Settings
+
+    settings = Settings(store=tmp_path_factory.mktemp("corpus"), llm_backend="fake", embedding_backend="fake")
+    services = Services(settings)
+    ingest_paths([Path(__file__).resolve().parents[1] / "corpus"], services.store, settings)
+    return services.answerer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Qiyun Zhisuan 2023 revenue?",  # pinyin
+        "栖云2023年营业收入是多少？",  # short name
+        "棲雲智算2023年營業收入是多少？",  # Traditional script
+        "杭州栖云智算科技股份有限公司的法定代表人是谁？",  # legal name
+        "What is Hangzhou Qiyun Intelligent Computing Technology's main business?",  # English name
+    ],
+)
+def test_company_resolved_from_any_of_its_names(corpus_answerer: Answerer, question: str) -> None:
+    assert corpus_answerer.resolve_company(question, None) == "栖云智算"
+    assert corpus_answerer.resolve_company("revenue?", "qiyun zhisuan") == "栖云智算"
