@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -336,22 +336,23 @@ class Answerer:
         self.model_label = model_label
 
     # ---- company ---------------------------------------------------------------------
-    def known_companies(self) -> dict[str, list[str]]:
-        """Canonical company name → every alias learned from its documents."""
-        known = {c.company: [c.company] for c in self.store.companies()}
+    def known_companies(self, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
+        """Canonical company name → every alias learned from its documents (only ``allowed`` ones)."""
+        known = {c.company: [c.company] for c in self.store.companies() if allowed is None or c.company in allowed}
         for company, names in self.store.ledger.aliases().items():
             if company in known:
                 known[company] += [n for n in names if n not in known[company]]
         return known
 
-    def company_candidates(self, question: str, company: str | None) -> list[str]:
+    def company_candidates(self, question: str, company: str | None, allowed: Collection[str] | None = None) -> list[str]:
         """Companies the flag ``company`` (any alias) or, without it, the question names; best first.
 
-        An unknown ``company`` is an error listing the known ones.
+        An unknown ``company`` is an error listing the known ones. With ``allowed`` (a user's portfolio),
+        other companies are unknown: never matched, never listed.
         """
         from assistant.companies import match_companies
 
-        known = self.known_companies()
+        known = self.known_companies(allowed)
         if company:
             exact = [name for name in known if name.casefold() == company.strip().casefold()]
             matched = exact or match_companies(company.strip(), known)
@@ -361,9 +362,9 @@ class Answerer:
             raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
         return match_companies(question, known)
 
-    def resolve_company(self, question: str, company: str | None) -> str | None:
+    def resolve_company(self, question: str, company: str | None, allowed: Collection[str] | None = None) -> str | None:
         """The company asked about: the one named by ``company`` (any alias), else the one the question names."""
-        found = self.company_candidates(question, company)
+        found = self.company_candidates(question, company, allowed)
         return found[0] if found else None
 
     def _check_question(self, question: str) -> str:
@@ -377,23 +378,36 @@ class Answerer:
         return question
 
     # ---- answering -------------------------------------------------------------------
-    def ask(self, question: str, company: str | None = None, session: Session | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        company: str | None = None,
+        session: Session | None = None,
+        allowed: Collection[str] | None = None,
+    ) -> Answer:
         final: Answer | None = None
-        for event in self.stream(question, company, session):
+        for event in self.stream(question, company, session, allowed):
             if event.kind == "answer":
                 final = event.answer
         assert final is not None
         return final
 
-    def stream(self, question: str, company: str | None = None, session: Session | None = None) -> Iterator[Event]:
+    def stream(
+        self,
+        question: str,
+        company: str | None = None,
+        session: Session | None = None,
+        allowed: Collection[str] | None = None,
+    ) -> Iterator[Event]:
         """Tokens as the model writes them, then the verified Answer. With a ``session``, a follow-up
-        question is rewritten to stand alone and the exchange is added to the session."""
+        question is rewritten to stand alone and the exchange is added to the session. With ``allowed``
+        (a user's portfolio) nothing of another company is resolved, retrieved or cited."""
         started = time.perf_counter()
         asked = self._check_question(question)
-        candidates = self.company_candidates(asked, company)
+        candidates = self.company_candidates(asked, company, allowed)
         last = session.last if session else None
         named = bool(candidates)
-        if not candidates and last and last.company:
+        if not candidates and last and last.company and (allowed is None or last.company in allowed):
             candidates = [last.company]  # the session's company, until another is named
         standalone = rewrite(asked, last, candidates[0] if candidates else None, named) if last else None
         question = standalone or asked
@@ -413,9 +427,9 @@ class Answerer:
             return
         company = candidates[0] if candidates else None
         named_doc = named_document(self.store, question, company)
-        evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, doc=named_doc)
+        evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, named_doc, allowed)
         passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
-        searched = self._searched(question, company, named_doc, evidence)
+        searched = self._searched(question, company, named_doc, evidence, allowed)
         base.update(company=company, searched=searched)
 
         def refuse(retried: bool = False, first_token: float | None = None) -> Event:
@@ -499,13 +513,14 @@ class Answerer:
             )
         )
 
-    def _searched(self, question: str, company: str | None, doc: str | None, evidence: list[Evidence]) -> str:
+    def _searched(
+        self, question: str, company: str | None, doc: str | None, evidence: list[Evidence], allowed: Collection[str] | None
+    ) -> str:
         """What retrieval looked through, for a reader who gets "not in the documents"."""
         from assistant.keyword import tokenize
 
-        where = doc or (
-            f"{len(self.store.documents(company))} documents of {company}" if company else "every company's documents"
-        )
+        everyone = f"the documents of the {len(allowed)} companies you may see" if allowed is not None else "every company's documents"
+        where = doc or (f"{len(self.store.documents(company))} documents of {company}" if company else everyone)
         terms = " ".join(dict.fromkeys(tokenize(question)))[:120]
         best = f"; best relevance {max(e.score for e in evidence):.2f}" if evidence else "; nothing above the relevance floor"
         return f"{where}; terms: {terms}{best}"

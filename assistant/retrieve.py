@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from assistant.glossary import expand
 from assistant.keyword import tokenize
 from assistant.normalize import index_text
 from assistant.store import Store
-from assistant.types import Evidence
+from assistant.types import Chunk, Evidence
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 
@@ -24,12 +25,25 @@ def _fuse(dense: dict[str, float], keyword: dict[str, float], k: int) -> list[st
     return sorted(fused, key=lambda i: -fused[i])[:k]
 
 
-def hybrid_search(store: Store, question: str, company: str | None, k: int, doc: str | None = None) -> list[Evidence]:
+PORTFOLIO_EXACT = 64  # a portfolio up to this many companies is searched company by company (exact)
+
+
+def hybrid_search(
+    store: Store,
+    question: str,
+    company: str | None,
+    k: int,
+    doc: str | None = None,
+    allowed: Collection[str] | None = None,
+) -> list[Evidence]:
     """Dense (cosine) and keyword (BM25 over jieba tokens) rankings fused; Evidence.score is the cosine.
 
     Within one company every chunk is scored densely (exact); across companies Chroma's nearest
-    neighbours and the keyword index's best matches are pooled.
+    neighbours and the keyword index's best matches are pooled. ``allowed`` (a user's portfolio) limits
+    the search to those companies: no passage of another company is ever returned.
     """
+    if allowed is not None and company is not None and company not in allowed:
+        return []
     query = np.asarray(store.embeddings.embed_query(index_text(question)), dtype=np.float32)
     terms = tokenize(question)
     terms += [t for t in tokenize(expand(question)) if t not in terms]  # statement words for ratio questions
@@ -39,11 +53,16 @@ def hybrid_search(store: Store, question: str, company: str | None, k: int, doc:
     if doc:
         terms = [t for t in terms if t not in set(tokenize(doc))] or terms
     hits = dict(store.ledger.keyword_search(terms, company, limit=max(50, k * 5)))
-    if company:
-        chunks, vectors = store.company_chunks(company)
-        keep = [i for i, c in enumerate(chunks) if doc is None or c.doc == doc]
-        pool = {chunks[i].chunk_id: chunks[i] for i in keep}
-        dense = {chunks[i].chunk_id: float(vectors[i] @ query) for i in keep}
+    pool: dict[str, Chunk] = {}
+    dense: dict[str, float] = {}
+    scoped = [company] if company else (sorted(allowed) if allowed is not None and len(allowed) <= PORTFOLIO_EXACT else [])
+    if company or allowed is not None and len(allowed) <= PORTFOLIO_EXACT:
+        for name in scoped:
+            chunks, vectors = store.company_chunks(name)
+            for i, c in enumerate(chunks):
+                if doc is None or c.doc == doc:
+                    pool[c.chunk_id] = c
+                    dense[c.chunk_id] = float(vectors[i] @ query)
     else:
         candidates = store.query(question, company=None, k=max(k * 5, 50), doc=doc)
         pool = {e.chunk.chunk_id: e.chunk for e in candidates}
@@ -53,15 +72,24 @@ def hybrid_search(store: Store, question: str, company: str | None, k: int, doc:
             if doc is None or chunk.doc == doc:
                 pool[chunk.chunk_id] = chunk
                 dense[chunk.chunk_id] = float(np.asarray(vector, dtype=np.float32) @ query)
+    if allowed is not None:  # enforced here, where passages are read
+        pool = {cid: c for cid, c in pool.items() if c.company in allowed}
+        dense = {cid: v for cid, v in dense.items() if cid in pool}
     keyword = {cid: score for cid, score in hits.items() if cid in pool}
     return [Evidence(chunk=pool[cid], score=round(dense[cid], 4)) for cid in _fuse(dense, keyword, k)]
 
 
 def retrieve(
-    store: Store, question: str, company: str | None, k: int, min_relevance: float, doc: str | None = None
+    store: Store,
+    question: str,
+    company: str | None,
+    k: int,
+    min_relevance: float,
+    doc: str | None = None,
+    allowed: Collection[str] | None = None,
 ) -> list[Evidence]:
     """Top-k fused passages, or none when even the best is below the relevance floor."""
-    found = hybrid_search(store, question, company, k, doc)
+    found = hybrid_search(store, question, company, k, doc, allowed)
     if not found or max(e.score for e in found) < min_relevance:
         return []
     return found

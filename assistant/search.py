@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from assistant.qa import Answerer
+from assistant.retrieve import hybrid_search
 from assistant.store import Store
 from assistant.types import SearchHit
 
 
-def search(store: Store, answerer: Answerer, query: str, company: str | None, k: int) -> list[SearchHit]:
-    resolved = answerer.resolve_company(query, company) if company else None
+def search(
+    store: Store, answerer: Answerer, query: str, company: str | None, k: int, allowed: Collection[str] | None = None
+) -> list[SearchHit]:
+    """Hybrid retrieval (dense + keyword), as answers use it; within ``allowed`` companies when given."""
+    resolved = answerer.resolve_company(query, company, allowed) if company else None
     return [
         SearchHit(
             rank=i,
@@ -19,5 +25,5 @@ def search(store: Store, answerer: Answerer, query: str, company: str | None, k:
             chunk_id=ev.chunk.chunk_id,
             text=ev.chunk.text,
         )
-        for i, ev in enumerate(store.query(query, company=resolved, k=k), start=1)
+        for i, ev in enumerate(hybrid_search(store, query, resolved, k, allowed=allowed), start=1)
     ]
