@@ -89,6 +89,13 @@ def _digits(text: str) -> set[str]:
     return {m.replace(",", "").replace("，", "").rstrip(".") for m in _NUMBER.findall(text)}
 
 
+def _digits_only(text: str, drop: list[str]) -> str:
+    """The answer without the figures ``drop`` (to check what else it asserts)."""
+    for d in drop:
+        text = re.sub(r"(?<![\d.])" + r"[,，]?".join(map(re.escape, d)) + r"(?![\d])", "", text)
+    return text
+
+
 def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
     """Numbers in the answer that appear in none of the given passages, as written or after unit
     normalisation (an answer's "3,157.20万元" is a passage's "31,572,004.18元" rounded)."""
@@ -101,6 +108,45 @@ def unsupported_numbers(answer: str, passages: list[str]) -> list[str]:
     sources = [q for p in passages for q in quantities(p)]
     covered = {q.digits for q in quantities(body) if any(covers(q, s) for s in sources)}
     return [n for n in missing if n not in covered]
+
+
+_COMPUTE = re.compile(
+    r"change|differ|increase|decrease|grow|growth|decline|ratio|percentage|percent|margin|how much more|how much less|total|sum"
+    r"|变化|变动|增长|增加|减少|下降|差额|相差|比率|比例|占比|同比|环比|合计|总计|增幅|降幅",
+    re.I,
+)
+
+
+def computed_figures(numbers: list[str], question: str, passages: list[str]) -> dict[str, set[int]]:
+    """Which of the answer's ``numbers`` (absent from the passages) are a calculation on two figures of
+    the lines that share a key term with the question — a difference, sum, ratio or percent change, to the
+    answer's rounding — and the 1-based passages those figures come from. Only for questions that ask for
+    a calculation; a wrong calculation is not found and stays unsupported."""
+    from assistant.keyword import tokenize
+
+    if not numbers or not _COMPUTE.search(question):
+        return {}
+    key = {t for t in tokenize(question) if t not in _GENERIC and len(t) > 1}
+    operands: list[tuple[float, int]] = []
+    for n, p in enumerate(passages, start=1):
+        for line in _LINE_SPLIT.split(p):
+            if line and key & set(tokenize(line)):
+                operands += [(q.value, n) for q in quantities(line) if not _YEAR.fullmatch(q.digits) and q.value]
+    operands = operands[:80]
+    found: dict[str, set[int]] = {}
+    for figure in quantities(" ".join(numbers)):
+        target, tolerance = abs(figure.value), figure.tolerance + 1e-9
+        for a, na in operands:
+            for b, nb in operands:
+                if a == b and na == nb:
+                    continue
+                candidates = (a - b, a + b, a / b, 100 * a / b, 100 * (a - b) / b)
+                if any(abs(abs(c) - target) <= tolerance for c in candidates):
+                    found.setdefault(figure.digits, set()).update({na, nb})
+                    break
+            if figure.digits in found:
+                break
+    return found
 
 
 def claim_terms(answer: str, question: str) -> set[str]:
@@ -143,10 +189,20 @@ def attribute_claims(answer: str, question: str, passages: list[str]) -> list[in
     return sorted(chosen)
 
 
+_ANSWER_WORDS = {  # words any answer may use without a passage saying them
+    "number", "numbers", "thousand", "thousands", "million", "millions", "billion", "billions", "percent",
+    "percentage", "increase", "increased", "increases", "decrease", "decreased", "grew", "growth", "change",
+    "changed", "changes", "difference", "total", "approximately", "about", "around", "compared", "rose",
+    "fell", "declined", "higher", "lower", "more", "less", "between", "year", "years", "points",
+    "增长", "增加", "减少", "下降", "变化", "差额", "相差", "合计", "总计", "万元", "亿元", "百分点", "同比",
+    "大约", "约为", "左右", "是的", "不是", "人民币",
+}  # fmt: skip
+
+
 def unsupported_words(answer: str, question: str, passages: list[str]) -> list[str]:
     """The answer's own words (not the question's) that no passage has, when they are most of them:
     an answer must report what the passages say, not new claims (one paraphrased word is tolerated)."""
-    words = sorted(t for t in claim_terms(answer, question) if not t.startswith("#"))
+    words = sorted(t for t in claim_terms(answer, question) if not t.startswith("#") and t not in _ANSWER_WORDS)
     missing = [w for w in words if not any(_holds(p, w) for p in passages)]
     return missing if len(words) >= 2 and len(missing) > len(words) / 2 else []
 
@@ -228,6 +284,8 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
     wrong = []
     for num, unit in _NUM_UNIT.findall(_CITE.sub("", answer)):
         target = num.replace(",", "").replace("，", "")
+        if unit == "年" and _YEAR.fullmatch(target):  # "2020年" is a date, not a figure with rivals
+            continue
         for p in passages:
             for line in _LINE_SPLIT.split(re.sub(r"(?<=[，、,])\n", "", p)):  # rejoin wrapped clauses
                 figures = [(m.group(1).replace(",", ""), m.group(2), m.start()) for m in _NUM_UNIT.finditer(line or "")]
@@ -268,11 +326,17 @@ def verify(raw: str, question: str, company: str | None, passages: list[Evidence
         return Draft(declined=True, problem="the model found no answer in the passages")
     if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
         # Missing or wrong [n]: cite the given passages that contain what the answer asserts.
-        repaired = attribute_claims(text, question, [ev.chunk.text for ev in passages])
+        everything = [ev.chunk.text for ev in passages]
+        repaired = attribute_claims(text, question, everything)
         if not repaired:
-            bad = unsupported_numbers(text, [ev.chunk.text for ev in passages])
-            what = f"the figures {', '.join(bad)} are in no passage" if bad else "it cites no passage that supports it"
-            return Draft(problem=what)
+            bad = unsupported_numbers(text, everything)
+            computed = computed_figures(bad, question, everything)
+            if not bad or any(b not in computed for b in bad):
+                what = f"the figures {', '.join(bad)} are in no passage" if bad else "it cites no passage that supports it"
+                return Draft(problem=what)
+            # A calculation on cited figures: cite the passages its operands come from.
+            held = [n for n in cited if not unsupported_numbers(_digits_only(text, bad), [everything[n - 1]])]
+            repaired = sorted(set(held) | set().union(*computed.values()))
         cited = repaired
         text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
     sources = [passages[n - 1].chunk.text for n in cited]
@@ -294,34 +358,64 @@ def verify(raw: str, question: str, company: str | None, passages: list[Evidence
     return Draft(text=text, cited=cited)
 
 
+_EN_PART = re.compile(r"\?\s*|,?\s+and\s+(?=(?:who|what|when|where|which|how|in which|whether)\b)", re.I)
+_ZH_PART = re.compile(r"[？?]\s*")
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate things a question asks ("In which year was Lob founded, and who are its founders?" →
+    two parts; "A轮融资金额是多少？由谁领投？" → two parts)."""
+    splitter = _ZH_PART if _CJK.search(question) else _EN_PART
+    return [p.strip(" ,，。") for p in splitter.split(question) if len(p.strip(" ,，。")) > 2]
+
+
+def with_parts(question: str, lang: str) -> str:
+    """The question as given to the model: a question of several parts lists them, so none is skipped."""
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return question
+    if lang == "zh":
+        return question + "\n（请逐一回答：" + "；".join(f"{i}. {p}" for i, p in enumerate(parts, 1)) + "）"
+    return question + "\n(Answer every part: " + "; ".join(f"{i}. {p}" for i, p in enumerate(parts, 1)) + ")"
+
+
 _ASKS_FIGURE = re.compile(r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)", re.I)
 
 
 def extractive_answer(question: str, company: str | None, passages: list[Evidence]) -> tuple[str, list[int]]:
-    """The passage sentence (or table row) that matches the question best, quoted with its citation;
-    ("", []) when none matches well enough (most of the question's key terms, a figure when one is asked)."""
+    """The passage sentences (or table rows) that match the question best — up to three from one passage,
+    chosen to cover the question's key terms — quoted with their citation; ("", []) when none covers most
+    (≥ 60 %) of the key terms, or a figure is asked and the quote has none."""
     from assistant.keyword import tokenize
 
     key = {t for t in tokenize(question) if t not in set(tokenize(company or "")) | _GENERIC and len(t) > 1}
     years = set(_YEAR.findall(question))
+    wants_figure = bool(_ASKS_FIGURE.search(question))
     if not key:
         return "", []
-    best: tuple[float, str, int] | None = None
+    best: tuple[float, list[str], int] | None = None
     for n, ev in enumerate(passages, start=1):
-        for sentence in re.split(r"(?<=[。！？!?；;])\s*|\n+", ev.chunk.text):
-            sentence = sentence.strip()
-            if len(sentence) < 4 or set(sentence) <= set("|-: "):
-                continue
-            if _ASKS_FIGURE.search(question) and not _digits(sentence):
-                continue
-            if years and not years & set(_YEAR.findall(ev.chunk.text)):
-                continue
-            share = len(key & set(tokenize(sentence))) / len(key)
-            if share >= 0.6 and (best is None or share > best[0]):
-                best = (share, sentence, n)
+        if years and not years & set(_YEAR.findall(ev.chunk.text)):
+            continue
+        lines = [x.strip() for x in re.split(r"(?<=[。！？!?；;])\s*|\n+", ev.chunk.text)]
+        lines = [x for x in lines if len(x) >= 4 and not set(x) <= set("|-: ")]
+        terms = [key & set(tokenize(x)) for x in lines]
+        picked: list[int] = []
+        covered: set[str] = set()
+        for _ in range(3):
+            gain = max(range(len(lines)), key=lambda i: (len(terms[i] - covered), -i), default=None)
+            if gain is None or not terms[gain] - covered:
+                break
+            picked.append(gain)
+            covered |= terms[gain]
+        share = len(covered) / len(key)
+        quote = [lines[i] for i in sorted(picked)]
+        if share >= 0.6 and (not wants_figure or any(_digits(x) for x in quote)):
+            if best is None or share > best[0]:
+                best = (share, quote, n)
     if best is None:
         return "", []
-    return f"“{best[1]}” [{best[2]}]", [best[2]]
+    return "“" + " … ".join(best[1]) + f"” [{best[2]}]", [best[2]]
 
 
 class Answerer:
@@ -452,7 +546,7 @@ class Answerer:
 
         # The model sees, and answers are checked against, passages with instruction-like sentences masked.
         shown = [ev.model_copy(update={"chunk": ev.chunk.model_copy(update={"text": mask_instructions(ev.chunk.text)})}) for ev in passages]
-        inputs = {"company": company or "-", "passages": format_passages(shown), "question": question}
+        inputs = {"company": company or "-", "passages": format_passages(shown), "question": with_parts(question, lang)}
         first_token: float | None = None
         draft = Draft()
         for attempt in (1, 2):

@@ -23,3 +23,20 @@ def test_verification_accepts_wan_yuan_and_rejects_a_fabricated_figure() -> None
     assert unsupported_numbers("研发投入约3,257.20万元 [1]", passages) == ["3257.20"]
     assert unsupported_numbers("R&D was $31.6 million [1]", ["R&D expense: $31,572 thousand"]) == []
     assert unsupported_numbers("R&D was $41.6 million [1]", ["R&D expense: $31,572 thousand"]) == ["41.6"]
+
+
+def test_a_calculation_on_cited_figures_is_verified_and_a_wrong_one_is_not() -> None:
+    from assistant.qa import verify
+    from assistant.types import Chunk, Evidence
+
+    table = "| | 2019 | 2018 | 2017 |\nActive users | 29,566 | 27,627 | 25,367\nDevices sold | 15,988 | 13,939 | 15,343"
+    passages = [Evidence(chunk=Chunk(chunk_id="x", company="F", doc="d.txt", page=None, text=table), score=0.5)]
+    question = "What is the change in Fitbit's active users between 2018 and 2019 (in thousands)?"
+    ok = verify("Active users grew by 1,939 thousand [1].", question, "Fitbit", passages)
+    assert not ok.problem and ok.cited == [1]
+    wrong = verify("Active users grew by 2,039 thousand [1].", question, "Fitbit", passages)
+    assert "2039" in wrong.problem
+    pct = verify("Devices sold increased by 14.7% [1].", "Percentage change of devices sold from 2018 to 2019?", "Fitbit", passages)
+    assert not pct.problem
+    # not a calculation question: a figure absent from the passages stays unsupported
+    assert verify("Fitbit has 1,939 stores [1].", "How many stores does Fitbit have?", "Fitbit", passages).problem
