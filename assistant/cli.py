@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest|delete|companies|search|ask|chat|eval|models|serve``."""
+"""Command line: ``assistant ingest|delete|companies|search|ask|chat|eval|profile|models|serve``."""
 
 from __future__ import annotations
 
@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--out", type=Path, help="also write the JSON report to this file")
     p.add_argument("--json", action="store_true")
+
+    from assistant.profile.command import add_parser as add_profile_parser
+
+    add_profile_parser(sub)
 
     p = sub.add_parser("models", help="configured models; `models verify` checks their sha256")
     p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
@@ -306,6 +310,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.profile.command import cmd_profile as run
+
+    return run(args, settings)
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.models.status import model_statuses
 
@@ -335,6 +345,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "eval": cmd_eval,
+    "profile": cmd_profile,
     "models": cmd_models,
     "serve": cmd_serve,
 }

@@ -78,7 +78,7 @@ def _run(name: str, questions_file: Path, models: list[str], limit: int | None, 
         per_model = Services(settings.model_copy(update={"llm_model": model}), embeddings=services.embeddings)
         t = now()
 
-        def show(r: Any) -> None:
+        def show(r: Any, model: str = model) -> None:
             print(f"   {model} {r.id}: {'ok' if r.correct else 'WRONG'} ({r.path}, {r.latency_s}s)", flush=True)
 
         report = run_eval(per_model, questions, k=5, on_result=show, questions_file=str(questions_file))

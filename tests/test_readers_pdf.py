@@ -390,3 +390,25 @@ def test_cells_merged_down_are_repeated_and_title_rows_lifted(tmp_path: Path) ->
         "| 其他行业 | 人工 | 16,526,352.38 |\n"
         "| 其他行业 | 小计 | 19,834,759.72 |"
     )
+
+
+def test_a_worker_dying_mid_document_loses_no_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = make_table_pdf(tmp_path / "long.pdf", ROWS, repeat=20)
+    alone = read_document(path, "C")
+    calls = {"n": 0}
+    real = pdf_worker.Worker.receive
+
+    def flaky(self: pdf_worker.Worker) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the worker dies holding its batch
+            self.process.kill()
+            raise EOFError("worker closed its pipe")
+        return real(self)
+
+    pdf_worker.stop_all()
+    monkeypatch.setattr(pdf_worker.Worker, "receive", flaky)
+    monkeypatch.setattr(pdf_reader, "PARALLEL_MIN_PAGES", 2)
+    monkeypatch.setattr(pdf_reader, "BATCH_PAGES", 2)
+    monkeypatch.setattr(pdf_reader, "workers", lambda: 2)
+    shared = read_document(path, "C")
+    assert calls["n"] >= 1 and shared.pages == alone.pages

@@ -74,11 +74,13 @@ _CACHE: dict[str, Any] = {}
 _READ_LOCK = threading.Lock()
 
 
-def _readers(data: bytes, key: str) -> tuple[pypdf.PdfReader, dict[str, Any]]:
+def _readers(data: bytes | None, key: str) -> tuple[pypdf.PdfReader, dict[str, Any]]:
     """This process's pypdf reader for the PDF ``key``, and the cache that holds it (kept between the
-    slices of one PDF that a worker is given)."""
+    batches of one PDF that a worker is given; ``data`` is sent with the first batch only)."""
     if _CACHE.get("key") != key:
         _release()
+        if data is None:
+            raise RuntimeError("the PDF's bytes were not sent with its first batch")
         _CACHE.update(key=key, data=data, pypdf=open_pdf(data)[0], plumber=None)
     return _CACHE["pypdf"], _CACHE
 
@@ -150,7 +152,7 @@ def _fallback_text(cache: dict[str, Any], index: int) -> str:
         return ""
 
 
-def extract_pages(data: bytes, key: str, indexes: list[int], tables: bool = True) -> list[RawPage]:
+def extract_pages(data: bytes | None, key: str, indexes: list[int], tables: bool = True) -> list[RawPage]:
     """Text (and ruled tables of tabular pages) of the 0-based pages ``indexes``. Runs in a worker."""
     reader, cache = _readers(data, key)
     out: list[RawPage] = []
@@ -191,26 +193,25 @@ def workers() -> int:
     return max(1, min(2, cores))
 
 
+BATCH_PAGES = 6
+
+
 def _extract_all(data: bytes, key: str, count: int, tables: bool) -> list[RawPage]:
-    """All pages. A big PDF is shared between this process and worker processes, pages interleaved
-    (page 1, 3, 5 … here, 2, 4, 6 … in a worker) so that table-heavy stretches are shared evenly."""
+    """All pages. A big PDF is shared between this process and worker processes in batches of
+    BATCH_PAGES consecutive pages handed out as each finishes (so a slower process — a table-heavy
+    stretch, a core taken by other work — simply does fewer)."""
     jobs = workers() if count >= PARALLEL_MIN_PAGES else 1
-    slices = [list(range(start, count, jobs)) for start in range(jobs)]
-
-    def local() -> list[RawPage]:
-        return local_pages(data, key, slices[0], tables)
-
     if jobs == 1:
-        return local()
+        return local_pages(data, key, list(range(count)), tables)
     from assistant.readers import pdf_worker
 
-    mine, replies = pdf_worker.run([(data, key, indexes, tables) for indexes in slices[1:]], local)
-    pages: list[RawPage] = [RawPage(text="")] * count
-    for indexes, part in zip(slices, [mine, *replies], strict=True):
-        if part is None:
-            part = local_pages(data, key, indexes, tables)
-        for index, raw in zip(indexes, part, strict=True):
-            pages[index] = raw
+    batches = [list(range(start, min(start + BATCH_PAGES, count))) for start in range(0, count, BATCH_PAGES)]
+    done = pdf_worker.run_batches(data, key, batches, tables, jobs - 1, lambda b: extract_pages(data, key, b, tables))
+    _release()
+    pages: list[RawPage] = []
+    for number, batch in enumerate(batches):
+        part = done.get(number)
+        pages += part if part is not None else local_pages(data, key, batch, tables)
     return pages
 
 

@@ -3,8 +3,9 @@
 Each worker is a fresh interpreter: nothing is forked from a parent that may hold threads (torch,
 onnxruntime, a web server), and the caller's ``__main__`` is never re-imported. It reads requests from
 stdin and writes replies to stdout, each a 4-byte big-endian length then a pickle:
-request ``(data, key, indexes, tables)`` → reply ``("ok", list[RawPage])`` or ``("error", message)``.
-The calling process reads a share of the pages itself while the workers read theirs. Workers are
+request ``(data, key, indexes, tables)`` → reply ``("ok", list[RawPage])`` or ``("error", message)``
+(``data`` is None after a PDF's first batch: the worker keeps the parsed PDF of ``key``).
+The calling process reads batches itself while the workers read theirs (``run_batches``). Workers are
 started on first use, kept for the next PDF, and exit when their stdin closes.
 """
 
@@ -14,10 +15,12 @@ import atexit
 import logging
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -88,40 +91,53 @@ _WORKERS: list[Worker] = []
 _LOCK = threading.Lock()
 
 
-def run(requests: list[Any], local: Callable[[], T]) -> tuple[T, list[Any | None]]:
-    """Send one request to each worker, compute ``local()`` here meanwhile, then collect the replies.
-
-    A reply is None when its worker failed (the workers are then stopped; new ones start next time):
-    the caller does that share itself.
-    """
+def run_batches(
+    data: bytes, key: str, batches: list[list[int]], tables: bool, helpers: int, local: Callable[[list[int]], T]
+) -> dict[int, T]:
+    """Pages of one PDF in batches, shared as they finish between this process (``local``) and
+    ``helpers`` workers: each worker gets the PDF's bytes with its first batch, then only page numbers.
+    Returns batch number → pages; a batch missing from the result (a worker failed: the workers are
+    stopped) is for the caller to read itself."""
     with _LOCK:
-        replies: list[Any | None] = [None] * len(requests)
-        sent: list[Worker] = []
+        todo = deque(range(len(batches)))
+        done: dict[int, T] = {}
+        busy: dict[Worker, int] = {}
         try:
-            while len(_WORKERS) < len(requests):
+            while len(_WORKERS) < helpers:
                 _WORKERS.append(Worker())
-            for worker, request in zip(_WORKERS, requests, strict=False):
+            for worker in _WORKERS[:helpers]:
                 if not worker.alive():
                     raise RuntimeError(f"worker exited with code {worker.process.returncode}")
-                worker.send(request)
-                sent.append(worker)
+                if todo:
+                    busy[worker] = todo.popleft()
+                    worker.send((data, key, batches[busy[worker]], tables))
         except Exception as exc:
             log.warning("PDF worker could not start (%s); reading in this process", exc)
             stop_all()
-            sent = []
+            busy.clear()
         try:
-            mine = local()
+            while todo or busy:
+                pipes = {w.process.stdout.fileno(): w for w in busy if w.process.stdout is not None}
+                ready = select.select(list(pipes), [], [], 0 if todo else None)[0] if pipes else []
+                for worker in [pipes[fd] for fd in ready]:
+                    number = busy.pop(worker)
+                    try:
+                        done[number] = worker.receive()
+                    except Exception as exc:
+                        log.warning("PDF worker failed (%s); reading its pages in this process", exc)
+                        stop_all()
+                        busy.clear()
+                        break
+                    if todo:
+                        busy[worker] = todo.popleft()
+                        worker.send((None, key, batches[busy[worker]], tables))
+                if todo:
+                    number = todo.popleft()
+                    done[number] = local(batches[number])
         except BaseException:
             stop_all()  # their replies would be out of step with the next request
             raise
-        for i, worker in enumerate(sent):
-            try:
-                replies[i] = worker.receive()
-            except Exception as exc:
-                log.warning("PDF worker failed (%s); reading its pages in this process", exc)
-                stop_all()
-                break
-        return mine, replies
+        return done
 
 
 def stop_all() -> None:

@@ -1,0 +1,123 @@
+"""``build_profile(store, company)``: stored chunks → rule extraction → reconciliation → lists →
+checks → signals → :class:`Profile`. No LLM and no embedding call (vectors are not even read
+beyond what ``Store.company_chunks`` returns); hooks take an LLM extractor for missing fields and an
+LLM summariser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from assistant.errors import InputError
+from assistant.profile.candidates import LLMExtractor
+from assistant.profile.checks import run_checks
+from assistant.profile.extract import extract, run_llm_extractor
+from assistant.profile.reconcile import (
+    customers,
+    merge_lawsuits,
+    merge_patents,
+    merge_qualifications,
+    merge_rounds,
+    reconcile_fields,
+    unknown,
+)
+from assistant.profile.schema import FIELD_NAMES, REQUIRED_FIELDS, SPECS, FieldValue, Lists, Profile, Summary
+from assistant.profile.signals import compute_signals
+from assistant.types import Chunk
+
+if TYPE_CHECKING:
+    from assistant.store import Store
+
+Summarizer = Callable[[Profile], Summary]
+
+
+def profile_from_chunks(
+    chunks: Sequence[Chunk],
+    company: str,
+    aliases: Sequence[str] = (),
+    today: date | None = None,
+    llm_extractor: LLMExtractor | None = None,
+    summarizer: Summarizer | None = None,
+) -> Profile:
+    """The profile of one company from its chunks (``Store.company_chunks``)."""
+    today = today or date.today()
+    ex, ctxs = extract(chunks, company, aliases)
+    looked_in = sorted(ctxs)
+    fields, financials, conflicts = reconcile_fields(ex.candidates, ctxs)
+    if llm_extractor is not None:
+        missing = [n for n in REQUIRED_FIELDS if n not in fields and n != "latest_financing_round"]
+        if missing:
+            extra, _rejected = run_llm_extractor(llm_extractor, chunks, missing)
+            if extra:
+                fields, financials, conflicts = reconcile_fields(ex.candidates + extra, ctxs)
+    amounts = {k: v for k, v in fields.items() if k not in SPECS}
+    fields = {k: v for k, v in fields.items() if k in SPECS}
+    financials = {y: {k: v for k, v in row.items() if k in SPECS} for y, row in financials.items()}
+    financials = {y: row for y, row in financials.items() if row}
+
+    valuations = [(f.value, f.currency, f.evidence[0]) for f in ex.facts
+                  if f.name == "post_money_valuation" and isinstance(f.value, int | float) and f.evidence]
+    rounds = merge_rounds(ex.rounds, ctxs, valuations)  # type: ignore[arg-type]
+    qualifications = merge_qualifications(ex.qualifications, ctxs, today)
+    lawsuits = merge_lawsuits(ex.lawsuits, ctxs)
+    patents = merge_patents(ex.patents)
+    if rounds:
+        last = max((r for r in rounds if r.date), key=lambda r: r.date or "", default=rounds[-1])
+        fields["latest_financing_round"] = FieldValue(
+            value=last.round, unit=None, period=last.date, raw=last.round, evidence=last.evidence[:3],
+            confidence=0.9 if len(last.evidence) > 1 else 0.8, status="found",
+        )
+    out_fields = {name: fields.get(name) or unknown(looked_in) for name in FIELD_NAMES}
+    top = customers(ex, out_fields, amounts, ctxs)
+    checks = run_checks(out_fields, financials, qualifications, today, rounds)
+    signals = compute_signals(out_fields, financials, qualifications, lawsuits, rounds, conflicts, ex.facts, today)
+    years = [y for y in financials if re.fullmatch(r"\d{4}", y)]
+    profile = Profile(
+        company=company,
+        aliases=_aliases(company, aliases),
+        as_of=f"{max(years)}-12-31" if years else None,
+        reference_date=today.isoformat(),
+        fields=out_fields,
+        financials=financials,
+        lists=Lists(financing_rounds=rounds, qualifications=qualifications, patents=patents, lawsuits=lawsuits,
+                    top_customers=top),
+        checks=checks,
+        signals=signals,
+        conflicts=conflicts,
+        summary=Summary(),
+        documents=[ctxs[d].info for d in looked_in],
+    )
+    if summarizer is not None:
+        profile.summary = summarizer(profile)
+    return profile
+
+
+def _aliases(company: str, aliases: Sequence[str]) -> list[str]:
+    """Distinct aliases (case-insensitive), the capitalised spelling kept."""
+    out: dict[str, str] = {}
+    for a in sorted(aliases, key=lambda a: (a.islower(), a)):
+        if a != company:
+            out.setdefault(a.casefold(), a)
+    return sorted(out.values())
+
+
+def build_profile(
+    store: Store,
+    company: str,
+    today: date | None = None,
+    llm_extractor: LLMExtractor | None = None,
+    summarizer: Summarizer | None = None,
+) -> Profile:
+    """The profile of a company in the store (texts only: a store that offers ``company_texts`` is asked
+    for the chunks without their vectors)."""
+    fetch = getattr(store, "company_texts", None)
+    chunks = list(fetch(company)) if callable(fetch) else store.company_chunks(company)[0]
+    if not chunks:
+        raise InputError(f"no documents stored for company '{company}'")
+    aliases = store.ledger.aliases().get(company, [])
+    return profile_from_chunks(chunks, company, aliases, today, llm_extractor, summarizer)
+
+
+__all__ = ["Summarizer", "build_profile", "profile_from_chunks"]

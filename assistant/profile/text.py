@@ -1,0 +1,232 @@
+"""Chunk text → logical lines → sentences → clauses, with every position mapped back to the chunk.
+
+A chunk keeps the document's physical lines (a PDF wraps a sentence over two lines; a Markdown table
+has one row per line). Extractors read *logical* lines (wrapped lines joined) but quote the chunk's own
+characters: :meth:`Segment.quote` returns ``chunk.text[a:b]``, so a quote is always a verbatim
+substring of the stored text (a wrapped sentence keeps its line break).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from assistant.types import Chunk
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_TABLE_ROW = re.compile(r"^\|.*\|$")
+_TERMINAL = tuple("。！？；：:.!?;…")
+_ITEM_START = re.compile(
+    r"^(?:[-*•>#]|\d{1,2}[.、)）](?!\d)|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|"
+    r"第[一二三四五六七八九十\d]+[节章部]|Part [IVX\d]+\b)"
+)
+_ZH_LABEL_START = re.compile(r"^[^：:，。\s|]{2,16}[：:]")
+_EN_LABEL_START = re.compile(r"^[A-Z][A-Za-z0-9 &/()'’.\-]{1,40}:\s")
+_LIST_MARKER = re.compile(r"(?:\d{1,2}[.)、](?!\d)|[-*•])\s*")
+_ABBREV = frozenset(
+    ["inc", "ltd", "co", "corp", "no", "nos", "dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "e.g", "i.e", "u.s", "u.k", "etc", "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "plc", "llc", "l.l.c", "s.a", "n.v", "b.v", "dept", "est"]
+)
+
+
+def units(text: str) -> int:
+    return len(text) + len(_CJK.findall(text))
+
+
+@dataclass
+class Segment:
+    """A logical line of a chunk: ``text`` is the joined line, ``offsets[i]`` the chunk position of
+    ``text[i]`` (a joining space maps onto the chunk's line break)."""
+
+    chunk: Chunk
+    text: str
+    offsets: list[int]
+    index: int  # order within the chunk
+    table_row: bool = False
+    sentences_: list[tuple[int, int]] | None = field(default=None, repr=False)
+
+    def quote(self, start: int, end: int) -> str:
+        """The chunk's own characters behind ``text[start:end]`` (stripped, without a leading list marker:
+        the chunker drops the space in "4. 客户…", so the marker is never quoted)."""
+        start, end = _strip_span(self.text, start, end)
+        marker = _LIST_MARKER.match(self.text, start, end)
+        if marker and marker.end() < end:
+            start = marker.end()
+        if end <= start:
+            return ""
+        return self.chunk.text[self.offsets[start] : self.offsets[end - 1] + 1]
+
+    def sentences(self) -> list[tuple[int, int]]:
+        if self.sentences_ is None:
+            self.sentences_ = list(sentence_spans(self.text))
+        return self.sentences_
+
+    def sentence_at(self, pos: int) -> tuple[int, int]:
+        for start, end in self.sentences():
+            if start <= pos < end:
+                return start, end
+        return 0, len(self.text)
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t\n":
+        start += 1
+    while end > start and text[end - 1] in " \t\n":
+        end -= 1
+    return start, end
+
+
+def _physical_lines(chunk: Chunk) -> list[tuple[int, str, bool]]:
+    """(offset, line, joinable) of the chunk's lines; a table caption that the chunker joined with ' / '
+    is split back into its lines (never re-joined: ' / ' is not in the document)."""
+    out: list[tuple[int, str, bool]] = []
+    pos = 0
+    lines = chunk.text.split("\n")
+    has_table = any(_TABLE_ROW.match(ln) for ln in lines)
+    seen_table = False
+    for line in lines:
+        if _TABLE_ROW.match(line):
+            seen_table = True
+        if has_table and not seen_table and " / " in line:
+            sub = 0
+            for part in line.split(" / "):
+                out.append((pos + sub, part, False))
+                sub += len(part) + 3
+        else:
+            out.append((pos, line, True))
+        pos += len(line) + 1
+    return [(o, ln, j) for o, ln, j in out if ln.strip()]
+
+
+_FIGURE = r"[-−(]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?\)?"
+_TABULAR = re.compile(rf"(?:^|\s){_FIGURE}\s+(?:{_FIGURE}|不适用|—|–|-|N/A|n/a)\s*$")
+
+
+def looks_tabular(line: str) -> bool:
+    """A plain-text table row or header: ends with two or more figures ("营业收入 16,842.57 12,306.18")."""
+    return bool(_TABULAR.search(line.strip()))
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """Is ``nxt`` the wrapped continuation of ``prev``?"""
+    if not prev or not nxt or _TABLE_ROW.match(prev) or _TABLE_ROW.match(nxt):
+        return False
+    if looks_tabular(prev) or looks_tabular(nxt):
+        return False
+    if prev.lstrip().startswith("#") or _ITEM_START.match(nxt) or _ZH_LABEL_START.match(nxt) or _EN_LABEL_START.match(nxt):
+        return False
+    last = prev.rstrip()[-1]
+    if last in _TERMINAL:
+        return False
+    if last in "，,、（(—-":
+        return True
+    if _ZH_LABEL_START.match(prev) or _EN_LABEL_START.match(prev):
+        return False  # "主营业务：…" ends its own line unless it visibly continues
+    if nxt[0].islower() and last.isalnum():
+        return True
+    if _CJK.search(prev):
+        return units(prev) >= 40 and (bool(_CJK.match(last)) or last.isalnum() or last in "”’)）%")
+    return len(prev) >= 60 and (last.isalnum() or last in "”’)%")  # a wrapped English line, not a heading
+
+
+def segments(chunk: Chunk) -> list[Segment]:
+    """The logical lines of a chunk."""
+    lines = _physical_lines(chunk)
+    groups: list[list[tuple[int, str]]] = []
+    joinable_prev = False
+    for offset, line, joinable in lines:
+        if groups and joinable and joinable_prev and _continues(groups[-1][-1][1], line):
+            groups[-1].append((offset, line))
+        else:
+            groups.append([(offset, line)])
+        joinable_prev = joinable
+    out: list[Segment] = []
+    for index, group in enumerate(groups):
+        text = ""
+        offsets: list[int] = []
+        for i, (offset, line) in enumerate(group):
+            if i:
+                prev = text[-1:]
+                if prev and (prev.isascii() and line[:1].isascii()) and prev != " ":
+                    text += " "
+                    offsets.append(offset - 1)  # the line break
+            text += line
+            offsets.extend(range(offset, offset + len(line)))
+        out.append(Segment(chunk=chunk, text=text, offsets=offsets, index=index,
+                           table_row=bool(_TABLE_ROW.match(text))))
+    return out
+
+
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Sentence spans: Chinese 。！？；, English . ! ? followed by a space and a capital (not after
+    an abbreviation such as Inc. or a middle initial)."""
+    start = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        cut = False
+        if ch in "。！？；;":
+            cut = True
+        elif ch in ".!?" and (i + 1 == n or text[i + 1] == " "):
+            rest = text[i + 1 :].lstrip()
+            word = re.search(r"([A-Za-z.]+)$", text[start:i])
+            token = (word.group(1) if word else "").lower()
+            if ch != "." or not rest:
+                cut = True
+            elif token in _ABBREV or (len(token) == 1 and token.isalpha()) or rest[:1].islower() or rest[:1].isdigit():
+                cut = False
+            else:
+                cut = True
+        if cut:
+            yield start, i + 1
+            start = i + 1
+            while start < n and text[start] == " ":
+                start += 1
+            i = start
+            continue
+        i += 1
+    if start < n:
+        yield start, n
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of ``text[start:end]``: split at ，, ; and English ', ' outside parentheses (never inside
+    a number such as 1,444)."""
+    out: list[tuple[int, int]] = []
+    depth = 0
+    cs = start
+    for i in range(start, end):
+        ch = text[i]
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch in "，；;" or (ch == "," and i + 1 < end and text[i + 1] == " "
+                                                and not re.match(r" (?:19|20)\d{2}\b", text[i + 1 : i + 6]))):
+            out.append((cs, i))
+            cs = i + 1
+    out.append((cs, end))
+    return out
+
+
+def strip_parens(text: str) -> str:
+    return re.sub(r"[（(][^（()）]*[)）]", "", text)
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def table_cells(row: str) -> list[str]:
+    """Cells of a Markdown table row."""
+    inner = row.strip()
+    if inner.startswith("|"):
+        inner = inner[1:]
+    if inner.endswith("|"):
+        inner = inner[:-1]
+    return [c.strip() for c in inner.split("|")]
+
+
+def is_rule_row(row: str) -> bool:
+    return bool(re.fullmatch(r"\|[\s:|\-]+\|", row.strip()))
