@@ -34,3 +34,46 @@ def test_chat_answers_with_source_file(fake_services: Services, docs: Path) -> N
         assert "Not in the documents" in sources
     finally:
         app.close()
+
+
+class FakeAccess:
+    """Signs everyone in as an RM who may see Acme only, and keeps the audit records."""
+
+    def __init__(self) -> None:
+        from assistant.auth import Principal
+
+        self.user = Principal("rita", "rm", frozenset({"Acme"}))
+        self.records: list[tuple[str, str | None]] = []
+
+    def principal(self, request: object):
+        return self.user
+
+    def record(self, request: object, action: str, company: str | None = None, **details: object) -> None:
+        self.records.append((action, company))
+
+
+def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: Services, docs: Path, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    ingest_paths([docs], fake_services.store, fake_services.settings)
+    access = FakeAccess()
+    app = build_app(fake_services, access=access)
+    app.queue().launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(app.local_url, verbose=False)
+        history, _, sources = client.predict("星河科技2023年营业收入是多少？", AUTO, [], api_name="/ask")
+        assert "8,652.30" not in str(history[-1]["content"]) and "星河科技" not in sources
+        frame, *_ = client.predict("星河科技", api_name="/profile")
+        assert "unknown company" in frame and "8,652.30" not in frame
+        frame, as_json, _, _ = client.predict("Acme", api_name="/profile")
+        assert "Acme" in frame and as_json
+        note = tmp_path / "visit_notes.txt"
+        note.write_text("Acme visit notes: the CFO said 2024 orders reached $3.1 million.\n", encoding="utf-8")
+        report, listing = client.predict([handle_file(str(note))], "Acme", api_name="/upload")
+        assert report["data"][0][:2] == ["visit_notes.txt", "stored"]
+        assert "visit_notes.txt" in [row[0] for row in listing["data"]]
+        report, _ = client.predict([handle_file(str(note))], "星河科技", api_name="/upload")
+        assert report["data"][0][1] == "failed" and "unknown company" in report["data"][0][0]
+        assert [a for a, _ in access.records] == ["ask", "profile_view", "upload"]
+    finally:
+        app.close()
