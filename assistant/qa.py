@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
+from assistant.calc import year_calculations
 from assistant.errors import AssistantError, CompanyNotFound, InputError, LLMError
 from assistant.followup import Session, rewrite
 from assistant.prompts import load_prompt
@@ -319,9 +320,22 @@ class Draft:
     declined: bool = False  # the model said the passages do not answer the question
 
 
+_PART_MARK = re.compile(r"(?:^|(?<=\s)|(?<=[。；;]))[1-9][.、)）]\s*(?=\D)")
+
+
+def join_parts(raw: str) -> str:
+    """An answer written as a numbered list of the question's parts, as one line ("1. 2013 2. Harry Zhang"
+    → "2013; Harry Zhang"): the list numbers are not figures to verify."""
+    pieces = [p.strip(" \n;；") for p in _PART_MARK.split(raw)]
+    pieces = [p for p in pieces if p]
+    if len(pieces) < 2:
+        return raw
+    return ("；" if _CJK.search(raw) else "; ").join(p.rstrip("。.") for p in pieces)
+
+
 def verify(raw: str, question: str, company: str | None, passages: list[Evidence]) -> Draft:
     """Check a model's answer against the passages it was given (see the module's rules)."""
-    text, cited = parse_citations(raw, len(passages))
+    text, cited = parse_citations(join_parts(raw), len(passages))
     if NOT_FOUND_MARKER in raw.upper().replace(" ", "_") or not text:
         return Draft(declined=True, problem="the model found no answer in the passages")
     if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
@@ -410,9 +424,9 @@ def extractive_answer(question: str, company: str | None, passages: list[Evidenc
             covered |= terms[gain]
         share = len(covered) / len(key)
         quote = [lines[i] for i in sorted(picked)]
-        if share >= 0.6 and (not wants_figure or any(_digits(x) for x in quote)):
-            if best is None or share > best[0]:
-                best = (share, quote, n)
+        enough = share >= 0.6 and (not wants_figure or any(_digits(x) for x in quote))
+        if enough and (best is None or share > best[0]):
+            best = (share, quote, n)
     if best is None:
         return "", []
     return "“" + " … ".join(best[1]) + f"” [{best[2]}]", [best[2]]
@@ -546,7 +560,11 @@ class Answerer:
 
         # The model sees, and answers are checked against, passages with instruction-like sentences masked.
         shown = [ev.model_copy(update={"chunk": ev.chunk.model_copy(update={"text": mask_instructions(ev.chunk.text)})}) for ev in passages]
-        inputs = {"company": company or "-", "passages": format_passages(shown), "question": with_parts(question, lang)}
+        block = format_passages(shown)
+        calculations = year_calculations(question, [ev.chunk.text for ev in shown])
+        if calculations:  # differences between the years asked, computed here rather than by the model
+            block += "\n\n" + ("根据资料计算：" if lang == "zh" else "Calculated from the passages:") + "\n" + "\n".join(calculations)
+        inputs = {"company": company or "-", "passages": block, "question": with_parts(question, lang)}
         first_token: float | None = None
         draft = Draft()
         for attempt in (1, 2):
