@@ -150,13 +150,28 @@ def computed_figures(numbers: list[str], question: str, passages: list[str]) -> 
     return found
 
 
+_ANSWER_WORDS = {  # words any answer may use without a passage saying them
+    "number", "numbers", "thousand", "thousands", "million", "millions", "billion", "billions", "percent",
+    "percentage", "increase", "increased", "increases", "decrease", "decreased", "grew", "growth", "change",
+    "changed", "changes", "difference", "total", "approximately", "about", "around", "compared", "rose",
+    "fell", "declined", "higher", "lower", "more", "less", "between", "year", "years", "points",
+    "增长", "增加", "减少", "下降", "变化", "差额", "相差", "合计", "总计", "万元", "亿元", "百分点", "同比",
+    "大约", "约为", "左右", "是的", "不是", "人民币",
+    # English function words
+    "the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "from", "by", "with", "as", "into",
+    "during", "through", "went", "go", "goes", "was", "were", "is", "are", "be", "been", "has", "have", "had",
+    "it", "its", "their", "they", "this", "that", "these", "those", "which", "who", "whom", "also", "both",
+    "company", "company's", "reported", "according", "documents", "document", "passage", "stated", "states",
+}  # fmt: skip
+
+
 def claim_terms(answer: str, question: str) -> set[str]:
     """What an answer asserts beyond the question: its numbers and its new words (names, terms)."""
     from assistant.keyword import tokenize
 
     body = _PLACEHOLDER.sub("", _CITE.sub("", answer))
     asked = set(tokenize(question))
-    words = {t for t in tokenize(body) if not t[0].isdigit() and t not in asked and len(t) > 1}
+    words = {t for t in tokenize(body) if not t[0].isdigit() and t not in asked and len(t) > 1 and t not in _ANSWER_WORDS}
     return {f"#{n}" for n in _digits(body)} | words
 
 
@@ -190,14 +205,7 @@ def attribute_claims(answer: str, question: str, passages: list[str]) -> list[in
     return sorted(chosen)
 
 
-_ANSWER_WORDS = {  # words any answer may use without a passage saying them
-    "number", "numbers", "thousand", "thousands", "million", "millions", "billion", "billions", "percent",
-    "percentage", "increase", "increased", "increases", "decrease", "decreased", "grew", "growth", "change",
-    "changed", "changes", "difference", "total", "approximately", "about", "around", "compared", "rose",
-    "fell", "declined", "higher", "lower", "more", "less", "between", "year", "years", "points",
-    "增长", "增加", "减少", "下降", "变化", "差额", "相差", "合计", "总计", "万元", "亿元", "百分点", "同比",
-    "大约", "约为", "左右", "是的", "不是", "人民币",
-}  # fmt: skip
+
 
 
 def unsupported_words(answer: str, question: str, passages: list[str]) -> list[str]:
