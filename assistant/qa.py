@@ -130,8 +130,8 @@ def computed_figures(numbers: list[str], question: str, passages: list[str]) -> 
     key = {t for t in tokenize(question) if t not in _GENERIC and len(t) > 1}
     operands: list[tuple[float, int]] = []
     for n, p in enumerate(passages, start=1):
-        for line in _LINE_SPLIT.split(p):
-            if line and key & set(tokenize(line)):
+        for line in logical_lines(p):
+            if key & set(tokenize(line)):
                 operands += [(q.value, n) for q in quantities(line) if not _YEAR.fullmatch(q.digits) and q.value]
     operands = operands[:80]
     found: dict[str, set[int]] = {}
@@ -219,6 +219,21 @@ def unsupported_words(answer: str, question: str, passages: list[str]) -> list[s
 _GENERIC = {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",
             "much", "many", "large", "big", "company", "amount", "total", "year"}
 _LINE_SPLIT = re.compile(r"(?<=[。！？；!?;])|\n+")
+_LABELLESS = re.compile(r"^[\s$¥￥€£%％()（）\d.,，:：|-]*$")
+
+
+def logical_lines(passage: str) -> list[str]:
+    """Sentences and rows of a passage; a line holding only figures ("$", "4,835", "2,535" — statements
+    extracted one cell per line) is joined to the labelled line before it, so a figure keeps its label."""
+    out: list[str] = []
+    for line in _LINE_SPLIT.split(passage):
+        if not line or not line.strip():
+            continue
+        if out and _LABELLESS.match(line):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return out
 
 
 def off_topic_numbers(answer: str, question: str, company: str | None, passages: list[str]) -> list[str]:
@@ -230,7 +245,7 @@ def off_topic_numbers(answer: str, question: str, company: str | None, passages:
     key = {t for t in tokenize(question) if t not in drop}
     if not key:
         return []
-    lines = [ln for p in passages for ln in _LINE_SPLIT.split(p) if ln and ln.strip()]
+    lines = [ln for p in passages for ln in logical_lines(p)]
     off = []
     for number in _digits(_CITE.sub("", answer)):
         holders = [ln for ln in lines if not unsupported_numbers(number, [ln])]
@@ -296,7 +311,7 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
         if unit == "年" and _YEAR.fullmatch(target):  # "2020年" is a date, not a figure with rivals
             continue
         for p in passages:
-            for line in _LINE_SPLIT.split(re.sub(r"(?<=[，、,])\n", "", p)):  # rejoin wrapped clauses
+            for line in logical_lines(re.sub(r"(?<=[，、,])\n", "", p)):  # rejoin wrapped clauses
                 figures = [(m.group(1).replace(",", ""), m.group(2), m.start()) for m in _NUM_UNIT.finditer(line or "")]
                 mine = [f for f in figures if f[0] == target and f[1] == unit]
                 if not mine:
