@@ -83,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="rejoin a missing or corrupted model from its packages")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("serve", help="serve the web app")
+    p = sub.add_parser("serve", help="serve the web app (/ui) and the REST API (/api, docs at /docs)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth-config", type=Path, help="users file, TOML or YAML (default: $ASSISTANT_AUTH_CONFIG); "
+                   "required to serve on a non-loopback address")
     return parser
 
 
@@ -330,10 +332,12 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import serve
+    from assistant.auth import config_path, load_auth_config
     from assistant.services import Services
-    from assistant.web import serve
 
-    serve(Services(settings), host=args.host, port=args.port)
+    path = config_path(args.auth_config, settings)
+    serve(Services(settings), host=args.host, port=args.port, auth_config=load_auth_config(path) if path else None)
     return 0
 
 

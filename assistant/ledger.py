@@ -14,6 +14,8 @@ from pathlib import Path
 
 from assistant.types import FileReport
 
+_RANGES = 8  # at most this many rowid ranges per company in a keyword search (one FTS5 query each)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     company     TEXT NOT NULL,
@@ -61,6 +63,7 @@ class Ledger:
         self.path = path
         self._lock = threading.RLock()
         self._local = threading.local()
+        self._ranges: dict[str, tuple[tuple[int, float, int], list[tuple[int, int]]]] = {}
         with self.tx() as db:
             columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
             if columns and not {"quality", "warnings", "timings"} <= columns:
@@ -145,12 +148,50 @@ class Ledger:
             return []
         query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         with self.tx() as db:
-            rows = db.execute(
-                "SELECT chunk_id, -bm25(keywords) FROM keywords WHERE keywords MATCH ? "
-                "AND (? IS NULL OR company=?) ORDER BY bm25(keywords) LIMIT ?",
-                (query, company, company, limit),
-            ).fetchall()
+            if company is None:
+                rows = db.execute(
+                    "SELECT chunk_id, -bm25(keywords) FROM keywords WHERE keywords MATCH ? "
+                    "AND (? IS NULL OR company=?) ORDER BY bm25(keywords) LIMIT ?",
+                    (query, company, company, limit),
+                ).fetchall()
+            else:
+                # Only the company's rowid ranges are matched and scored (FTS5 seeks to a rowid range), so the
+                # cost no longer grows with the other companies' rows; BM25 statistics stay table-wide, so scores
+                # and order (ties by rowid, as FTS5 returns rows) are those of one query over the whole table.
+                found = []
+                for low, high in self._keyword_ranges(db, company):
+                    found += db.execute(
+                        "SELECT chunk_id, -bm25(keywords), rowid FROM keywords WHERE keywords MATCH ? "
+                        "AND rowid BETWEEN ? AND ? AND company=? ORDER BY bm25(keywords), rowid LIMIT ?",
+                        (query, low, high, company, limit),
+                    ).fetchall()
+                rows = sorted(found, key=lambda r: (-r[1], r[2]))[:limit]
         return [(r[0], float(r[1])) for r in rows]
+
+    def _keyword_ranges(self, db: sqlite3.Connection, company: str) -> list[tuple[int, int]]:
+        """Rowid ranges that cover every keyword row of a company (at most ``_RANGES``; rows of other companies
+        inside them are filtered out). Cached until the company's documents change or any row is added."""
+        newest = db.execute("SELECT rowid FROM keywords ORDER BY rowid DESC LIMIT 1").fetchone()
+        docs = db.execute(
+            "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE company=?", (company,)
+        ).fetchone()
+        key = (int(docs[0]), float(docs[1]), newest[0] if newest else 0)
+        cached = self._ranges.get(company)
+        if cached and cached[0] == key:
+            return cached[1]
+        runs: list[list[int]] = []
+        for (rowid,) in db.execute("SELECT rowid FROM keywords WHERE company=? ORDER BY rowid", (company,)):
+            if runs and runs[-1][1] == rowid - 1:
+                runs[-1][1] = rowid
+            else:
+                runs.append([rowid, rowid])
+        if len(runs) > _RANGES:  # close the smallest gaps: fewer, wider ranges
+            gaps = sorted(range(1, len(runs)), key=lambda i: runs[i][0] - runs[i - 1][1])
+            cuts = sorted(gaps[len(runs) - _RANGES :])
+            runs = [[runs[a][0], runs[b - 1][1]] for a, b in zip([0, *cuts], [*cuts, len(runs)], strict=True)]
+        ranges = [(a, b) for a, b in runs]
+        self._ranges[company] = (key, ranges)
+        return ranges
 
     # ---- aliases ---------------------------------------------------------------------------
     def set_aliases(self, company: str, aliases: Iterable[str]) -> None:

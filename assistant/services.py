@@ -7,6 +7,7 @@ from functools import cached_property
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from assistant.llm_queue import LLMQueue, QueuedChat
 from assistant.models.embeddings import build_embeddings, embedding_key
 from assistant.models.llm import build_llm, model_label
 from assistant.qa import Answerer
@@ -40,5 +41,11 @@ class Services:
         return self._llm or build_llm(self.settings)
 
     @cached_property
+    def llm_queue(self) -> LLMQueue:
+        """One generation at a time (the embedded model is not thread-safe); waiters know their place."""
+        return LLMQueue()
+
+    @cached_property
     def answerer(self) -> Answerer:
-        return Answerer(self.store, lambda: self.llm, self.settings, model_label(self.settings))
+        queued = QueuedChat(inner=lambda: self.llm, queue=self.llm_queue)
+        return Answerer(self.store, lambda: queued, self.settings, model_label(self.settings))

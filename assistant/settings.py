@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(200.0, description="Files larger than this are refused.")
     max_question_chars: int = Field(2000, description="Questions longer than this are refused.")
+    auth_config: Path | None = Field(
+        None,
+        description="Users file (TOML or YAML: users with roles, portfolios and bcrypt hashes; API tokens) for "
+        "`assistant serve`; see `python -m assistant.auth --help`. Without it the server binds only to loopback.",
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

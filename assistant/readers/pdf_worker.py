@@ -103,6 +103,8 @@ def run_batches(
         done: dict[int, T] = {}
         busy: dict[Worker, int] = {}
         try:
+            for dead in [w for w in _WORKERS if not w.alive()]:  # exited since the last PDF: start afresh
+                _WORKERS.remove(dead)
             while len(_WORKERS) < helpers:
                 _WORKERS.append(Worker())
             for worker in _WORKERS[:helpers]:

@@ -1,0 +1,107 @@
+"""The LLM queue: one generation at a time, first come first served, positions reported, cancellation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from assistant.llm_queue import Cancelled, LLMQueue, QueuedChat, Ticket, waiting_as
+from assistant.models.llm import FakeChat
+
+PROMPT = [HumanMessage(content="[1] (a.txt)\nAcme grew fast. More text.")]
+
+
+def test_generations_take_turns_in_order() -> None:
+    queue = LLMQueue()
+    order: list[str] = []
+    inside = threading.Event()
+    release = threading.Event()
+    positions: dict[str, list[int]] = {"b": [], "c": []}
+
+    def holder() -> None:
+        with queue.slot():
+            inside.set()
+            release.wait(5)
+            order.append("a")
+
+    def waiter(name: str) -> None:
+        with waiting_as(Ticket(on_position=positions[name].append)), queue.slot():
+            order.append(name)
+
+    a = threading.Thread(target=holder)
+    a.start()
+    assert inside.wait(5)
+    b = threading.Thread(target=waiter, args=("b",))
+    b.start()
+    while queue.status()["waiting"] < 1:
+        time.sleep(0.01)
+    c = threading.Thread(target=waiter, args=("c",))
+    c.start()
+    while queue.status()["waiting"] < 2:
+        time.sleep(0.01)
+    assert queue.status() == {"running": 1, "waiting": 2} and queue.ahead() == 3
+    release.set()
+    for t in (a, b, c):
+        t.join(5)
+    assert order == ["a", "b", "c"]
+    assert positions["b"] == [1, 0]
+    # c is told each place it sees: 2, then 1 unless b finished before c woke up, then 0
+    assert positions["c"] in ([2, 1, 0], [2, 0])
+    assert queue.status() == {"running": 0, "waiting": 0}
+
+
+def test_a_cancelled_waiter_leaves_the_line() -> None:
+    queue = LLMQueue()
+    inside, release = threading.Event(), threading.Event()
+    ticket = Ticket()
+    failures: list[BaseException] = []
+
+    def holder() -> None:
+        with queue.slot():
+            inside.set()
+            release.wait(5)
+
+    def waiter() -> None:
+        try:
+            with waiting_as(ticket), queue.slot():
+                pass
+        except Cancelled as exc:
+            failures.append(exc)
+
+    a = threading.Thread(target=holder)
+    a.start()
+    assert inside.wait(5)
+    b = threading.Thread(target=waiter)
+    b.start()
+    while queue.status()["waiting"] < 1:
+        time.sleep(0.01)
+    ticket.cancel()
+    b.join(5)
+    assert failures and "cancelled while waiting" in str(failures[0])
+    assert queue.status() == {"running": 1, "waiting": 0}
+    release.set()
+    a.join(5)
+
+
+def test_queued_chat_streams_and_invokes_through_the_queue() -> None:
+    queue = LLMQueue()
+    model = QueuedChat(inner=FakeChat, queue=queue)
+    seen: list[int] = []
+    with waiting_as(Ticket(on_position=seen.append)):
+        text = "".join(str(chunk.content) for chunk in model.stream(PROMPT))
+    assert text == "Acme grew fast. [1]" and seen == [0]
+    assert model.invoke(PROMPT).content == "Acme grew fast. [1]"
+    assert queue.status() == {"running": 0, "waiting": 0}
+
+
+def test_cancelling_stops_a_running_generation() -> None:
+    queue = LLMQueue()
+    model = QueuedChat(inner=FakeChat, queue=queue)
+    ticket = Ticket()
+    with waiting_as(ticket), pytest.raises(Cancelled, match="while the model was answering"):
+        for _ in model.stream(PROMPT):
+            ticket.cancel()
+    assert queue.status() == {"running": 0, "waiting": 0}
