@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
 .PHONY: install run test lint typecheck unit bench corpus-pdfs clean
 
@@ -19,6 +20,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet torch==2.13.0
 	# llama-cpp-python compiles from source the first time (~6 min on 2 cores); pip caches the wheel
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# the browser of the web app's end-to-end test: Debian's chromium, driven by Playwright (no browser download)
+	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null; } \
+		|| echo "note: Debian chromium could not be installed (needs root or sudo): the browser test will be skipped"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -346,6 +346,25 @@ class Draft:
 _PART_MARK = re.compile(r"(?:^|(?<=\s)|(?<=[。；;]))[1-9][.、)）]\s*(?=\D)")
 
 
+_UNIT_CAPTION = re.compile(r"((?:金额)?单位[:：]\s*[^\s）)\n]+)|\(((?:in|\$ in|amounts in) (?:thousands|millions|billions)[^)\n]*)\)", re.I)
+_HAS_UNIT = re.compile(r"\d\s*(?:%|％|万|亿|千|元|美元|人|项|家|个|倍|岁|年|月|日|thousand|million|billion|percent)", re.I)
+
+
+def with_table_unit(text: str, passages: list[str]) -> str:
+    """A bare figure copied from a table whose caption gives the unit ("金额单位：人民币万元", "(in thousands)")
+    gets that unit stated after the answer, so "16,842.57" is not read as yuan."""
+    if not _digits(_CITE.sub("", text)) or _HAS_UNIT.search(_CITE.sub("", text)):
+        return text
+    for p in passages:
+        m = _UNIT_CAPTION.search(p)
+        if m:
+            unit = m.group(1) or m.group(2)
+            note = f"（{unit}）" if _CJK.search(unit) else f" ({unit})"
+            at = _CITE.search(text)
+            return text[: at.start()].rstrip() + note + " " + text[at.start() :] if at else text + note
+    return text
+
+
 def join_parts(raw: str) -> str:
     """An answer written as a numbered list of the question's parts, as one line ("1. 2013 2. Harry Zhang"
     → "2013; Harry Zhang"): the list numbers are not figures to verify."""
@@ -622,6 +641,7 @@ class Answerer:
             if not draft.text:
                 yield refuse(retried, first_token)
                 return
+        draft.text = with_table_unit(draft.text, [passages[n - 1].chunk.text for n in draft.cited])
         # Number the cited passages 1..k in order of first citation, as a reader expects.
         order = {old: new for new, old in enumerate(draft.cited, start=1)}
         text = _CITE.sub(lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), draft.text)

@@ -181,10 +181,10 @@ def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
             history[-1] = {"role": "assistant", "content": f"⚠ {exc}"}
             yield history, "", "", session, shown
 
-    def export_chat(history: list[dict[str, Any]], shown: list[str] | None) -> str:
+    def export_chat(history: list[dict[str, Any]], shown: list[str] | None) -> Any:
         path = out_dir / "conversation.md"
         path.write_text(conversation_markdown(list(history or []), list(shown or [])), encoding="utf-8")
-        return str(path)
+        return gr.File(value=str(path), visible=True)
 
     def new_chat() -> tuple[Any, ...]:
         return [], "", None, []
@@ -300,8 +300,8 @@ def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
                 ask = gr.Button("Ask / 提问", variant="primary", elem_id="ask")
                 clear = gr.Button("New conversation / 新对话", elem_id="new-chat")
                 export = gr.Button("Export / 导出", elem_id="export")
-            exported = gr.File(label="Conversation (Markdown) / 对话记录", elem_id="exported")
             sources = gr.HTML(elem_id="sources")
+            exported = gr.File(label="Conversation (Markdown) / 对话记录", elem_id="exported", visible=False)
             session = gr.State(None)
             shown = gr.State([])
             ask.click(respond, [question, company, chat, session, shown], [chat, question, sources, session, shown],
