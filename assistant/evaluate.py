@@ -10,7 +10,8 @@ Scoring follows ``../shared/devset/README.md``:
   unit normalisation (万/亿/thousand/million, %, the question's ``scale``), within rounding;
 - yes_no: the answer's leading yes/no (是/否) is the gold one;
 - text: the key facts of the gold answer (its parts split at ; , 、 and "and") appear in the answer: a part
-  counts when it appears whole, or its figures all appear and most (≥ 60 %) of its words do; the answer is
+  counts when it appears whole, or its figures all appear and most (≥ 60 %) of its words that the question does
+  not already contain do ("2017年成立" asked "公司成立于哪一年？" needs 2017); the answer is
   right when at least two thirds of the parts count (all of them when there are one or two);
 - NOT_IN_DOCS: the answer says the documents do not contain it (``insufficient_evidence``) and gives no value;
   a false refusal is an answerable question answered that way;
@@ -222,26 +223,26 @@ def _words(text: str) -> set[str]:
     return {t for t in tokenize(text) if t not in _STOP and (len(t) > 1 or not t.isascii()) and not t.isdigit()}
 
 
-def fact_found(fact: str, answer: str) -> bool:
+def fact_found(fact: str, answer: str, question: str = "") -> bool:
     if _flat(fact) and _flat(fact) in _flat(answer):
         return True
     figures = _gold_figures(fact, None)
     given = quantities(_body(answer))
     if figures and not all(any(same(g, a) for g in alts for a in given) for alts in figures):
         return False
-    words = _words(fact)
+    words = _words(fact) - _words(question)  # a word the question already says is not a fact ("成立")
     if not words:
-        return bool(figures)
+        return bool(figures) or bool(_words(fact))
     found = _words(answer) | {w for w in words if w in _flat(answer)}
     return len(words & found) >= 0.6 * len(words)
 
 
-def text_correct(answer: str, gold: str) -> bool:
+def text_correct(answer: str, gold: str, question: str = "") -> bool:
     """Most key facts of the gold answer appear in the answer (see the module's rule)."""
     parts = [p.strip() for p in re.split(r"[;；、，,]|\band\b|和|及", gold) if p and p.strip(" .。")]
     if not parts:
         return False
-    found = sum(1 for p in parts if fact_found(p, answer))
+    found = sum(1 for p in parts if fact_found(p, answer, question))
     return found == len(parts) if len(parts) <= 2 else found >= 2 * len(parts) / 3
 
 
@@ -255,7 +256,7 @@ def answer_correct(question: EvalQuestion, text: str, refused: bool) -> bool:
     if question.answer_type == "yes_no":
         want = yes_no(question.answer)
         return want is not None and yes_no(text) == want
-    return text_correct(text, question.gold)
+    return text_correct(text, question.gold, question.question)
 
 
 # ------------------------------------------------------------------------------------------------

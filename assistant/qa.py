@@ -410,7 +410,17 @@ def verify(raw: str, question: str, company: str | None, passages: list[Evidence
     numbers = _digits(_CITE.sub("", text))
     off_topic = off_topic_numbers(text, question, company, sources)
     if numbers and len(off_topic) == len(numbers):
-        return Draft(problem="every figure comes from a line unrelated to the question")
+        # The cited passage has the figure only in an unrelated line ("Y Combinator Year: 2013"): cite the
+        # given passage whose line about the question holds it ("Year Founded: 2013"), if there is one.
+        better = [
+            n for n, ev in enumerate(passages, start=1)
+            if n not in cited and len(off_topic_numbers(text, question, company, [ev.chunk.text])) < len(numbers)
+            and not unsupported_numbers(" ".join(off_topic), [ev.chunk.text])
+        ]  # fmt: skip
+        if not better:
+            return Draft(problem="every figure comes from a line unrelated to the question")
+        cited = sorted(set(cited) | {better[0]})
+        text = _CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
     return Draft(text=text, cited=cited)
 
 

@@ -91,3 +91,9 @@ def test_eval_command_reports_every_measure(cli, capsys: pytest.CaptureFixture[s
     assert cli("eval", "--questions", str(questions), "--retrieval-only") == 0  # the table for humans
     table = capsys.readouterr().out
     assert "retrieval hit@5" in table and chosen[0]["id"] in table
+
+
+def test_words_the_question_already_says_are_not_facts() -> None:
+    question = "长木谷完成的A+轮融资由哪家机构投资？公司成立于哪一年？"
+    assert text_correct("联想创投；2017年 [1]", "联想创投；2017年成立", question)
+    assert not text_correct("联想创投 [1]", "联想创投；2017年成立", question)
