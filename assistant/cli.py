@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest|delete|companies|search|ask|chat|eval|profile|models|serve``."""
+"""Command line: ``assistant ingest|delete|companies|search|ask|chat|eval|profile|batch|models|serve``."""
 
 from __future__ import annotations
 
@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.profile.command import add_parser as add_profile_parser
 
     add_profile_parser(sub)
+
+    from assistant.profile.batch_command import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
 
     p = sub.add_parser("models", help="configured models; `models verify` checks their sha256")
     p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
@@ -318,6 +322,12 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.profile.batch_command import cmd_batch as run
+
+    return run(args, settings)
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.models.status import model_statuses
 
@@ -350,6 +360,7 @@ COMMANDS = {
     "chat": cmd_chat,
     "eval": cmd_eval,
     "profile": cmd_profile,
+    "batch": cmd_batch,
     "models": cmd_models,
     "serve": cmd_serve,
 }

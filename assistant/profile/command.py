@@ -1,4 +1,4 @@
-"""``assistant profile COMPANY --format json|md|html [--out FILE] [--as-of DATE]``.
+"""``assistant profile COMPANY --format json|md|html [--out FILE] [--as-of DATE] [--summary]``.
 
 Wired into :mod:`assistant.cli` with :func:`add_parser` and :func:`cmd_profile` (kept here so the CLI
 module only registers the command).
@@ -20,12 +20,16 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("profile", help="a company's profile: fields with evidence, checks, red flags (no LLM)")
+    p = sub.add_parser(
+        "profile", help="a company's profile: fields with evidence, checks, red flags (the LLM only with --summary)"
+    )
     p.add_argument("company", help="company name or alias, as `assistant companies` lists it")
     p.add_argument("--format", choices=["json", "md", "html"], default="json", help="output format (default json)")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     p.add_argument("--as-of", dest="as_of", help="reference date for qualification expiry and signals (YYYY-MM-DD, "
                                                  "default today)")
+    p.add_argument("--summary", action=argparse.BooleanOptionalAction, default=False,
+                   help="add the LLM's RM summary, verified against the fields' evidence (default --no-summary)")
 
 
 def resolve_company(store: Store, name: str) -> str:
@@ -53,9 +57,15 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
         today = date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
         raise InputError(f"--as-of must be a date YYYY-MM-DD, not '{args.as_of}'") from None
-    store = Services(settings).store
+    services = Services(settings)
+    store = services.store
     company = resolve_company(store, args.company)
-    text = render(build_profile(store, company, today=today), args.format)
+    summarizer = None
+    if getattr(args, "summary", False):
+        from assistant.profile.summary import ProfileSummarizer
+
+        summarizer = ProfileSummarizer(lambda: services.llm, settings.prompts_dir)
+    text = render(build_profile(store, company, today=today, summarizer=summarizer), args.format)
     if args.out:
         try:
             args.out.parent.mkdir(parents=True, exist_ok=True)

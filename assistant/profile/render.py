@@ -119,6 +119,8 @@ def to_markdown(p: Profile) -> str:
     out += ["  \n".join(meta), ""]
     if p.summary.text:
         out += ["## Summary", "", p.summary.text, ""]
+        out += [f"{n}. {_md(cite(src))}: “{_md(src.quote)}”" for n, src in enumerate(p.summary.citations, start=1)]
+        out += [""] if p.summary.citations else []
     out += ["## Identity", "", "| Field | Value | Source |", "|---|---|---|"]
     for key in IDENTITY:
         fv = p.fields.get(key)
@@ -276,7 +278,7 @@ def to_html(p: Profile) -> str:
     checks = " · ".join(f'<span class="{k.result}">{_e(k.name.split(" (")[0])}: {k.result}</span>' for k in p.checks)
     parts.append(f'<div class="card"><b>{len(flags)} red flags</b> · {len(p.conflicts)} contradictions · {checks}</div>')
     if p.summary.text:
-        parts.append(f'<h2>Summary</h2><div class="card">{_e(p.summary.text)}{refs.ref(p.summary.citations, 5)}</div>')
+        parts.append(f'<h2>Summary</h2><div class="card">{_e(p.summary.text)}{refs.ref(p.summary.citations, len(p.summary.citations))}</div>')
     parts.append("<h2>Identity</h2><table><tr><th>Field</th><th>Value</th></tr>")
     for key in IDENTITY:
         fv = p.fields.get(key)

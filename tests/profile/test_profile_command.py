@@ -37,3 +37,9 @@ def test_unknown_company_and_bad_date(corpus_services: Services) -> None:
         resolve_company(corpus_services.store, "Nonexistent Widgets Ltd.")
     with pytest.raises(InputError):
         cmd_profile(_args("栖云智算", "--as-of", "yesterday"), corpus_services.settings)
+
+
+def test_profile_with_a_verified_summary(corpus_services: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cmd_profile(_args("栖云智算", "--as-of", "2024-06-30", "--summary"), corpus_services.settings) == 0  # fake LLM
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["text"].endswith("[1]") and data["summary"]["citations"][0]["doc"] == "annual_report_2023.pdf"
