@@ -63,7 +63,7 @@ class Ledger:
         self.path = path
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._ranges: dict[str, tuple[tuple[int, float, int], list[tuple[int, int]]]] = {}
+        self._ranges: dict[str, tuple[tuple[int, float, int], list[tuple[int, int]] | None]] = {}
         with self.tx() as db:
             columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
             if columns and not {"quality", "warnings", "timings"} <= columns:
@@ -172,13 +172,30 @@ class Ledger:
         """Rowid ranges that cover every keyword row of a company (at most ``_RANGES``; rows of other companies
         inside them are filtered out). Cached until the company's documents change or any row is added."""
         newest = db.execute("SELECT rowid FROM keywords ORDER BY rowid DESC LIMIT 1").fetchone()
+        newest_id = int(newest[0]) if newest else 0
         docs = db.execute(
             "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE company=?", (company,)
         ).fetchone()
-        key = (int(docs[0]), float(docs[1]), newest[0] if newest else 0)
+        key = (int(docs[0]), float(docs[1]), newest_id)
         cached = self._ranges.get(company)
-        if cached and cached[0] == key:
+        if cached is None or cached[0] != key:
+            # One pass finds every company's span (a company ingested in one go is one contiguous span). The
+            # versions are read before the rows, so a write in between only makes the cache refresh again.
+            versions = {
+                r[0]: (int(r[1]), float(r[2]))
+                for r in db.execute(
+                    "SELECT company, COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents GROUP BY company"
+                )
+            }
+            spans = db.execute("SELECT company, MIN(rowid), MAX(rowid), COUNT(*) FROM keywords GROUP BY company")
+            self._ranges = {
+                name: ((*versions.get(name, (0, 0.0)), newest_id), [(low, high)] if high - low + 1 == n else None)
+                for name, low, high, n in spans
+            }
+            cached = self._ranges.setdefault(company, (key, []))  # no rows at all: nothing to search
+        if cached[1] is not None:
             return cached[1]
+        # the company's rows are interleaved with others': its runs of consecutive rowids
         runs: list[list[int]] = []
         for (rowid,) in db.execute("SELECT rowid FROM keywords WHERE company=? ORDER BY rowid", (company,)):
             if runs and runs[-1][1] == rowid - 1:
@@ -190,7 +207,7 @@ class Ledger:
             cuts = sorted(gaps[len(runs) - _RANGES :])
             runs = [[runs[a][0], runs[b - 1][1]] for a, b in zip([0, *cuts], [*cuts, len(runs)], strict=True)]
         ranges = [(a, b) for a, b in runs]
-        self._ranges[company] = (key, ranges)
+        self._ranges[company] = (cached[0], ranges)
         return ranges
 
     # ---- aliases ---------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def hybrid_search(
                     pool[c.chunk_id] = c
                     dense[c.chunk_id] = float(vectors[i] @ query)
     else:
-        candidates = store.query(question, company=None, k=max(k * 5, 50), doc=doc)
+        candidates = store.query(question, company=None, k=max(k * 5, 50), doc=doc, vector=query.tolist())
         pool = {e.chunk.chunk_id: e.chunk for e in candidates}
         dense = {e.chunk.chunk_id: e.score for e in candidates}
         extra = [cid for cid in hits if cid not in pool]

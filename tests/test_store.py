@@ -166,3 +166,23 @@ def test_store_from_an_older_version_is_refused_with_a_clear_message(tmp_path: P
     settings = Settings(store=store, llm_backend="fake", embedding_backend="fake")
     with pytest.raises(AssistantError, match="older version .* ingest again"):
         _ = Services(settings).store
+
+
+def test_keyword_search_within_a_company_equals_filtering_the_whole_table(fake_services: Services, tmp_path: Path) -> None:
+    from assistant.ingest import ingest_paths
+
+    root = tmp_path / "kw"
+    for i, company in enumerate(["甲公司", "乙公司", "Acme", "甲公司", "Beta"]):  # interleaved ingests of one company
+        (root / company).mkdir(parents=True, exist_ok=True)
+        (root / company / f"doc{i}.txt").write_text(
+            "\n".join(f"{company} 2023年营业收入{j}万元，研发投入 R&D revenue patents {j * i}." for j in range(12)),
+            encoding="utf-8",
+        )
+        ingest_paths([root / company], fake_services.store, fake_services.settings, company=company)
+    ledger = fake_services.store.ledger
+    terms = ["营业", "收入", "研发", "revenue", "patents", "2023"]
+    everything = ledger.keyword_search(terms, None, limit=10_000)
+    chunks, _ = fake_services.store.company_chunks("甲公司")
+    mine = {c.chunk_id for c in chunks}
+    expected = [(cid, score) for cid, score in everything if cid in mine][:7]
+    assert ledger.keyword_search(terms, "甲公司", limit=7) == expected

@@ -43,6 +43,7 @@ class USEEmbeddings(Embeddings):
         self._batch = batch_size
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._model.encode(["warm-up"])  # the first inference costs ~0.65 s: pay it at load, not on a question
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.encode(texts))

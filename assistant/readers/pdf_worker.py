@@ -91,6 +91,17 @@ _WORKERS: list[Worker] = []
 _LOCK = threading.Lock()
 
 
+def _ready(fds: list[int], timeout: float | None) -> list[int]:
+    """Which of these pipes have a reply waiting (poll, not select: a busy process's descriptors can be
+    numbered above select's limit of 1024)."""
+    if not fds:
+        return []
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return [fd for fd, _ in poller.poll(None if timeout is None else int(timeout * 1000))]
+
+
 def run_batches(
     data: bytes, key: str, batches: list[list[int]], tables: bool, helpers: int, local: Callable[[list[int]], T]
 ) -> dict[int, T]:
@@ -120,7 +131,7 @@ def run_batches(
         try:
             while todo or busy:
                 pipes = {w.process.stdout.fileno(): w for w in busy if w.process.stdout is not None}
-                ready = select.select(list(pipes), [], [], 0 if todo else None)[0] if pipes else []
+                ready = _ready(list(pipes), 0 if todo else None)
                 for worker in [pipes[fd] for fd in ready]:
                     number = busy.pop(worker)
                     try:
