@@ -51,6 +51,10 @@ unit: install
 bench: install
 	$(BIN)/python benchmarks/run_foundation.py --skip-install
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/answers.py
+	$(BIN)/python benchmarks/profiles.py
+	$(BIN)/python benchmarks/load.py
 
 corpus-pdfs: install
 	$(BIN)/python scripts/build_corpus_pdfs.py
