@@ -68,3 +68,44 @@ def year_calculations(question: str, passages: list[str]) -> list[str]:
                     diff = a - b
                     out.append(f"[{n}] {label}: {new} {_fmt(a)} − {old} {_fmt(b)} = {_fmt(diff)} ({100 * diff / abs(b):+.2f}%)")
     return out[:6]
+
+
+_YEAR_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:年度?|年末|年初)?(?!\d)")
+
+
+def _table_cells(line: str) -> list[str]:
+    return _cells(line) if line.count("|") >= 2 else line.split()
+
+
+def figure_columns(figure: str, passage: str) -> list[str | None]:
+    """For each occurrence of ``figure`` (digits, no separators) in the passage: the year of the table
+    column it sits in ("营业收入 16,842.57 12,306.18" under "项目 2023年 2022年" → 2023 for 16842.57), or None
+    when it is not in a table with year columns."""
+    out: list[str | None] = []
+    columns: list[str] = []
+    for line in passage.split("\n"):
+        cells = _table_cells(line)
+        years = [m.group(1) for c in cells if (m := _YEAR_TOKEN.fullmatch(c.strip()))]
+        if len(years) >= 2:
+            columns = years
+            continue
+        numbers = [c for c in cells[1:] if _value(c) is not None and not _YEAR_TOKEN.fullmatch(c.strip())]
+        for i, cell in enumerate(numbers):
+            if cell.replace(",", "").replace("，", "").strip("$¥￥ ").rstrip("%") == figure:
+                out.append(columns[i] if columns and i < len(columns) else None)
+    if not out and figure in passage.replace(",", ""):
+        out.append(None)
+    return out
+
+
+def wrong_year_figures(figures: list[str], question: str, passages: list[str]) -> list[str]:
+    """Figures of an answer that sit only in table columns of other years than the one question asks."""
+    asked = set(_YEAR.findall(question)) | set(fiscal_years(question))
+    if len(asked) != 1:
+        return []
+    wrong = []
+    for figure in figures:
+        where = [y for p in passages for y in figure_columns(figure, p)]
+        if where and all(y is not None and y not in asked for y in where):
+            wrong.append(figure)
+    return wrong

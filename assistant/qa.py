@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from assistant.calc import year_calculations
+from assistant.calc import wrong_year_figures, year_calculations
 from assistant.errors import AssistantError, CompanyNotFound, InputError, LLMError
 from assistant.followup import Session, rewrite
 from assistant.prompts import load_prompt
@@ -359,6 +359,16 @@ def with_table_unit(text: str, passages: list[str]) -> str:
         m = _UNIT_CAPTION.search(p)
         if m:
             unit = m.group(1) or m.group(2)
+            suffix = next((u for u in ("万元", "亿元", "千元", "百万元") if u in unit), None)
+            if suffix is None and re.search(r"thousand", unit, re.I):
+                suffix = " thousand"
+            elif suffix is None and re.search(r"million", unit, re.I):
+                suffix = " million"
+            figures = [f for f in _NUMBER.finditer(_CITE.sub(lambda c: " " * len(c.group(0)), text))
+                       if not _YEAR.fullmatch(f.group(0))]  # fmt: skip
+            if suffix and len(figures) == 1:  # "16,842.57" → "16,842.57万元"
+                end = figures[0].end()
+                return text[:end] + suffix + text[end:]
             note = f"（{unit}）" if _CJK.search(unit) else f" ({unit})"
             at = _CITE.search(text)
             return text[: at.start()].rstrip() + note + " " + text[at.start() :] if at else text + note
@@ -404,6 +414,9 @@ def verify(raw: str, question: str, company: str | None, passages: list[Evidence
     mismatched = unit_mismatches(text, sources)
     if mismatched:
         return Draft(problem=f"{', '.join(mismatched)}: the passage gives this figure with another unit")
+    other_year = wrong_year_figures(sorted(_digits(_CITE.sub("", text))), question, sources)
+    if other_year:
+        return Draft(problem=f"{', '.join(other_year)}: the table gives this figure for another year than the question asks")
     nearby = better_figure_nearby(text, question, company, sources)
     if nearby:
         return Draft(problem=f"{', '.join(nearby)}: the passage labels another figure as what the question asks")
@@ -476,7 +489,12 @@ def extractive_answer(question: str, company: str | None, passages: list[Evidenc
             covered |= terms[gain]
         share = len(covered) / len(key)
         quote = [lines[i] for i in sorted(picked)]
-        enough = share >= 0.6 and (not wants_figure or any(_digits(x) for x in quote))
+        kinds = [gives for asks, gives in _ASKS.values() if asks.search(question)]
+        enough = (
+            share >= 0.6
+            and (not wants_figure or any(_digits(x) for x in quote))
+            and all(any(gives.search(x) for x in quote) for gives in kinds)  # an age question needs an age
+        )
         if enough and (best is None or share > best[0]):
             best = (share, quote, n)
     if best is None:

@@ -18,3 +18,17 @@ def test_differences_between_the_years_asked_for_the_rows_asked() -> None:
 def test_no_calculation_unless_a_change_between_years_is_asked() -> None:
     assert year_calculations("How many active users in 2019?", [TABLE]) == []
     assert year_calculations("What is the change in active users?", [TABLE]) == []
+
+
+def test_a_figure_from_another_years_column_is_caught() -> None:
+    from assistant.calc import wrong_year_figures
+    from assistant.qa import verify
+    from assistant.types import Chunk, Evidence
+
+    table = "（金额单位：人民币万元）\n项目 2023年 2022年 增减\n营业收入 16,842.57 12,306.18 36.86%"
+    assert wrong_year_figures(["12306.18"], "栖云智算2023年营业收入是多少？", [table]) == ["12306.18"]
+    assert wrong_year_figures(["16842.57"], "栖云智算2023年营业收入是多少？", [table]) == []
+    passages = [Evidence(chunk=Chunk(chunk_id="x", company="栖云智算", doc="ar.pdf", page=2, text=table), score=0.6)]
+    assert "another year" in verify("12,306.18万元 [1]", "栖云智算2023年营业收入是多少？", "栖云智算", passages).problem
+    ok = verify("16,842.57 [1]", "栖云智算2023年营业收入是多少？", "栖云智算", passages)
+    assert not ok.problem
