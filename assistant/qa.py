@@ -417,7 +417,7 @@ def verify(raw: str, question: str, company: str | None, passages: list[Evidence
     other_year = wrong_year_figures(sorted(_digits(_CITE.sub("", text))), question, sources)
     if other_year:
         return Draft(problem=f"{', '.join(other_year)}: the table gives this figure for another year than the question asks")
-    nearby = better_figure_nearby(text, question, company, sources)
+    nearby = better_figure_nearby(text, question, company, [ev.chunk.text for ev in passages])  # all: a chunk may end mid-sentence
     if nearby:
         return Draft(problem=f"{', '.join(nearby)}: the passage labels another figure as what the question asks")
     numbers = _digits(_CITE.sub("", text))
