@@ -47,7 +47,10 @@ def profile_from_chunks(
     looked_in = sorted(ctxs)
     fields, financials, conflicts = reconcile_fields(ex.candidates, ctxs)
     if llm_extractor is not None:
-        missing = [n for n in REQUIRED_FIELDS if n not in fields and n != "latest_financing_round"]
+        missing = [
+            n for n in REQUIRED_FIELDS
+            if (n not in fields or fields[n].status == "unknown") and n != "latest_financing_round"
+        ]  # fmt: skip
         if missing:
             extra, _rejected = run_llm_extractor(llm_extractor, chunks, missing)
             if extra:

@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     p.add_argument("--as-of", dest="as_of", help="reference date for qualification expiry and signals (YYYY-MM-DD, "
                                                  "default today)")
+    p.add_argument("--llm-extract", dest="llm_extract", action="store_true",
+                   help="ask the embedded LLM (JSON schema) for fields the rules left unknown; verified like rules")
     p.add_argument("--summary", action=argparse.BooleanOptionalAction, default=False,
                    help="add the LLM's RM summary, verified against the fields' evidence (default --no-summary)")
 
@@ -65,7 +67,16 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.profile.summary import ProfileSummarizer
 
         summarizer = ProfileSummarizer(lambda: services.llm, settings.prompts_dir)
-    text = render(build_profile(store, company, today=today, summarizer=summarizer), args.format)
+    extractor = None
+    if getattr(args, "llm_extract", False):
+        from assistant.models.llm import LlamaCppChat
+        from assistant.profile.llm_extract import LLMFieldExtractor, llama_completer
+
+        if not isinstance(services.llm, LlamaCppChat):
+            raise InputError("--llm-extract needs the embedded llama.cpp model (ASSISTANT_LLM_BACKEND=llamacpp)")
+        extractor = LLMFieldExtractor(llama_completer(services.llm))
+    profile = build_profile(store, company, today=today, llm_extractor=extractor, summarizer=summarizer)
+    text = render(profile, args.format)
     if args.out:
         try:
             args.out.parent.mkdir(parents=True, exist_ok=True)
