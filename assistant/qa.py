@@ -306,7 +306,13 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
     if not key:
         return []
     wrong = []
-    for num, unit in _NUM_UNIT.findall(_CITE.sub("", answer)):
+    body = _CITE.sub("", answer)
+    figures = _NUM_UNIT.findall(body)
+    with_unit = {n.replace(",", "").replace("，", "") for n, _ in figures}
+    for bare in sorted(_digits(body) - with_unit):  # a bare "42" takes the unit the passages give it ("42项")
+        units = {u for p in passages for n, u in _NUM_UNIT.findall(p) if n.replace(",", "").replace("，", "") == bare}
+        figures += [(bare, u) for u in sorted(units)]
+    for num, unit in figures:
         target = num.replace(",", "").replace("，", "")
         if unit == "年" and _YEAR.fullmatch(target):  # "2020年" is a date, not a figure with rivals
             continue

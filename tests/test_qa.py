@@ -310,3 +310,11 @@ def test_a_portfolio_limits_everything_read(fake_services: Services, docs: Path)
     hits = search(fake_services.store, answerer, "营业收入 2023 revenue", None, 10, allowed={"Acme"})
     assert hits and {h.company for h in hits} == {"Acme"}
     assert answerer.ask("Acme revenue for fiscal 2023?", allowed={"Acme"}).citations[0].doc == "notes.txt"
+
+
+def test_a_bare_neighbouring_figure_is_caught_too() -> None:
+    from assistant.qa import better_figure_nearby
+
+    passage = "截至2023年12月31日，公司共拥有授权专利42项，\n其中发明专利14项、实用新型专利23项。"
+    assert better_figure_nearby("42 [1]", "栖云智算拥有多少项发明专利？", "栖云智算", [passage]) == ["42项"]
+    assert better_figure_nearby("14 [1]", "栖云智算拥有多少项发明专利？", "栖云智算", [passage]) == []
