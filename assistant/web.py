@@ -344,9 +344,3 @@ def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
             check.click(batch_status, None, [status, outputs])
         app.load(refresh, None, [company, profile_company, docs_company])
     return app
-
-
-def serve(services: Services, host: str = "127.0.0.1", port: int = 7860) -> None:
-    app = build_app(services)
-    app.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, show_error=True, css=CSS)
-

@@ -44,3 +44,20 @@ def contention_warning(res: Json) -> list[str]:
         "pessimistic (see Machine contention).**",
         "",
     ]
+
+
+def report_head(res: Json, title: str, extra: str = "") -> list[str]:
+    """The first lines of every benchmark report: title, machine, load averages, wall time, contention."""
+    m = res["machine"]
+    return [
+        f"# {title} — {res['date']}{' (quick smoke run)' if res['quick'] else ''}",
+        "",
+        f"Machine: {m['nproc']} cores (`nproc`), {m['cpu_model']}, {m['memory_gib']} GiB RAM, no GPU; "
+        f"Python {m['python']}; {extra}{m['platform']}.  ",
+        f"Load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')} "
+        "(other work on the machine can disturb the figures).  ",
+        f"Total benchmark wall time: {fmt_s(res.get('total_s'))}, of which {res['idle_wait']['spent_s']} s "
+        f"waiting for other processes to leave the CPU (budget {res['idle_wait']['budget_s']:.0f} s).",
+        "",
+        *contention_warning(res),
+    ]

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import BENCH_DIR, CONTENTION_CORES, Json, contention_warning, fmt_n, fmt_s, now, rnd
+from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
 from ingest import (
     CpuMonitor,
     IdleGate,
@@ -756,16 +756,7 @@ def verdict(p95: float | None) -> str:
 def render_markdown(res: Json) -> str:
     m = res["machine"]
     lines = [
-        f"# Retrieval benchmark — {res['date']}{' (quick smoke run)' if res['quick'] else ''}",
-        "",
-        f"Machine: {m['nproc']} cores (`nproc`), {m['cpu_model']}, {m['memory_gib']} GiB RAM, no GPU; "
-        f"Python {m['python']}; {m['platform']}.  ",
-        f"Load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')} "
-        "(other work on the machine can disturb the figures).  ",
-        f"Total benchmark wall time: {fmt_s(res.get('total_s'))}, of which {res['idle_wait']['spent_s']} s "
-        f"waiting for other processes to leave the CPU (budget {res['idle_wait']['budget_s']:.0f} s).",
-        "",
-        *contention_warning(res),
+        *report_head(res, "Retrieval benchmark"),
         f"Target: retrieval alone (no LLM) ≤ {TARGET_P95_MS:.0f} ms p95 with 100,000 chunks in the store. "
         "Latencies are p50 / p95 / max in ms over the questions; \"total\" is one `retrieve(...)` call "
         "(embed the question + keyword search + dense search + fusion), \"embed\" the time inside the USE "

@@ -39,7 +39,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
-from common import BENCH_DIR, CONTENTION_CORES, Json, contention_warning, fmt_n, fmt_s, now, rnd
+from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 from assistant.ingest import discover, ingest_paths
@@ -816,16 +816,7 @@ def _short(text: str, n: int = 70) -> str:
 def render_markdown(res: Json) -> str:
     m = res["machine"]
     lines = [
-        f"# Foundation benchmark — {res['date']}{' (quick smoke run)' if res['quick'] else ''}",
-        "",
-        f"Machine: {m['nproc']} cores (`nproc`), {m['cpu_model']}, {m['memory_gib']} GiB RAM, no GPU; "
-        f"Python {m['python']}; llama-cpp-python {m['llama_cpp_python']}; {m['platform']}.  ",
-        f"Load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')} "
-        "(other work on the machine can disturb the figures).  ",
-        f"Total benchmark wall time: {fmt_s(res.get('total_s'))}, of which {res['idle_wait']['spent_s']} s "
-        f"waiting for other processes to leave the CPU (budget {res['idle_wait']['budget_s']:.0f} s).",
-        "",
-        *contention_warning(res),
+        *report_head(res, "Foundation benchmark", f"llama-cpp-python {m['llama_cpp_python']}; "),
         "## Summary",
         "",
         "| # | Measure | Result | Notes |",
