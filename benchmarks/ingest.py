@@ -1070,6 +1070,7 @@ def pdf_read_variants(pdf: Path) -> Json:
         "default (tables, worker process)": {},
         "TABLES=False": {"TABLES": False},
         "one process (PARALLEL_MIN_PAGES=inf)": {"PARALLEL_MIN_PAGES": 10**9},
+        "one process, pypdf's own content parser (FAST_TEXT=False)": {"PARALLEL_MIN_PAGES": 10**9, "FAST_TEXT": False},
     }
     out: Json = {}
     for name, switches in variants.items():
@@ -1090,17 +1091,26 @@ def pdf_read_variants(pdf: Path) -> Json:
             "tables": sum(line.startswith("|---") for p in document.pages for line in p.text.splitlines()),
             "other_cores_during": mon.other_cores(),
         }
-    mon = CpuMonitor()
-    t0 = now()
-    pages = pypdf.PdfReader(str(pdf)).pages
-    for page in pages:
-        page.extract_text()
-    seconds = now() - t0
-    out["pypdf extract_text only, one process"] = {
-        "seconds": rnd(seconds, 2),
-        "pages_per_s": per_s(len(pages), seconds),
-        "tables": 0,
-        "other_cores_during": mon.other_cores(),
+    from assistant.readers.pdf_text import fast_text
+
+    texts: dict[bool, list[str]] = {}
+    for fast in (False, True):
+        mon = CpuMonitor()
+        t0 = now()
+        pages = pypdf.PdfReader(str(pdf)).pages
+        with fast_text(fast):
+            texts[fast] = [page.extract_text() for page in pages]
+        seconds = now() - t0
+        name = "pypdf extract_text only, one process" + (" (inside pdf_text.fast_text)" if fast else "")
+        out[name] = {
+            "seconds": rnd(seconds, 2),
+            "pages_per_s": per_s(len(pages), seconds),
+            "tables": 0,
+            "other_cores_during": mon.other_cores(),
+        }
+    out["fast_text pages identical to pypdf's"] = {
+        "pages": sum(a == b for a, b in zip(texts[False], texts[True], strict=True)),
+        "of": len(texts[False]),
     }
     return out
 
@@ -1322,10 +1332,14 @@ def render_markdown(res: Json) -> str:
             "|---|---|---|---|---|",
         ]
         for name, v in variants.items():
-            lines.append(
-                f"| {name} | {v['seconds']} | {fmt_n(v['pages_per_s'])} | {v['tables']} | "
-                f"{v['other_cores_during']} |"
-            )
+            if "seconds" in v:
+                lines.append(
+                    f"| {name} | {v['seconds']} | {fmt_n(v['pages_per_s'])} | {v['tables']} | "
+                    f"{v['other_cores_during']} |"
+                )
+        same = variants.get("fast_text pages identical to pypdf's")
+        if same:
+            lines += ["", f"Pages whose text is identical with and without `pdf_text.fast_text`: {same['pages']} of {same['of']}."]
     lines += [
         "",
         "## Machine contention",
