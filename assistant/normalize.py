@@ -5,6 +5,8 @@
   punctuation (，。：；？！（）) is kept: it carries sentence structure and is quoted verbatim.
 - ``index_text``: the cleaned text in Simplified Chinese (OpenCC t2s), used for embeddings and the
   keyword index, so a question in either script finds text in the other. Quotes keep the original.
+- ``embedding_text``: ``index_text`` without Markdown table syntax (rule rows, cell bars), which is what
+  the embedding model reads: the bars cost a third of a table's tokens and say nothing about its content.
 """
 
 from __future__ import annotations
@@ -52,3 +54,19 @@ def to_simplified(text: str) -> str:
 def index_text(text: str) -> str:
     """The form of a text that is embedded and keyword-indexed."""
     return to_simplified(text)
+
+
+_TABLE_RULE = re.compile(r"^\|[ \t:|-]*-[ \t:|-]*\|(?:\n|$)", re.MULTILINE)
+_ROW_EDGE = re.compile(r"^\|[ \t]*|[ \t]*\|$", re.MULTILINE)
+_CELL_BAR = re.compile(r"[ \t]*\|[ \t]*")
+CELL_SEPARATOR = " / "  # measured against " ", "/", "，", "; ", " · " on devset and corpus retrieval (hit@1/3/5)
+
+
+def embedding_text(text: str) -> str:
+    """What the embedding model reads: ``index_text`` with table rows as plain cell sequences."""
+    text = index_text(text)
+    if "|" not in text:
+        return text
+    text = _TABLE_RULE.sub("", text)
+    text = _ROW_EDGE.sub("", text)
+    return _CELL_BAR.sub(CELL_SEPARATOR, text)

@@ -9,7 +9,7 @@ import numpy as np
 
 from assistant.glossary import expand
 from assistant.keyword import tokenize
-from assistant.normalize import index_text
+from assistant.normalize import embedding_text
 from assistant.store import Store
 from assistant.types import Chunk, Evidence
 
@@ -44,7 +44,7 @@ def hybrid_search(
     """
     if allowed is not None and company is not None and company not in allowed:
         return []
-    query = np.asarray(store.embeddings.embed_query(index_text(question)), dtype=np.float32)
+    query = np.asarray(store.embeddings.embed_query(embedding_text(question)), dtype=np.float32)
     terms = tokenize(question)
     terms += [t for t in tokenize(expand(question)) if t not in terms]  # statement words for ratio questions
     if company:  # within one company its own names match everywhere and only favour title pages

@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.errors import AssistantError
 from assistant.keyword import tokenize
 from assistant.ledger import Ledger, dumps
-from assistant.normalize import index_text
+from assistant.normalize import embedding_text
 from assistant.types import Chunk, CompanyInfo, Document, Evidence
 
 _BATCH = 1000
@@ -33,10 +33,10 @@ class ChromaEmbeddingFunction:
         self._key = key
 
     def __call__(self, input: list[str]) -> list[list[float]]:  # noqa: A002 - Chroma's signature
-        return self._embeddings.embed_documents([index_text(t) for t in input])
+        return self._embeddings.embed_documents([embedding_text(t) for t in input])
 
     def embed_query(self, input: list[str]) -> list[list[float]]:  # noqa: A002
-        return [self._embeddings.embed_query(index_text(t)) for t in input]
+        return [self._embeddings.embed_query(embedding_text(t)) for t in input]
 
     def name(self) -> str:
         return f"assistant-{self._key}"
@@ -142,7 +142,7 @@ class Store:
                 self.collection.delete(ids=orphans[start : start + _BATCH])
             to_add = [c for c in unique if c.chunk_id not in present]
             if to_add:
-                vectors = self.embeddings.embed_documents([index_text(c.text) for c in to_add])
+                vectors = self.embeddings.embed_documents([embedding_text(c.text) for c in to_add])
                 for start in range(0, len(to_add), _BATCH):
                     batch = to_add[start : start + _BATCH]
                     self.collection.upsert(
@@ -265,7 +265,7 @@ class Store:
         """Dense nearest neighbours (cosine similarity as score). ``vector``: the embedding of ``text`` when the
         caller has it already (saves embedding the text a second time)."""
         if vector is None:
-            vector = self.embeddings.embed_query(index_text(text))
+            vector = self.embeddings.embed_query(embedding_text(text))
         filters: list[dict[str, Any]] = [{"company": company}] if company else []
         filters += [{"doc": doc}] if doc else []
         try:  # no count() first: it costs ~9 ms at 100,000 chunks, and an empty collection answers with no ids

@@ -198,7 +198,7 @@ def workers() -> int:
     return max(1, min(2, cores))
 
 
-BATCH_PAGES = 6
+BATCH_PAGES = 4
 
 
 def _extract_all(data: bytes, key: str, count: int, tables: bool) -> list[RawPage]:

@@ -14,6 +14,7 @@ Rotated pages are left to pdfminer.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Iterator
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -45,24 +46,26 @@ def _chars(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
     try:
         out: list[dict[str, Any]] = []
         box = pdfium_c.FS_RECTF()
-        for i in range(text.count_chars()):
-            code = pdfium_c.FPDFText_GetUnicode(text, i)
+        get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+        get_box, raw = pdfium_c.FPDFText_GetLooseCharBox, text.raw
+        for i in range(pdfium_c.FPDFText_CountChars(raw)):
+            code = get_unicode(raw, i)
             if code == _SOFT_HYPHEN:
-                code = ord("-")
-            if code < 32 or pdfium_c.FPDFText_IsGenerated(text, i) == 1:
+                code = 45  # "-"
+            if code < 32 or (code == 32 and is_generated(raw, i) == 1):  # PDFium generates only spaces and breaks
                 continue
-            pdfium_c.FPDFText_GetLooseCharBox(text, i, box)
-            top, bottom = height - box.top, height - box.bottom
+            get_box(raw, i, box)
+            left, right, top, bottom = box.left, box.right, height - box.top, height - box.bottom
             out.append(
                 {
                     "object_type": "char",
                     "text": chr(code),
-                    "x0": box.left,
-                    "x1": box.right,
+                    "x0": left,
+                    "x1": right,
                     "top": top,
                     "bottom": bottom,
                     "doctop": top,
-                    "width": box.right - box.left,
+                    "width": right - left,
                     "height": bottom - top,
                     "size": bottom - top,
                     "upright": True,
@@ -76,22 +79,28 @@ def _chars(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
 def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     x, y = ctypes.c_float(), ctypes.c_float()
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=8):
-        handle = obj.raw
-        m = pdfium_c.FS_MATRIX()
-        if not pdfium_c.FPDFPageObj_GetMatrix(handle, m):
+    px, py = ctypes.byref(x), ctypes.byref(y)
+    m = pdfium_c.FS_MATRIX()
+    pm = ctypes.byref(m)
+    get_matrix, count = pdfium_c.FPDFPageObj_GetMatrix, pdfium_c.FPDFPath_CountSegments
+    get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
+    get_type, get_close, moveto = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPathSegment_GetClose, pdfium_c.FPDF_SEGMENT_MOVETO
+    for handle in _paths(page.raw, None, 0):
+        if not get_matrix(handle, pm):
             continue
+        a, b, c, d, e, f = m.a, m.b, m.c, m.d, m.e, m.f
         paths: list[list[tuple[float, float]]] = []
         points: list[tuple[float, float]] = []
-        for s in range(pdfium_c.FPDFPath_CountSegments(handle)):
-            segment = pdfium_c.FPDFPath_GetPathSegment(handle, s)
-            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
-            point = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
-            if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO and points:
+        for s in range(count(handle)):
+            segment = get_segment(handle, s)
+            get_point(segment, px, py)
+            u, v = x.value, y.value
+            point = (a * u + c * v + e, b * u + d * v + f)
+            if points and get_type(segment) == moveto:
                 paths.append(points)
                 points = []
             points.append(point)
-            if pdfium_c.FPDFPathSegment_GetClose(segment):
+            if get_close(segment):
                 points.append(points[0])
                 paths.append(points)
                 points = []
@@ -103,6 +112,27 @@ def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
                 elif abs(x0 - x1) < _AXIS:
                     out.append(_line(x0, x0, height - max(y0, y1), height - min(y0, y1)))
     return out
+
+
+def _paths(page: Any, form: Any, level: int) -> Iterator[Any]:
+    """The path objects of a page, and of its form XObjects 7 levels deep (as pypdfium2's
+    ``get_objects(max_depth=8)``, without building a Python object for every page object)."""
+    if form is None:
+        n, get = pdfium_c.FPDFPage_CountObjects(page), pdfium_c.FPDFPage_GetObject
+        parent = page
+    else:
+        n, get = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject
+        parent = form
+    get_type, path, xobject = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+    for i in range(n):
+        handle = get(parent, i)
+        if not handle:
+            continue
+        kind = get_type(handle)
+        if kind == path:
+            yield handle
+        elif kind == xobject and level < 7:
+            yield from _paths(page, handle, level + 1)
 
 
 def _line(x0: float, x1: float, top: float, bottom: float) -> dict[str, Any]:

@@ -81,6 +81,7 @@ _TOKEN = re.compile(
     rb"(" + _NUM + rb")|(" + _NAME + rb")|(" + _HEX + rb")|(" + _STR + rb")|(\[)|(\])|(<<)", re.DOTALL
 )
 _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
+_NUMBERS_ONLY = re.compile(rb"[+,\-.0-9\t\n\x0c\r ]+")  # bytes.split() separates these as pypdf does
 
 
 class _Fallback(Exception):
@@ -123,6 +124,8 @@ def _pypdf_object(data: bytes, start: int, encoding: Any) -> Any:
 
 def _operands(data: bytes, start: int, end: int, encoding: Any) -> list[Any]:
     """The operands in ``data[start:end]``, built as pypdf's content-stream parser builds them."""
+    if _NUMBERS_ONLY.fullmatch(data, start, end):  # Tm, Td, cm, Tc …: the common case, split directly
+        return [FloatObject(t) if b"." in t else NumberObject(t) for t in data[start:end].split()]
     out: list[Any] = []
     array: list[Any] | None = None
     for m in _TOKEN.finditer(data, start, end):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 _HEADER = struct.Struct(">I")
+IN_FLIGHT = 2  # batches a worker holds: the one it reads and the next
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -106,13 +107,21 @@ def run_batches(
     data: bytes, key: str, batches: list[list[int]], tables: bool, helpers: int, local: Callable[[list[int]], T]
 ) -> dict[int, T]:
     """Pages of one PDF in batches, shared as they finish between this process (``local``) and
-    ``helpers`` workers: each worker gets the PDF's bytes with its first batch, then only page numbers.
+    ``helpers`` workers: each worker gets the PDF's bytes with its first batch, then only page numbers,
+    and always holds a second batch (``IN_FLIGHT``) so it never waits for this process to finish a batch
+    of its own before it is given more.
     Returns batch number → pages; a batch missing from the result (a worker failed: the workers are
     stopped) is for the caller to read itself."""
     with _LOCK:
         todo = deque(range(len(batches)))
         done: dict[int, T] = {}
-        busy: dict[Worker, int] = {}
+        busy: dict[Worker, deque[int]] = {}
+
+        def give(worker: Worker, first: bool) -> None:
+            number = todo.popleft()
+            busy.setdefault(worker, deque()).append(number)
+            worker.send((data if first else None, key, batches[number], tables))
+
         try:
             for dead in [w for w in _WORKERS if not w.alive()]:  # exited since the last PDF: start afresh
                 _WORKERS.remove(dead)
@@ -121,19 +130,19 @@ def run_batches(
             for worker in _WORKERS[:helpers]:
                 if not worker.alive():
                     raise RuntimeError(f"worker exited with code {worker.process.returncode}")
-                if todo:
-                    busy[worker] = todo.popleft()
-                    worker.send((data, key, batches[busy[worker]], tables))
+                for n in range(IN_FLIGHT):
+                    if todo:
+                        give(worker, first=n == 0)
         except Exception as exc:
             log.warning("PDF worker could not start (%s); reading in this process", exc)
             stop_all()
             busy.clear()
         try:
-            while todo or busy:
-                pipes = {w.process.stdout.fileno(): w for w in busy if w.process.stdout is not None}
+            while todo or any(busy.values()):
+                pipes = {w.process.stdout.fileno(): w for w, q in busy.items() if q and w.process.stdout is not None}
                 ready = _ready(list(pipes), 0 if todo else None)
                 for worker in [pipes[fd] for fd in ready]:
-                    number = busy.pop(worker)
+                    number = busy[worker].popleft()  # a worker answers in the order it was asked
                     try:
                         done[number] = worker.receive()
                     except Exception as exc:
@@ -142,8 +151,7 @@ def run_batches(
                         busy.clear()
                         break
                     if todo:
-                        busy[worker] = todo.popleft()
-                        worker.send((None, key, batches[busy[worker]], tables))
+                        give(worker, first=False)
                 if todo:
                     number = todo.popleft()
                     done[number] = local(batches[number])
