@@ -119,10 +119,10 @@ def _pad(text: str, width: int) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.ingest import discover, ingest_file
+    from assistant.ingest import discover, ingest_paths
     from assistant.quality import LOW
     from assistant.services import Services
-    from assistant.types import IngestReport
+    from assistant.types import FileReport
 
     services = Services(settings)
     store = services.store
@@ -135,19 +135,15 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         from tqdm import tqdm
 
         bar = tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True)
-    import time
 
-    started = time.perf_counter()
-    report = IngestReport()
-    for file, owner, explicit in files:
+    def done(entry: FileReport) -> None:
         if bar:
-            bar.set_postfix_str(file.name[:40])
-        report.files.append(ingest_file(file, owner, store, settings, explicit=explicit))
-        if bar:
+            bar.set_postfix_str(Path(entry.path).name[:40])
             bar.update()
+
+    report = ingest_paths(args.paths, store, settings, company=args.company, on_file=done)
     if bar:
         bar.close()
-    report.seconds = round(time.perf_counter() - started, 3)
     if args.json:
         _print_json(report)
     else:

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chunking import chunk_document
@@ -19,7 +20,7 @@ from assistant.errors import AssistantError, InputError
 from assistant.quality import quality_score
 from assistant.readers import read_document, supported
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store import Store, Write
 from assistant.types import Document, FileReport, IngestReport
 
 MANIFEST = "companies.csv"
@@ -60,6 +61,10 @@ def discover(paths: list[Path], company: str | None) -> Iterator[tuple[Path, str
             yield file, owner, False
 
 
+WRITE_GROUP_CHUNKS = 512  # documents are written to the store in groups of about this many chunks …
+WRITE_GROUP_FILES = 64  # … or this many files, whichever comes first
+
+
 def ingest_paths(
     paths: list[Path],
     store: Store,
@@ -67,42 +72,132 @@ def ingest_paths(
     company: str | None = None,
     on_file: Callable[[FileReport], None] | None = None,
 ) -> IngestReport:
-    """Ingest files and folders, streaming one file at a time."""
+    """Ingest files and folders, streaming one file at a time: each is read and chunked, then written
+    with the next few (see ``WriteGroup``). ``on_file`` is called as each file's outcome is final."""
     started = time.perf_counter()
     report = IngestReport()
+    group = WriteGroup(store, on_file)
     for file, owner, explicit in discover(paths, company):
-        entry = ingest_file(file, owner, store, settings, explicit=explicit)
-        report.files.append(entry)
-        if on_file:
-            on_file(entry)
+        report.files.append(group.add(file, owner, settings, explicit))
+    group.flush()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
 def ingest_file(file: Path, company: str | None, store: Store, settings: Settings, explicit: bool = True) -> FileReport:
     """Ingest one file; every problem becomes the report's error, never an exception."""
-    t0 = time.perf_counter()
-    entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
-    try:
-        _ingest(file, company, store, settings, explicit, entry)
-    except AssistantError as exc:
-        entry.status, entry.error = "failed", str(exc)
-    except Exception as exc:  # one bad file never stops the batch
-        entry.status, entry.error = "failed", f"{file}: unexpected error: {type(exc).__name__}: {exc}"
-    entry.seconds = round(time.perf_counter() - t0, 3)
-    if entry.status == "failed":
-        store.ledger.record_failure(entry)
-    elif entry.status in ("stored", "unchanged", "duplicate"):
-        store.ledger.clear_failure(str(file))
+    group = WriteGroup(store)
+    entry = group.add(file, company, settings, explicit)
+    group.flush()
     return entry
 
 
-def _ingest(file: Path, company: str | None, store: Store, settings: Settings, explicit: bool, entry: FileReport) -> None:
+@dataclass
+class _Ready:
+    """A file read and chunked, waiting for its group to be written."""
+
+    entry: FileReport
+    write: Write
+    started: float
+
+
+class WriteGroup:
+    """Files read and chunked one at a time, then stored together: one embedding call and one Chroma call
+    per group instead of per file (a Chroma write costs tens of milliseconds however small). If a group's
+    write fails, its files are written one by one, so only a bad one fails."""
+
+    def __init__(self, store: Store, on_file: Callable[[FileReport], None] | None = None) -> None:
+        self.store, self.on_file = store, on_file
+        self.ready: list[_Ready] = []
+        self.shas: dict[str, tuple[str, str]] = {}  # content hash → (company, doc) of the files waiting
+
+    def add(self, file: Path, company: str | None, settings: Settings, explicit: bool) -> FileReport:
+        """Read and chunk ``file``; its report is final now (unchanged, duplicate, failed …) or when its
+        group is written."""
+        started = time.perf_counter()
+        entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
+        try:
+            write = _prepare(file, company, self.store, settings, explicit, entry, self.shas)
+        except AssistantError as exc:
+            entry.status, entry.error, write = "failed", str(exc), None
+        except Exception as exc:  # one bad file never stops the batch
+            entry.status, entry.error, write = "failed", f"{file}: unexpected error: {type(exc).__name__}: {exc}", None
+        if write is None:
+            self._done(entry, started)
+            return entry
+        key = (write.document.company, write.document.doc)
+        if any((r.write.document.company, r.write.document.doc) == key for r in self.ready):
+            self.flush()  # the same document twice (two folders, one company): the later one replaces it
+        self.ready.append(_Ready(entry, write, started))
+        self.shas[write.document.sha256] = key
+        if sum(len(r.write.chunks) for r in self.ready) >= WRITE_GROUP_CHUNKS or len(self.ready) >= WRITE_GROUP_FILES:
+            self.flush()
+        return entry
+
+    def flush(self) -> None:
+        """Write the files waiting; each one's share of the write time goes to its ``store`` timing."""
+        ready, self.ready, self.shas = self.ready, [], {}
+        if not ready:
+            return
+        t = time.perf_counter()
+        try:
+            counts = self.store.write_documents([r.write for r in ready])
+            results: list[int | Exception] = list(counts)
+        except Exception:
+            results = []
+            for r in ready:  # find the one that fails
+                try:
+                    results.append(self.store.write_documents([r.write])[0])
+                except Exception as exc:
+                    results.append(exc)
+        seconds = time.perf_counter() - t
+        total = sum(len(r.write.chunks) for r in ready) or 1
+        for r, result in zip(ready, results, strict=True):
+            entry, write = r.entry, r.write
+            if isinstance(result, Exception):
+                entry.status = "failed"
+                entry.error = (
+                    str(result) if isinstance(result, AssistantError)
+                    else f"{entry.path}: could not be stored: {type(result).__name__}: {result}"
+                )
+                self._done(entry, r.started)
+                continue
+            timings = dict(write.timings or {})
+            timings["store"] = seconds * len(write.chunks) / total
+            _learn_aliases(write.document, self.store)
+            entry.status, entry.reader, entry.new_vectors = "stored", write.document.reader, result
+            entry.pages, entry.chunks, entry.quality = len(write.document.pages), len(write.chunks), write.quality
+            entry.warnings = write.document.warnings
+            entry.timings = {k: round(v, 4) for k, v in timings.items()}
+            self._done(entry, r.started)
+
+    def _done(self, entry: FileReport, started: float) -> None:
+        """Record the outcome (ledger of failures) and report it."""
+        stored = entry.status == "stored"
+        entry.seconds = round(sum(entry.timings.values()) if stored else time.perf_counter() - started, 3)
+        if entry.status == "failed":
+            self.store.ledger.record_failure(entry)
+        elif entry.status in ("stored", "unchanged", "duplicate"):
+            self.store.ledger.clear_failure(entry.path)
+        if self.on_file:
+            self.on_file(entry)
+
+
+def _prepare(
+    file: Path,
+    company: str | None,
+    store: Store,
+    settings: Settings,
+    explicit: bool,
+    entry: FileReport,
+    waiting: dict[str, tuple[str, str]],
+) -> Write | None:
+    """Read and chunk a file: what to write, or None when there is nothing to (``entry`` says why)."""
     if not file.exists():
         raise InputError(f"{file}: no such file or directory")
     if not supported(file) and not explicit:
         entry.status, entry.error = "skipped", f"unsupported file type '{file.suffix or '(none)'}'"
-        return
+        return None
     timings: dict[str, float] = {}
     t = time.perf_counter()
     try:
@@ -111,13 +206,13 @@ def _ingest(file: Path, company: str | None, store: Store, settings: Settings, e
         sha = None  # the reader reports the precise reason
     if sha and company and store.stored_sha(company, file.name) == sha:
         entry.status = "unchanged"
-        return
+        return None
     if sha:
-        twin = store.ledger.find_by_sha(sha)
+        twin = waiting.get(sha) or store.ledger.find_by_sha(sha)
         if twin and twin != (company, file.name):
             entry.status, entry.company = "duplicate", twin[0]
             entry.error = f"same content as {twin[0]}/{twin[1]}: not stored twice"
-            return
+            return None
     document = read_document(file, company or "?", max_bytes=int(settings.max_file_mb * 1e6))
     timings["read"] = time.perf_counter() - t
     company = company or _company_from_text(document, store)
@@ -129,21 +224,13 @@ def _ingest(file: Path, company: str | None, store: Store, settings: Settings, e
     entry.company = company
     if store.stored_sha(company, file.name) == document.sha256:
         entry.status = "unchanged"
-        return
+        return None
     t = time.perf_counter()
     chunks = chunk_document(document, settings.chunk_chars, settings.chunk_overlap_chars)
     timings["chunk"] = time.perf_counter() - t
     if not chunks:
         raise InputError(f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else ""))
-    quality = quality_score(document)
-    t = time.perf_counter()
-    entry.new_vectors = store.write_document(document, chunks, quality=quality, timings=timings)
-    timings["store"] = time.perf_counter() - t
-    _learn_aliases(document, store)
-    entry.status, entry.reader = "stored", document.reader
-    entry.pages, entry.chunks, entry.quality = len(document.pages), len(chunks), quality
-    entry.warnings = document.warnings
-    entry.timings = {k: round(v, 4) for k, v in timings.items()}
+    return Write(document=document, chunks=chunks, quality=quality_score(document), timings=timings)
 
 
 def _company_from_text(document: Document, store: Store) -> str | None:

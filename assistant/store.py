@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,16 @@ from assistant.normalize import embedding_text
 from assistant.types import Chunk, CompanyInfo, Document, Evidence
 
 _BATCH = 1000
+
+
+@dataclass
+class Write:
+    """One document to store: its chunks, quality score and stage timings (kept in the ledger)."""
+
+    document: Document
+    chunks: list[Chunk]
+    quality: float | None = None
+    timings: dict[str, float] | None = None
 
 
 class ChromaEmbeddingFunction:
@@ -121,26 +132,47 @@ class Store:
         timings: dict[str, float] | None = None,
     ) -> int:
         """Store a document's chunks, replacing any earlier version. Returns how many were new vectors."""
-        company, doc = document.company, document.doc
-        unique = list({c.chunk_id: c for c in chunks}.values())
-        new_ids = {c.chunk_id for c in unique}
+        return self.write_documents([Write(document=document, chunks=chunks, quality=quality, timings=timings)])[0]
+
+    def write_documents(self, writes: list[Write]) -> list[int]:
+        """Store several documents' chunks, each replacing its earlier version, with one embedding call and
+        one Chroma upsert per ``_BATCH`` chunks (a Chroma call costs tens of milliseconds however small, so
+        a folder of small files is written in groups). Returns each document's count of new vectors.
+        Crash-safe as one document: every document of the group is ``pending`` until the last step."""
+        keys = [(w.document.company, w.document.doc) for w in writes]
+        if len(set(keys)) != len(keys):
+            raise AssistantError("a group of writes names the same document twice")
         with self._write_lock:
+            old_by_doc: list[set[str]] = []
             with self.ledger.tx() as db:
-                db.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (company, doc, document.path, document.sha256, document.reader, len(document.pages),
-                     len(chunks), "pending", quality, dumps(document.warnings), dumps(timings or {}), time.time()),
-                )
-                old_ids = {r[0] for r in db.execute("SELECT chunk_id FROM sources WHERE company=? AND doc=?",
-                                                     (company, doc))}
-                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
-                in_use = _with_sources(db, old_ids | new_ids)
+                for w in writes:
+                    document = w.document
+                    company, doc = document.company, document.doc
+                    db.execute(
+                        "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (company, doc, document.path, document.sha256, document.reader, len(document.pages),
+                         len(w.chunks), "pending", w.quality, dumps(document.warnings), dumps(w.timings or {}),
+                         time.time()),
+                    )
+                    old_by_doc.append({r[0] for r in db.execute(
+                        "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc))})
+                    db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                old_ids = set().union(*old_by_doc)
+                new_ids = {c.chunk_id for w in writes for c in w.chunks}
+                in_use = _with_sources(db, old_ids | new_ids)  # still cited by documents outside the group
                 orphans = sorted(old_ids - in_use - new_ids)
                 db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
-            present = in_use | (old_ids & new_ids)
+            # a passage a document keeps is not embedded again; one that moves to another document is
+            # (its metadata then names the document that has it now)
+            present = in_use.union(*(old & {c.chunk_id for c in w.chunks} for old, w in zip(old_by_doc, writes, strict=True)))
             for start in range(0, len(orphans), _BATCH):
                 self.collection.delete(ids=orphans[start : start + _BATCH])
-            to_add = [c for c in unique if c.chunk_id not in present]
+            first: dict[str, tuple[int, Chunk]] = {}
+            for n, w in enumerate(writes):
+                for c in w.chunks:
+                    if c.chunk_id not in present:
+                        first.setdefault(c.chunk_id, (n, c))
+            to_add = [c for _, c in first.values()]
             if to_add:
                 vectors = self.embeddings.embed_documents([embedding_text(c.text) for c in to_add])
                 for start in range(0, len(to_add), _BATCH):
@@ -152,17 +184,23 @@ class Store:
                         metadatas=[_metadata(c) for c in batch],
                     )
             with self.ledger.tx() as db:
-                db.executemany(
-                    "INSERT OR IGNORE INTO sources VALUES (?,?,?,?)",
-                    [(c.chunk_id, company, doc, c.page or 0) for c in chunks],
-                )
+                for w in writes:
+                    db.executemany(
+                        "INSERT OR IGNORE INTO sources VALUES (?,?,?,?)",
+                        [(c.chunk_id, w.document.company, w.document.doc, c.page or 0) for c in w.chunks],
+                    )
                 db.executemany(
                     "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
-                    [(" ".join(tokenize(c.text)), c.chunk_id, company) for c in to_add],
+                    [(" ".join(tokenize(c.text)), c.chunk_id, c.company) for c in to_add],
                 )
-                db.execute("UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
-                           (time.time(), company, doc))
-        return len(to_add)
+                db.executemany(
+                    "UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
+                    [(time.time(), w.document.company, w.document.doc) for w in writes],
+                )
+        counts = [0] * len(writes)
+        for n, _ in first.values():
+            counts[n] += 1
+        return counts
 
     def delete_document(self, company: str, doc: str) -> int:
         """Remove a document: its ledger row, its sources, and every chunk no other document shares."""

@@ -65,6 +65,7 @@ DEVSET = REPO_ROOT.parent / "shared" / "devset"
 DEVSET_PDF = "Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf"
 SEED = 20261128
 TARGET_PDF_PAGES_S = 20.0
+PDF_REPEATS = 3  # the devset PDF is ingested this many times, alternating with the baseline
 DESIGN_NAIVE_PAGES_S = 9.5
 BASELINE_CHUNK, BASELINE_OVERLAP = 1000, 200
 RSS_EVERY = 100
@@ -910,6 +911,14 @@ def devset_tree(docs: Path, work: Path, pdf_pages: int | None) -> tuple[Path, Pa
     return tree, pdf, pdf_company
 
 
+def _median_run(runs: list[Json], key: str) -> Json:
+    """The run with the median ``key`` (the middle one of an odd count), with every run's ``key``."""
+    ordered = sorted(runs, key=lambda r: r[key] or 0)
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["repeats"] = [r[key] for r in runs]
+    return middle
+
+
 def baseline_pdf(pdf: Path, embeddings: Any, store_dir: Path) -> Json:
     """The naive pipeline: pypdf text per page → fixed 1000/200 character windows (per page, like a
     page loader + character splitter) → the same USE encoder → Chroma add with precomputed vectors."""
@@ -971,23 +980,29 @@ def bench_devset(docs: Path, plan: Plan, gate: IdleGate) -> Json:
         with fresh_services("use-multilingual", embeddings) as (services, settings, _):
             res["all"] = measured_ingest([tree], services, settings, label="devset")
             del services
-        gate.wait("devset PDF alone")
-        print(f"   {DEVSET_PDF} alone (ours) …", flush=True)
-        with fresh_services("use-multilingual", embeddings) as (services, settings, _):
-            t0 = now()
-            one = measured_ingest([pdf], services, settings, company=pdf_company, label="pdf")
-            one["wall_incl_store_open_s"] = rnd(now() - t0, 2)
-            one["pages_per_s_incl_store_open"] = per_s(one["pages"], now() - t0)
-            res["pdf_ours"] = one
-            del services
-        gate.wait("devset PDF baseline")
-        print(f"   {DEVSET_PDF} alone (naive baseline) …", flush=True)
-        base_dir = work / "baseline-store"
-        mon = CpuMonitor()
-        with RssSampler() as rss:
-            base = baseline_pdf(pdf, embeddings, base_dir)
-        base.update(rss_peak_mb=round(rss.peak_mb, 1), other_cores_during=mon.other_cores())
-        res["pdf_baseline"] = base
+        # ours and the baseline alternate PDF_REPEATS times and the medians are compared: on a shared
+        # 2-core VM one run can be 20% off the next
+        ours_runs: list[Json] = []
+        base_runs: list[Json] = []
+        for repeat in range(PDF_REPEATS):
+            gate.wait("devset PDF alone")
+            print(f"   {DEVSET_PDF} alone (ours, {repeat + 1}/{PDF_REPEATS}) …", flush=True)
+            with fresh_services("use-multilingual", embeddings) as (services, settings, _):
+                t0 = now()
+                one = measured_ingest([pdf], services, settings, company=pdf_company, label="pdf")
+                one["wall_incl_store_open_s"] = rnd(now() - t0, 2)
+                one["pages_per_s_incl_store_open"] = per_s(one["pages"], now() - t0)
+                ours_runs.append(one)
+                del services
+            gate.wait("devset PDF baseline")
+            print(f"   {DEVSET_PDF} alone (naive baseline, {repeat + 1}/{PDF_REPEATS}) …", flush=True)
+            mon = CpuMonitor()
+            with RssSampler() as rss:
+                base = baseline_pdf(pdf, embeddings, work / f"baseline-store-{repeat}")
+            base.update(rss_peak_mb=round(rss.peak_mb, 1), other_cores_during=mon.other_cores())
+            base_runs.append(base)
+        res["pdf_ours"] = _median_run(ours_runs, "pages_per_s_incl_store_open")
+        res["pdf_baseline"] = base = _median_run(base_runs, "pages_per_s")
         ours = res["pdf_ours"]["pages_per_s_incl_store_open"]
         res["pdf_ratio_vs_baseline"] = (
             rnd(ours / base["pages_per_s"], 2) if ours and base["pages_per_s"] else None
@@ -1256,6 +1271,7 @@ def render_markdown(res: Json) -> str:
             "4",
             f"{pages}-page zh annual report alone (ours)",
             f"{fmt_n(ours['pages_per_s_incl_store_open'])} pages/s",
+            f"median of {len(ours.get('repeats', [1]))} runs ({', '.join(fmt_n(v) for v in ours.get('repeats', []))}); "
             f"{fmt_s(ours['wall_incl_store_open_s'])} incl. store open; {ours['chunks']} chunks; "
             f"{_shares(ours)}; "
             f"{target} the ≥{TARGET_PDF_PAGES_S:.0f} pages/s target",
@@ -1264,6 +1280,7 @@ def render_markdown(res: Json) -> str:
             "4",
             "same PDF, naive baseline",
             f"{fmt_n(base['pages_per_s'])} pages/s",
+            f"median of {len(base.get('repeats', [1]))} runs ({', '.join(fmt_n(v) for v in base.get('repeats', []))}); "
             f"{fmt_s(base['wall_s'])}: read+split {base['read_split_s']} s, embed {base['embed_s']} s, "
             f"Chroma {base['chroma_s']} s; {base['chunks']} chunks of ≤{BASELINE_CHUNK} chars; "
             f"DESIGN doc: ~{DESIGN_NAIVE_PAGES_S} pages/s",

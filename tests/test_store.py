@@ -102,13 +102,19 @@ from assistant.services import Services
 from assistant.settings import Settings
 s = Settings(store=Path(sys.argv[1]), llm_backend="fake", embedding_backend="fake")
 sv = Services(s)
-original = sv.store.write_document
-def slow(document, chunks, **kw):
-    n = original(document, chunks, **kw)
-    print("stored", document.doc, flush=True)
-    time.sleep(0.05)
-    return n
-sv.store.write_document = slow
+import assistant.ingest
+assistant.ingest.WRITE_GROUP_FILES = 8  # groups of 8 documents
+original, embed = sv.store.write_documents, sv.store.embeddings.embed_documents
+def slow_embed(texts):
+    time.sleep(0.1)  # the kill most likely lands here: mid-group, its documents pending
+    return embed(texts)
+def reporting(writes):
+    counts = original(writes)
+    for w in writes:
+        print("stored", w.document.doc, flush=True)
+    return counts
+sv.store.embeddings.embed_documents = slow_embed
+sv.store.write_documents = reporting
 ingest_paths([Path(sys.argv[2])], sv.store, s)
 print("done", flush=True)
 """
