@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | c
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+LLAMA  := $(shell grep -o 'llama-cpp-python==[0-9.]*' pyproject.toml)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 
 .PHONY: install run test lint typecheck unit bench corpus-pdfs clean
 
@@ -18,7 +20,11 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first: the CPU build on disk (a plain `torch` would pull a multi-GB CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
-	# llama-cpp-python compiles from source the first time (~6 min on 2 cores); pip caches the wheel
+	# llama-cpp-python compiles from source (~6 min on 2 cores), tuned to this CPU but without AMX: its
+	# AMX kernels stop with "Illegal instruction" (tilezero) on Xeon VMs that advertise AMX. Built without
+	# pip's cache, so a wheel compiled for another CPU or with AMX is never reused.
+	CMAKE_ARGS="-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'" \
+		$(BIN)/pip install --quiet --no-cache-dir "$(LLAMA)"
 	$(BIN)/pip install --quiet -e ".[dev]"
 	# the browser of the web app's end-to-end test: Debian's chromium, driven by Playwright (no browser download)
 	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
