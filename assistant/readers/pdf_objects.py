@@ -21,6 +21,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 _AXIS = 0.01  # a segment whose ends differ less than this in x (or y) is vertical (or horizontal)
+# pdfplumber's table finder drops edges shorter than this first (edge_min_length_prefilter): the ends of
+# the thin rectangles that draw most ruling lines; they are not built at all
+_MIN_EDGE = 1
 _SOFT_HYPHEN = 2  # PDFium reports a hyphen that ends a line as code 2
 
 
@@ -108,9 +111,13 @@ def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
         for path in paths:
             for (x0, y0), (x1, y1) in zip(path, path[1:], strict=False):
                 if abs(y0 - y1) < _AXIS:
-                    out.append(_line(min(x0, x1), max(x0, x1), height - y0, height - y0))
+                    line = _line(min(x0, x1), max(x0, x1), height - y0, height - y0)
+                    if line["width"] >= _MIN_EDGE:
+                        out.append(line)
                 elif abs(x0 - x1) < _AXIS:
-                    out.append(_line(x0, x0, height - max(y0, y1), height - min(y0, y1)))
+                    line = _line(x0, x0, height - max(y0, y1), height - min(y0, y1))
+                    if line["height"] >= _MIN_EDGE:
+                        out.append(line)
     return out
 
 
