@@ -19,6 +19,7 @@ from assistant.models.files import ensure_model, gguf_spec
 from assistant.settings import Settings
 
 _LOADED: dict[tuple[str, int, int], Any] = {}
+_LOCKS: dict[int, threading.Lock] = {}  # id(Llama) → the one lock of that model and its context
 _LOAD_LOCK = threading.Lock()
 
 
@@ -48,6 +49,13 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
         return _LOADED[key]
 
 
+def model_lock(llama: Any) -> threading.Lock:
+    """The lock of a loaded model: every wrapper of one shared ``Llama`` (one per ``Services``) generates
+    under it, since two generations at once on one llama.cpp context corrupt its memory."""
+    with _LOAD_LOCK:
+        return _LOCKS.setdefault(id(llama), threading.Lock())
+
+
 class LlamaCppChat(BaseChatModel):
     """A GGUF model run in-process by llama.cpp; one generation at a time."""
 
@@ -61,6 +69,7 @@ class LlamaCppChat(BaseChatModel):
 
     def model_post_init(self, __context: Any) -> None:
         self._llama = load_llama(Path(self.model_path), self.n_ctx, self.threads)
+        self._lock = model_lock(self._llama)
 
     @property
     def _llm_type(self) -> str:

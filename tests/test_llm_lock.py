@@ -1,0 +1,60 @@
+"""One loaded llama.cpp model, one generation at a time, however many wrappers share it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from assistant.models import llm
+
+
+class _FakeLlama:
+    """Records whether two generations ever overlapped (they corrupt a real context's memory)."""
+
+    def __init__(self) -> None:
+        self.inside = 0
+        self.overlapped = False
+        self.calls = 0
+
+    def create_chat_completion(self, **kw: Any) -> Any:
+        def stream() -> Any:
+            self.inside += 1
+            self.calls += 1
+            self.overlapped |= self.inside > 1
+            for word in ["one ", "two ", "three"]:
+                time.sleep(0.02)
+                yield {"choices": [{"delta": {"content": word}}]}
+            self.inside -= 1
+
+        return stream()
+
+
+def test_wrappers_of_one_model_share_its_lock_and_never_generate_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = _FakeLlama()
+    monkeypatch.setattr(llm, "load_llama", lambda path, n_ctx, threads: fake)
+    a = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+    b = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+    assert a._lock is b._lock is llm.model_lock(fake)
+    replies: list[str] = []
+
+    def ask(chat: llm.LlamaCppChat) -> None:
+        replies.append("".join(str(c.content) for c in chat.stream([HumanMessage(content="count")])))
+
+    threads = [threading.Thread(target=ask, args=(chat,)) for chat in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert replies == ["one two three"] * 4 and fake.calls == 4
+    assert not fake.overlapped
+
+
+def test_different_models_have_different_locks() -> None:
+    assert llm.model_lock(object()) is not llm.model_lock(_FakeLlama())
