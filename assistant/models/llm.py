@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from collections.abc import Iterator
@@ -95,27 +96,49 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        with self._lock:
+        # The model's lock is held by a producer thread for one bounded generation, never across a yield
+        # to the caller: a caller that stops reading (a closed browser tab, a stopped server) must not keep
+        # the shared model locked. Closing this generator stops the producer at the next token.
+        parts: queue.Queue[tuple[str, Any]] = queue.Queue()
+        halt = threading.Event()
+
+        def produce() -> None:
             try:
-                stream = self._llama.create_chat_completion(
-                    messages=self._payload(messages),
-                    temperature=0.0,
-                    top_k=1,
-                    max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                    stop=stop,
-                    stream=True,
-                )
-                for part in stream:
-                    delta = part["choices"][0].get("delta", {}).get("content")
-                    if delta:
-                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                        if run_manager:
-                            run_manager.on_llm_new_token(delta, chunk=chunk)
-                        yield chunk
-            except ModelError:
-                raise
+                with self._lock:
+                    stream = self._llama.create_chat_completion(
+                        messages=self._payload(messages),
+                        temperature=0.0,
+                        top_k=1,
+                        max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                        stop=stop,
+                        stream=True,
+                    )
+                    for part in stream:
+                        if halt.is_set():
+                            break
+                        delta = part["choices"][0].get("delta", {}).get("content")
+                        if delta:
+                            parts.put(("text", delta))
+                parts.put(("end", None))
             except Exception as exc:
-                raise LLMError(f"llama.cpp failed while generating: {exc}") from exc
+                parts.put(("error", exc))
+
+        threading.Thread(target=produce, name="llama-generate", daemon=True).start()
+        try:
+            while True:
+                kind, value = parts.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    if isinstance(value, ModelError):
+                        raise value
+                    raise LLMError(f"llama.cpp failed while generating: {value}") from value
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=value))
+                if run_manager:
+                    run_manager.on_llm_new_token(value, chunk=chunk)
+                yield chunk
+        finally:
+            halt.set()
 
 
 _PASSAGE = re.compile(r"^\[(\d+)\] \([^)\n]*\)\n(.+?)(?=\n\n\[\d+\] \(|\Z)", re.S | re.M)
