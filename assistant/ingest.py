@@ -109,7 +109,6 @@ class WriteGroup:
     def __init__(self, store: Store, on_file: Callable[[FileReport], None] | None = None) -> None:
         self.store, self.on_file = store, on_file
         self.ready: list[_Ready] = []
-        self.shas: dict[str, tuple[str, str]] = {}  # content hash → (company, doc) of the files waiting
 
     def add(self, file: Path, company: str | None, settings: Settings, explicit: bool) -> FileReport:
         """Read and chunk ``file``; its report is final now (unchanged, duplicate, failed …) or when its
@@ -117,7 +116,8 @@ class WriteGroup:
         started = time.perf_counter()
         entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
         try:
-            write = _prepare(file, company, self.store, settings, explicit, entry, self.shas)
+            waiting = {r.write.document.sha256: (r.write.document.company, r.write.document.doc) for r in self.ready}
+            write = _prepare(file, company, self.store, settings, explicit, entry, waiting)
         except AssistantError as exc:
             entry.status, entry.error, write = "failed", str(exc), None
         except Exception as exc:  # one bad file never stops the batch
@@ -129,14 +129,13 @@ class WriteGroup:
         if any((r.write.document.company, r.write.document.doc) == key for r in self.ready):
             self.flush()  # the same document twice (two folders, one company): the later one replaces it
         self.ready.append(_Ready(entry, write, started))
-        self.shas[write.document.sha256] = key
         if sum(len(r.write.chunks) for r in self.ready) >= WRITE_GROUP_CHUNKS or len(self.ready) >= WRITE_GROUP_FILES:
             self.flush()
         return entry
 
     def flush(self) -> None:
         """Write the files waiting; each one's share of the write time goes to its ``store`` timing."""
-        ready, self.ready, self.shas = self.ready, [], {}
+        ready, self.ready = self.ready, []
         if not ready:
             return
         t = time.perf_counter()

@@ -34,13 +34,20 @@ class _FakeLlama:
         return stream()
 
 
-def test_wrappers_of_one_model_share_its_lock_and_never_generate_at_once(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    fake = _FakeLlama()
-    monkeypatch.setattr(llm, "load_llama", lambda path, n_ctx, threads: fake)
-    a = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
-    b = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> _FakeLlama:
+    """The one model every wrapper made in the test loads."""
+    model = _FakeLlama()
+    monkeypatch.setattr(llm, "load_llama", lambda path, n_ctx, threads: model)
+    return model
+
+
+def _chat(tmp_path: Path) -> llm.LlamaCppChat:
+    return llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+
+
+def test_wrappers_of_one_model_share_its_lock_and_never_generate_at_once(fake: _FakeLlama, tmp_path: Path) -> None:
+    a, b = _chat(tmp_path), _chat(tmp_path)
     assert a._lock is b._lock is llm.model_lock(fake)
     replies: list[str] = []
 
@@ -60,25 +67,19 @@ def test_different_models_have_different_locks() -> None:
     assert llm.model_lock(object()) is not llm.model_lock(_FakeLlama())
 
 
-def test_a_reader_that_stops_reading_does_not_keep_the_model_locked(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    fake = _FakeLlama()
-    monkeypatch.setattr(llm, "load_llama", lambda path, n_ctx, threads: fake)
-    chat = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+def test_a_reader_that_stops_reading_does_not_keep_the_model_locked(fake: _FakeLlama, tmp_path: Path) -> None:
+    chat = _chat(tmp_path)
     abandoned = chat.stream([HumanMessage(content="count")])
     assert str(next(abandoned).content) == "one "  # then never read again, never closed
     assert chat._lock.acquire(timeout=5)  # the generation ends on its own and lets go of the model
     chat._lock.release()
-    other = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+    other = _chat(tmp_path)
     assert "".join(str(c.content) for c in other.stream([HumanMessage(content="again")])) == "one two three"
     del abandoned
 
 
-def test_closing_the_stream_stops_the_generation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fake = _FakeLlama()
-    monkeypatch.setattr(llm, "load_llama", lambda path, n_ctx, threads: fake)
-    chat = llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
+def test_closing_the_stream_stops_the_generation(fake: _FakeLlama, tmp_path: Path) -> None:
+    chat = _chat(tmp_path)
     stream = chat.stream([HumanMessage(content="count")])
     next(stream)
     stream.close()
