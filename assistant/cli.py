@@ -129,6 +129,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for company, doc in store.recovered:
         print(f"recovered: {company}/{doc} was left half-stored by an interrupted run; it is ingested again",
               file=sys.stderr)
+    if store.refreshed:
+        print(f"re-embedded {store.refreshed} table passages of this store (table rows are now embedded without "
+              "their Markdown bars)", file=sys.stderr)
     files = list(discover(args.paths, args.company))
     bar = None
     if sys.stderr.isatty() and not args.json and len(files) > 1:

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS aliases (
     alias   TEXT NOT NULL,
     PRIMARY KEY (company, alias)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS failures (
     path       TEXT PRIMARY KEY,
     company    TEXT,
@@ -209,6 +213,16 @@ class Ledger:
         ranges = [(a, b) for a, b in runs]
         self._ranges[company] = (cached[0], ranges)
         return ranges
+
+    # ---- facts about the store itself ---------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self.tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
 
     # ---- aliases ---------------------------------------------------------------------------
     def set_aliases(self, company: str, aliases: Iterable[str]) -> None:

@@ -24,6 +24,9 @@ from assistant.normalize import embedding_text
 from assistant.types import Chunk, CompanyInfo, Document, Evidence
 
 _BATCH = 1000
+# Version of ``normalize.embedding_text`` the collection's vectors were made from. 2: table rows embedded as
+# plain cell sequences ("a / b / c"); 1 (stores without this mark): with their Markdown bars.
+EMBEDDING_TEXT = "2"
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Store:
         self._pools: dict[str, tuple[Any, list[Chunk], np.ndarray]] = {}
         self._write_lock = threading.Lock()
         self.recovered = self.recover()
+        self.refreshed = self.refresh_vectors()
         from assistant.keyword import add_words
 
         add_words([name for company, names in self.ledger.aliases().items() for name in [company, *names]])
@@ -119,6 +123,26 @@ class Store:
             for start in range(0, len(orphans), _BATCH):
                 self.collection.delete(ids=orphans[start : start + _BATCH])
         return pending
+
+    def refresh_vectors(self) -> int:
+        """Re-embed the passages whose embedding text changed since the collection was built (table rows,
+        once, when a store from before ``EMBEDDING_TEXT`` 2 is opened). Returns how many were re-embedded.
+        Safe to interrupt: the mark is set only when every vector is new, and re-embedding is idempotent."""
+        key = f"embedding_text:{self.collection.name}"
+        if self.ledger.get_meta(key) == EMBEDDING_TEXT:
+            return 0
+        done = 0
+        with self._write_lock:
+            total = self.collection.count()
+            for offset in range(0, total, _BATCH):
+                got = self.collection.get(limit=_BATCH, offset=offset, include=["documents"])
+                stale = [(i, t) for i, t in zip(got["ids"], got["documents"] or [], strict=False) if t and "|" in t]
+                if stale:
+                    vectors = self.embeddings.embed_documents([embedding_text(t) for _, t in stale])
+                    self.collection.update(ids=[i for i, _ in stale], embeddings=vectors)  # type: ignore[arg-type]
+                    done += len(stale)
+            self.ledger.set_meta(key, EMBEDDING_TEXT)
+        return done
 
     # ---- writing ---------------------------------------------------------------------------
     def stored_sha(self, company: str, doc: str) -> str | None:

@@ -63,3 +63,27 @@ def test_the_store_embeds_embedding_text_and_keeps_the_table_for_quotes(
     assert not any("|" in t for t in recording.texts)
     stored = store.collection.get(include=["documents"])["documents"] or []
     assert any("| 研发投入合计 | 31,572,004.18 |" in d for d in stored)
+
+
+def test_a_store_with_barred_table_vectors_is_re_embedded_once(fake_services: Services, docs: Path) -> None:
+    """Stores built before table rows lost their bars for embedding get those vectors redone when opened."""
+    (docs / "Acme" / "rd.md").write_text("# R&D\n\n" + TABLE + "\n", encoding="utf-8")
+    settings, store = fake_services.settings, fake_services.store
+    ingest_paths([docs], store, settings)
+    got = store.collection.get(include=["documents", "embeddings"])
+    fresh = dict(zip(got["ids"], got["embeddings"].tolist(), strict=True))  # type: ignore[union-attr]
+    tables = [i for i, d in zip(got["ids"], got["documents"] or [], strict=True) if "|" in d]
+    assert tables and len(tables) < len(got["ids"])
+    # what an older version left: other vectors for the table rows (the fake model ignores bars, so they are
+    # stood in for by a fixed vector) and no version mark
+    stale = [1.0] + [0.0] * (len(fresh[tables[0]]) - 1)
+    assert stale not in fresh.values()
+    store.collection.update(ids=tables, embeddings=[stale] * len(tables))  # type: ignore[arg-type]
+    with store.ledger.tx() as db:
+        db.execute("DELETE FROM meta")
+
+    reopened = Services(settings).store
+    assert reopened.refreshed == len(tables)
+    now = reopened.collection.get(include=["embeddings"])
+    assert dict(zip(now["ids"], now["embeddings"].tolist(), strict=True)) == fresh  # type: ignore[union-attr]
+    assert Services(settings).store.refreshed == 0  # marked: never again
