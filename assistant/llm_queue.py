@@ -5,11 +5,17 @@ wraps any chat model so that every generation holds the :class:`LLMQueue` slot w
 of a question (company resolution, retrieval, verification) and every other request (search, documents)
 never wait for it. A caller that wants to know its place sets a :class:`Ticket` with :func:`waiting_as`
 around the call: the queue reports each change of position to it and honours its cancellation.
+
+A streaming turn waits on its reader between tokens. A reader that stops reading without closing the
+stream (a dropped connection whose generator is never collected) would hold the slot for ever; so a turn
+whose reader has not asked for the next token for ``stall_s`` seconds is ended by the next waiter, and the
+stream raises :class:`Cancelled` if its reader ever comes back.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,6 +46,31 @@ class Ticket:
         self.cancelled.set()
 
 
+STALL_S = 30.0  # a streaming turn whose reader has not asked for a token for this long loses the slot
+
+
+class Turn:
+    """The slot holder's handle. ``handing_out()`` marks the time from giving its reader a token until the
+    reader asks for the next one; ``back()`` ends that mark and raises :class:`Cancelled` if the queue ended
+    the turn meanwhile."""
+
+    def __init__(self, cond: threading.Condition) -> None:
+        self._cond = cond
+        self.idle_since: float | None = None
+        self.ended = False
+
+    def handing_out(self) -> None:
+        with self._cond:
+            self.idle_since = time.monotonic()
+
+    def back(self) -> None:
+        with self._cond:
+            self.idle_since = None
+            ended = self.ended
+        if ended:
+            raise Cancelled("the model was given to the next request: this reader stopped reading for too long")
+
+
 _ticket: ContextVar[Ticket | None] = ContextVar("llm_queue_ticket", default=None)
 
 
@@ -56,9 +87,10 @@ def waiting_as(ticket: Ticket) -> Iterator[Ticket]:
 class LLMQueue:
     """A FIFO line in front of the model: the head generates, the others wait for their turn."""
 
-    def __init__(self) -> None:
+    def __init__(self, stall_s: float = STALL_S) -> None:
         self._cond = threading.Condition()
-        self._line: list[object] = []
+        self._line: list[Turn] = []
+        self.stall_s = stall_s
 
     def status(self) -> dict[str, int]:
         with self._cond:
@@ -69,15 +101,26 @@ class LLMQueue:
         with self._cond:
             return len(self._line)
 
+    def _end_stalled_head(self) -> None:
+        """End the running turn if its reader stopped reading (called by waiters, under the condition)."""
+        head = self._line[0]
+        if head.idle_since is not None and time.monotonic() - head.idle_since > self.stall_s:
+            head.ended = True
+            self._line.pop(0)
+            self._cond.notify_all()
+
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        me = object()
+    def slot(self) -> Iterator[Turn]:
+        me = Turn(self._cond)
         ticket = _ticket.get()
         with self._cond:
             self._line.append(me)
             told = -1
             try:
                 while self._line[0] is not me:
+                    self._end_stalled_head()
+                    if self._line[0] is me:
+                        break
                     position = self._line.index(me)
                     if ticket and position != told:
                         told = position
@@ -93,10 +136,11 @@ class LLMQueue:
         if ticket and ticket.on_position:
             ticket.on_position(0)
         try:
-            yield
+            yield me
         finally:
             with self._cond:
-                self._line.remove(me)
+                if me in self._line:  # not if its turn was ended
+                    self._line.remove(me)
                 self._cond.notify_all()
 
 
@@ -131,7 +175,7 @@ class QueuedChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         ticket = _ticket.get()
-        with self.queue.slot():
+        with self.queue.slot() as turn:
             stream = self.inner().stream(messages, stop=stop, **kwargs)
             try:
                 for chunk in stream:
@@ -142,7 +186,9 @@ class QueuedChat(BaseChatModel):
                         continue
                     if run_manager:
                         run_manager.on_llm_new_token(text)
+                    turn.handing_out()
                     yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    turn.back()
             finally:
                 close = getattr(stream, "close", None)
                 if close:

@@ -105,3 +105,46 @@ def test_cancelling_stops_a_running_generation() -> None:
         for _ in model.stream(PROMPT):
             ticket.cancel()
     assert queue.status() == {"running": 0, "waiting": 0}
+
+
+def test_a_reader_that_stops_reading_loses_the_model_to_the_next_request() -> None:
+    queue = LLMQueue(stall_s=0.3)
+    model = QueuedChat(inner=FakeChat, queue=queue)
+    abandoned = model.stream(PROMPT)
+    first = next(abandoned)  # the reader got one token, then went away without closing the stream
+    assert first.content and queue.status() == {"running": 1, "waiting": 0}
+    started, answers = time.monotonic(), []
+    t = threading.Thread(target=lambda: answers.append(model.invoke(PROMPT).content))
+    t.start()
+    t.join(5)
+    assert answers == ["Acme grew fast. [1]"]  # not blocked for ever
+    assert 0.3 <= time.monotonic() - started < 5
+    assert queue.status() == {"running": 0, "waiting": 0}
+    with pytest.raises(Cancelled, match="stopped reading"):
+        next(abandoned)  # the late reader is told, and holds nothing
+    assert queue.status() == {"running": 0, "waiting": 0}
+
+
+def test_a_slow_but_reading_stream_keeps_its_turn() -> None:
+    queue = LLMQueue(stall_s=0.4)
+    model = QueuedChat(inner=FakeChat, queue=queue)
+    sentence = "Acme grew fast in every one of its four markets during the year."
+    prompt = [HumanMessage(content=f"[1] (a.txt)\n{sentence} More text.")]
+    order: list[str] = []
+    reading = threading.Event()
+
+    def slow_reader() -> None:
+        for n, chunk in enumerate(model.stream(prompt)):
+            if n == 0:
+                reading.set()
+            time.sleep(0.15)  # each pause is shorter than stall_s; the stream, ~2 s, far longer
+            if chunk.content:
+                order.append(str(chunk.content))
+
+    t = threading.Thread(target=slow_reader)
+    t.start()
+    assert reading.wait(5)
+    model.invoke(PROMPT)
+    order.append("next")
+    t.join(5)
+    assert "".join(order[:-1]) == f"{sentence} [1]" and order[-1] == "next"  # the slow reader kept its turn
