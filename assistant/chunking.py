@@ -6,6 +6,8 @@
 - Tables (Markdown, one line per row): never cut mid-row; a table that fits in 2×``size`` is one chunk,
   a longer one is split by rows with its header row repeated in every part; the line just above the
   table (its caption) leads each part.
+- Lines a layout wrapped (PDF pages, hard-wrapped text) are joined again first, so a sentence or a word
+  ("研\n发中心") cut by the end of a printed line is one again (see ``unwrap``).
 - Pages are never crossed, so every chunk has one page; the nearest heading is kept as ``section``.
 - Chunk ids come from the company and the passage's content (see ``chunk_id``).
 """
@@ -24,6 +26,21 @@ _TABLE_ROW = re.compile(r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)")  #
 _DATA_CELL = re.compile(r"^[-+(（$¥￥€£\s]*\d[\d,，.\s]*[%％)）]?$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_ENDS_CLAUSE = re.compile(r"[。！？；：.!?;:]$")
+_ITEM = re.compile(
+    r"^(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、．]|\d{1,2}\.\s|[•·●○■□◆▪◇※*-]\s?|第[一二三四五六七八九十百\d]+[章节条部分])"
+)
+WRAPPED_READERS = ("pdf", "txt", "md")  # where a line end can be the layout's, not the author's
+MIN_TEXT_WIDTH = 50  # cells: narrower "full" lines are a list or a form, not running text
+SLACK = 2  # cells a ragged-right line may stop short of the full width and still be full
+CJK_FULL = 0.85  # a Chinese line this share of the full width (or more) that does not end a clause was wrapped
+_WIDE_CHARS = (
+    "\u1100-\u115f\u2018-\u201d\u2026\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+)
+_WIDE = re.compile(f"[{_WIDE_CHARS}]")
+_COLUMN_GAP = re.compile(r"[\u3400-\u9fff]\s+[\u3400-\u9fff]")
+_FIRST_WORD = re.compile(f"[{_WIDE_CHARS}]|[^\\s{_WIDE_CHARS}]+")
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -38,6 +55,51 @@ def units(text: str) -> int:
 def split_sentences(text: str) -> list[str]:
     parts = [p.strip() for p in _SENTENCE_END.split(text)]
     return [p for p in parts if p]
+
+
+def _width(text: str) -> int:
+    """Printed width in half-width cells: CJK characters and full-width punctuation count two."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _wrapped(last: str, line: str, full: int) -> bool:
+    """Whether the printed line ``last`` runs on into ``line``: it does not end a clause and is full —
+    for Chinese within ``CJK_FULL`` of the page's full width (justified lines end at the margin, paragraphs
+    end with punctuation); otherwise ``line``'s first word would not have fitted on it."""
+    if _ENDS_CLAUSE.search(last) or _TABLE_ROW.match(last) or _HEADING.match(last):
+        return False
+    if _TABLE_ROW.match(line) or _HEADING.match(line) or _ITEM.match(line):
+        return False
+    if _WIDE.match(last[-1]) and _WIDE.match(line[0]):
+        if _COLUMN_GAP.search(last) or _COLUMN_GAP.search(line):  # "生物控股 指 内蒙古…": rows of a layout table
+            return False
+        return _width(last) >= CJK_FULL * full
+    word = _FIRST_WORD.match(line)
+    return word is not None and _width(last) + _width(_joiner(last, line) + word.group()) > full - SLACK
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Join the lines a layout wrapped (see ``_wrapped``). The page's full width is its 90th-percentile
+    line; pages without lines of running text (``MIN_TEXT_WIDTH``) are left as they are."""
+    widths = sorted(_width(x) for x in lines if not _TABLE_ROW.match(x))
+    if len(widths) < 3:
+        return lines
+    full = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
+    if full < MIN_TEXT_WIDTH:
+        return lines
+    out: list[str] = []
+    for n, line in enumerate(lines):
+        if out and _wrapped(lines[n - 1], line, full):
+            out[-1] += _joiner(out[-1], line) + line
+        else:
+            out.append(line)
+    return out
+
+
+def page_lines(text: str, reader: str) -> list[str]:
+    """A page's lines as its chunks hold them: normalised, no empty lines, lines a layout wrapped joined."""
+    lines = [ln for ln in clean_text(text).split("\n") if ln]
+    return unwrap(lines) if reader in WRAPPED_READERS else lines
 
 
 def chunk_id(company: str, text: str) -> str:
@@ -150,7 +212,7 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
     chunks: list[Chunk] = []
     section: str | None = None
     for page in document.pages:
-        lines = [ln for ln in clean_text(page.text).split("\n") if ln]
+        lines = page_lines(page.text, document.reader)
         pc = _PageChunker(size, overlap, section)
         i = 0
         while i < len(lines):

@@ -73,3 +73,50 @@ def test_pipe_tables_without_outer_bars_stay_whole_with_their_header() -> None:
     doc = Document(company="S", doc="s.txt", path="s.txt", sha256="x", reader="text", pages=[Page(number=1, text=text)])
     (table,) = [c for c in chunk_document(doc) if "178,934" in c.text]
     assert "| 2019 | 2018 | 2017 | % Change" in table.text and "Years ended December 31" in table.text
+
+
+# A Chinese page as pypdf gives it: justified lines cut mid-word ("研\n发"), paragraphs ending with 。
+ZH_PAGE = "\n".join([
+    "一、研发平台优势",
+    "公司是国内首家可以同时开展口蹄疫、非洲猪瘟、布鲁氏菌病疫苗研究开发相关实验活动的",
+    "动物疫苗企业。依托兽用疫苗国家工程实验室和动物生物安全三级实验室，与合作方共建全球动保研",
+    "发中心，加快了重大科研成果的转化效率。",
+    "生物控股 指 内蒙古金宇生物控股有限公司金宇生物控股有限公司金宇生物控股有限公司",
+    "金宇保灵 指 金宇保灵生物药品有限公司金宇保灵生物药品有限公司金宇保灵生物药品有",
+    "1、公司已建立病原诊断与菌毒种平台、细胞技术平台、基因工程表达平台等十余个研发平台",
+    "2、组建了非洲猪瘟疫苗、口蹄疫相关疫苗等分产品线研发攻关团队。",
+])
+
+# An English page with ragged-right lines, and short lines whose breaks are the author's
+EN_PAGE = "\n".join([
+    "Legal name: Brightfold Robotics Inc.",
+    "Main products: FoldPick autonomous mobile robots (AMR) and FoldOS fleet software",
+    "Brightfold Robotics Inc. was founded on March 14, 2016 and is headquartered in Pittsburgh,",
+    "Pennsylvania.",
+    "Daniel R. Whitcombe, a co-founder, has served as Chief Executive Officer since the company was",
+    "founded.",
+    "In 2023, robot hardware accounted for 71.8% of revenue and FoldOS subscriptions and services",
+    "for 28.2%.",
+])
+
+
+def test_lines_a_pdf_layout_wrapped_are_joined_and_the_authors_breaks_kept() -> None:
+    zh = "\n".join(c.text for c in chunk_document(_doc([Page(number=3, text=ZH_PAGE)]), size=2000))
+    assert "共建全球动保研发中心，加快了" in zh  # the word cut by the line end is whole again
+    assert "相关实验活动的动物疫苗企业。依托" in zh
+    assert "一、研发平台优势\n公司是国内首家" in zh  # a heading keeps its line
+    assert "转化效率。\n生物控股 指" in zh  # a paragraph's end keeps its break
+    assert "有限公司\n金宇保灵 指" in zh  # rows of a layout table (column gaps) are never run together
+    assert "十余个研发平台\n2、组建了" in zh  # nor list items
+
+    en = "\n".join(c.text for c in chunk_document(_doc([Page(number=1, text=EN_PAGE)]), size=2000))
+    assert "headquartered in Pittsburgh, Pennsylvania." in en
+    assert "since the company was founded." in en and "FoldOS subscriptions and services for 28.2%." in en
+    assert "Brightfold Robotics Inc.\nMain products:" in en  # short lines keep their breaks …
+    assert "fleet software\nBrightfold Robotics Inc. was founded" in en  # … and so does a line "Brightfold" fitted on
+
+
+def test_only_layout_formats_are_unwrapped() -> None:
+    docx = Document(path="x", doc="x.docx", company="C", sha256="0", reader="docx", pages=[Page(number=None, text=EN_PAGE)])
+    text = "\n".join(c.text for c in chunk_document(docx, size=2000))
+    assert "Pittsburgh,\nPennsylvania." in text  # a Word paragraph break is the author's

@@ -6,7 +6,7 @@ from functools import cache
 
 from profile_support import CORPUS
 
-from assistant.normalize import clean_text
+from assistant.chunking import page_lines
 from assistant.profile import Profile
 from assistant.profile.schema import Source
 from assistant.readers import read_document
@@ -18,7 +18,7 @@ def _pages(company: str, doc: str) -> dict[int | None, tuple[str, str]]:
     document = read_document(CORPUS / company / doc, company)
     out: dict[int | None, tuple[str, str]] = {}
     for page in document.pages:
-        view = "\n".join(line for line in clean_text(page.text).split("\n") if line)
+        view = "\n".join(page_lines(page.text, document.reader))
         out[page.number] = (page.text, view)
     return out
 
@@ -51,7 +51,8 @@ def test_every_quote_is_verbatim_in_its_document(profiles: dict[str, Profile]) -
             assert src.page in pages, (company, src.doc, src.page)
             raw, view = pages[src.page]
             assert src.quote.strip() and src.quote == src.quote.strip(), (company, src)
-            # exactly as stored (the reader's text, normalised: full-width → half-width, spaces, empty lines) …
+            # exactly as stored (the reader's text, normalised: full-width → half-width, spaces, empty lines,
+            # lines the layout wrapped joined) …
             assert src.quote in view, (company, src.doc, src.page, src.quote)
             # … and the reader's own characters, whitespace aside
             assert "".join(src.quote.split()) in "".join(raw.split()), (company, src.doc, src.page, src.quote)
