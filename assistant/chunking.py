@@ -20,6 +20,10 @@ import re
 from assistant.normalize import clean_text, index_text
 from assistant.types import Chunk, Document
 
+# Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
+# next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined.
+VERSION = "2"
+
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$")
 _TABLE_ROW = re.compile(r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)")  # "| a | b |", "| a | b", "a | b | c"

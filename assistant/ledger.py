@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS documents (
     warnings    TEXT NOT NULL DEFAULT '[]', -- JSON list
     timings     TEXT NOT NULL DEFAULT '{}', -- JSON {stage: seconds}
     updated_at  REAL NOT NULL,
+    chunker     TEXT NOT NULL DEFAULT '1',  -- chunking.VERSION the document was chunked with
     PRIMARY KEY (company, doc)
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents (sha256);
@@ -77,6 +78,8 @@ class Ledger:
                     f"the store at {path.parent} was built by an older version of the assistant; "
                     f"move it aside and ingest again (e.g. mv {path.parent} {path.parent}.old && assistant ingest corpus/)"
                 )
+            if columns and "chunker" not in columns:  # stores from before chunker versions: chunked by version 1
+                db.execute("ALTER TABLE documents ADD COLUMN chunker TEXT NOT NULL DEFAULT '1'")
             db.executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
@@ -98,10 +101,12 @@ class Ledger:
                 yield db
 
     # ---- documents -------------------------------------------------------------------------
-    def stored_sha(self, company: str, doc: str) -> str | None:
+    def stored_sha(self, company: str, doc: str, chunker: str | None = None) -> str | None:
+        """The stored document's hash (None if not stored, or, with ``chunker``, chunked by another version)."""
         with self.tx() as db:
             row = db.execute(
-                "SELECT sha256 FROM documents WHERE company=? AND doc=? AND status='stored'", (company, doc)
+                "SELECT sha256 FROM documents WHERE company=? AND doc=? AND status='stored' AND (? IS NULL OR chunker=?)",
+                (company, doc, chunker, chunker),
             ).fetchone()
         return row[0] if row else None
 

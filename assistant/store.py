@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.chunking import VERSION as CHUNKER_VERSION
 from assistant.errors import AssistantError
 from assistant.keyword import tokenize
 from assistant.ledger import Ledger, dumps
@@ -146,7 +147,9 @@ class Store:
 
     # ---- writing ---------------------------------------------------------------------------
     def stored_sha(self, company: str, doc: str) -> str | None:
-        return self.ledger.stored_sha(company, doc)
+        """The hash of the document as stored, if it is stored and chunked by this version of the chunker (a
+        document chunked by an older one counts as changed, so the next ingest chunks it again)."""
+        return self.ledger.stored_sha(company, doc, CHUNKER_VERSION)
 
     def write_document(
         self,
@@ -173,10 +176,10 @@ class Store:
                     document = w.document
                     company, doc = document.company, document.doc
                     db.execute(
-                        "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (company, doc, document.path, document.sha256, document.reader, len(document.pages),
                          len(w.chunks), "pending", w.quality, dumps(document.warnings), dumps(w.timings or {}),
-                         time.time()),
+                         time.time(), CHUNKER_VERSION),
                     )
                     old_by_doc.append({r[0] for r in db.execute(
                         "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc))})

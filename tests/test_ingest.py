@@ -67,3 +67,27 @@ def test_lone_file_company_from_flag_or_text_or_error(fake_services: Services, t
     assert report.files[0].status == "stored", report.files[0].error
     assert report.files[0].company == "星河智能"
     assert {c.company for c in store.companies()} == {"Acme Robotics", "星河智能"}
+
+
+def test_documents_chunked_by_an_older_chunker_are_chunked_again(fake_services: Services, docs: Path) -> None:
+    import sqlite3
+
+    from assistant.chunking import VERSION
+    from assistant.settings import Settings
+
+    settings = fake_services.settings
+    ingest_paths([docs], fake_services.store, settings)
+    ledger = fake_services.store.ledger.path
+    # a store from before chunker versions: the column is missing, every document was chunked by version 1
+    with sqlite3.connect(ledger) as db:
+        db.execute("ALTER TABLE documents DROP COLUMN chunker")
+    del fake_services
+    services = Services(Settings(**settings.model_dump()))
+    with services.store.ledger.tx() as db:
+        assert {r[0] for r in db.execute("SELECT chunker FROM documents")} == {"1"}
+        db.execute("UPDATE documents SET chunker=? WHERE doc='news.md'", (VERSION,))  # only this one is current
+    report = ingest_paths([docs], services.store, settings)
+    assert {f.doc: f.status for f in report.files} == {"notes.txt": "stored", "news.md": "unchanged"}
+    with services.store.ledger.tx() as db:
+        assert {r[0] for r in db.execute("SELECT chunker FROM documents")} == {VERSION}
+    assert [f.status for f in ingest_paths([docs], services.store, settings).files] == ["unchanged", "unchanged"]
