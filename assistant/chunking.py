@@ -83,17 +83,21 @@ def _wrapped(last: str, line: str, full: int) -> bool:
 
 
 def unwrap(lines: list[str]) -> list[str]:
-    """Join the lines a layout wrapped (see ``_wrapped``). The page's full width is its 90th-percentile
-    line; pages without lines of running text (``MIN_TEXT_WIDTH``) are left as they are."""
-    widths = sorted(_width(x) for x in lines if not _TABLE_ROW.match(x))
+    """Join the lines a layout wrapped (see ``_wrapped``); an empty line is always the author's break and is
+    dropped. The page's full width is its 90th-percentile line; pages without lines of running text
+    (``MIN_TEXT_WIDTH``) keep every break."""
+    text = [x for x in lines if x]
+    widths = sorted(_width(x) for x in text if not _TABLE_ROW.match(x))
     if len(widths) < 3:
-        return lines
+        return text
     full = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
     if full < MIN_TEXT_WIDTH:
-        return lines
+        return text
     out: list[str] = []
     for n, line in enumerate(lines):
-        if out and _wrapped(lines[n - 1], line, full):
+        if not line:
+            continue
+        if out and lines[n - 1] and _wrapped(lines[n - 1], line, full):
             out[-1] += _joiner(out[-1], line) + line
         else:
             out.append(line)
@@ -102,8 +106,8 @@ def unwrap(lines: list[str]) -> list[str]:
 
 def page_lines(text: str, reader: str) -> list[str]:
     """A page's lines as its chunks hold them: normalised, no empty lines, lines a layout wrapped joined."""
-    lines = [ln for ln in clean_text(text).split("\n") if ln]
-    return unwrap(lines) if reader in WRAPPED_READERS else lines
+    lines = clean_text(text).split("\n")
+    return unwrap(lines) if reader in WRAPPED_READERS else [x for x in lines if x]
 
 
 def chunk_id(company: str, text: str) -> str:

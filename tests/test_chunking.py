@@ -116,6 +116,15 @@ def test_lines_a_pdf_layout_wrapped_are_joined_and_the_authors_breaks_kept() -> 
     assert "fleet software\nBrightfold Robotics Inc. was founded" in en  # … and so does a line "Brightfold" fitted on
 
 
+def test_an_empty_line_is_always_the_authors_break() -> None:
+    title = "星河科技宣布完成数亿元人民币C轮融资将加速新一代固态储能电池量产与海外市场布局"  # full width, no 。
+    body = ZH_PAGE.split("\n", 1)[1]
+    doc = Document(path="x", doc="news.txt", company="C", sha256="0", reader="txt",
+                   pages=[Page(number=None, text=f"{title}\n\n{body}")])
+    text = "\n".join(c.text for c in chunk_document(doc, size=2000))
+    assert text.startswith(f"{title}\n公司是国内首家") and "动保研发中心" in text
+
+
 def test_only_layout_formats_are_unwrapped() -> None:
     docx = Document(path="x", doc="x.docx", company="C", sha256="0", reader="docx", pages=[Page(number=None, text=EN_PAGE)])
     text = "\n".join(c.text for c in chunk_document(docx, size=2000))
