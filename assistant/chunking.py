@@ -74,7 +74,7 @@ def _wrapped(last: str, line: str, full: int) -> bool:
         return False
     if _TABLE_ROW.match(line) or _HEADING.match(line) or _ITEM.match(line):
         return False
-    if _WIDE.match(last[-1]) and _WIDE.match(line[0]):
+    if _WIDE.match(line[0]) and _WIDE.search(last):  # Chinese text (its lines may end in a figure: "证书3")
         if _COLUMN_GAP.search(last) or _COLUMN_GAP.search(line):  # "生物控股 指 内蒙古…": rows of a layout table
             return False
         return _width(last) >= CJK_FULL * full

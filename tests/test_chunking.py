@@ -81,6 +81,8 @@ ZH_PAGE = "\n".join([
     "公司是国内首家可以同时开展口蹄疫、非洲猪瘟、布鲁氏菌病疫苗研究开发相关实验活动的",
     "动物疫苗企业。依托兽用疫苗国家工程实验室和动物生物安全三级实验室，与合作方共建全球动保研",
     "发中心，加快了重大科研成果的转化效率。",
+    "从显性研发成果来看：获得发明专利9项、实用新型3项，受理发明专利12项，获批新兽药证书3",
+    "个，获批产品批准文号6个。",
     "生物控股 指 内蒙古金宇生物控股有限公司金宇生物控股有限公司金宇生物控股有限公司",
     "金宇保灵 指 金宇保灵生物药品有限公司金宇保灵生物药品有限公司金宇保灵生物药品有",
     "1、公司已建立病原诊断与菌毒种平台、细胞技术平台、基因工程表达平台等十余个研发平台",
@@ -105,7 +107,8 @@ def test_lines_a_pdf_layout_wrapped_are_joined_and_the_authors_breaks_kept() -> 
     assert "共建全球动保研发中心，加快了" in zh  # the word cut by the line end is whole again
     assert "相关实验活动的动物疫苗企业。依托" in zh
     assert "一、研发平台优势\n公司是国内首家" in zh  # a heading keeps its line
-    assert "转化效率。\n生物控股 指" in zh  # a paragraph's end keeps its break
+    assert "获批新兽药证书3个，" in zh  # a Chinese line may end in a figure
+    assert "文号6个。\n生物控股 指" in zh  # a paragraph's end keeps its break
     assert "有限公司\n金宇保灵 指" in zh  # rows of a layout table (column gaps) are never run together
     assert "十余个研发平台\n2、组建了" in zh  # nor list items
 
