@@ -101,12 +101,12 @@ class Ledger:
                 yield db
 
     # ---- documents -------------------------------------------------------------------------
-    def stored_sha(self, company: str, doc: str, chunker: str | None = None) -> str | None:
-        """The stored document's hash (None if not stored, or, with ``chunker``, chunked by another version)."""
+    def stored_sha(self, company: str, doc: str, chunker: str) -> str | None:
+        """The stored document's hash (None if it is not stored, or was chunked by another chunker version)."""
         with self.tx() as db:
             row = db.execute(
-                "SELECT sha256 FROM documents WHERE company=? AND doc=? AND status='stored' AND (? IS NULL OR chunker=?)",
-                (company, doc, chunker, chunker),
+                "SELECT sha256 FROM documents WHERE company=? AND doc=? AND status='stored' AND chunker=?",
+                (company, doc, chunker),
             ).fetchone()
         return row[0] if row else None
 

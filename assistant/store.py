@@ -21,7 +21,7 @@ from assistant.chunking import VERSION as CHUNKER_VERSION
 from assistant.errors import AssistantError
 from assistant.keyword import tokenize
 from assistant.ledger import Ledger, dumps
-from assistant.normalize import embedding_text
+from assistant.normalize import embedding_text, index_text
 from assistant.types import Chunk, CompanyInfo, Document, Evidence
 
 _BATCH = 1000
@@ -137,9 +137,11 @@ class Store:
             total = self.collection.count()
             for offset in range(0, total, _BATCH):
                 got = self.collection.get(limit=_BATCH, offset=offset, include=["documents"])
-                stale = [(i, t) for i, t in zip(got["ids"], got["documents"] or [], strict=False) if t and "|" in t]
+                pairs = zip(got["ids"], got["documents"] or [], strict=False)
+                # version 1 embedded index_text: redo the passages whose embedding text differs from it
+                stale = [(i, e) for i, t in pairs if t and (e := embedding_text(t)) != index_text(t)]
                 if stale:
-                    vectors = self.embeddings.embed_documents([embedding_text(t) for _, t in stale])
+                    vectors = self.embeddings.embed_documents([e for _, e in stale])
                     self.collection.update(ids=[i for i, _ in stale], embeddings=vectors)  # type: ignore[arg-type]
                     done += len(stale)
             self.ledger.set_meta(key, EMBEDDING_TEXT)
