@@ -17,22 +17,25 @@ import base64
 import binascii
 import ipaddress
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.audit import AuditLog
-from assistant.auth import LOCAL, AuthConfig, Permission, Principal, load_auth_config
-from assistant.errors import AssistantError, CompanyNotFound, ConfigError, InputError, LLMError, ModelError
+from assistant.actions import Note, Portal, need
+from assistant.audit import AuditLog, safe_text
+from assistant.auth import LOCAL, AuthConfig, Permission, Principal, SignIns, load_auth_config
+from assistant.errors import AssistantError, ConfigError, InputError, http_status
 from assistant.llm_queue import Cancelled, LLMQueue, QueuedChat
 from assistant.models.llm import model_label
 from assistant.qa import Answerer
@@ -57,26 +60,13 @@ class ApiContext:
     answerer: Answerer
     uploads: Uploads
     asks: Any  # routes.AskRunner
+    portal: Portal
+    sign_ins: SignIns = field(default_factory=SignIns)
     started: float = field(default_factory=time.time)
 
     def company(self, principal: Principal, name: str, create: bool = False) -> str:
-        """The canonical name of a company the caller may see. A restricted caller naming any company outside
-        their portfolio gets 403 whether or not it exists, so answers never tell which companies exist.
-        ``create``: a name that matches no stored company is accepted as a new one (uploads)."""
-        name = (name or "").strip()
-        if not name:
-            raise HTTPException(400, "the company is empty")
-        try:
-            return self.answerer.company_candidates("", name, principal.allowed)[0]
-        except CompanyNotFound as exc:
-            if principal.portfolio is not None:
-                if create and name in principal.portfolio:
-                    return name  # in the portfolio, not ingested yet
-                mine = ", ".join(sorted(principal.portfolio)) or "none"
-                raise HTTPException(403, f"company '{name}' is not in your portfolio (your companies: {mine})") from None
-            if create:
-                return name
-            raise HTTPException(404, str(exc)) from None
+        """The canonical name of a company the caller may see (403 outside the portfolio, 404 unknown)."""
+        return self.portal.company(principal, name, create)
 
 
 def context(request: Request) -> ApiContext:
@@ -89,25 +79,20 @@ def principal(request: Request) -> Principal:
     return who
 
 
-_VERBS: dict[Permission, str] = {
-    "read": "read documents",
-    "upload": "upload documents",
-    "delete": "delete documents",
-    "audit": "read the audit log",
-}
-
-
 def require(permission: Permission) -> Any:
     """A dependency: the caller, if their role has ``permission`` (403 otherwise)."""
 
     def dependency(request: Request) -> Principal:
         who = principal(request)
-        if not who.can(permission):
-            note(request, reason=f"role {who.role} lacks permission {permission}")
-            raise HTTPException(403, f"role '{who.role}' may not {_VERBS[permission]}")
+        need(who, permission, noter(request))
         return who
 
     return dependency
+
+
+def noter(request: Request) -> Note:
+    """``note`` bound to this call's audit entry (for :mod:`assistant.actions`)."""
+    return partial(note, request)
 
 
 def note(request: Request, company: str | None = None, **details: Any) -> None:
@@ -122,6 +107,10 @@ def note(request: Request, company: str | None = None, **details: Any) -> None:
 
 
 # ---- the gate: authentication, body limit, audit ---------------------------------------------
+class BodyTooLarge(Exception):
+    """Raised into the app when a request body grows past its limit while it is read."""
+
+
 class Gate:
     """ASGI middleware for ``/api``: who is calling (401), how big the body is (413), and the audit entry."""
 
@@ -139,13 +128,17 @@ class Gate:
         started = time.perf_counter()
         status = {"code": 500}
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        who, failure = await self._authenticate(headers.get("authorization", ""))
+        client = scope.get("client")
+        address = client[0] if client else None
+        who, failure = await self._authenticate(headers.get("authorization", ""), address)
         action = None
         try:
             if who is None:
-                action = "login_failed" if failure[0] else "unauthenticated"
-                status["code"] = 401
-                await self._reply(send, 401, failure[1], authenticate=True)
+                action, code = ("login_throttled", 429) if failure[2] else \
+                    ("login_failed" if failure[0] else "unauthenticated", 401)
+                status["code"] = code
+                await self._reply(send, code, failure[1], authenticate=code == 401,
+                                  retry_after=failure[2])
                 return
             state["principal"] = who
             limit = self._body_limit(scope)
@@ -155,30 +148,49 @@ class Gate:
                 state["audit"]["details"]["content_length"] = int(length)
                 await self._reply(send, 413, f"the request body is {int(length) / 1e6:.3g} MB; the limit is {limit / 1e6:g} MB")
                 return
+            counted = {"bytes": 0, "over": False}
+
+            async def metered() -> Message:
+                """The body as it arrives, counted: a chunked body (no Content-Length) has the same limit."""
+                message = await receive()
+                if message["type"] == "http.request":
+                    counted["bytes"] += len(message.get("body", b""))
+                    if counted["bytes"] > limit:
+                        counted["over"] = True
+                        raise BodyTooLarge(limit)
+                return message
 
             async def watch(message: Message) -> None:
+                if counted["over"]:
+                    return  # the app's reply to a cut-off body is replaced by the 413 below
                 if message["type"] == "http.response.start":
                     status["code"] = message["status"]
                     status["started"] = 1
                 await send(message)
 
             try:
-                await self.app(scope, receive, watch)
+                await self.app(scope, metered, watch)
             except Exception as exc:  # a bug or a backend failure: a JSON 500, and the connection stays usable
-                if status.get("started"):
+                if counted["over"]:
+                    pass  # answered with 413 below
+                elif status.get("started"):
                     raise
-                log.exception("%s %s failed", scope.get("method"), path)
-                status["code"] = 500
-                state["audit"]["details"]["error"] = f"{type(exc).__name__}: {exc}"
-                await self._reply(send, 500, "internal server error (recorded in the server log and the audit trail)")
+                else:
+                    log.exception("%s %s failed", scope.get("method"), path)
+                    status["code"] = 500
+                    state["audit"]["details"]["error"] = f"{type(exc).__name__}: {exc}"
+                    await self._reply(send, 500, "internal server error (recorded in the server log and the audit trail)")
+            if counted["over"] and not status.get("started"):
+                status["code"] = 413
+                state["audit"]["details"]["body_bytes_over"] = limit
+                await self._reply(send, 413, f"the request body is over the limit of {limit / 1e6:g} MB")
         finally:
             route = scope.get("route")
             entry = state.get("audit") or {}
             details = dict(entry.get("details") or {})
             details.update(method=scope.get("method"), path=path, ms=round((time.perf_counter() - started) * 1000, 1))
-            client = scope.get("client")
-            if client:
-                details["ip"] = client[0]
+            if address:
+                details["ip"] = address
             if who is None:
                 details["reason"] = failure[1]
                 if failure[0]:
@@ -198,32 +210,45 @@ class Gate:
             return self.ctx.uploads.max_bytes + MULTIPART_OVERHEAD
         return JSON_BODY_LIMIT
 
-    async def _authenticate(self, header: str) -> tuple[Principal | None, tuple[str, str]]:
-        """(caller, ("", "")) or (None, (attempted name, reason))."""
+    async def _authenticate(self, header: str, address: str | None) -> tuple[Principal | None, tuple[str, str, float]]:
+        """(caller, ("", "", 0)) or (None, (attempted name, reason, seconds to wait when throttled))."""
         auth = self.ctx.auth
         if auth is None:
-            return LOCAL, ("", "")
+            return LOCAL, ("", "", 0.0)
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
         if not scheme:
-            return None, ("", "authentication required: HTTP Basic (user:password) or 'Authorization: Bearer <token>'")
+            return None, ("", "authentication required: HTTP Basic (user:password) or 'Authorization: Bearer <token>'", 0.0)
         if scheme.lower() == "basic":
             try:
                 name, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
             except (binascii.Error, ValueError):
-                return None, ("", "malformed Basic credentials (expected base64 of user:password)")
+                return None, ("", "malformed Basic credentials (expected base64 of user:password)", 0.0)
             if not sep or not name:
-                return None, ("", "malformed Basic credentials (expected base64 of user:password)")
+                return None, ("", "malformed Basic credentials (expected base64 of user:password)", 0.0)
+        elif scheme.lower() == "bearer" and value:
+            name, password = "", value
+        else:
+            return None, ("", f"unsupported authorization scheme '{scheme}' (use Basic or Bearer)", 0.0)
+        shown = safe_text(name) if name else "token"
+        wait = self.ctx.sign_ins.wait(name, address)
+        if wait > 0:
+            return None, (shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait))
+        if name:
             found = await anyio.to_thread.run_sync(auth.verify_password, name, password)
-            return (found, ("", "")) if found else (None, (name, "wrong user name or password"))
-        if scheme.lower() == "bearer" and value:
+        else:
             found = auth.verify_token(value)
-            return (found, ("", "")) if found else (None, ("token", "unknown or revoked API token"))
-        return None, ("", f"unsupported authorization scheme '{scheme}' (use Basic or Bearer)")
+        if found is None:
+            self.ctx.sign_ins.failed(name, address)
+            return None, (shown, "wrong user name or password" if name else "unknown or revoked API token", 0.0)
+        self.ctx.sign_ins.succeeded(name, address)
+        return found, ("", "", 0.0)
 
     @staticmethod
-    async def _reply(send: Send, status: int, detail: str, authenticate: bool = False) -> None:
+    async def _reply(send: Send, status: int, detail: str, authenticate: bool = False, retry_after: float = 0) -> None:
         response = JSONResponse({"detail": detail}, status_code=status)
+        if retry_after:
+            response.headers["Retry-After"] = str(int(retry_after))
         if authenticate:
             response.headers.append("WWW-Authenticate", 'Basic realm="assistant", charset="UTF-8"')
             response.headers.append("WWW-Authenticate", 'Bearer realm="assistant"')
@@ -276,13 +301,9 @@ def status_of(exc: BaseException) -> int:
     """The HTTP status of an error: 4xx for the caller's mistakes, 5xx for the server's."""
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code
-    explicit = getattr(exc, "status", None)
-    if isinstance(explicit, int):
-        return explicit
-    for kind, status in ((CompanyNotFound, 404), (InputError, 400), (Cancelled, 499), (LLMError, 502), (ModelError, 503)):
-        if isinstance(exc, kind):
-            return status
-    return 500
+    if isinstance(exc, Cancelled):
+        return 499
+    return http_status(exc)
 
 
 def _plain(errors: list[Any]) -> list[dict[str, Any]]:
@@ -317,14 +338,16 @@ def build_api(
         queued = QueuedChat(inner=lambda: services.llm, queue=queue)
         answerer = Answerer(services.store, lambda: queued, services.settings, model_label(services.settings))
         services.answerer = answerer  # type: ignore[misc]  # the web app takes its turn in the same queue
+    uploads = Uploads(services.store, services.settings)
     ctx = ApiContext(
         services=services,
         auth=auth_config,
         audit=audit or AuditLog(Path(services.settings.store) / "audit.sqlite3"),
         queue=queue,
         answerer=answerer,
-        uploads=Uploads(services.store, services.settings),
+        uploads=uploads,
         asks=AskRunner(answerer, queue, max_pending_asks),
+        portal=Portal(services, answerer, uploads),
     )
     app = FastAPI(
         title="SME Credit Assistant API",
@@ -345,42 +368,44 @@ def build_api(
 
 
 def _mount_ui(app: FastAPI, ctx: ApiContext) -> None:
-    import inspect
-
+    """The web app at /ui behind :class:`assistant.webgate.WebGate` (routes, sessions, files, sign-in)."""
     import gradio as gr
+    from starlette.routing import Mount
 
     from assistant import web
+    from assistant.webgate import PREFIX, Owners, WebGate
 
-    access = WebAccess(ctx.auth, ctx.audit)
-    enforced = "access" in inspect.signature(web.build_app).parameters
-    blocks = web.build_app(ctx.services, access=access) if enforced else web.build_app(ctx.services)  # type: ignore[call-arg]
-    if ctx.auth is not None and not enforced:
-        log.warning("the web app does not enforce portfolios yet: only users who see every company may sign in to /ui")
-    blocks.queue(default_concurrency_limit=1)
+    owners = Owners()
+    access = WebAccess(ctx.auth, ctx.audit, owners)
+    blocks = web.build_app(ctx.services, access=access, portal=ctx.portal)
+    blocks.queue(default_concurrency_limit=1, api_open=False)
 
     def login(username: str, password: str) -> bool:
         assert ctx.auth is not None
-        who = ctx.auth.verify_password(username, password)
-        ok = who is not None and (enforced or who.portfolio is None)
-        if not ok:
-            ctx.audit.record(username or "-", "login_failed", status=401, details={"path": "/ui", "reason":
-                             "wrong user name or password" if who is None else "web app not allowed for a portfolio user"})
-        return ok
+        return ctx.auth.verify_password(username, password) is not None  # the gate audits and throttles
 
-    gr.mount_gradio_app(app, blocks, path="/ui", auth=login if ctx.auth else None, css=getattr(web, "CSS", None),
-                        show_error=True, footer_links=["api"])
+    gr.mount_gradio_app(app, blocks, path=PREFIX, auth=login if ctx.auth else None, css=getattr(web, "CSS", None),
+                        show_error=False, footer_links=[], max_file_size=ctx.uploads.max_bytes)
+
+    def gradio_app() -> Any:
+        return next((r.app for r in app.routes if isinstance(r, Mount) and r.path == PREFIX), None)
+
+    app.add_middleware(WebGate, auth=ctx.auth, audit=ctx.audit, owners=owners, sign_ins=ctx.sign_ins,
+                       gradio=gradio_app, upload_limit=ctx.uploads.max_bytes * 20 + MULTIPART_OVERHEAD)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
-        return RedirectResponse("/ui/")
+        return RedirectResponse(PREFIX + "/")
 
 
 class WebAccess:
-    """For the web app: the signed-in user's principal (from Gradio's ``request.username``) and the audit log."""
+    """For the web app: the signed-in user's principal (from Gradio's ``request.username``), the audit log and
+    the owners of generated files."""
 
-    def __init__(self, auth: AuthConfig | None, audit: AuditLog) -> None:
+    def __init__(self, auth: AuthConfig | None, audit: AuditLog, owners: Any) -> None:
         self.auth = auth
         self.audit = audit
+        self.owners = owners
 
     def principal(self, request: Any) -> Principal:
         if self.auth is None:
@@ -391,9 +416,20 @@ class WebAccess:
             raise InputError("not signed in: reload the page and sign in")
         return who
 
-    def record(self, request: Any, action: str, company: str | None = None, **details: Any) -> None:
-        who = self.principal(request)
-        self.audit.record(who.name, action, role=who.role, company=company, status=200, details={"via": "ui", **details})
+    def record(self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any) -> None:
+        try:
+            who: Principal | None = self.principal(request)
+        except InputError:
+            who = None
+        client = getattr(request, "client", None)
+        if client is not None and getattr(client, "host", None):
+            details["ip"] = client.host
+        self.audit.record(who.name if who else "-", action, role=who.role if who else None, company=company,
+                          status=status, details={"via": "ui", **details})
+
+    def add_file(self, request: Any, path: Path, name: str) -> str:
+        url: str = self.owners.add_file(self.principal(request).name, path, name)
+        return url
 
 
 # ---- serving -----------------------------------------------------------------------------------

@@ -74,6 +74,24 @@ class ChainReport(BaseModel):
     problem: str | None = None
 
 
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: object, limit: int = 128) -> str:
+    """Text a client chose (an attempted user name …) made safe to store and show: control characters
+    written as escapes (a newline cannot forge a line), at most ``limit`` characters."""
+    text = str(value)
+    out = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text[: limit + 1])
+    return out[:limit] + ("…" if len(text) > limit else "")
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text: control characters escaped, and a cell that would start a
+    formula (= + - @ tab CR) prefixed with an apostrophe (OWASP's advice against CSV injection)."""
+    text = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in str(value))
+    return "'" + text if text.startswith(_FORMULA_LEAD) else text
+
+
 def _canonical(details: dict[str, Any]) -> str:
     return json.dumps(details, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -219,8 +237,8 @@ class AuditLog:
         fields = ["id", "time", "user", "role", "action", "company", "status", "details", "hash"]
         writer.writerow(fields)
         for e in entries:
-            writer.writerow([e.id, e.time, e.user, e.role or "", e.action, e.company or "", e.status or "",
-                             _canonical(e.details), e.hash])
+            writer.writerow([csv_cell(v) for v in (e.id, e.time, e.user, e.role or "", e.action, e.company or "",
+                                                    e.status or "", _canonical(e.details), e.hash)])
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)

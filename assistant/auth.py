@@ -174,6 +174,73 @@ class AuthConfig:
         return None
 
 
+class Throttle:
+    """Back-off after failed sign-ins, per key (a user name, a client address): after ``free`` failures
+    within ``window_s``, each further attempt must wait ``base_s · 2^(failures − free)`` seconds (at most
+    ``cap_s``) after the last failure — even with the right password, so guessing stays slow. A success
+    clears the key. Counting every name (known or not) alike, it tells nothing about which users exist."""
+
+    def __init__(self, free: int = 5, base_s: float = 1.0, cap_s: float = 300.0, window_s: float = 900.0,
+                 max_keys: int = 100_000, clock: Any = time.monotonic) -> None:
+        self.free, self.base_s, self.cap_s, self.window_s, self.max_keys = free, base_s, cap_s, window_s, max_keys
+        self.clock = clock
+        self._seen: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key → (failures, last failure)
+        self._lock = threading.Lock()
+
+    def wait(self, key: str) -> float:
+        """Seconds before ``key`` may try again (0: now)."""
+        with self._lock:
+            failures, last = self._live(key)
+        if failures < self.free:
+            return 0.0
+        delay = min(self.cap_s, self.base_s * 2 ** (failures - self.free))
+        return max(0.0, last + delay - self.clock())
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            failures, _ = self._live(key)
+            self._seen[key] = (failures + 1, self.clock())
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.max_keys:
+                self._seen.popitem(last=False)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
+    def _live(self, key: str) -> tuple[int, float]:
+        failures, last = self._seen.get(key, (0, 0.0))
+        if failures and self.clock() - last > self.window_s + self.cap_s:
+            self._seen.pop(key, None)
+            return 0, 0.0
+        return failures, last
+
+
+class SignIns:
+    """The back-off of every sign-in (API and web app alike): per user name and per client address (an
+    address gets more free failures: an office behind one NAT shares it)."""
+
+    def __init__(self, users: Throttle | None = None, addresses: Throttle | None = None) -> None:
+        self.users = users or Throttle(free=5)
+        self.addresses = addresses or Throttle(free=20)
+
+    def wait(self, name: str | None, address: str | None) -> float:
+        """Seconds to wait before this sign-in may be checked (0: now)."""
+        return max(self.users.wait(name) if name else 0.0, self.addresses.wait(address) if address else 0.0)
+
+    def failed(self, name: str | None, address: str | None) -> None:
+        if name:
+            self.users.failed(name)
+        if address:
+            self.addresses.failed(address)
+
+    def succeeded(self, name: str | None, address: str | None) -> None:
+        if name:
+            self.users.succeeded(name)
+        if address:
+            self.addresses.succeeded(address)
+
+
 # ---- loading ---------------------------------------------------------------------------------
 def config_path(explicit: Path | str | None = None, settings: object | None = None) -> Path | None:
     """The users file: an explicit path, else the setting ``auth_config``, else $ASSISTANT_AUTH_CONFIG."""

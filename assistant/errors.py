@@ -35,3 +35,28 @@ class ConfigError(AssistantError):
 
 class LLMError(AssistantError):
     """The language model backend failed while answering."""
+
+
+class Forbidden(InputError):
+    """The caller's role or portfolio does not allow the action (HTTP 403)."""
+
+    status = 403
+
+
+class DocumentNotFound(InputError):
+    """A document name that is not stored for that company (HTTP 404)."""
+
+    status = 404
+
+
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (CompanyNotFound, 404), (InputError, 400), (LLMError, 502), (ModelError, 503),
+)
+
+
+def http_status(exc: BaseException) -> int:
+    """The HTTP status of an error: its own ``status``, else 4xx for the caller's mistakes, 5xx for the server's."""
+    explicit = getattr(exc, "status", None)
+    if isinstance(explicit, int):
+        return explicit
+    return next((status for kind, status in _STATUS if isinstance(exc, kind)), 500)

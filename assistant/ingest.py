@@ -116,7 +116,8 @@ class WriteGroup:
         started = time.perf_counter()
         entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
         try:
-            waiting = {r.write.document.sha256: (r.write.document.company, r.write.document.doc) for r in self.ready}
+            waiting = {(r.write.document.company, r.write.document.sha256): (r.write.document.company, r.write.document.doc)
+                       for r in self.ready}
             write = _prepare(file, company, self.store, settings, explicit, entry, waiting)
         except AssistantError as exc:
             entry.status, entry.error, write = "failed", str(exc), None
@@ -189,7 +190,7 @@ def _prepare(
     settings: Settings,
     explicit: bool,
     entry: FileReport,
-    waiting: dict[str, tuple[str, str]],
+    waiting: dict[tuple[str, str], tuple[str, str]],
 ) -> Write | None:
     """Read and chunk a file: what to write, or None when there is nothing to (``entry`` says why)."""
     if not file.exists():
@@ -207,7 +208,9 @@ def _prepare(
         entry.status = "unchanged"
         return None
     if sha:
-        twin = waiting.get(sha) or store.ledger.find_by_sha(sha)
+        # a duplicate is an identical file of the same company (a company given or not yet known: any company)
+        twin = next((v for (c, s), v in waiting.items() if s == sha and company in (None, c)), None) \
+            or store.ledger.find_by_sha(sha, company)
         if twin and twin != (company, file.name):
             entry.status, entry.company = "duplicate", twin[0]
             entry.error = f"same content as {twin[0]}/{twin[1]}: not stored twice"

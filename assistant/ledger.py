@@ -110,11 +110,15 @@ class Ledger:
             ).fetchone()
         return row[0] if row else None
 
-    def find_by_sha(self, sha: str) -> tuple[str, str] | None:
+    def find_by_sha(self, sha: str, company: str | None = None) -> tuple[str, str] | None:
+        """A stored document with this content: of ``company`` when given (a document of another company is
+        that company's business, and telling an uploader it exists would leak it), else of any company."""
+        sql = "SELECT company, doc FROM documents WHERE sha256=? AND status='stored'"
+        args: tuple[str, ...] = (sha,)
+        if company is not None:
+            sql, args = sql + " AND company=?", (sha, company)
         with self.tx() as db:
-            row = db.execute(
-                "SELECT company, doc FROM documents WHERE sha256=? AND status='stored' LIMIT 1", (sha,)
-            ).fetchone()
+            row = db.execute(sql + " LIMIT 1", args).fetchone()
         return (row[0], row[1]) if row else None
 
     def pending(self) -> list[tuple[str, str]]:

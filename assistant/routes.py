@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -27,20 +26,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from assistant.api import context, note, require, status_of
+from assistant.actions import DocumentInfo
+from assistant.api import context, note, noter, require, status_of
 from assistant.audit import AuditEntry, ChainReport
 from assistant.auth import PERMISSIONS, Principal
 from assistant.followup import Session
 from assistant.llm_queue import LLMQueue, Ticket, waiting_as
 from assistant.qa import Answerer, Event
-from assistant.quality import LOW
 from assistant.search import search as run_search
 from assistant.types import Answer, CompanyInfo, IngestReport, SearchHit
-from assistant.uploads import check_content_type, safe_company, safe_file_name
 
 router = APIRouter(tags=["assistant"])
 admin = APIRouter(tags=["audit"])
@@ -66,22 +64,6 @@ class AskRequest(BaseModel):
     company: str | None = None
     session_id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
                                    description="Any id you choose; questions with the same id are one conversation.")
-
-
-class DocumentInfo(BaseModel):
-    """A stored document (the ledger's record of it)."""
-
-    company: str
-    doc: str
-    reader: str
-    pages: int
-    chunks: int
-    quality: float | None
-    low_quality: bool
-    warnings: list[str]
-    sha256: str
-    updated_at: str
-    uploaded: bool = Field(description="Uploaded through the API or the web app (kept under the store's uploads/).")
 
 
 class Deleted(BaseModel):
@@ -221,18 +203,8 @@ def _answer_record(answer: Answer) -> dict[str, Any]:
 
 def _prepare(request: Request, body: AskRequest, who: Principal, stream: bool) -> tuple[str, str | None]:
     """Check the question and company before anything runs: errors are plain 4xx, never a broken stream."""
-    ctx = context(request)
-    question = (body.question or "").strip()
-    note(request, question=question, company_requested=body.company, session_id=body.session_id, stream=stream,
-         completed=False)
-    if not question or not re.search(r"\w", question):
-        raise HTTPException(400, "the question is empty")
-    limit = ctx.services.settings.max_question_chars
-    if len(question) > limit:
-        raise HTTPException(400, f"the question is {len(question)} characters long; the limit is {limit}")
-    company = ctx.company(who, body.company) if body.company else None
-    note(request, company=company)
-    return question, company
+    note(request, session_id=body.session_id, stream=stream, completed=False)
+    return context(request).portal.question(who, body.question, body.company, noter(request))
 
 
 # ---- endpoints ---------------------------------------------------------------------------------
@@ -246,9 +218,7 @@ def me(who: Reader) -> Me:
 @router.get("/companies", name="companies", response_model=list[CompanyInfo])
 def companies(request: Request, who: Reader) -> list[CompanyInfo]:
     """``assistant companies --json``: the companies of your portfolio that have documents."""
-    found = [c for c in context(request).services.store.companies() if who.sees(c.company)]
-    note(request, count=len(found))
-    return found
+    return context(request).portal.companies(who, noter(request))
 
 
 @router.post("/search", name="search", response_model=list[SearchHit])
@@ -331,24 +301,21 @@ def documents(
     company: Annotated[str | None, Query(description="One company (any alias).")] = None,
 ) -> list[DocumentInfo]:
     """The stored documents of one company, or of every company you may see."""
-    ctx = context(request)
-    note(request, company_requested=company)
-    name = ctx.company(who, company) if company else None
-    note(request, company=name)
-    uploads = ctx.uploads
-    rows = [r for r in ctx.services.store.ledger.documents(name) if who.sees(str(r["company"]))]
-    out = []
-    for row in rows:
-        r: dict[str, Any] = dict(row)
-        quality = r["quality"]
-        out.append(DocumentInfo(
-            company=r["company"], doc=r["doc"], reader=r["reader"], pages=r["pages"] or 0, chunks=r["chunks"] or 0,
-            quality=quality, low_quality=quality is not None and quality < LOW, warnings=json.loads(r["warnings"] or "[]"),
-            sha256=r["sha256"], updated_at=dt.datetime.fromtimestamp(r["updated_at"], tz=dt.UTC).isoformat(timespec="seconds"),
-            uploaded=str(r["path"]) == str(uploads.path_of(r["company"], r["doc"])),
-        ))
-    note(request, count=len(out))
-    return out
+    return context(request).portal.documents(who, company, noter(request))
+
+
+@router.get("/profile/{company}", name="profile_view")
+def profile(
+    company: str, request: Request, who: Reader,
+    format: Literal["json", "md", "html"] = "json",  # noqa: A002 - the public parameter name
+) -> Response:
+    """``assistant profile COMPANY --format json|md|html``: the company's profile, each field with its evidence."""
+    from assistant.profile.render import render
+
+    built = context(request).portal.profile(who, company, noter(request))
+    note(request, format=format)
+    media = {"json": "application/json", "md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+    return Response(render(built, format), media_type=media[format])
 
 
 @router.post(
@@ -372,18 +339,10 @@ async def upload(request: Request, who: Uploader) -> JSONResponse:
             raise HTTPException(400, "no file: send it in the multipart field 'file'")
         if not isinstance(company_raw, str) or not company_raw.strip():
             raise HTTPException(400, "no company: send the company's name in the multipart field 'company'")
-        note(request, company_requested=company_raw, filename=file.filename, content_type=file.content_type)
-        name = safe_file_name(file.filename)
-        check_content_type(name, file.content_type)
-        company = ctx.company(who, company_raw, create=create in ("1", "true", "yes", "on"))
-        if company == company_raw.strip() and company not in {c.company for c in ctx.services.store.companies()}:
-            company = safe_company(company)
-        note(request, company=company, doc=name)
-        temp = await run_in_threadpool(ctx.uploads.receive, file.file, name)
-    report = await run_in_threadpool(ctx.uploads.ingest, temp, company, name)
-    if report.status == "duplicate" and report.company and not who.sees(report.company):
-        report.company, report.error = company, "same content as a document already stored: not stored twice"
-    note(request, status_detail=report.status, error=report.error, chunks=report.chunks, quality=report.quality)
+        report = await run_in_threadpool(
+            ctx.portal.upload, who, company_raw, file.filename, file.file, content_type=file.content_type,
+            create=create in ("1", "true", "yes", "on"), note=noter(request),
+        )
     result = IngestReport(files=[report], seconds=report.seconds).model_dump(mode="json")
     if report.status == "failed":
         return JSONResponse({"detail": report.error, **result}, status_code=422)
@@ -393,15 +352,7 @@ async def upload(request: Request, who: Uploader) -> JSONResponse:
 @router.delete("/documents/{company}/{doc}", name="delete", response_model=Deleted)
 def delete(company: str, doc: str, request: Request, who: Deleter) -> Deleted:
     """``assistant delete DOC --company NAME --json``: the document, its chunks and keyword entries."""
-    ctx = context(request)
-    note(request, company_requested=company, doc=doc)
-    name = ctx.company(who, company)
-    note(request, company=name)
-    if (name, doc) not in ctx.services.store.documents(name):
-        raise HTTPException(404, f"no stored document '{doc}' of {name}")
-    ctx.services.store.delete_document(name, doc)
-    ctx.uploads.remove(name, doc)
-    return Deleted(deleted=[f"{name}/{doc}"])
+    return Deleted(deleted=context(request).portal.delete(who, company, doc, noter(request)))
 
 
 # ---- audit (admins) ----------------------------------------------------------------------------

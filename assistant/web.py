@@ -1,28 +1,37 @@
 """The web app (Gradio Blocks) for RMs and analysts: chat, profiles, documents and batch jobs.
 
 Every handler asks ``access`` who is signed in (``assistant.api.WebAccess`` when served with users;
-the local user, who sees everything, otherwise) and passes the user's portfolio to retrieval, profiles
-and document lists — the UI never receives data of a company outside it — and records the action in
-the audit log. Interface text is bilingual (English / 中文).
+the local user, who sees everything, otherwise) and acts through :mod:`assistant.actions` — the same
+role, portfolio, company and document-name rules as the REST API — recording every action, allowed or
+refused, in the audit log. Generated files live in per-user folders and are served only to their owner
+(:mod:`assistant.webgate`). Interface text is bilingual (English / 中文).
 """
 
 from __future__ import annotations
 
 import html
+import logging
+import os
 import re
+import secrets
+import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import gradio as gr
 
-from assistant.auth import LOCAL, Permission, Principal
-from assistant.errors import AssistantError, InputError
+from assistant.actions import Portal, portal_of
+from assistant.auth import LOCAL, Principal
+from assistant.errors import AssistantError, InputError, http_status
 from assistant.followup import Session
 from assistant.services import Services
 from assistant.types import Answer
+
+log = logging.getLogger("assistant.web")
 
 AUTO = "(detect from question / 自动识别)"
 CSS = (
@@ -39,11 +48,31 @@ VERDICTS = {
 
 
 class Access(Protocol):
-    """Who is signed in, and the audit log (``assistant.api.WebAccess``)."""
+    """Who is signed in, the audit log and the files that belong to each user (``assistant.api.WebAccess``)."""
 
     def principal(self, request: Any) -> Principal: ...
 
-    def record(self, request: Any, action: str, company: str | None = None, **details: Any) -> None: ...
+    def record(self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any) -> None: ...
+
+    def add_file(self, request: Any, path: Path, name: str) -> str: ...
+
+
+class LocalAccess:
+    """Without users (a local, loopback-only server): the local user, no audit log, files by unguessable id."""
+
+    def __init__(self) -> None:
+        from assistant.webgate import Owners
+
+        self.owners = Owners()
+
+    def principal(self, request: Any) -> Principal:
+        return LOCAL
+
+    def record(self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any) -> None:
+        return None
+
+    def add_file(self, request: Any, path: Path, name: str) -> str:
+        return self.owners.add_file(LOCAL.name, path, name)
 
 
 def render_sources(answer: Answer) -> str:
@@ -83,7 +112,7 @@ def conversation_markdown(history: list[dict[str, Any]], sources: list[str]) -> 
 
 
 class _Job:
-    """A batch profile job started from the web app."""
+    """A batch profile job started from the web app (one per user, in a folder of its own)."""
 
     def __init__(self, total: int, out: Path) -> None:
         self.total, self.out = total, out
@@ -96,8 +125,9 @@ class _Job:
 
         try:
             run_batch(services.store, companies, self.out, on_done=self._one)
-        except Exception as exc:  # shown in the progress line
-            self.error = str(exc)
+        except Exception:  # shown in the progress line; the details go to the server log
+            log.exception("batch job in %s failed", self.out)
+            self.error = "the batch job failed (recorded in the server log)"
         finally:
             self.finished = True
 
@@ -105,40 +135,78 @@ class _Job:
         self.done += 1
 
 
-def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
-    """Build the UI without launching it (tests call this directly)."""
-    from assistant.uploads import Uploads, safe_company, safe_file_name
+def _links(items: list[tuple[str, str]]) -> str:
+    """Download links (URL, file name) as HTML."""
+    return " · ".join(f"<a href='{html.escape(url, quote=True)}' download='{html.escape(name, quote=True)}'>"
+                      f"{html.escape(name)}</a>" for url, name in items)
 
-    store, settings = services.store, services.settings
-    uploads = Uploads(store, settings)
+
+def _message(exc: BaseException) -> str:
+    """The product's one-line message for an error (details of unexpected ones only in the server log)."""
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    return "internal error: recorded in the server log / 内部错误，已记录"
+
+
+def build_app(services: Services, access: Access | None = None, portal: Portal | None = None) -> gr.Blocks:
+    """Build the UI without launching it (tests call this directly). Every handler acts through ``portal``
+    (:mod:`assistant.actions`, as the REST API does) for the signed-in user of ``access``, and records
+    the action, allowed or refused, in the audit log."""
+    from assistant.profile.render import render
+
+    access = access or LocalAccess()
+    portal = portal or portal_of(services)
     out_dir = Path(tempfile.mkdtemp(prefix="assistant-web-"))
+    user_dirs: dict[str, Path] = {}
+    guard = threading.Lock()
 
-    def who(request: gr.Request | None) -> Principal:
-        return access.principal(request) if access is not None else LOCAL
+    def user_dir(principal: Principal) -> Path:
+        """A fresh folder of the user's own (files are served only to their owner, by unguessable id)."""
+        with guard:
+            root = user_dirs.setdefault(principal.name, out_dir / secrets.token_hex(8))
+        folder = root / secrets.token_hex(8)
+        folder.mkdir(parents=True)
+        return folder
 
-    def note(request: gr.Request | None, action: str, company: str | None = None, **details: Any) -> None:
-        if access is not None:
-            access.record(request, action, company, **details)
+    @contextmanager
+    def acting(request: gr.Request | None, action: str) -> Iterator[tuple[Principal, Callable[..., None]]]:
+        """The signed-in user and a ``note`` for the action's audit entry, written once with the outcome."""
+        entry: dict[str, Any] = {"company": None, "details": {}}
 
-    def need(principal: Principal, permission: Permission) -> None:
-        if not principal.can(permission):
-            raise InputError(f"your role ({principal.role}) may not {permission} / 当前角色无此权限")
+        def note(company: str | None = None, **details: Any) -> None:
+            if company is not None:
+                entry["company"] = company
+            entry["details"].update(details)
 
-    def visible(principal: Principal) -> list[str]:
-        return [c.company for c in store.companies() if principal.sees(c.company)]
+        status = 200
+        try:
+            yield access.principal(request), note
+        except AssistantError as exc:
+            status = http_status(exc)
+            entry["details"]["error"] = str(exc)
+            raise
+        except Exception as exc:
+            status = 500
+            entry["details"]["error"] = f"{type(exc).__name__}: {exc}"
+            log.exception("web app: %s failed", action)
+            raise
+        finally:
+            access.record(request, action, entry["company"], status, **entry["details"])
 
-    def own(principal: Principal, company: str | None) -> str:
-        """A company the user may see (an unknown and a forbidden one look the same)."""
-        if not company or company == AUTO or not principal.sees(company) or company not in visible(principal):
-            raise InputError(f"unknown company '{company or ''}' / 未知企业")
-        return company
+    def names(principal: Principal) -> list[str]:
+        return [c.company for c in portal.companies(principal)]
 
     def refresh(request: gr.Request) -> tuple[Any, ...]:
-        names = visible(who(request))
+        try:
+            with acting(request, "companies") as (principal, note):
+                visible = portal.companies(principal, note)
+        except Exception:
+            visible = []
+        listed = [c.company for c in visible]
         return (
-            gr.Dropdown(choices=[AUTO, *names]),
-            gr.Dropdown(choices=names, value=names[0] if names else None),
-            gr.Dropdown(choices=names, value=names[0] if names else None),
+            gr.Dropdown(choices=[AUTO, *listed]),
+            gr.Dropdown(choices=listed, value=listed[0] if listed else None),
+            gr.Dropdown(choices=listed, value=listed[0] if listed else None),
         )
 
     # ---- chat ----------------------------------------------------------------------------------------
@@ -146,138 +214,138 @@ def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
         question: str,
         company: str,
         history: list[dict[str, Any]],
-        session: Session | None,
+        state: dict[str, Any] | None,
         shown: list[str] | None,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
         history, shown = list(history or []), list(shown or [])
-        session = session or Session()
         history.append({"role": "user", "content": question})
         history.append({"role": "assistant", "content": "…"})
-        yield history, "", "", session, shown
+        yield history, "", "", state, shown
         try:
-            principal = who(request)
-            chosen = None if company in (None, "", AUTO) else company
-            stream = services.answerer.stream(question, chosen, session, principal.allowed)
-            partial = ""
-            for event in stream:
-                if event.kind == "token":
-                    partial += event.token
-                    history[-1] = {"role": "assistant", "content": partial}
-                    yield history, "", "", session, shown
-                elif event.kind == "retry":  # the first answer failed verification: asked again
-                    partial = ""
-                    history[-1] = {"role": "assistant", "content": "… (checking / 核对中)"}
-                    yield history, "", "", session, shown
-                elif event.answer is not None:
-                    answer = event.answer
-                    history[-1] = {"role": "assistant", "content": answer.answer}
-                    sources = render_sources(answer)
-                    shown.append(sources)
-                    note(request, "ask", answer.company, question=question, answer=answer.answer, path=answer.path,
-                         citations=[c.model_dump(exclude={"quote"}) for c in answer.citations])  # fmt: skip
-                    yield history, "", sources, session, shown
-        except AssistantError as exc:
-            history[-1] = {"role": "assistant", "content": f"⚠ {exc}"}
-            yield history, "", "", session, shown
+            with acting(request, "ask") as (principal, note):
+                if not state or state.get("user") != principal.name:  # a conversation is its user's alone
+                    state = {"user": principal.name, "session": Session()}
+                chosen = None if company in (None, "", AUTO) else company
+                asked, name = portal.question(principal, question, chosen, note)
+                partial = ""
+                for event in services.answerer.stream(asked, name, state["session"], principal.allowed):
+                    if event.kind == "token":
+                        partial += event.token
+                        history[-1] = {"role": "assistant", "content": partial}
+                        yield history, "", "", state, shown
+                    elif event.kind == "retry":  # the first answer failed verification: asked again
+                        partial = ""
+                        history[-1] = {"role": "assistant", "content": "… (checking / 核对中)"}
+                        yield history, "", "", state, shown
+                    elif event.answer is not None:
+                        answer = event.answer
+                        history[-1] = {"role": "assistant", "content": answer.answer}
+                        sources = render_sources(answer)
+                        shown.append(sources)
+                        note(answer.company, answer=answer.answer, path=answer.path,
+                             citations=[c.model_dump(exclude={"quote"}) for c in answer.citations])  # fmt: skip
+                        yield history, "", sources, state, shown
+        except Exception as exc:
+            history[-1] = {"role": "assistant", "content": f"⚠ {_message(exc)}"}
+            yield history, "", "", state, shown
 
-    def export_chat(history: list[dict[str, Any]], shown: list[str] | None) -> Any:
-        path = out_dir / "conversation.md"
-        path.write_text(conversation_markdown(list(history or []), list(shown or [])), encoding="utf-8")
-        return gr.File(value=str(path), visible=True)
+    def export_chat(history: list[dict[str, Any]], shown: list[str] | None, request: gr.Request) -> str:
+        try:
+            with acting(request, "chat_export") as (principal, note):
+                path = user_dir(principal) / "conversation.md"
+                path.write_text(conversation_markdown(list(history or []), list(shown or [])), encoding="utf-8")
+                note(turns=len(history or []))
+                return _links([(access.add_file(request, path, path.name), path.name)])
+        except Exception as exc:
+            return f"<p class='not-found'>⚠ {html.escape(_message(exc))}</p>"
 
     def new_chat() -> tuple[Any, ...]:
-        return [], "", None, []
+        return [], "", None, [], ""
 
     # ---- profile -------------------------------------------------------------------------------------
-    def show_profile(company: str, request: gr.Request) -> tuple[Any, ...]:
-        from assistant.profile.build import build_profile
-        from assistant.profile.render import render
-
+    def show_profile(company: str, request: gr.Request) -> tuple[str, str]:
         try:
-            name = own(who(request), company)
-            profile = build_profile(store, name)
-        except AssistantError as exc:
-            return f"<p class='not-found'>⚠ {html.escape(str(exc))}</p>", None, None, None
-        note(request, "profile_view", name)
-        paths = []
-        for fmt in ("json", "md", "html"):
-            path = out_dir / f"{safe_file_name(name + '.' + fmt) if name.isascii() else 'profile.' + fmt}"
-            path.write_text(render(profile, fmt), encoding="utf-8")
-            paths.append(str(path))
+            with acting(request, "profile_view") as (principal, note):
+                profile = portal.profile(principal, company, note)
+                folder = user_dir(principal)
+                links = []
+                for fmt in ("json", "md", "html"):
+                    name = f"profile.{fmt}"
+                    (folder / name).write_text(render(profile, fmt), encoding="utf-8")
+                    links.append((access.add_file(request, folder / name, name), name))
+        except Exception as exc:
+            return f"<p class='not-found'>⚠ {html.escape(_message(exc))}</p>", ""
         report = render(profile, "html")
         frame = f"<iframe title='profile' srcdoc=\"{html.escape(report, quote=True)}\"></iframe>"
-        return frame, *paths
+        return frame, _links(links)
 
     # ---- documents -----------------------------------------------------------------------------------
     def list_documents(company: str, request: gr.Request) -> list[list[Any]]:
         try:
-            name = own(who(request), company)
-        except AssistantError:
+            with acting(request, "documents") as (principal, note):
+                rows = portal.documents(principal, company, note) if company and company != AUTO else []
+        except Exception:
             return []
-        rows = store.ledger.documents(name)
-        return [
-            [r["doc"], r["reader"], r["pages"], r["chunks"], r["quality"], r["status"]]
-            for r in rows
-        ]
+        return [[r.doc, r.reader, r.pages, r.chunks, r.quality, "low quality" if r.low_quality else "ok"] for r in rows]
 
     def upload(files: list[str] | None, company: str, request: gr.Request) -> tuple[Any, ...]:
-        principal = who(request)
         rows: list[list[Any]] = []
-        try:
-            need(principal, "upload")
-            name = safe_company(company or "")
-            if not principal.sees(name):
-                raise InputError(f"unknown company '{name}' / 未知企业")
-        except AssistantError as exc:
-            return [[str(exc), "failed", "", ""]], list_documents(company, request)
         for path in files or []:
-            doc = Path(path).name
+            doc = Path(str(path)).name
             try:
-                doc = safe_file_name(doc)
-                with open(path, "rb") as fh:
-                    temp = uploads.receive(fh, doc)
-                report = uploads.ingest(temp, name, doc)
-                rows.append([doc, report.status, report.chunks, report.error or "; ".join(report.warnings)])
-                note(request, "upload", name, doc=doc, status=report.status)
-            except AssistantError as exc:
-                rows.append([doc, "failed", 0, str(exc)])
-        return rows, list_documents(name, request)
+                with acting(request, "upload") as (principal, note), _uploaded(path) as handle:
+                    report = portal.upload(principal, company, doc, handle, create=True, note=note)
+                rows.append([report.doc or doc, report.status, report.chunks,
+                             report.error or "; ".join(report.warnings)])
+            except Exception as exc:
+                rows.append([doc, "failed", 0, _message(exc)])
+        if not files:
+            rows.append(["", "failed", 0, "no file chosen / 请选择文件"])
+        return rows, list_documents(company, request)
 
     def delete(company: str, doc: str, request: gr.Request) -> tuple[Any, ...]:
-        principal = who(request)
         try:
-            need(principal, "delete")
-            name = own(principal, company)
-            removed = store.delete_document(name, (doc or "").strip())
-            uploads.remove(name, (doc or "").strip())
-            note(request, "delete", name, doc=doc, chunks=removed)
-            message = f"deleted {doc} ({removed} passages) / 已删除"
-        except AssistantError as exc:
-            message = f"⚠ {exc}"
+            with acting(request, "delete") as (principal, note):
+                removed = portal.delete(principal, company, doc, note)
+            message = f"deleted {removed[0]} / 已删除"
+        except Exception as exc:
+            message = f"⚠ {_message(exc)}"
         return message, list_documents(company, request)
 
     # ---- batch ---------------------------------------------------------------------------------------
-    jobs: dict[str, _Job] = {}
+    jobs: dict[str, _Job] = {}  # user → their latest job
 
     def start_batch(request: gr.Request) -> str:
-        principal = who(request)
-        companies = visible(principal)
-        job = _Job(total=len(companies), out=out_dir / f"batch-{len(jobs) + 1}")
-        jobs[principal.name] = job
-        note(request, "batch_start", None, companies=len(companies))
+        try:
+            with acting(request, "batch_start") as (principal, note):
+                running = jobs.get(principal.name)
+                if running is not None and not running.finished:
+                    raise InputError("a batch job of yours is still running / 已有进行中的批量任务")
+                companies = names(principal)
+                job = _Job(total=len(companies), out=user_dir(principal))
+                jobs[principal.name] = job
+                note(companies=len(companies))
+        except Exception as exc:
+            return f"⚠ {_message(exc)}"
         threading.Thread(target=job.run, args=(services, companies), daemon=True).start()
         return f"started: {len(companies)} companies / 已开始"
 
-    def batch_status(request: gr.Request) -> tuple[Any, ...]:
-        job = jobs.get(who(request).name)
-        if not job:
-            return "no job yet / 尚无任务", None
-        files = None
-        if job.finished:
-            files = [str(p) for p in sorted(job.out.glob("*")) if p.is_file() and p.suffix in (".jsonl", ".csv")] or None
+    def batch_status(request: gr.Request) -> tuple[str, str]:
+        try:
+            with acting(request, "batch_status") as (principal, note):
+                job = jobs.get(principal.name)
+                if not job:
+                    return "no job yet / 尚无任务", ""
+                links = []
+                if job.finished:
+                    links = [(access.add_file(request, p, p.name), p.name) for p in sorted(job.out.glob("*"))
+                             if p.is_file() and p.suffix in (".jsonl", ".csv")]
+                note(done=job.done, total=job.total, finished=job.finished)
+        except Exception as exc:
+            return f"⚠ {_message(exc)}", ""
         state = f"⚠ {job.error}" if job.error else f"{job.done}/{job.total} companies done / 已完成"
-        return state, files
+        return state, _links(links)
 
     # ---- layout --------------------------------------------------------------------------------------
     with gr.Blocks(title="SME Credit Assistant / 科技企业画像助手") as app:
@@ -301,24 +369,21 @@ def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
                 clear = gr.Button("New conversation / 新对话", elem_id="new-chat")
                 export = gr.Button("Export / 导出", elem_id="export")
             sources = gr.HTML(elem_id="sources")
-            exported = gr.File(label="Conversation (Markdown) / 对话记录", elem_id="exported", visible=False)
+            exported = gr.HTML(elem_id="exported")
             session = gr.State(None)
             shown = gr.State([])
             ask.click(respond, [question, company, chat, session, shown], [chat, question, sources, session, shown],
                       api_name="ask")  # fmt: skip
             question.submit(respond, [question, company, chat, session, shown],
                             [chat, question, sources, session, shown], api_name="ask_submit")  # fmt: skip
-            clear.click(new_chat, None, [chat, sources, session, shown])
-            export.click(export_chat, [chat, shown], exported)
+            clear.click(new_chat, None, [chat, sources, session, shown, exported])
+            export.click(export_chat, [chat, shown], exported, api_name="export")
         with gr.Tab("Profile / 画像"):
             profile_company = gr.Dropdown(choices=[], label="Company / 企业", elem_id="profile-company", allow_custom_value=True)
             show = gr.Button("Show profile / 查看画像", variant="primary", elem_id="show-profile")
-            with gr.Row():
-                as_json = gr.File(label="JSON")
-                as_md = gr.File(label="Markdown")
-                as_html = gr.File(label="HTML")
+            downloads = gr.HTML(elem_id="profile-downloads")
             report = gr.HTML(elem_id="profile-report")
-            show.click(show_profile, [profile_company], [report, as_json, as_md, as_html], api_name="profile")
+            show.click(show_profile, [profile_company], [report, downloads], api_name="profile")
         with gr.Tab("Documents / 文档"):
             docs_company = gr.Dropdown(choices=[], label="Company / 企业", allow_custom_value=True, elem_id="docs-company")
             files = gr.File(label="Upload files / 上传文件", file_count="multiple", type="filepath", elem_id="upload")
@@ -331,16 +396,36 @@ def build_app(services: Services, access: Access | None = None) -> gr.Blocks:
                 doc_name = gr.Textbox(label="Document to delete / 要删除的文档", elem_id="doc-name")
                 remove = gr.Button("Delete / 删除", variant="stop", elem_id="delete")
             deleted = gr.Markdown()
-            docs_company.change(list_documents, [docs_company], listing)
+            docs_company.change(list_documents, [docs_company], listing, api_name="documents")
             send.click(upload, [files, docs_company], [report_table, listing], api_name="upload")
-            remove.click(delete, [docs_company, doc_name], [deleted, listing])
+            remove.click(delete, [docs_company, doc_name], [deleted, listing], api_name="delete")
         with gr.Tab("Batch / 批量"):
             gr.Markdown("Profiles of every company you may see / 为可见的全部企业生成画像")
             start = gr.Button("Start batch / 开始", variant="primary", elem_id="start-batch")
             status = gr.Markdown(elem_id="batch-status")
             check = gr.Button("Refresh / 刷新", elem_id="batch-refresh")
-            outputs = gr.File(label="Outputs / 输出", file_count="multiple")
-            start.click(start_batch, None, status)
-            check.click(batch_status, None, [status, outputs])
+            outputs = gr.HTML(elem_id="batch-outputs")
+            start.click(start_batch, None, status, api_name="batch_start")
+            check.click(batch_status, None, [status, outputs], api_name="batch_status")
         app.load(refresh, None, [company, profile_company, docs_company])
     return app
+
+
+@contextmanager
+def _uploaded(path: object) -> Iterator[BinaryIO]:
+    """Open a file Gradio received for this request: only a regular file inside Gradio's own upload folder
+    (the gate lets an event name only files its user uploaded; this is the second check), never a link."""
+    from gradio.utils import get_upload_folder
+
+    root = os.path.realpath(get_upload_folder())
+    real = os.path.realpath(str(path))
+    if os.path.commonpath([root, real]) != root or os.path.islink(str(path)):
+        raise InputError("the file was not uploaded in this app / 文件并非通过本应用上传")
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        raise InputError("the uploaded file is gone: upload it again / 上传的文件已失效，请重新上传") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError("the upload is not a file / 上传内容不是文件")
+        yield handle

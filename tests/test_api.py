@@ -350,14 +350,20 @@ def test_new_companies_need_create(api: Api) -> None:
 
 
 def test_duplicate_upload_does_not_reveal_the_outside_twin(api: Api, docs: Path) -> None:
+    """Content another company holds is stored for the uploader's company like any new content: the
+    answer is the same as for a file nobody has, so an upload cannot probe other portfolios."""
     twin = (docs / "星河科技" / "news.md").read_bytes()
-    before = api.snapshot()
+    fresh = upload(api, RITA, "fresh.md", "# Acme\n2023年 Acme 新签合同3,100万元。\n".encode(), mime="text/markdown")
     r = upload(api, RITA, "copy.md", twin, mime="text/markdown")
-    assert r.status_code == 200
-    entry = r.json()["files"][0]
-    assert entry["status"] == "duplicate" and entry["company"] == "Acme"
+    assert r.status_code == fresh.status_code == 201
+    entry, other = r.json()["files"][0], fresh.json()["files"][0]
+    assert entry["status"] == other["status"] == "stored" and entry["company"] == "Acme" and not entry["error"]
+    assert set(entry) == set(other)
     assert "星河科技" not in r.text and "news.md" not in r.text
-    assert api.snapshot() == before
+    assert ("Acme", "copy.md") in api.services.store.documents("Acme")
+    assert ("星河科技", "news.md") in api.services.store.documents("星河科技")  # the other company's copy is untouched
+    again = upload(api, RITA, "copy2.md", twin, mime="text/markdown")  # within one company it is a duplicate
+    assert again.json()["files"][0]["status"] == "duplicate" and "Acme/copy.md" in again.json()["files"][0]["error"]
 
 
 BAD_NAMES = ["../../etc/passwd.txt", "/etc/passwd.txt", "..\\..\\boot.ini.txt", "a/b.txt", "evil\x00.txt",

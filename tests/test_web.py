@@ -48,8 +48,12 @@ class FakeAccess:
     def principal(self, request: object):
         return self.user
 
-    def record(self, request: object, action: str, company: str | None = None, **details: object) -> None:
-        self.records.append((action, company))
+    def record(self, request: object, action: str, company: str | None = None, status: int = 200,
+               **details: object) -> None:
+        self.records.append((action, company, status))
+
+    def add_file(self, request: object, path: Path, name: str) -> str:
+        return f"/ui/download/{name}"
 
 
 def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: Services, docs: Path, tmp_path: Path) -> None:
@@ -64,17 +68,19 @@ def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: S
         history, _, sources = client.predict("星河科技2023年营业收入是多少？", AUTO, [], api_name="/ask")
         assert "8,652.30" not in str(history[-1]["content"]) and "星河科技" not in sources
         frame, *_ = client.predict("星河科技", api_name="/profile")
-        assert "unknown company" in frame and "8,652.30" not in frame
-        frame, as_json, _, _ = client.predict("Acme", api_name="/profile")
-        assert "Acme" in frame and as_json
+        assert "not in your portfolio" in frame and "8,652.30" not in frame  # as the REST API answers
+        frame, links = client.predict("Acme", api_name="/profile")
+        assert "Acme" in frame and "/ui/download/profile.json" in links
         note = tmp_path / "visit_notes.txt"
         note.write_text("Acme visit notes: the CFO said 2024 orders reached $3.1 million.\n", encoding="utf-8")
         report, listing = client.predict([handle_file(str(note))], "Acme", api_name="/upload")
         assert report["data"][0][:2] == ["visit_notes.txt", "stored"]
         assert "visit_notes.txt" in [row[0] for row in listing["data"]]
         report, _ = client.predict([handle_file(str(note))], "星河科技", api_name="/upload")
-        assert report["data"][0][1] == "failed" and "unknown company" in report["data"][0][0]
-        assert [a for a, _ in access.records] == ["ask", "profile_view", "upload"]
+        assert report["data"][0][1] == "failed" and "not in your portfolio" in report["data"][0][3]
+        # every action is audited, refused ones with their status (an outside company looks unknown: 404)
+        assert [(a, s) for a, _, s in access.records if a != "companies" and a != "documents"] == [
+            ("ask", 200), ("profile_view", 403), ("profile_view", 200), ("upload", 200), ("upload", 403)]
     finally:
         app.close()
 
