@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -75,6 +76,7 @@ class ChainReport(BaseModel):
 
 
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN = re.compile(r"-|-?\d+(?:\.\d+)?")  # "-" (no user) and negative numbers are not formulas
 
 
 def safe_text(value: object, limit: int = 128) -> str:
@@ -89,7 +91,9 @@ def csv_cell(value: object) -> str:
     """A CSV cell that a spreadsheet shows as text: control characters escaped, and a cell that would start a
     formula (= + - @ tab CR) prefixed with an apostrophe (OWASP's advice against CSV injection)."""
     text = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in str(value))
-    return "'" + text if text.startswith(_FORMULA_LEAD) else text
+    if text.startswith(_FORMULA_LEAD) and not _PLAIN.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _canonical(details: dict[str, Any]) -> str:

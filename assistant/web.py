@@ -377,7 +377,7 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
             question.submit(respond, [question, company, chat, session, shown],
                             [chat, question, sources, session, shown], api_name="ask_submit")  # fmt: skip
             clear.click(new_chat, None, [chat, sources, session, shown, exported])
-            export.click(export_chat, [chat, shown], exported, api_name="export")
+            export.click(export_chat, [chat, shown], exported, api_name="export_chat")
         with gr.Tab("Profile / 画像"):
             profile_company = gr.Dropdown(choices=[], label="Company / 企业", elem_id="profile-company", allow_custom_value=True)
             show = gr.Button("Show profile / 查看画像", variant="primary", elem_id="show-profile")
@@ -396,7 +396,7 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
                 doc_name = gr.Textbox(label="Document to delete / 要删除的文档", elem_id="doc-name")
                 remove = gr.Button("Delete / 删除", variant="stop", elem_id="delete")
             deleted = gr.Markdown()
-            docs_company.change(list_documents, [docs_company], listing, api_name="documents")
+            docs_company.change(list_documents, [docs_company], listing, api_name="list_documents")
             send.click(upload, [files, docs_company], [report_table, listing], api_name="upload")
             remove.click(delete, [docs_company, doc_name], [deleted, listing], api_name="delete")
         with gr.Tab("Batch / 批量"):
@@ -405,7 +405,7 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
             status = gr.Markdown(elem_id="batch-status")
             check = gr.Button("Refresh / 刷新", elem_id="batch-refresh")
             outputs = gr.HTML(elem_id="batch-outputs")
-            start.click(start_batch, None, status, api_name="batch_start")
+            start.click(start_batch, None, status, api_name="start_batch")
             check.click(batch_status, None, [status, outputs], api_name="batch_status")
         app.load(refresh, None, [company, profile_company, docs_company])
     return app
