@@ -26,7 +26,7 @@ from assistant.errors import CompanyNotFound, DocumentNotFound, Forbidden, Input
 from assistant.qa import Answerer
 from assistant.quality import LOW
 from assistant.services import Services
-from assistant.types import CompanyInfo, FileReport
+from assistant.types import CompanyInfo, FileReport, SearchHit
 from assistant.uploads import Uploads, check_content_type, safe_company, safe_file_name
 
 Note = Callable[..., None]
@@ -104,7 +104,22 @@ class Portal:
         note(count=len(found))
         return found
 
-    # ---- questions -------------------------------------------------------------------------------
+    # ---- search and questions ----------------------------------------------------------------------
+    def search(self, who: Principal, query: str, company: str | None, k: int, note: Note = no_note) -> list[SearchHit]:
+        """Ranked passages (hybrid retrieval), only of companies the caller may see."""
+        from assistant.search import search as run_search
+
+        need(who, "read", note)
+        note(query=query, company_requested=company, k=k)
+        if not query.strip():
+            raise InputError("the query is empty")
+        name = self.company(who, company) if company else None
+        note(company=name)
+        hits = run_search(self.store, self.answerer, query, name, k, who.allowed)
+        note(hits=[{"company": h.company, "doc": h.doc, "page": h.page, "chunk_id": h.chunk_id} for h in hits])
+        return hits
+
+
     def question(self, who: Principal, question: str | None, company: str | None, note: Note = no_note) -> tuple[str, str | None]:
         """A question and the company it is asked about, checked before anything runs."""
         need(who, "read", note)

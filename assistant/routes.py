@@ -37,7 +37,6 @@ from assistant.auth import PERMISSIONS, Principal
 from assistant.followup import Session
 from assistant.llm_queue import LLMQueue, Ticket, waiting_as
 from assistant.qa import Answerer, Event
-from assistant.search import search as run_search
 from assistant.types import Answer, CompanyInfo, IngestReport, SearchHit
 
 router = APIRouter(tags=["assistant"])
@@ -224,15 +223,7 @@ def companies(request: Request, who: Reader) -> list[CompanyInfo]:
 @router.post("/search", name="search", response_model=list[SearchHit])
 def search(body: SearchRequest, request: Request, who: Reader) -> list[SearchHit]:
     """``assistant search --json``: ranked passages (hybrid retrieval), only of companies you may see."""
-    ctx = context(request)
-    note(request, query=body.query, company_requested=body.company, k=body.k)
-    if not body.query.strip():
-        raise HTTPException(400, "the query is empty")
-    company = ctx.company(who, body.company) if body.company else None
-    note(request, company=company)
-    hits = run_search(ctx.services.store, ctx.answerer, body.query, company, body.k, who.allowed)
-    note(request, hits=[{"company": h.company, "doc": h.doc, "page": h.page, "chunk_id": h.chunk_id} for h in hits])
-    return hits
+    return context(request).portal.search(who, body.query, body.company, body.k, noter(request))
 
 
 @router.post("/ask", name="ask", response_model=Answer)

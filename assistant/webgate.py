@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -311,8 +312,14 @@ class WebGate:
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read(receive, 64_000)
-        form = parse_qs((body or b"").decode("utf-8", "replace"))
-        name = (form.get("username") or [""])[0].strip()
+        if body is None:
+            await _reply(send, 413, "the sign-in form is too large")
+            return
+        try:  # url-encoded or multipart, as the browser sends it
+            async with Request(scope, _replay(body)).form(max_files=0, max_fields=10) as form:
+                name = str(form.get("username") or "").strip()
+        except Exception:  # a malformed form: Gradio answers it; the attempt counts as nameless
+            name = ""
         client = scope.get("client")
         address = client[0] if client else None
         wait = self.sign_ins.wait(name, address)
@@ -330,7 +337,7 @@ class WebGate:
                 state["status"] = message["status"]
             await send(message)
 
-        await self.app(scope, _replay(body or b""), watch)
+        await self.app(scope, _replay(body), watch)
         if state["status"] == 200:
             self.sign_ins.succeeded(name, address)
             who = self.auth.user(name) if self.auth else LOCAL

@@ -110,6 +110,7 @@ def api(fake_settings: Settings, docs: Path, tmp_path: Path) -> Iterator[Api]:
 ENDPOINTS = [
     ("GET", "/api/me"), ("GET", "/api/companies"), ("POST", "/api/search"), ("POST", "/api/ask"),
     ("POST", "/api/ask/stream"), ("GET", "/api/queue"), ("GET", "/api/documents"), ("POST", "/api/documents"),
+    ("GET", "/api/profile/Acme"),
     ("DELETE", "/api/documents/Acme/notes.txt"), ("GET", "/api/audit"), ("GET", "/api/audit/export"),
     ("GET", "/api/audit/verify"),
 ]
@@ -678,3 +679,17 @@ def test_web_app_enforces_the_portfolio(fake_settings: Settings, docs: Path, tmp
     asked = services.store and app.state.ctx.audit.search(action="ask")
     assert [(e.user, e.details["via"]) for e in asked] == [("root", "ui"), ("rita", "ui")]
     assert asked[0].company == "星河科技" and asked[1].company is None
+
+
+def test_profiles_through_the_api_keep_to_the_portfolio(api: Api) -> None:
+    r = api.client.get("/api/profile/Acme", headers=RITA)
+    assert r.status_code == 200 and r.json()["company"] == "Acme"
+    md = api.client.get("/api/profile/Acme", params={"format": "md"}, headers=RITA)
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown") and "Acme" in md.text
+    for name in ("星河科技", "火星重工"):  # outside the portfolio, or unknown: the same refusal
+        r = api.client.get(f"/api/profile/{name}", headers=RITA)
+        assert r.status_code == 403 and "not in your portfolio" in r.json()["detail"]
+        assert all(fact not in r.text for fact in OUTSIDE_FACTS)
+    assert api.client.get("/api/profile/星河科技", headers=ANN).status_code == 200
+    views = api.audit(action="profile_view")
+    assert [e.status for e in views] == [200, 403, 403, 200, 200] and views[-1].company == "Acme"  # newest first

@@ -195,7 +195,7 @@ def test_upload_handler_refuses_server_paths_and_urls(server: Server) -> None:
     assert len(refused) >= 6 and refused[0].status == 403
 
     # a file the user really uploaded is ingested; another user cannot name it
-    mine = rita.upload("visit_acme.txt", "Acme visit note: 2024 orders $3.1 million.\n".encode())
+    mine = rita.upload("visit_acme.txt", b"Acme visit note: 2024 orders $3.1 million.\n")
     rows, _ = rita.call("upload", [[filedata(mine)], "Acme"])
     assert rows["data"][0][:2] == ["visit_acme.txt", "stored"]
     sam = Browser(server, "sam")
@@ -283,7 +283,7 @@ def test_batch_jobs_and_generated_files_belong_to_their_user(server: Server) -> 
 
 def test_gradio_file_route_serves_only_the_users_own_uploads(server: Server) -> None:
     rita, sam = Browser(server, "rita"), Browser(server, "sam")
-    mine = rita.upload("rita_note.txt", "Acme note.\n".encode())
+    mine = rita.upload("rita_note.txt", b"Acme note.\n")
     assert rita.http.get(f"/ui/gradio_api/file={mine}").status_code == 200
     stored = server.root / "docs" / "星河科技" / "news.md"
     for target in (mine, str(stored), str(Path(server.services.settings.store) / "ledger.sqlite3")):
@@ -365,7 +365,7 @@ def test_failed_sign_ins_back_off_per_user(server: Server) -> None:
 def test_uploads_do_not_reveal_other_companies_and_errors_are_one_line(server: Server) -> None:
     rita = Browser(server, "rita")
     twin = (server.root / "docs" / "星河科技" / "news.md").read_bytes()
-    fresh = rita.upload("fresh_note.md", "# Acme\nAcme 2024 backlog $2.0 million.\n".encode())
+    fresh = rita.upload("fresh_note.md", b"# Acme\nAcme 2024 backlog $2.0 million.\n")
     copy = rita.upload("copy_of_news.md", twin)
     rows, _ = rita.call("upload", [[filedata(fresh), filedata(copy)], "Acme"])
     assert [r[1] for r in rows["data"]] == ["stored", "stored"]  # the same answer as for any new content

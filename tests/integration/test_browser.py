@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct horse battery"
+SERVED: dict[str, object] = {}  # the app under test (its audit log)
 
 pytestmark = [
     pytest.mark.integration,
@@ -56,6 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = _free_port()
     app = build_api(services, load_auth_config(users))
+    SERVED["app"] = app
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -120,6 +122,9 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
     frame = page.frame_locator("#profile-report iframe")
     frame.locator("body").wait_for()
     assert "杭州栖云智算科技股份有限公司" in frame.locator("body").inner_text()
+    link = page.locator("#profile-downloads a").first  # downloads come from the signed-in user's own files
+    download = page.request.get(server + str(link.get_attribute("href")))
+    assert download.status == 200 and "杭州栖云智算科技股份有限公司" in download.text()
     page.screenshot(path=str(SHOTS / "browser_profile.png"), full_page=True)
 
     # upload a document and find it listed
@@ -137,3 +142,9 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
     assert "stored" in page.locator("#ingest-report").inner_text()
     assert "visit_notes_2024-09.txt" in listing.inner_text()
     page.screenshot(path=str(SHOTS / "browser_documents.png"), full_page=True)
+
+    # the real page used only routes the web app's gate allows, in sessions of its own user
+    audit = SERVED["app"].state.ctx.audit  # type: ignore[attr-defined]
+    for refused in ("ui_refused", "session_refused", "upload_refused", "download_refused"):
+        assert audit.search(action=refused) == [], refused
+    assert audit.search(user="rita", action="login") and audit.search(user="rita", action="download")
