@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -173,8 +173,12 @@ class WebGate:
     # ---- the gate --------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == PREFIX or path.startswith(PREFIX + "/")):
+        if not (path == PREFIX or path.startswith(PREFIX + "/")) or scope["type"] == "lifespan":
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # the web app has no WebSocket routes: nothing else passes
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
             return
         rel = path[len(PREFIX):] or "/"
         method = scope.get("method", "GET")
@@ -237,15 +241,21 @@ class WebGate:
 
     async def _check(self, scope: Scope, rel: str, who: Principal) -> tuple[int, str, str] | None:
         """(status, reason, audit action) of a refusal, or None; records the file downloads it lets through."""
-        session = _query(scope).get("session_hash")
+        query = _query(scope)
+        session = query.get("session_hash")
         if rel.startswith("/gradio_api/heartbeat/"):
             session = rel[len("/gradio_api/heartbeat/"):]
         if session is not None and not self.owners.claim(session, who.name):
             return 403, "this session belongs to another user", "session_refused"
+        upload = query.get("upload_id")  # an upload's progress is its uploader's
+        if upload is not None and not self.owners.claim("upload:" + upload, who.name):
+            return 403, "this upload belongs to another user", "session_refused"
+        if rel == "/logout":
+            self.record(scope, who, "logout", 200)
         if rel == "/gradio_api/queue/data":
             self.record(scope, who, "ui_subscribe", 200, session=(session or "")[:8])
         if rel.startswith("/gradio_api/file="):
-            target = unquote(rel[len("/gradio_api/file="):])
+            target = rel[len("/gradio_api/file="):]  # the path as Gradio will read it (decoded once, by the server)
             if not self.owners.owns_upload(who.name, target):
                 return 404, "no such file", "download_refused"
             self.record(scope, who, "download", 200, file=Path(target).name, kind="upload")
@@ -263,7 +273,7 @@ class WebGate:
             return 403, "this session belongs to another user", "session_refused"
         if rel != "/gradio_api/queue/join":
             return None
-        for path in file_paths(payload.get("data")):
+        for path in file_paths(payload):
             if not self.owners.owns_upload(who.name, path):
                 return 403, "a file in the request was not uploaded by you in this app", "upload_refused"
         self.record(scope, who, "ui_event", 200, fn=self._fn_name(payload.get("fn_index")),

@@ -242,7 +242,12 @@ def test_a_session_hash_belongs_to_its_user(server: Server) -> None:
     assert sam.http.get(f"/ui/gradio_api/heartbeat/{stolen}").status_code == 403
     r = sam.http.post("/ui/gradio_api/cancel", json={"session_hash": stolen, "fn_index": 0, "event_id": "x"})
     assert r.status_code == 403
-    assert len(server.audit(user="sam", action="session_refused")) >= 5
+    upload_id = secrets.token_hex(6)  # an upload's progress stream is its uploader's too
+    r = victim.http.post("/ui/gradio_api/upload", params={"upload_id": upload_id},
+                         files=[("files", ("v.txt", b"victim's note\n", "text/plain"))])
+    assert r.status_code == 200
+    assert sam.http.get("/ui/gradio_api/upload_progress", params={"upload_id": upload_id}).status_code == 403
+    assert len(server.audit(user="sam", action="session_refused")) >= 6
     # the victim's session still works for the victim
     history, _, sources, *_ = victim.call("ask", ["and in 2022?", "Acme", history, None, None])
     assert "⚠" not in str(history[-1]["content"]) and "Asked as" in sources  # the follow-up kept its context
