@@ -107,6 +107,17 @@ def note(request: Request, company: str | None = None, **details: Any) -> None:
 
 
 # ---- the gate: authentication, body limit, audit ---------------------------------------------
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request was not signed in: the attempted name, the reason, seconds to wait when throttled, and
+    whether to audit it."""
+
+    attempted: str = ""
+    reason: str = ""
+    wait: float = 0.0
+    audit: bool = True
+
+
 class BodyTooLarge(Exception):
     """Raised into the app when a request body grows past its limit while it is read."""
 
@@ -134,11 +145,10 @@ class Gate:
         action = None
         try:
             if who is None:
-                action, code = ("login_throttled", 429) if failure[2] else \
-                    ("login_failed" if failure[0] else "unauthenticated", 401)
+                action, code = ("login_throttled", 429) if failure.wait else \
+                    ("login_failed" if failure.attempted else "unauthenticated", 401)
                 status["code"] = code
-                await self._reply(send, code, failure[1], authenticate=code == 401,
-                                  retry_after=failure[2])
+                await self._reply(send, code, failure.reason, authenticate=code == 401, retry_after=failure.wait)
                 return
             state["principal"] = who
             limit = self._body_limit(scope)
@@ -192,57 +202,61 @@ class Gate:
             if address:
                 details["ip"] = address
             if who is None:
-                details["reason"] = failure[1]
-                if failure[0]:
-                    details["attempted"] = failure[0]
+                details["reason"] = failure.reason
+                if failure.attempted:
+                    details["attempted"] = failure.attempted
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(lambda: self.ctx.audit.record(
-                    who.name if who else "-",
-                    action or getattr(route, "name", None) or f"{scope.get('method')} {path}",
-                    role=who.role if who else None,
-                    company=entry.get("company"),
-                    status=status["code"],
-                    details=details,
-                ))
+                if failure.audit:  # not: a refusal within a wait whose first refusal was recorded
+                    await anyio.to_thread.run_sync(lambda: self.ctx.audit.record(
+                        who.name if who else "-",
+                        action or getattr(route, "name", None) or f"{scope.get('method')} {path}",
+                        role=who.role if who else None,
+                        company=entry.get("company"),
+                        status=status["code"],
+                        details=details,
+                    ))
 
     def _body_limit(self, scope: Scope) -> int:
         if scope.get("method") == "POST" and scope.get("path") == f"{API}/documents":
             return self.ctx.uploads.max_bytes + MULTIPART_OVERHEAD
         return JSON_BODY_LIMIT
 
-    async def _authenticate(self, header: str, address: str | None) -> tuple[Principal | None, tuple[str, str, float]]:
-        """(caller, ("", "", 0)) or (None, (attempted name, reason, seconds to wait when throttled))."""
+    async def _authenticate(self, header: str, address: str | None) -> tuple[Principal | None, Refusal]:
+        """(caller, no refusal) or (None, why not)."""
         auth = self.ctx.auth
         if auth is None:
-            return LOCAL, ("", "", 0.0)
+            return LOCAL, Refusal()
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
         if not scheme:
-            return None, ("", "authentication required: HTTP Basic (user:password) or 'Authorization: Bearer <token>'", 0.0)
+            return None, Refusal("", "authentication required: HTTP Basic (user:password) or 'Authorization: Bearer <token>'")
         if scheme.lower() == "basic":
             try:
                 name, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
             except (binascii.Error, ValueError):
-                return None, ("", "malformed Basic credentials (expected base64 of user:password)", 0.0)
+                return None, Refusal("", "malformed Basic credentials (expected base64 of user:password)")
             if not sep or not name:
-                return None, ("", "malformed Basic credentials (expected base64 of user:password)", 0.0)
+                return None, Refusal("", "malformed Basic credentials (expected base64 of user:password)")
         elif scheme.lower() == "bearer" and value:
             name, password = "", value
         else:
-            return None, ("", f"unsupported authorization scheme '{scheme}' (use Basic or Bearer)", 0.0)
+            return None, Refusal("", f"unsupported authorization scheme '{scheme}' (use Basic or Bearer)")
         shown = safe_text(name) if name else "token"
-        wait = self.ctx.sign_ins.wait(name, address)
-        if wait > 0:
-            return None, (shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait))
-        if name:
-            found = await anyio.to_thread.run_sync(auth.verify_password, name, password)
-        else:
-            found = auth.verify_token(value)
-        if found is None:
-            self.ctx.sign_ins.failed(name, address)
-            return None, (shown, "wrong user name or password" if name else "unknown or revoked API token", 0.0)
-        self.ctx.sign_ins.succeeded(name, address)
-        return found, ("", "", 0.0)
+        sign_ins = self.ctx.sign_ins
+        async with sign_ins.turn(name, address):  # one check of a name at a time: bursts get no extra guesses
+            wait = sign_ins.wait(name, address)
+            if wait > 0:
+                return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait),
+                                     audit=sign_ins.report(name, address))
+            if name:
+                found = await anyio.to_thread.run_sync(auth.verify_password, name, password)
+            else:
+                found = auth.verify_token(value)
+            if found is None:
+                sign_ins.failed(name, address)
+                return None, Refusal(shown, "wrong user name or password" if name else "unknown or revoked API token")
+            sign_ins.succeeded(name, address)
+        return found, Refusal()
 
     @staticmethod
     async def _reply(send: Send, status: int, detail: str, authenticate: bool = False, retry_after: float = 0) -> None:
@@ -380,9 +394,11 @@ def _mount_ui(app: FastAPI, ctx: ApiContext) -> None:
     blocks = web.build_app(ctx.services, access=access, portal=ctx.portal)
     blocks.queue(default_concurrency_limit=1, api_open=False)
 
-    def login(username: str, password: str) -> bool:
+    async def login(username: str, password: str) -> bool:
+        """Gradio's sign-in check (the gate audits and throttles it); bcrypt runs off the event loop."""
         assert ctx.auth is not None
-        return ctx.auth.verify_password(username, password) is not None  # the gate audits and throttles
+        auth = ctx.auth
+        return await anyio.to_thread.run_sync(auth.verify_password, username, password) is not None
 
     gr.mount_gradio_app(app, blocks, path=PREFIX, auth=login if ctx.auth else None, css=getattr(web, "CSS", None),
                         show_error=False, footer_links=[], max_file_size=ctx.uploads.max_bytes)

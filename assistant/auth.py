@@ -23,6 +23,7 @@ What each role may do is :data:`PERMISSIONS` (the role matrix).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import hmac
 import os
@@ -31,6 +32,7 @@ import secrets
 import sys
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -185,6 +187,7 @@ class Throttle:
         self.free, self.base_s, self.cap_s, self.window_s, self.max_keys = free, base_s, cap_s, window_s, max_keys
         self.clock = clock
         self._seen: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key → (failures, last failure)
+        self._told: set[str] = set()  # keys whose current wait was already reported
         self._lock = threading.Lock()
 
     def wait(self, key: str) -> float:
@@ -193,7 +196,7 @@ class Throttle:
             failures, last = self._live(key)
         if failures < self.free:
             return 0.0
-        delay = min(self.cap_s, self.base_s * 2 ** (failures - self.free))
+        delay = min(self.cap_s, self.base_s * 2.0 ** min(failures - self.free, 64))  # 2**64 s: capped long before
         return max(0.0, last + delay - self.clock())
 
     def failed(self, key: str) -> None:
@@ -201,12 +204,22 @@ class Throttle:
             failures, _ = self._live(key)
             self._seen[key] = (failures + 1, self.clock())
             self._seen.move_to_end(key)
+            self._told.discard(key)
             while len(self._seen) > self.max_keys:
-                self._seen.popitem(last=False)
+                self._told.discard(self._seen.popitem(last=False)[0])
 
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._seen.pop(key, None)
+            self._told.discard(key)
+
+    def first_refusal(self, key: str) -> bool:
+        """True the first time ``key`` is refused after its latest failure (that refusal is audited; the
+        rest of the wait is not: an attacker ignoring Retry-After cannot flood the audit log)."""
+        with self._lock:
+            first = key not in self._told
+            self._told.add(key)
+            return first
 
     def _live(self, key: str) -> tuple[int, float]:
         failures, last = self._seen.get(key, (0, 0.0))
@@ -218,15 +231,32 @@ class Throttle:
 
 class SignIns:
     """The back-off of every sign-in (API and web app alike): per user name and per client address (an
-    address gets more free failures: an office behind one NAT shares it)."""
+    address gets more free failures: an office behind one NAT shares it). Checks of one user name take
+    turns (:meth:`turn`): a burst of guesses sent at once is checked one after another, each after the
+    previous failure was counted, so a burst gets no more free guesses than a patient client."""
 
     def __init__(self, users: Throttle | None = None, addresses: Throttle | None = None) -> None:
         self.users = users or Throttle(free=5)
         self.addresses = addresses or Throttle(free=20)
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def turn(self, name: str | None, address: str | None) -> asyncio.Lock:
+        """The lock to hold while checking a sign-in of ``name`` (of the address when there is no name)."""
+        key = f"user:{name}" if name else f"address:{address}"
+        lock = self._turns.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._turns[key] = lock
+        return lock
 
     def wait(self, name: str | None, address: str | None) -> float:
         """Seconds to wait before this sign-in may be checked (0: now)."""
         return max(self.users.wait(name) if name else 0.0, self.addresses.wait(address) if address else 0.0)
+
+    def report(self, name: str | None, address: str | None) -> bool:
+        """Whether to audit this refusal (the first of a wait, per key)."""
+        waiting = [(t, k) for t, k in ((self.users, name), (self.addresses, address)) if k and t.wait(k) > 0]
+        return any([t.first_refusal(k) for t, k in waiting])
 
     def failed(self, name: str | None, address: str | None) -> None:
         if name:

@@ -332,30 +332,33 @@ class WebGate:
             name = ""
         client = scope.get("client")
         address = client[0] if client else None
-        wait = self.sign_ins.wait(name, address)
-        if wait > 0:
-            self.record(scope, None, "login_throttled", 429, attempted=safe_text(name), reason="too many failed sign-ins")
-            seconds = math.ceil(wait)
-            response = JSONResponse({"detail": f"too many failed sign-ins: try again in {seconds} s"},
-                                    status_code=429, headers={"Retry-After": str(seconds)})
-            await response(scope, receive, send)
-            return
-        state = {"status": 0}
+        async with self.sign_ins.turn(name, address):  # one check of a name at a time, as the API's
+            wait = self.sign_ins.wait(name, address)
+            if wait > 0:
+                if self.sign_ins.report(name, address):
+                    self.record(scope, None, "login_throttled", 429, attempted=safe_text(name),
+                                reason="too many failed sign-ins")
+                seconds = math.ceil(wait)
+                response = JSONResponse({"detail": f"too many failed sign-ins: try again in {seconds} s"},
+                                        status_code=429, headers={"Retry-After": str(seconds)})
+                await response(scope, receive, send)
+                return
+            state = {"status": 0}
 
-        async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            await send(message)
+            async def watch(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    state["status"] = message["status"]
+                await send(message)
 
-        await self.app(scope, _replay(body), watch)
-        if state["status"] == 200:
-            self.sign_ins.succeeded(name, address)
-            who = self.auth.user(name) if self.auth else LOCAL
-            self.record(scope, who, "login", 200)
-        else:
-            self.sign_ins.failed(name, address)
-            self.record(scope, None, "login_failed", 401, attempted=safe_text(name),
-                        reason="wrong user name or password")
+            await self.app(scope, _replay(body), watch)
+            if state["status"] == 200:
+                self.sign_ins.succeeded(name, address)
+                who = self.auth.user(name) if self.auth else LOCAL
+                self.record(scope, who, "login", 200)
+            else:
+                self.sign_ins.failed(name, address)
+                self.record(scope, None, "login_failed", 401, attempted=safe_text(name),
+                            reason="wrong user name or password")
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------------

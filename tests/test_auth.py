@@ -232,3 +232,25 @@ def test_cli_refuses_overlong_password(monkeypatch: pytest.MonkeyPatch, capsys: 
     monkeypatch.setattr("sys.stdin", io.StringIO("x" * 80 + "\n"))
     assert auth.main(["hash-password", "--stdin", "--rounds", "4"]) == 2
     assert "80 bytes long; bcrypt uses at most 72" in capsys.readouterr().err
+
+
+def test_throttle_waits_double_up_to_the_cap_and_never_overflow() -> None:
+    from assistant.auth import Throttle
+
+    now = [1000.0]
+    throttle = Throttle(free=2, base_s=1.0, cap_s=300.0, clock=lambda: now[0])
+    waits = []
+    for _ in range(6):
+        waits.append(throttle.wait("u"))
+        throttle.failed("u")
+    assert waits == [0.0, 0.0, 1.0, 2.0, 4.0, 8.0]  # after each failure the wait doubles (the clock stood still)
+    for _ in range(3000):  # thousands of failures: capped, no OverflowError
+        throttle.failed("u")
+    assert throttle.wait("u") == 300.0
+    assert throttle.first_refusal("u") and not throttle.first_refusal("u")  # the first refusal of a wait is reported
+    throttle.failed("u")
+    assert throttle.first_refusal("u")  # a new failure, a new wait
+    now[0] += 301.0
+    assert throttle.wait("u") == 0.0
+    throttle.succeeded("u")
+    assert throttle.wait("u") == 0.0 and throttle.first_refusal("u")

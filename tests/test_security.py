@@ -361,7 +361,11 @@ def test_failed_sign_ins_back_off_per_user(server: Server) -> None:
     r = httpx.post(server.url + "/ui/login", data={"username": "victim", "password": PASSWORD})
     assert r.status_code == 429  # the web app's sign-in shares the back-off
     assert server.api("rita").get("/api/me").status_code == 200  # other users are not affected
-    assert server.audit(action="login_throttled")
+    throttled = len(server.audit(action="login_throttled"))
+    assert throttled >= 1
+    for _ in range(20):  # an attacker ignoring Retry-After gains nothing and cannot flood the audit log
+        assert server.api("victim", "wrong").get("/api/me").status_code == 429
+    assert len(server.audit(action="login_throttled")) == throttled
     time.sleep(1.1)
     assert server.api("victim").get("/api/me").status_code == 200  # after the wait, the right password works
 
@@ -380,3 +384,19 @@ def test_uploads_do_not_reveal_other_companies_and_errors_are_one_line(server: S
     note = rows["data"][0][3]
     assert rows["data"][0][1] == "failed" and "not a document" in note
     assert "Errno" not in note and "Traceback" not in note and "validation error" not in note and "\n" not in note
+
+
+def test_a_burst_of_guesses_gets_no_more_free_checks_than_a_patient_client(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(i: int) -> int:
+        return server.api("victim", f"guess-{i}").get("/api/me").status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(guess, range(16)))
+    assert codes.count(401) == 5 and codes.count(429) == 11, codes
+    with ThreadPoolExecutor(8) as pool:  # the web sign-in too
+        codes = list(pool.map(lambda i: httpx.post(server.url + "/ui/login", data={"username": "sam",
+                                                                                     "password": f"g{i}"}).status_code,
+                              range(8)))
+    assert codes.count(429) == 3 and len([c for c in codes if c != 429]) == 5, codes
