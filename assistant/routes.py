@@ -190,7 +190,7 @@ class AskRunner:
 def _answer_record(answer: Answer) -> dict[str, Any]:
     return {
         "company": answer.company,
-        "path": answer.path,
+        "answer_path": answer.path,  # "path" is the HTTP path of the entry
         "resolved_company": answer.company,
         "answer": answer.answer,
         "citations": [c.model_dump() for c in answer.citations],

@@ -243,7 +243,7 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
                         history[-1] = {"role": "assistant", "content": answer.answer}
                         sources = render_sources(answer)
                         shown.append(sources)
-                        note(answer.company, answer=answer.answer, path=answer.path,
+                        note(answer.company, answer=answer.answer, answer_path=answer.path,
                              citations=[c.model_dump(exclude={"quote"}) for c in answer.citations])  # fmt: skip
                         yield history, "", sources, state, shown
         except Exception as exc:
