@@ -63,7 +63,7 @@ _MODIFIER_EN = (
 )  # fmt: skip
 _TARGET_EN = (
     "instructions", "instruction", "rules", "rule", "prompts", "prompt", "guidelines", "directions", "directives",
-    "commands", "constraints", "guidance", "question", "system message",
+    "commands", "constraints", "guidance", "system message",
 )  # fmt: skip
 _OVERRIDE_ZH = ("忽略", "忽视", "无视", "忘记", "忘掉", "不要理会", "不必理会", "不用理会", "不理会", "别理会", "不要管",
                 "别管", "跳过", "抛开", "绕过", "不要遵守", "不要遵循", "不再遵守", "不必遵守")  # fmt: skip
@@ -71,13 +71,13 @@ _MODIFIER_ZH = ("你的", "您的", "你", "您", "之前的", "之前", "此前
                 "上述", "上面的", "上面", "前面的", "前面", "前述", "原有的", "原有", "原来的", "原来", "所有的", "所有",
                 "全部的", "全部", "一切", "任何", "系统的", "系统", "收到的", "给你的", "的")  # fmt: skip
 _TARGET_ZH = ("指令", "指示", "规则", "提示词", "提示", "要求", "设定", "约束", "命令", "问题")
-_ROLE = r"\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bas\s+an\s+ai\b|\b(?:developer|admin|jailbreak)\s+mode\b|你现在是|从现在起你|系统提示|开发者模式"
+_ROLE = r"\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bas\s+an\s+ai\s+(?:language\s+)?(?:model|assistant)\b|\b(?:developer|admin|jailbreak)\s+mode\b|你现在是|从现在起你|系统提示|开发者模式"
 # Answer-shaping orders: "… and reply that …", "请回答 …", "你必须回复 …".
 _ORDER_EN = ("reply", "respond", "answer", "say", "state", "write", "output", "print", "claim", "conclude", "declare",
              "tell the user", "tell the analyst", "tell the reader")  # fmt: skip
 _ORDER_LEAD_EN = r"and|then|instead|just|simply|please|now|always|only|you\s+(?:must|should|shall|will|need\s+to|have\s+to)|(?:the\s+)?(?:assistant|model|ai|chatbot|llm)\s+(?:must|should|shall|will)"
 _ORDER_ZH = ("回答", "回复", "答复", "输出", "告诉", "声明", "表示", "认定", "判定", "给出", "说")
-_ORDER_LEAD_ZH = r"请(?:你|您)?(?:直接|只|务必|一定)?|(?:你|您|助手|模型|ai|人工智能)(?:必须|应当|应该|只能|务必|需要|要)|(?:直接|一律|统一)"
+_ORDER_LEAD_ZH = r"请(?:你|您)?(?:直接|只|务必|一定)?|(?:你|您|助手|模型|ai|人工智能)(?:必须|应当|应该|只能|务必|需要|要)"
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -85,14 +85,14 @@ def _alt(words: tuple[str, ...]) -> str:
 
 
 _INSTRUCTION = re.compile(
-    rf"\b(?:{_alt(_OVERRIDE_EN)})\s+(?:(?:{_alt(_MODIFIER_EN)})\s+){{0,6}}(?:{_alt(_TARGET_EN)})\b"
+    rf"\b(?:{_alt(_OVERRIDE_EN)})\s+(?:(?:{_alt(_MODIFIER_EN)})\s+){{0,6}}(?:{_alt(_TARGET_EN)}|question(?!\s+(?:of|about|on|as|whether|regarding)\b))\b"
     rf"|\b(?:{_alt(_OVERRIDE_EN)})\s+(?:the\s+)?(?:everything\s+|anything\s+)?(?:above|before|foregoing)\b"
     rf"|(?:{_alt(_OVERRIDE_ZH)})(?:{_alt(_MODIFIER_ZH)}){{0,4}}(?:{_alt(_TARGET_ZH)})|{_ROLE}",
     re.I,
 )
 _DIRECTIVE = re.compile(
     rf"(?:^|\b(?:{_ORDER_LEAD_EN})\s+)(?:{_alt(_ORDER_EN)})\b(?:\s+(?:only|exactly|simply|just))?\s*(?:that\b|with\b|yes\b|no\b|[\"“'‘])"
-    rf"|(?:{_ORDER_LEAD_ZH})(?:{_alt(_ORDER_ZH)})",
+    rf"|(?:{_ORDER_LEAD_ZH})(?:{_alt(_ORDER_ZH)})|(?:直接|一律|统一|只)(?:回答|回复|答复|输出)",
     re.I,
 )
 # Credit decisions and absolute assurances an answer may state only when a passage states them as a fact.
@@ -106,7 +106,7 @@ _ASSURANCE = re.compile(
     r"|建议(?:予以)?(?:放款|批准|授信|通过|发放)|(?:同意|准予|可以|予以)(?:放款|授信|贷款)|已获批准?|获得批准|审批通过|批准|保证",
     re.I,
 )
-_NEGATED = re.compile(r"(?:\bnot|\bnever|\bno\s+longer|未|不|并非|不是|尚未|没有)\s*(?:\w+\s+)?$", re.I)
+_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\s+(?:\w+\s+)?$|(?:未|不|并非|不是|尚未|没有|无法)[\u4e00-\u9fff]?$", re.I)
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\u3000-\u303f\uff01-\uff65])[\s\-_·•*/|~]+(?=[\u3400-\u9fff\u3000-\u303f\uff01-\uff65])")
 _SPACED_LETTERS = re.compile(r"\b[a-z](?:[ \t][a-z]){2,}\b")
@@ -118,7 +118,7 @@ def _plain(text: str) -> str:
     no spacing between CJK characters or between single letters ("i g n o r e")."""
     from assistant.normalize import to_simplified
 
-    text = to_simplified(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).lower()
+    text = to_simplified(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).lower().replace("’", "'")
     text = _CJK_GAP.sub("", text)
     text = _SPACED_LETTERS.sub(lambda m: re.sub(r"\s", "", m.group(0)), text)
     return re.sub(r"\s+", " ", text).strip()
@@ -212,7 +212,8 @@ def format_passages(passages: list[Evidence]) -> str:
     for n, ev in enumerate(passages, start=1):
         where = ev.chunk.doc + (f" p.{ev.chunk.page}" if ev.chunk.page else "")
         where = quote_passage(where).replace("\n", " ")
-        blocks.append(f"<document>\n[{n}] ({where})\n{quote_passage(ev.chunk.text).strip(chr(10))}\n</document>")
+        body = quote_passage(ev.chunk.text).strip("\n")
+        blocks.append(f"<document>\n[{n}] ({where})\n{body}\n</document>")
     return "\n\n".join(blocks)
 
 
