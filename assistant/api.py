@@ -244,7 +244,7 @@ class Gate:
         shown = safe_text(name) if name else "token"
         sign_ins = self.ctx.sign_ins
         async with sign_ins.turn(name, address):  # one check of a name at a time: bursts get no extra guesses
-            wait = sign_ins.wait(name, address)
+            wait = sign_ins.begin(name, address)  # counted as a failure until it succeeds
             if wait > 0:
                 return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait),
                                      audit=sign_ins.report(name, address))
@@ -253,7 +253,6 @@ class Gate:
             else:
                 found = auth.verify_token(value)
             if found is None:
-                sign_ins.failed(name, address)
                 return None, Refusal(shown, "wrong user name or password" if name else "unknown or revoked API token")
             sign_ins.succeeded(name, address)
         return found, Refusal()

@@ -213,6 +213,15 @@ class Throttle:
             self._seen.pop(key, None)
             self._told.discard(key)
 
+    def undo(self, key: str) -> None:
+        """Take back one failure (an attempt counted before its check, which then succeeded)."""
+        with self._lock:
+            failures, last = self._seen.get(key, (0, 0.0))
+            if failures > 1:
+                self._seen[key] = (failures - 1, last)
+            else:
+                self._seen.pop(key, None)
+
     def first_refusal(self, key: str) -> bool:
         """True the first time ``key`` is refused after its latest failure (that refusal is audited; the
         rest of the wait is not: an attacker ignoring Retry-After cannot flood the audit log)."""
@@ -231,14 +240,19 @@ class Throttle:
 
 class SignIns:
     """The back-off of every sign-in (API and web app alike): per user name and per client address (an
-    address gets more free failures: an office behind one NAT shares it). Checks of one user name take
-    turns (:meth:`turn`): a burst of guesses sent at once is checked one after another, each after the
-    previous failure was counted, so a burst gets no more free guesses than a patient client."""
+    address gets more free failures: an office behind one NAT shares it).
+
+    An attempt counts as a failure from the moment it is let through (:meth:`begin`) until its check
+    succeeds (:meth:`succeeded`), and checks of one user name take turns (:meth:`turn`): a burst of guesses
+    sent at once — at one name, or at many names from one address — gets no more checks than a patient
+    client. A success clears the user name's count and takes back only its own attempt from the address's
+    (one valid account does not reset an address that is guessing at others)."""
 
     def __init__(self, users: Throttle | None = None, addresses: Throttle | None = None) -> None:
         self.users = users or Throttle(free=5)
         self.addresses = addresses or Throttle(free=20)
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
 
     def turn(self, name: str | None, address: str | None) -> asyncio.Lock:
         """The lock to hold while checking a sign-in of ``name`` (of the address when there is no name)."""
@@ -253,22 +267,28 @@ class SignIns:
         """Seconds to wait before this sign-in may be checked (0: now)."""
         return max(self.users.wait(name) if name else 0.0, self.addresses.wait(address) if address else 0.0)
 
+    def begin(self, name: str | None, address: str | None) -> float:
+        """Let an attempt through (0), counting it as a failure until it succeeds, or the seconds to wait."""
+        with self._lock:
+            wait = self.wait(name, address)
+            if wait > 0:
+                return wait
+            for throttle, key in ((self.users, name), (self.addresses, address)):
+                if key:
+                    throttle.failed(key)
+            return 0.0
+
+    def succeeded(self, name: str | None, address: str | None) -> None:
+        with self._lock:
+            if name:
+                self.users.succeeded(name)
+            if address:
+                self.addresses.undo(address)
+
     def report(self, name: str | None, address: str | None) -> bool:
         """Whether to audit this refusal (the first of a wait, per key)."""
         waiting = [(t, k) for t, k in ((self.users, name), (self.addresses, address)) if k and t.wait(k) > 0]
         return any([t.first_refusal(k) for t, k in waiting])
-
-    def failed(self, name: str | None, address: str | None) -> None:
-        if name:
-            self.users.failed(name)
-        if address:
-            self.addresses.failed(address)
-
-    def succeeded(self, name: str | None, address: str | None) -> None:
-        if name:
-            self.users.succeeded(name)
-        if address:
-            self.addresses.succeeded(address)
 
 
 # ---- loading ---------------------------------------------------------------------------------

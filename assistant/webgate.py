@@ -333,7 +333,7 @@ class WebGate:
         client = scope.get("client")
         address = client[0] if client else None
         async with self.sign_ins.turn(name, address):  # one check of a name at a time, as the API's
-            wait = self.sign_ins.wait(name, address)
+            wait = self.sign_ins.begin(name, address)  # counted as a failure until it succeeds
             if wait > 0:
                 if self.sign_ins.report(name, address):
                     self.record(scope, None, "login_throttled", 429, attempted=safe_text(name),
@@ -356,7 +356,6 @@ class WebGate:
                 who = self.auth.user(name) if self.auth else LOCAL
                 self.record(scope, who, "login", 200)
             else:
-                self.sign_ins.failed(name, address)
                 self.record(scope, None, "login_failed", 401, attempted=safe_text(name),
                             reason="wrong user name or password")
 

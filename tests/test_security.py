@@ -448,3 +448,19 @@ def test_an_injected_instruction_in_an_uploaded_document_is_not_answered(tmp_pat
         assert "Disregard" not in answer["answer"]
         audited = _eventually(lambda: served.audit(user="rita", action="ask"))[0]
         assert audited.details["answer_path"] == answer["path"] and audited.status == 200
+
+
+def test_spraying_many_names_from_one_address_is_held_to_the_address_back_off(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(i: int) -> int:
+        return server.api(f"nobody{i}", "guess").get("/api/me").status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(guess, range(40)))
+    assert codes.count(401) == 20 and codes.count(429) == 20, codes  # the address's 20 free failures, then wait
+    # a user signing in correctly from that address takes back only their own attempt: the address still waits
+    time.sleep(1.1)
+    assert server.api("rita").get("/api/me").status_code == 200
+    assert server.api("nobody-else", "guess").get("/api/me").status_code in (401, 429)
+    assert guess(99) == 429
