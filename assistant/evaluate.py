@@ -32,9 +32,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.errors import AssistantError, InputError
-from assistant.normalize import to_simplified
-from assistant.units import Quantity, quantities, same
+from assistant.core.errors import AssistantError, InputError
+from assistant.text.figures import Quantity, quantities, same
+from assistant.text.normalize import to_simplified
 
 NOT_IN_DOCS = "NOT_IN_DOCS"
 LONG_EVIDENCE = 50
@@ -218,7 +218,7 @@ def yes_no(text: str) -> str | None:
 
 
 def _words(text: str) -> set[str]:
-    from assistant.keyword import tokenize
+    from assistant.store.keywords import tokenize
 
     return {t for t in tokenize(text) if t not in _STOP and (len(t) > 1 or not t.isascii()) and not t.isdigit()}
 
@@ -263,8 +263,8 @@ def answer_correct(question: EvalQuestion, text: str, refused: bool) -> bool:
 # running
 # ------------------------------------------------------------------------------------------------
 def _hit(store: object, question: EvalQuestion, company: str | None, k: int) -> bool | None:
-    from assistant.retrieve import hybrid_search
-    from assistant.store import Store
+    from assistant.answer.retrieve import hybrid_search
+    from assistant.store.index import Store
 
     assert isinstance(store, Store)
     if question.refusal or not question.evidence:
@@ -308,7 +308,7 @@ def run_eval(
     questions_file: str = "",
 ) -> EvalReport:
     """Score every question; one failing question is recorded with its error, never stops the run."""
-    from assistant.services import Services
+    from assistant.core.services import Services
 
     assert isinstance(services, Services)
     store, answerer = services.store, services.answerer
@@ -341,8 +341,8 @@ def run_eval(
 
 
 def citations_valid(store: object, answer: object) -> bool:
-    from assistant.store import Store
-    from assistant.types import Answer
+    from assistant.core.records import Answer
+    from assistant.store.index import Store
 
     assert isinstance(store, Store) and isinstance(answer, Answer)
     numbers = {c.n for c in answer.citations}

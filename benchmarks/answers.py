@@ -28,10 +28,10 @@ from typing import Any
 from common import BENCH_DIR, Json, fmt_n, now, rnd
 
 import assistant  # noqa: F401 - offline environment before any model library loads
+from assistant.core.services import Services
+from assistant.core.settings import Settings
 from assistant.evaluate import EvalReport, doc_companies, load_questions, run_eval
-from assistant.ingest import ingest_file, ingest_paths
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.ingest.pipeline import ingest_file, ingest_paths
 
 ROOT = BENCH_DIR.parent
 DEVSET = ROOT.parent / "shared" / "devset"

@@ -56,10 +56,10 @@ import psutil
 from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.settings import REPO_ROOT, Settings
-from assistant.types import FileReport, IngestReport
+from assistant.core.records import FileReport, IngestReport
+from assistant.core.services import Services
+from assistant.core.settings import REPO_ROOT, Settings
+from assistant.ingest.pipeline import ingest_paths
 
 DEVSET = REPO_ROOT.parent / "shared" / "devset"
 DEVSET_PDF = "Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf"
@@ -236,7 +236,7 @@ class IdleGate:
 
 
 class OcrMeter:
-    """Counts and times OCRed pages by wrapping ``assistant.readers.ocr.ocr_pdf_page`` (which the PDF
+    """Counts and times OCRed pages by wrapping ``assistant.ingest.readers.ocr.ocr_pdf_page`` (which the PDF
     reader imports at call time) for the duration of a run. The first page includes loading the engine."""
 
     def __init__(self) -> None:
@@ -245,7 +245,7 @@ class OcrMeter:
         self.rss_added_mb = 0.0  # RSS added while OCR ran (engine load, onnxruntime arenas)
 
     def __enter__(self) -> OcrMeter:
-        from assistant.readers import ocr
+        from assistant.ingest.readers import ocr
 
         self._module, self._original = ocr, ocr.ocr_pdf_page
 
@@ -1078,8 +1078,8 @@ def pdf_read_variants(pdf: Path) -> Json:
     (restored afterwards), and pypdf's bare text extraction for reference."""
     import pypdf
 
-    from assistant.readers import pdf as pdf_reader
-    from assistant.readers import read_document
+    from assistant.ingest.readers import pdf as pdf_reader
+    from assistant.ingest.readers import read_document
 
     variants: dict[str, dict[str, Any]] = {
         "default (tables, worker process)": {},
@@ -1106,7 +1106,7 @@ def pdf_read_variants(pdf: Path) -> Json:
             "tables": sum(line.startswith("|---") for p in document.pages for line in p.text.splitlines()),
             "other_cores_during": mon.other_cores(),
         }
-    from assistant.readers.pdf_text import fast_text
+    from assistant.ingest.readers.pdf_text import fast_text
 
     texts: dict[bool, list[str]] = {}
     for fast in (False, True):

@@ -63,11 +63,11 @@ def serve_main(argv: list[str]) -> int:
     import uvicorn
 
     import assistant  # noqa: F401 - offline environment first
-    from assistant.api import build_api
-    from assistant.auth import load_auth_config
-    from assistant.ingest import ingest_paths
-    from assistant.services import Services
-    from assistant.settings import Settings
+    from assistant.core.services import Services
+    from assistant.core.settings import Settings
+    from assistant.ingest.pipeline import ingest_paths
+    from assistant.serve.api import build_api
+    from assistant.serve.auth import load_auth_config
 
     settings = Settings(store=args.store, llm_backend=args.llm, embedding_backend=args.embeddings)
     services = Services(settings)
@@ -86,7 +86,7 @@ def _free_port() -> int:
 
 
 def _users_file(path: Path, companies: list[str]) -> tuple[str, list[str]]:
-    from assistant.auth import hash_password, new_token
+    from assistant.serve.auth import hash_password, new_token
 
     hashed = hash_password(PASSWORD)
     token, digest = new_token()

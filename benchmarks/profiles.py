@@ -59,7 +59,7 @@ from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_
 from ingest import CpuMonitor, IdleGate, RssSampler, _tree, machine_info, rss_mb
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
-from assistant.settings import REPO_ROOT, Settings
+from assistant.core.settings import REPO_ROOT, Settings
 
 CORPUS = REPO_ROOT / "corpus"
 TODAY = dt.date(2024, 6, 30)
@@ -72,11 +72,11 @@ LLM_PICKS = ("栖云智算", "Brightfold", "绿湃储能", "Tessavolt", "知衡�
 # ---------------------------------------------------------------------------------------------
 def build_store(root: Path, companies: int) -> tuple[Any, Settings, list[str], Json]:
     """The corpus companies replicated under new names to ``companies`` companies (fake embeddings)."""
-    from assistant.chunking import chunk_document
-    from assistant.ingest import _learn_aliases
-    from assistant.quality import quality_score
-    from assistant.readers import read_document
-    from assistant.services import Services
+    from assistant.core.services import Services
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.pipeline import _learn_aliases
+    from assistant.ingest.quality import quality_score
+    from assistant.ingest.readers import read_document
 
     t0 = now()
     settings = Settings(store=root / "store", llm_backend="fake", embedding_backend="fake")

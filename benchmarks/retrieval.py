@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Retrieval benchmark: latency of ``assistant.retrieve.retrieve`` (dense + FTS5 keyword + RRF, no LLM)
+"""Retrieval benchmark: latency of ``assistant.answer.retrieve.retrieve`` (dense + FTS5 keyword + RRF, no LLM)
 over a generated store of 100,000 chunks.
 
 Target (issue 4): retrieval alone answers in ≤ 100 ms p95 with 100,000 chunks in the store.
@@ -70,15 +70,15 @@ from ingest import (
 from langchain_core.embeddings import Embeddings
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
-from assistant.chunking import chunk_document
-from assistant.normalize import index_text
-from assistant.settings import Settings
-from assistant.types import Chunk, Document, Page
+from assistant.core.records import Chunk, Document, Page
+from assistant.core.settings import Settings
+from assistant.ingest.chunking import chunk_document
+from assistant.text.normalize import index_text
 
 SEED = 20261129
 TARGET_P95_MS = 100.0
 STORE_KEY = "use-multilingual"  # the collection of the default embedding space
-K = 12  # what the answerer asks retrieve() for (assistant/qa.py)
+K = 12  # what the answerer asks retrieve() for (assistant/answer/answerer.py)
 BASELINE_N = 60  # Chroma neighbours hybrid_search asks for without a company: max(k * 5, 50) with k=12
 SECTIONS = ("generate", "no_company", "company", "company_before")
 _NUMERIC = re.compile(r"^[\d.%]+$")
@@ -349,10 +349,10 @@ def memo_tokenize(module: Any) -> Iterator[Callable[[str], list[str]]]:
 
 def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
     """Write the store at ``path`` and the questions to ``out_questions``; what was done, and how long."""
-    import assistant.store as store_module
-    from assistant.companies import aliases
+    import assistant.store.index as store_module
+    from assistant.ingest.companies import aliases
     from assistant.models.embeddings import USEEmbeddings
-    from assistant.store import Store
+    from assistant.store.index import Store
 
     settings = Settings()
     t_model = now()
@@ -479,7 +479,9 @@ def make_questions(names: list[tuple[str, str]], legal: dict[str, str], count: i
                    rng: random.Random) -> list[Json]:
     """Half Chinese, half English; ~70% name their company (short, legal or Traditional-script name);
     the rest do not (the company is then only known when the caller gives it)."""
-    from assistant.companies import _s2t  # Traditional-script form, as a user in Hong Kong/Taiwan writes it
+    from assistant.ingest.companies import (
+        _s2t,  # Traditional-script form, as a user in Hong Kong/Taiwan writes it
+    )
 
     out: list[Json] = []
     by_lang = {lang: [c for c, ln in names if ln == lang] for lang in ("zh", "en")}
@@ -601,10 +603,10 @@ def keyword_search_before(self: Any, tokens: Any, company: str | None, limit: in
 
 
 def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | None) -> Json:
+    from assistant.answer.answerer import Answerer
+    from assistant.answer.retrieve import retrieve, select_passages
     from assistant.models.embeddings import USEEmbeddings
-    from assistant.qa import Answerer
-    from assistant.retrieve import retrieve, select_passages
-    from assistant.store import Store
+    from assistant.store.index import Store
 
     settings = Settings(store=store_dir)
     out: Json = {"mode": mode, "rss_start_mb": round(rss_mb(), 1)}
@@ -618,7 +620,7 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
     out["rss_after_open_mb"] = round(rss_mb(), 1)
     company = mode in ("company", "company_before")
     if mode == "company_before":
-        from assistant.ledger import Ledger
+        from assistant.store.ledger import Ledger
 
         Ledger.keyword_search = keyword_search_before  # type: ignore[method-assign]
 
@@ -696,7 +698,7 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
 
             def answer_path(q: Json) -> Any:
                 resolved = answerer.resolve_company(q["question"], None)
-                from assistant.retrieve import named_document
+                from assistant.answer.retrieve import named_document
 
                 named = named_document(store, q["question"], resolved)
                 found = retrieve(store, q["question"], resolved, K, settings.min_relevance, doc=named)
@@ -929,7 +931,7 @@ def main(argv: list[str] | None = None) -> int:
             "sentence templates), captioned Markdown tables and spreadsheet rows, cut by the real chunker "
             "(`chunk_document`, 360 units) and written through the real `Store.write_document` (Chroma upsert "
             "with HNSW, ledger sources, FTS5 keyword rows over jieba tokens) and `Ledger.set_aliases` (aliases "
-            "from `assistant.companies.aliases` of the short and legal names). Only the vectors are not the "
+            "from `assistant.ingest.companies.aliases` of the short and legal names). Only the vectors are not the "
             "model's own (embedding 100,000 passages with USE alone would take ~6 min of both cores): a "
             "linear model of USE (ridge regression from (1 + log tf)·idf features of the chunk's jieba words "
             "onto the real 512-d vectors) is fitted on real USE vectors of a random sample of the chunks and "

@@ -42,10 +42,10 @@ from typing import Any, TypeVar
 from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
-from assistant.ingest import discover, ingest_paths
+from assistant.core.settings import REPO_ROOT, Settings, get_settings
+from assistant.ingest.pipeline import discover, ingest_paths
+from assistant.ingest.readers import read_document, supported
 from assistant.models.files import GGUF_MODELS, GGUFSpec, ensure_model, join_model, sha256_file
-from assistant.readers import read_document, supported
-from assistant.settings import REPO_ROOT, Settings, get_settings
 
 T = TypeVar("T")
 
@@ -673,7 +673,7 @@ def select_questions(questions: list[Json], n: int, n_refusal: int) -> list[Json
 
 
 def bench_ask(plan: Plan, corpus: Path, questions_path: Path, gate: IdleGate) -> Json:
-    from assistant.services import Services
+    from assistant.core.services import Services
 
     questions = [json.loads(line) for line in questions_path.read_text().splitlines() if line.strip()]
     chosen = select_questions(questions, plan.questions, plan.refusal_questions)

@@ -1,13 +1,13 @@
 #!/usr/bin/env python
-"""Security benchmark: what the web app's gate (``assistant.webgate.WebGate``) costs per request, and how much
-the sign-in back-off (``assistant.auth.SignIns``) slows down a password guesser.
+"""Security benchmark: what the web app's gate (``assistant.serve.webgate.WebGate``) costs per request, and how much
+the sign-in back-off (``assistant.serve.auth.SignIns``) slows down a password guesser.
 
     .venv/bin/python benchmarks/security.py            # ~3-4 min on 2 cores
     .venv/bin/python benchmarks/security.py --quick    # smoke run: 20 calls, 5 s attacks (…_quick.md)
 
 The server runs in a child process (``security.py _serve``, like ``load.py``: client and server do not share
 a GIL), over a small store (one Acme note, one 星河科技 news item; fake LLM, fake embeddings) and a users
-file with bcrypt cost 12 (the default of ``python -m assistant.auth hash-password``). It serves two apps,
+file with bcrypt cost 12 (the default of ``python -m assistant.serve.auth hash-password``). It serves two apps,
 each on its own port (uvicorn in a thread each; only one is exercised at a time):
 
 - **gate on**: ``build_api(services, auth)`` as ``assistant serve`` runs it (``/api`` behind ``Gate``, the web
@@ -88,13 +88,13 @@ def serve_main(argv: list[str]) -> int:
     import uvicorn
     from fastapi import FastAPI
 
-    from assistant import web
-    from assistant.api import WebAccess, build_api
-    from assistant.auth import SignIns, Throttle, load_auth_config
-    from assistant.ingest import ingest_paths
-    from assistant.services import Services
-    from assistant.settings import Settings
-    from assistant.webgate import PREFIX, Owners
+    from assistant.core.services import Services
+    from assistant.core.settings import Settings
+    from assistant.ingest.pipeline import ingest_paths
+    from assistant.serve import web
+    from assistant.serve.api import WebAccess, build_api
+    from assistant.serve.auth import SignIns, Throttle, load_auth_config
+    from assistant.serve.webgate import PREFIX, Owners
 
     docs = args.root / "docs"
     for rel, text in DOCS.items():
@@ -219,7 +219,7 @@ def _free_port() -> int:
 
 
 def _users_file(path: Path) -> None:
-    from assistant.auth import hash_password
+    from assistant.serve.auth import hash_password
 
     hashed = hash_password(PASSWORD, rounds=BCRYPT_COST)
     path.write_text(
@@ -333,7 +333,7 @@ def bench_gate(child: Child, n: int) -> Json:
 
 def bench_audit_insert(count: int = 300) -> Json:
     """One AuditLog.record (the gate's audit of an event) in a scratch log, as the gate writes it."""
-    from assistant.audit import AuditLog
+    from assistant.serve.audit import AuditLog
 
     with tempfile.TemporaryDirectory(prefix="security-bench-audit-") as tmp:
         log = AuditLog(Path(tmp) / "audit.sqlite3")
@@ -422,7 +422,7 @@ def backoff_model(check_s: float, refusal_s: float, batch: int, guesses: int, co
     bcrypt on ``cores``); when refused, the attacker waits Retry-After (whole seconds, rounded up) and retries.
     Should ``Throttle.wait`` raise (it overflowed a float once), the model waits until the key is forgotten
     (``window_s + cap_s`` after its last failure) and counts a reset."""
-    from assistant.auth import SignIns, Throttle
+    from assistant.serve.auth import SignIns, Throttle
 
     clock = [0.0]
     real = SignIns()

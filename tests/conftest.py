@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.core.services import Services
+from assistant.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -53,7 +53,7 @@ def load_questions() -> list[dict]:
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """``assistant`` on the command line with the fake backends and a temporary store."""
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     monkeypatch.setenv("ASSISTANT_LLM_BACKEND", "fake")
     monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "fake")

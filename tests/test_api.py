@@ -18,14 +18,14 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from assistant.api import build_api, check_bind, is_loopback, serve
-from assistant.auth import hash_password, load_auth_config, new_token
-from assistant.errors import ConfigError
-from assistant.ingest import ingest_paths
+from assistant.core.errors import ConfigError
+from assistant.core.records import Answer, FileReport, IngestReport, SearchHit
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
-from assistant.services import Services
-from assistant.settings import Settings
-from assistant.types import Answer, FileReport, IngestReport, SearchHit
+from assistant.serve.api import build_api, check_bind, is_loopback, serve
+from assistant.serve.auth import hash_password, load_auth_config, new_token
 
 PASSWORD = "pw-123"
 HASH = hash_password(PASSWORD, rounds=4)
@@ -621,7 +621,7 @@ def test_without_auth_the_local_user_is_admin(fake_services: Services, docs: Pat
 def test_web_app_docs_and_home(fake_settings: Settings, docs: Path, tmp_path: Path) -> None:
     import inspect
 
-    from assistant import web
+    from assistant.serve import web
 
     services = Services(fake_settings)
     users = tmp_path / "users.toml"
@@ -647,10 +647,10 @@ def test_web_app_enforces_the_portfolio(fake_settings: Settings, docs: Path, tmp
     import uvicorn
     from gradio_client import Client
 
-    from assistant import web
+    from assistant.serve import web
 
     if "access" not in inspect.signature(web.build_app).parameters:
-        pytest.skip("assistant.web.build_app does not take `access` yet (see the patch in the API report)")
+        pytest.skip("assistant.serve.web.build_app does not take `access` yet (see the patch in the API report)")
     services = Services(fake_settings)
     ingest_paths([docs], services.store, fake_settings)
     users = tmp_path / "users.toml"

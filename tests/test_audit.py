@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audit import AuditLog
+from assistant.serve.audit import AuditLog
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Users file, password and token checks, the role matrix, and ``python -m assistant.auth``."""
+"""Users file, password and token checks, the role matrix, and ``python -m assistant.serve.auth``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from assistant import auth
-from assistant.auth import (
+from assistant.serve import auth
+from assistant.serve.auth import (
     PERMISSIONS,
     AuthConfigError,
     config_path,
@@ -235,7 +235,7 @@ def test_cli_refuses_overlong_password(monkeypatch: pytest.MonkeyPatch, capsys: 
 
 
 def test_throttle_waits_double_up_to_the_cap_and_never_overflow() -> None:
-    from assistant.auth import Throttle
+    from assistant.serve.auth import Throttle
 
     now = [1000.0]
     throttle = Throttle(free=2, base_s=1.0, cap_s=300.0, clock=lambda: now[0])

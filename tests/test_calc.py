@@ -1,4 +1,4 @@
-from assistant.calc import year_calculations
+from assistant.answer.calculate import year_calculations
 
 TABLE = (
     "| 2019 | 2018 | 2017 |\n| (in thousands) |\nDevices sold | 15,988 | 13,939 | 15,343\n"
@@ -21,9 +21,9 @@ def test_no_calculation_unless_a_change_between_years_is_asked() -> None:
 
 
 def test_a_figure_from_another_years_column_is_caught() -> None:
-    from assistant.calc import wrong_year_figures
-    from assistant.qa import verify
-    from assistant.types import Chunk, Evidence
+    from assistant.answer.answerer import verify
+    from assistant.answer.calculate import wrong_year_figures
+    from assistant.core.records import Chunk, Evidence
 
     table = "（金额单位：人民币万元）\n项目 2023年 2022年 增减\n营业收入 16,842.57 12,306.18 36.86%"
     assert wrong_year_figures(["12306.18"], "栖云智算2023年营业收入是多少？", [table]) == ["12306.18"]

@@ -1,5 +1,5 @@
-from assistant.chunking import chunk_document, split_sentences
-from assistant.types import Document, Page
+from assistant.core.records import Document, Page
+from assistant.ingest.chunking import chunk_document, split_sentences
 
 
 def _doc(pages: list[Page]) -> Document:
@@ -64,7 +64,7 @@ def test_tables_kept_whole_or_split_by_rows_with_header() -> None:
 
 
 def test_pipe_tables_without_outer_bars_stay_whole_with_their_header() -> None:
-    from assistant.types import Document, Page
+    from assistant.core.records import Document, Page
 
     text = (
         "G&A grew in 2019.\n[TABLE]\n | Years ended December 31, |  |  | 2019 vs 2018\n | 2019 | 2018 | 2017 | % Change\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from assistant.cli.main import main
 
 
 def test_ingest_companies_search_ask_json(cli, docs: Path, capsys: pytest.CaptureFixture[str]) -> None:

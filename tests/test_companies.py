@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.companies import (
+from assistant.ingest.companies import (
     CompanyMention,
     aliases,
     detect_company,
@@ -16,7 +16,7 @@ from assistant.companies import (
     short_names,
     valid_credit_code,
 )
-from assistant.readers import read_document
+from assistant.ingest.readers import read_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 TRUTH: list[dict] = json.loads((CORPUS / "_truth.json").read_text(encoding="utf-8"))["companies"]

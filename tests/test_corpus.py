@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from assistant.readers import read_document
+from assistant.ingest.readers import read_document
 from tests.conftest import CORPUS, ROOT, load_questions, load_truth
 
 

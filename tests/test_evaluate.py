@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from assistant.evaluate import (
     EvalQuestion,
     answer_correct,

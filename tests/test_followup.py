@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from assistant.followup import Session, Turn, rewrite
-from assistant.ingest import ingest_paths
-from assistant.services import Services
+from assistant.answer.followup import Session, Turn, rewrite
+from assistant.core.services import Services
+from assistant.ingest.pipeline import ingest_paths
 
 
 def test_a_year_only_follow_up_replaces_the_year() -> None:

@@ -1,4 +1,4 @@
-from assistant.glossary import expand, fiscal_years
+from assistant.answer.glossary import expand, fiscal_years
 
 
 def test_ratio_questions_add_the_statement_lines_they_are_computed_from() -> None:

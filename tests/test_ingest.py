@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from assistant.ingest import ingest_paths
-from assistant.services import Services
+from assistant.core.services import Services
+from assistant.ingest.pipeline import ingest_paths
 
 
 def test_folder_per_company_and_unchanged_reingest(fake_services: Services, docs: Path) -> None:
@@ -72,8 +72,8 @@ def test_lone_file_company_from_flag_or_text_or_error(fake_services: Services, t
 def test_documents_chunked_by_an_older_chunker_are_chunked_again(fake_services: Services, docs: Path) -> None:
     import sqlite3
 
-    from assistant.chunking import VERSION
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
+    from assistant.ingest.chunking import VERSION
 
     settings = fake_services.settings
     ingest_paths([docs], fake_services.store, settings)

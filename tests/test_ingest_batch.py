@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.ingest import ingest_paths
-from assistant.services import Services
+from assistant.core.services import Services
+from assistant.ingest.pipeline import ingest_paths
 
 
 def test_thousand_files_with_some_bad(fake_services: Services, tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def _small_files(root: Path, companies: int, per_company: int) -> None:
 
 
 def test_small_files_are_written_in_groups(fake_services: Services, tmp_path: Path) -> None:
-    import assistant.ingest as ingest
+    import assistant.ingest.pipeline as ingest
 
     root = tmp_path / "inbox"
     _small_files(root, 3, 50)

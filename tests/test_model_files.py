@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.errors import ModelError
+from assistant.cli.main import main
+from assistant.core.errors import ModelError
 from assistant.models import files
 from assistant.models.files import GGUFSpec, ensure_model, join_model, verify_model_file
 

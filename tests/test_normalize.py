@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.ingest import ingest_paths
-from assistant.normalize import clean_text, embedding_text, index_text
-from assistant.services import Services
+from assistant.core.services import Services
+from assistant.ingest.pipeline import ingest_paths
+from assistant.text.normalize import clean_text, embedding_text, index_text
 
 TABLE = (
     "研發投入情況表\n"

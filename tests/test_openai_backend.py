@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 
 REPLY = "Revenue for fiscal 2023 was $12.4 million [1]."
 
@@ -81,7 +81,7 @@ def test_answer_through_openai_compatible_server(server: str, tmp_path: Path, do
 
 
 def test_missing_base_url_is_a_clear_error(tmp_path: Path) -> None:
-    from assistant.errors import ConfigError
+    from assistant.core.errors import ConfigError
     from assistant.models.llm import build_llm
 
     with pytest.raises(ConfigError, match="ASSISTANT_OPENAI_BASE_URL"):
@@ -93,7 +93,7 @@ def test_unreachable_server_is_an_llm_error(tmp_path: Path, docs: Path) -> None:
                         embedding_backend="fake", min_relevance=0.05, openai_timeout_s=2)
     services = Services(settings)
     ingest_paths([docs], services.store, settings)
-    from assistant.errors import LLMError
+    from assistant.core.errors import LLMError
 
     with pytest.raises(LLMError, match="could not reach"):
         services.answerer.ask("Acme revenue for fiscal 2023?", company="Acme")

@@ -9,7 +9,7 @@ import pypdf
 import pytest
 from pypdf.generic import ContentStream
 
-from assistant.readers import pdf_text
+from assistant.ingest.readers import pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT.parent / "shared" / "devset"  # read in place, never copied; skipped when absent

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.prompts import load_prompt
-from assistant.settings import Settings
+from assistant.answer.prompts import load_prompt
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings
 
 VARS = frozenset({"company", "passages", "question"})
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError, UnsupportedFileType
-from assistant.readers import read_document
+from assistant.core.errors import DocumentError, UnsupportedFileType
+from assistant.ingest.readers import read_document
 
 
 def _pdf(path: Path, pages: list[str]) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError, UnsupportedFileType
-from assistant.readers import EXTENSIONS, read_document, supported
+from assistant.core.errors import DocumentError, UnsupportedFileType
+from assistant.ingest.readers import EXTENSIONS, read_document, supported
 from tests.test_readers_docx import make_docx
 from tests.test_readers_pdf import ROWS, make_pdf, make_table_pdf
 from tests.test_readers_sheet import make_xlsx

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.readers import read_document
+from assistant.core.errors import DocumentError
+from assistant.ingest.readers import read_document
 
 
 def make_docx(path: Path) -> Path:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.readers import read_document
-from assistant.readers.html import nesting_depth
+from assistant.core.errors import DocumentError
+from assistant.ingest.readers import read_document
+from assistant.ingest.readers.html import nesting_depth
 
 PAGE = """<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>星河科技完成B轮融资 - 科技新闻</title>

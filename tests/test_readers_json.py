@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.readers import read_document
-from assistant.readers.jsonrec import MAX_DEPTH, record_lines
+from assistant.core.errors import DocumentError
+from assistant.ingest.readers import read_document
+from assistant.ingest.readers.jsonrec import MAX_DEPTH, record_lines
 
 RECORDS = [
     {

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.readers import pdf as pdf_reader
-from assistant.readers import pdf_worker, read_document
-from assistant.readers.pdf_margins import strip_margins
-from assistant.readers.pdf_tables import RawTable, looks_tabular, place_tables, render
+from assistant.core.errors import DocumentError
+from assistant.ingest.readers import pdf as pdf_reader
+from assistant.ingest.readers import pdf_worker, read_document
+from assistant.ingest.readers.pdf_margins import strip_margins
+from assistant.ingest.readers.pdf_tables import RawTable, looks_tabular, place_tables, render
 
 FONT = "STSong-Light"
 JINYU = Path("/work/shared/devset/docs/Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf")

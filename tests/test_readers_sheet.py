@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.readers import read_document
-from assistant.readers.sheet import column_letter, row_lines
+from assistant.core.errors import DocumentError
+from assistant.ingest.readers import read_document
+from assistant.ingest.readers.sheet import column_letter, row_lines
 
 
 def make_xlsx(path: Path) -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.readers import read_document
+from assistant.core.errors import DocumentError
+from assistant.ingest.readers import read_document
 
 SIMPLIFIED = "2023年，公司实现营业收入8,652.30万元，同比增长31.2%；研发投入占营业收入的比例为11.8%。"
 TRADITIONAL = "本公司於二零二三年度實現營業收入新台幣八億元，研發費用佔營業收入比例為百分之十二。"

@@ -22,11 +22,11 @@ import httpx
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.auth import SignIns, hash_password, load_auth_config
-from assistant.ingest import ingest_paths
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.serve.auth import SignIns, hash_password, load_auth_config
 
 PASSWORD = "pw-sec-123"
 HASH = hash_password(PASSWORD, rounds=4)
@@ -85,7 +85,7 @@ def _serve(root: Path, llm: BaseChatModel | None = None) -> Iterator[Server]:
     """`assistant serve`'s app over two companies' documents, on a free port (fake embeddings)."""
     import uvicorn
 
-    from assistant.api import build_api
+    from assistant.serve.api import build_api
 
     docs = root / "docs"
     (docs / "Acme").mkdir(parents=True)

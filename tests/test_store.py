@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.ingest import ingest_paths
-from assistant.retrieve import hybrid_search
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.answer.retrieve import hybrid_search
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 
 
 def _consistent(services: Services) -> None:
@@ -97,13 +97,13 @@ def test_manifest_names_companies(fake_services: Services, tmp_path: Path) -> No
 _KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
+from assistant.core.services import Services
+from assistant.core.settings import Settings
 s = Settings(store=Path(sys.argv[1]), llm_backend="fake", embedding_backend="fake")
 sv = Services(s)
-import assistant.ingest
-assistant.ingest.WRITE_GROUP_FILES = 8  # groups of 8 documents
+import assistant.ingest.pipeline
+assistant.ingest.pipeline.WRITE_GROUP_FILES = 8  # groups of 8 documents
 original, embed = sv.store.write_documents, sv.store.embeddings.embed_documents
 def slow_embed(texts):
     time.sleep(0.1)  # the kill most likely lands here: mid-group, its documents pending
@@ -160,7 +160,7 @@ def test_store_from_an_older_version_is_refused_with_a_clear_message(tmp_path: P
 
     import pytest
 
-    from assistant.errors import AssistantError
+    from assistant.core.errors import AssistantError
 
     store = tmp_path / "old"
     store.mkdir()
@@ -175,7 +175,7 @@ def test_store_from_an_older_version_is_refused_with_a_clear_message(tmp_path: P
 
 
 def test_keyword_search_within_a_company_equals_filtering_the_whole_table(fake_services: Services, tmp_path: Path) -> None:
-    from assistant.ingest import ingest_paths
+    from assistant.ingest.pipeline import ingest_paths
 
     root = tmp_path / "kw"
     for i, company in enumerate(["甲公司", "乙公司", "Acme", "甲公司", "Beta"]):  # interleaved ingests of one company

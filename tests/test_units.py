@@ -1,5 +1,5 @@
-from assistant.qa import unsupported_numbers
-from assistant.units import covers, quantities, same
+from assistant.answer.answerer import unsupported_numbers
+from assistant.text.figures import covers, quantities, same
 
 
 def test_scale_words_are_applied() -> None:
@@ -26,8 +26,8 @@ def test_verification_accepts_wan_yuan_and_rejects_a_fabricated_figure() -> None
 
 
 def test_a_calculation_on_cited_figures_is_verified_and_a_wrong_one_is_not() -> None:
-    from assistant.qa import verify
-    from assistant.types import Chunk, Evidence
+    from assistant.answer.answerer import verify
+    from assistant.core.records import Chunk, Evidence
 
     table = "| | 2019 | 2018 | 2017 |\nActive users | 29,566 | 27,627 | 25,367\nDevices sold | 15,988 | 13,939 | 15,343"
     passages = [Evidence(chunk=Chunk(chunk_id="x", company="F", doc="d.txt", page=None, text=table), score=0.5)]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.web import AUTO, build_app
+from assistant.core.services import Services
+from assistant.ingest.pipeline import ingest_paths
+from assistant.serve.web import AUTO, build_app
 
 
 def test_chat_answers_with_source_file(fake_services: Services, docs: Path) -> None:
@@ -40,7 +40,7 @@ class FakeAccess:
     """Signs everyone in as an RM who may see Acme only, and keeps the audit records."""
 
     def __init__(self) -> None:
-        from assistant.auth import Principal
+        from assistant.serve.auth import Principal
 
         self.user = Principal("rita", "rm", frozenset({"Acme"}))
         self.records: list[tuple[str, str | None]] = []
@@ -86,7 +86,7 @@ def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: S
 
 
 def test_a_batch_job_started_from_the_web_app_writes_its_outputs(fake_services: Services, docs: Path, tmp_path: Path) -> None:
-    from assistant.web import _Job
+    from assistant.serve.web import _Job
 
     ingest_paths([docs], fake_services.store, fake_services.settings)
     job = _Job(total=2, out=tmp_path / "batch")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ConfigError, ModelError
-from assistant.settings import Settings
+from assistant.core.errors import ConfigError, ModelError
+from assistant.core.settings import Settings
 
 
 def _unit_rows(matrix: np.ndarray) -> list[list[float]]:

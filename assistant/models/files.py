@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import ModelError
+from assistant.core.errors import ModelError
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from assistant.errors import ConfigError, LLMError, ModelError
+from assistant.core.errors import ConfigError, LLMError, ModelError
+from assistant.core.settings import Settings
 from assistant.models.files import ensure_model, gguf_spec
-from assistant.settings import Settings
 
 _LOADED: dict[tuple[str, int, int], Any] = {}
 _LOCKS: dict[int, threading.Lock] = {}  # id(Llama) → the one lock of that model and its context

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.errors import ModelError
+from assistant.core.errors import ModelError
+from assistant.core.records import ModelStatus
+from assistant.core.settings import Settings
 from assistant.models.files import GGUF_MODELS, join_model, verify_model_file, verify_packaged
-from assistant.settings import Settings
-from assistant.types import ModelStatus
 
 
 def model_statuses(settings: Settings, verify: bool, repair: bool = False) -> list[ModelStatus]:

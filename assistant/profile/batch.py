@@ -63,15 +63,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, Field
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
+from assistant.core.records import Chunk
 from assistant.profile.build import profile_from_chunks
 from assistant.profile.schema import Profile, Summary
-from assistant.types import Chunk
 
 if TYPE_CHECKING:
+    from assistant.core.settings import Settings
     from assistant.profile.summary import ProfileSummarizer, SummaryOutcome
-    from assistant.settings import Settings
-    from assistant.store import Store
+    from assistant.store.index import Store
 
 Engine = Literal["local", "ray"]
 Pool = Literal["process", "thread"]
@@ -125,9 +125,9 @@ def _summarizer(settings: dict[str, Any]) -> ProfileSummarizer:
     """One summarizer (and one loaded LLM) per worker process and settings."""
     key = json.dumps(settings, sort_keys=True, default=str)
     if key not in _SUMMARIZERS:
+        from assistant.core.settings import Settings
         from assistant.models.llm import build_llm
         from assistant.profile.summary import ProfileSummarizer
-        from assistant.settings import Settings
 
         parsed = Settings.model_validate(settings)
         holder: dict[str, Any] = {}
@@ -332,7 +332,7 @@ class LazyEmbeddings(Embeddings):
 def open_store(settings: Settings) -> Store:
     """The store of ``settings`` without loading the embedding model."""
     from assistant.models.embeddings import embedding_key
-    from assistant.store import Store
+    from assistant.store.index import Store
 
     return Store(settings.store, LazyEmbeddings(settings), embedding_key(settings))
 
@@ -342,7 +342,7 @@ def company_texts(store: Store, company: str) -> list[Chunk]:
     fetch = getattr(store, "company_texts", None)
     if callable(fetch):
         return list(fetch(company))
-    from assistant.store import _chunk
+    from assistant.store.index import _chunk
 
     got = store.collection.get(where={"company": company}, include=["documents", "metadatas"])  # type: ignore[list-item]
     return [_chunk(cid, text or "", dict(meta or {}))

@@ -1,7 +1,7 @@
 """``assistant batch --companies all|FILE --out DIR [--workers N] [--engine local|ray] [--summary/--no-summary]
 [--as-of DATE] [--force] [--json]``.
 
-Wired into :mod:`assistant.cli` with :func:`add_parser` and :func:`cmd_batch` (kept here so the CLI module
+Wired into :mod:`assistant.cli.main` with :func:`add_parser` and :func:`cmd_batch` (kept here so the CLI module
 only registers the command). ``FILE`` lists companies one per line (names or aliases; blank lines and
 ``#`` comments ignored), or is a CSV file with a ``company`` column. Exit code 0 when every company was
 profiled, 1 when some failed (they are in summary.csv with their error, and retried by the next run),
@@ -18,11 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
-    from assistant.store import Store
+    from assistant.core.settings import Settings
+    from assistant.store.index import Store
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
+from assistant.core.records import Chunk
 from assistant.profile.candidates import LLMExtractor
 from assistant.profile.checks import run_checks
 from assistant.profile.extract import extract, run_llm_extractor
@@ -25,10 +26,9 @@ from assistant.profile.reconcile import (
 )
 from assistant.profile.schema import FIELD_NAMES, REQUIRED_FIELDS, SPECS, FieldValue, Lists, Profile, Summary
 from assistant.profile.signals import compute_signals
-from assistant.types import Chunk
 
 if TYPE_CHECKING:
-    from assistant.store import Store
+    from assistant.store.index import Store
 
 Summarizer = Callable[[Profile], Summary]
 

@@ -7,9 +7,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from assistant.core.records import Chunk
 from assistant.profile.schema import Customer, Lawsuit, Patent, Qualification, Round, Source
 from assistant.profile.text import squash
-from assistant.types import Chunk
 
 
 class Candidate(BaseModel):

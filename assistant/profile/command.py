@@ -1,6 +1,6 @@
 """``assistant profile COMPANY --format json|md|html [--out FILE] [--as-of DATE] [--summary]``.
 
-Wired into :mod:`assistant.cli` with :func:`add_parser` and :func:`cmd_profile` (kept here so the CLI
+Wired into :mod:`assistant.cli.main` with :func:`add_parser` and :func:`cmd_profile` (kept here so the CLI
 module only registers the command).
 """
 
@@ -12,11 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
-    from assistant.store import Store
+    from assistant.core.settings import Settings
+    from assistant.store.index import Store
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,7 +39,7 @@ def resolve_company(store: Store, name: str) -> str:
     known = [c.company for c in store.companies()]
     if name in known:
         return name
-    from assistant.companies import match_companies
+    from assistant.ingest.companies import match_companies
 
     aliases = store.ledger.aliases()
     matched = match_companies(name, {c: aliases.get(c, []) for c in known})
@@ -51,9 +51,9 @@ def resolve_company(store: Store, name: str) -> str:
 
 
 def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core.services import Services
     from assistant.profile.build import build_profile
     from assistant.profile.render import render
-    from assistant.services import Services
 
     try:
         today = date.fromisoformat(args.as_of) if args.as_of else None

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from assistant.normalize import to_simplified
+from assistant.core.records import Chunk
 from assistant.profile.candidates import Candidate, Extraction, LLMExtractor, verify
 from assistant.profile.extract_events import (
     fact_items,
@@ -30,7 +30,7 @@ from assistant.profile.extract_tables import markdown_candidates, page_tables, t
 from assistant.profile.numbers import DateMention, dates
 from assistant.profile.sources import DocContext, doc_context
 from assistant.profile.text import Segment, segments
-from assistant.types import Chunk
+from assistant.text.normalize import to_simplified
 
 
 def _fold(name: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.companies import valid_credit_code
+from assistant.ingest.companies import valid_credit_code
 from assistant.profile.candidates import Candidate
 from assistant.profile.numbers import dates, plain, zh_money
 from assistant.profile.sources import DocContext

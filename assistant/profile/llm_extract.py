@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.keyword import tokenize
+from assistant.core.records import Chunk
 from assistant.profile.candidates import Candidate
 from assistant.profile.schema import SPECS
-from assistant.types import Chunk
-from assistant.units import quantities
+from assistant.store.keywords import tokenize
+from assistant.text.figures import quantities
 
 Completer = Callable[[list[dict[str, str]], dict[str, Any]], str]  # (messages, JSON schema) → JSON text
 SCHEMA: dict[str, Any] = {

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.core.records import Chunk
 from assistant.profile.numbers import dates
 from assistant.profile.schema import DocumentInfo
-from assistant.types import Chunk
 
 RELIABILITY = {
     "audit_report": 100,

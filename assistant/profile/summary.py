@@ -14,7 +14,7 @@ Flow:
    亿元 / million — covered by the quote after unit normalisation.
 2. **LLM.** ``prompts/profile_summary_{zh,en}.txt`` (zh when the company's name is Chinese) asks for
    3–5 sentences citing the facts as ``[n]``.
-3. **Verification** (:func:`verify_summary`, built on the helpers of :mod:`assistant.qa`): a citation
+3. **Verification** (:func:`verify_summary`, built on the helpers of :mod:`assistant.answer.answerer`): a citation
    must point to a given fact; every number of a sentence must be in the facts that sentence cites (as
    written or after unit normalisation — a figure more precise than its source, a computed growth rate
    or a total is an invention); a figure keeps its unit; a sentence must not consist mostly of words no
@@ -40,9 +40,9 @@ from typing import Literal
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
+from assistant.answer.answerer import NOT_FOUND_MARKER, mask_instructions, unit_mismatches, unsupported_words
 from assistant.profile.schema import FieldValue, Profile, Source, Summary
-from assistant.qa import NOT_FOUND_MARKER, mask_instructions, unit_mismatches, unsupported_words
-from assistant.units import covers, quantities
+from assistant.text.figures import covers, quantities
 
 SummaryPath = Literal["verified", "retried", "template", "none"]
 Lang = Literal["zh", "en"]
@@ -313,7 +313,7 @@ def _recite(whole: str, body: str, cites: list[int]) -> str:
 
 
 def _best_by_words(sentence: str, texts: list[str]) -> list[int]:
-    from assistant.keyword import tokenize
+    from assistant.store.keywords import tokenize
 
     words = {t for t in tokenize(sentence) if len(t) > 1 and not t[0].isdigit()}
     if not words:
@@ -441,7 +441,7 @@ class ProfileSummarizer:
         return self.last.summary
 
     def _ask(self, name: str, inputs: dict[str, str]) -> str:
-        from assistant.prompts import load_prompt
+        from assistant.answer.prompts import load_prompt
 
         prompt = load_prompt(self.prompts_dir, name, frozenset(inputs))
         return str((prompt | self._model() | StrOutputParser()).invoke(inputs)).strip()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.types import Chunk
+from assistant.core.records import Chunk
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _TABLE_ROW = re.compile(r"^\|.*\|$")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.settings import Settings
-from assistant.types import IngestReport
+from assistant.core.records import IngestReport
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 

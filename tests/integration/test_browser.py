@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.auth import hash_password, load_auth_config
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
+from assistant.serve.auth import hash_password, load_auth_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -44,7 +44,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
-    from assistant.api import build_api
+    from assistant.serve.api import build_api
 
     store = tmp_path_factory.mktemp("browser-store")
     settings = Settings(store=store)  # the real embedded models

@@ -7,9 +7,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from assistant.ingest import ingest_paths
-from assistant.services import Services
-from assistant.settings import Settings
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 
 DEVSET = Path(__file__).resolve().parents[2].parent / "shared" / "devset" / "docs"
 PDF = "Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.services import Services
-from assistant.types import IngestReport
+from assistant.core.records import IngestReport
+from assistant.core.services import Services
 from tests.conftest import load_questions, load_truth
 
 pytestmark = pytest.mark.integration

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from profile_support import CORPUS, TODAY
 
-from assistant.ingest import ingest_paths
+from assistant.core.services import Services
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import ingest_paths
 from assistant.profile import Profile, build_profile
-from assistant.services import Services
-from assistant.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from profile_support import TODAY
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
+from assistant.core.services import Services
 from assistant.profile import Profile
 from assistant.profile import batch as batch_module
 from assistant.profile.batch import BatchOptions, _Lock, run_batch, safe_name
 from assistant.profile.batch_command import add_parser, cmd_batch, read_company_list
-from assistant.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ KILLER = textwrap.dedent("""
     from datetime import date
     from pathlib import Path
     from assistant.profile.batch import BatchOptions, open_store, run_batch
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     if __name__ == "__main__":
         settings = Settings(store=Path(sys.argv[1]), llm_backend="fake", embedding_backend="fake")

@@ -1,4 +1,4 @@
-"""The `assistant profile` command (registered by assistant.cli; tested here through its own parser)."""
+"""The `assistant profile` command (registered by assistant.cli.main; tested here through its own parser)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
+from assistant.core.services import Services
 from assistant.profile.command import add_parser, cmd_profile, resolve_company
-from assistant.services import Services
 
 
 def _args(*argv: str) -> argparse.Namespace:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from assistant.core.records import Chunk
 from assistant.profile.build import profile_from_chunks
 from assistant.profile.llm_extract import SCHEMA, LLMFieldExtractor, to_candidate
-from assistant.types import Chunk
 
 CHUNKS = [
     Chunk(chunk_id="a", company="X", doc="memo.txt", page=None,

@@ -6,10 +6,10 @@ from functools import cache
 
 from profile_support import CORPUS
 
-from assistant.chunking import page_lines
+from assistant.ingest.chunking import page_lines
+from assistant.ingest.readers import read_document
 from assistant.profile import Profile
 from assistant.profile.schema import Source
-from assistant.readers import read_document
 
 
 @cache

@@ -6,8 +6,8 @@ import time
 
 from profile_support import TODAY
 
+from assistant.core.services import Services
 from assistant.profile import build_profile
-from assistant.services import Services
 
 
 def test_at_least_200_companies_per_minute(corpus_services: Services, profiles: dict) -> None:

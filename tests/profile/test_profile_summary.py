@@ -13,6 +13,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from profile_support import TODAY
 from pydantic import Field
 
+from assistant.core.services import Services
 from assistant.models.llm import FakeChat
 from assistant.profile import Profile, build_profile
 from assistant.profile.render import render
@@ -24,7 +25,6 @@ from assistant.profile.summary import (
     unsupported,
     verify_summary,
 )
-from assistant.services import Services
 
 
 class ScriptedChat(BaseChatModel):
@@ -170,7 +170,7 @@ def test_template_passes_its_own_verification(profiles: dict[str, Profile], lang
 
 
 def profile_dir() -> Any:
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     return Settings().prompts_dir
 

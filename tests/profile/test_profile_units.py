@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from assistant.core.records import Chunk
 from assistant.profile import profile_from_chunks
 from assistant.profile.candidates import Candidate, verify
 from assistant.profile.extract import extract
 from assistant.profile.numbers import dates, en_money, percents, zh_counts, zh_money
 from assistant.profile.reconcile import agree
 from assistant.profile.text import segments
-from assistant.types import Chunk
 
 
 def _chunk(text: str, doc: str = "annual_report_2023.pdf", page: int | None = 2, cid: str = "c1") -> Chunk:

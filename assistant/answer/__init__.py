@@ -1,0 +1,1 @@
+"""Answers: question → retrieval → LLM → verification → Answer with citations."""

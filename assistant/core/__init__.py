@@ -1,0 +1,1 @@
+"""Types, errors, settings and the wiring of backends shared by every stage."""

@@ -1,0 +1,1 @@
+"""Ingestion: files → readers → Document → chunks → store."""

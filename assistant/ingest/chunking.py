@@ -1,0 +1,251 @@
+"""Structure-aware chunking, Chinese and English alike.
+
+- Prose: whole sentences (Chinese 。！？；, English . ! ? before a space, line ends) packed into chunks of
+  about ``size`` units (a CJK character counts 2, see ``units``) with a little overlap; a sentence
+  longer than a chunk is cut.
+- Tables (Markdown, one line per row): never cut mid-row; a table that fits in 2×``size`` is one chunk,
+  a longer one is split by rows with its header row repeated in every part; the line just above the
+  table (its caption) leads each part.
+- Lines a layout wrapped (PDF pages, hard-wrapped text) are joined again first, so a sentence or a word
+  ("研\n发中心") cut by the end of a printed line is one again (see ``unwrap``).
+- Pages are never crossed, so every chunk has one page; the nearest heading is kept as ``section``.
+- Chunk ids come from the company and the passage's content (see ``chunk_id``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from assistant.core.records import Chunk, Document
+from assistant.text.normalize import clean_text, index_text
+
+# Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
+# next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined.
+VERSION = "2"
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$")
+_TABLE_ROW = re.compile(r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)")  # "| a | b |", "| a | b", "a | b | c"
+_DATA_CELL = re.compile(r"^[-+(（$¥￥€£\s]*\d[\d,，.\s]*[%％)）]?$")
+_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_ENDS_CLAUSE = re.compile(r"[。！？；：.!?;:]$")
+_ITEM = re.compile(
+    r"^(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、．]|\d{1,2}\.\s|[•·●○■□◆▪◇※*-]\s?|第[一二三四五六七八九十百\d]+[章节条部分])"
+)
+WRAPPED_READERS = ("pdf", "txt", "md")  # where a line end can be the layout's, not the author's
+MIN_TEXT_WIDTH = 50  # cells: narrower "full" lines are a list or a form, not running text
+SLACK = 2  # cells a ragged-right line may stop short of the full width and still be full
+CJK_FULL = 0.85  # a Chinese line this share of the full width (or more) that does not end a clause was wrapped
+_WIDE_CHARS = (
+    "\u1100-\u115f\u2018-\u201d\u2026\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+)
+_WIDE = re.compile(f"[{_WIDE_CHARS}]")
+_COLUMN_GAP = re.compile(r"[\u3400-\u9fff]\s+[\u3400-\u9fff]")
+_FIRST_WORD = re.compile(f"[{_WIDE_CHARS}]|[^\\s{_WIDE_CHARS}]+")
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def units(text: str) -> int:
+    """Chunk size measure: a CJK character counts twice (it costs ~0.75 prompt tokens, a Latin
+    character ~0.3), so Chinese and English chunks cost about the same in a prompt."""
+    return len(text) + len(_CJK.findall(text))
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p]
+
+
+def _width(text: str) -> int:
+    """Printed width in half-width cells: CJK characters and full-width punctuation count two."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _wrapped(last: str, line: str, full: int) -> bool:
+    """Whether the printed line ``last`` runs on into ``line``: it does not end a clause and is full —
+    for Chinese within ``CJK_FULL`` of the page's full width (justified lines end at the margin, paragraphs
+    end with punctuation); otherwise ``line``'s first word would not have fitted on it."""
+    if _ENDS_CLAUSE.search(last) or _TABLE_ROW.match(last) or _HEADING.match(last):
+        return False
+    if _TABLE_ROW.match(line) or _HEADING.match(line) or _ITEM.match(line):
+        return False
+    if _WIDE.match(line[0]) and _WIDE.search(last):  # Chinese text (its lines may end in a figure: "证书3")
+        if _COLUMN_GAP.search(last) or _COLUMN_GAP.search(line):  # "生物控股 指 内蒙古…": rows of a layout table
+            return False
+        return _width(last) >= CJK_FULL * full
+    word = _FIRST_WORD.match(line)
+    return word is not None and _width(last) + _width(_joiner(last, line) + word.group()) > full - SLACK
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Join the lines a layout wrapped (see ``_wrapped``); an empty line is always the author's break and is
+    dropped. The page's full width is its 90th-percentile line; pages without lines of running text
+    (``MIN_TEXT_WIDTH``) keep every break."""
+    text = [x for x in lines if x]
+    widths = sorted(_width(x) for x in text if not _TABLE_ROW.match(x))
+    if len(widths) < 3:
+        return text
+    full = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
+    if full < MIN_TEXT_WIDTH:
+        return text
+    out: list[str] = []
+    for n, line in enumerate(lines):
+        if not line:
+            continue
+        if out and lines[n - 1] and _wrapped(lines[n - 1], line, full):
+            out[-1] += _joiner(out[-1], line) + line
+        else:
+            out.append(line)
+    return out
+
+
+def page_lines(text: str, reader: str) -> list[str]:
+    """A page's lines as its chunks hold them: normalised, no empty lines, lines a layout wrapped joined."""
+    lines = clean_text(text).split("\n")
+    return unwrap(lines) if reader in WRAPPED_READERS else [x for x in lines if x]
+
+
+def chunk_id(company: str, text: str) -> str:
+    """Stable id from the company and the passage's content: the same passage in two documents
+    (a re-posted news item, a figure copied into a plan) gets one id and is stored once."""
+    key = _NOT_WORD.sub("", index_text(text)).lower()
+    return hashlib.sha256(f"{company}\x1f{key}".encode()).hexdigest()[:20]
+
+
+def _joiner(a: str, b: str) -> str:
+    """Join two sentences: a space between Latin words, none between CJK characters."""
+    if a and b and a[-1].isascii() and b[0].isascii() and (a[-1].isalnum() or a[-1] in ".,;:!?%)"):
+        return " "
+    return ""
+
+
+def _join(parts: list[tuple[str, bool]]) -> str:
+    text = ""
+    for sentence, new_line in parts:
+        text += ("\n" if new_line and text else _joiner(text, sentence)) + sentence
+    return text
+
+
+def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
+    """A Markdown table as one or more chunks, each with the caption and the header row(s)."""
+    header = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else _header_rows(rows)
+    body = rows[len(header):]
+    lead = ([caption] if caption else []) + header
+    limit = max(size * 2, sum(units(x) + 1 for x in lead) + 1)
+    if sum(units(r) + 1 for r in lead + body) <= limit or not body:
+        return ["\n".join(lead + body)]
+    parts: list[str] = []
+    current: list[str] = []
+    used = sum(units(x) + 1 for x in lead)
+    for row in body:
+        if current and used + units(row) + 1 > limit:
+            parts.append("\n".join(lead + current))
+            current, used = [], sum(units(x) + 1 for x in lead)
+        current.append(row)
+        used += units(row) + 1
+    if current:
+        parts.append("\n".join(lead + current))
+    return parts
+
+
+def _header_rows(rows: list[str]) -> list[str]:
+    """The leading rows of a table without a Markdown rule that hold no figures (column titles, years,
+    "(in thousands)"), at most three; at least the first row."""
+    count = 0
+    for row in rows[:3]:
+        cells = [c.strip() for c in row.strip().strip("|").split("|")][1:]
+        if any(_DATA_CELL.match(c) and not re.fullmatch(r"(?:19|20)\d\d", c) for c in cells if c):
+            break
+        count += 1
+    return rows[: max(1, count)]
+
+
+def _caption(lines: list[str], start: int) -> str | None:
+    """The short lines just above a table (title, unit), up to three, e.g. "研发投入情况表 / 单位：元"."""
+    picked: list[str] = []
+    k = start - 1
+    while k >= 0 and len(picked) < 3 and len(lines[k]) <= 40 and not _TABLE_ROW.match(lines[k]):
+        picked.insert(0, lines[k])
+        k -= 1
+    return " / ".join(picked) or None
+
+
+class _PageChunker:
+    """Collects the chunks of one page."""
+
+    def __init__(self, size: int, overlap: int, section: str | None) -> None:
+        self.size, self.overlap, self.section = size, overlap, section
+        self.out: list[tuple[str | None, str]] = []  # (section, text)
+        self.current: list[tuple[str, bool]] = []
+        self.current_section = section
+        self.length = 0
+
+    def flush(self, keep_overlap: bool) -> None:
+        if self.current:
+            self.out.append((self.current_section, _join(self.current)))
+        carried: list[tuple[str, bool]] = []
+        if keep_overlap:
+            for part in reversed(self.current):
+                if sum(units(p[0]) for p in carried) + units(part[0]) > self.overlap:
+                    break
+                carried.insert(0, part)
+        self.current = carried
+        self.length = sum(units(p[0]) for p in carried)
+        self.current_section = self.section
+
+    def sentence(self, text: str, new_line: bool) -> None:
+        step = self.size // 2 if _CJK.search(text) else self.size
+        for piece in [text[i : i + step] for i in range(0, len(text), step)]:
+            if self.current and self.length + units(piece) > self.size:
+                self.flush(keep_overlap=True)
+            if not self.current:
+                self.current_section = self.section
+            self.current.append((piece, new_line))
+            self.length += units(piece)
+            new_line = False
+
+    def table(self, caption: str | None, rows: list[str]) -> None:
+        self.flush(keep_overlap=False)
+        for part in _table_parts(caption, rows, self.size):
+            self.out.append((self.section, part))
+
+
+def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> list[Chunk]:
+    """Chunks of a document, in reading order; see the module docstring for the rules."""
+    chunks: list[Chunk] = []
+    section: str | None = None
+    for page in document.pages:
+        lines = page_lines(page.text, document.reader)
+        pc = _PageChunker(size, overlap, section)
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if _TABLE_ROW.match(line):
+                j = i
+                while j < len(lines) and _TABLE_ROW.match(lines[j]):
+                    j += 1
+                pc.table(_caption(lines, i), lines[i:j])
+                i = j
+                continue
+            if _HEADING.match(line) and len(line) <= 60:
+                pc.section = section = line.lstrip("#").strip()
+            for n, sentence in enumerate(split_sentences(line)):
+                pc.sentence(sentence, new_line=n == 0)
+            i += 1
+        pc.flush(keep_overlap=False)
+        section = pc.section
+        seen: set[str] = set()
+        for sec, text in pc.out:
+            cid = chunk_id(document.company, text)
+            if cid in seen:
+                continue
+            seen.add(cid)
+            chunks.append(
+                Chunk(chunk_id=cid, company=document.company, doc=document.doc, page=page.number, section=sec, text=text)
+            )
+    return chunks

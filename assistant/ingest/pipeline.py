@@ -1,0 +1,280 @@
+"""Ingestion: files and folders → Documents → Chunks → the store, one report line per file.
+
+Which company a file belongs to, in order: ``--company``; a ``companies.csv`` manifest (columns
+``file,company``) in a folder being ingested; the folder per company (``corpus/<company>/…``);
+otherwise the company named in the text (legal name or unified social credit code).
+Names starting with ``_`` or ``.`` are never ingested. One bad file never stops the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.core.errors import AssistantError, InputError
+from assistant.core.records import Document, FileReport, IngestReport
+from assistant.core.settings import Settings
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.quality import quality_score
+from assistant.ingest.readers import read_document, supported
+from assistant.store.index import Store, Write
+
+MANIFEST = "companies.csv"
+
+
+def _ignored(path: Path) -> bool:
+    return path.name.startswith((".", "_")) or path.name == MANIFEST
+
+
+def _manifest(root: Path) -> dict[str, str]:
+    """file (relative path or bare name) → company, from ``root/companies.csv`` if present."""
+    path = root / MANIFEST
+    if not path.is_file():
+        return {}
+    out: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            file, company = (row.get("file") or "").strip(), (row.get("company") or "").strip()
+            if file and company:
+                out[file] = company
+    return out
+
+
+def discover(paths: list[Path], company: str | None) -> Iterator[tuple[Path, str | None, bool]]:
+    """Yield (file, company or None, named explicitly on the command line)."""
+    for root in paths:
+        if not root.is_dir():
+            yield root, company, True
+            continue
+        manifest = _manifest(root)
+        for file in sorted(root.rglob("*")):
+            rel = file.relative_to(root)
+            if not file.is_file() or any(_ignored(Path(p)) for p in rel.parts):
+                continue
+            owner = company or manifest.get(rel.as_posix()) or manifest.get(file.name)
+            if owner is None and len(rel.parts) > 1:
+                owner = rel.parts[0]
+            yield file, owner, False
+
+
+WRITE_GROUP_CHUNKS = 512  # documents are written to the store in groups of about this many chunks …
+WRITE_GROUP_FILES = 64  # … or this many files, whichever comes first
+
+
+def ingest_paths(
+    paths: list[Path],
+    store: Store,
+    settings: Settings,
+    company: str | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders, streaming one file at a time: each is read and chunked, then written
+    with the next few (see ``WriteGroup``). ``on_file`` is called as each file's outcome is final."""
+    started = time.perf_counter()
+    report = IngestReport()
+    group = WriteGroup(store, on_file)
+    for file, owner, explicit in discover(paths, company):
+        report.files.append(group.add(file, owner, settings, explicit))
+    group.flush()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def ingest_file(file: Path, company: str | None, store: Store, settings: Settings, explicit: bool = True) -> FileReport:
+    """Ingest one file; every problem becomes the report's error, never an exception."""
+    group = WriteGroup(store)
+    entry = group.add(file, company, settings, explicit)
+    group.flush()
+    return entry
+
+
+@dataclass
+class _Ready:
+    """A file read and chunked, waiting for its group to be written."""
+
+    entry: FileReport
+    write: Write
+    started: float
+
+
+class WriteGroup:
+    """Files read and chunked one at a time, then stored together: one embedding call and one Chroma call
+    per group instead of per file (a Chroma write costs tens of milliseconds however small). If a group's
+    write fails, its files are written one by one, so only a bad one fails."""
+
+    def __init__(self, store: Store, on_file: Callable[[FileReport], None] | None = None) -> None:
+        self.store, self.on_file = store, on_file
+        self.ready: list[_Ready] = []
+
+    def add(self, file: Path, company: str | None, settings: Settings, explicit: bool) -> FileReport:
+        """Read and chunk ``file``; its report is final now (unchanged, duplicate, failed …) or when its
+        group is written."""
+        started = time.perf_counter()
+        entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
+        try:
+            waiting = {(r.write.document.company, r.write.document.sha256): (r.write.document.company, r.write.document.doc)
+                       for r in self.ready}
+            write = _prepare(file, company, self.store, settings, explicit, entry, waiting)
+        except AssistantError as exc:
+            entry.status, entry.error, write = "failed", str(exc), None
+        except Exception as exc:  # one bad file never stops the batch
+            entry.status, entry.error, write = "failed", f"{file}: unexpected error: {type(exc).__name__}: {exc}", None
+        if write is None:
+            self._done(entry, started)
+            return entry
+        key = (write.document.company, write.document.doc)
+        if any((r.write.document.company, r.write.document.doc) == key for r in self.ready):
+            self.flush()  # the same document twice (two folders, one company): the later one replaces it
+        self.ready.append(_Ready(entry, write, started))
+        if sum(len(r.write.chunks) for r in self.ready) >= WRITE_GROUP_CHUNKS or len(self.ready) >= WRITE_GROUP_FILES:
+            self.flush()
+        return entry
+
+    def flush(self) -> None:
+        """Write the files waiting; each one's share of the write time goes to its ``store`` timing."""
+        ready, self.ready = self.ready, []
+        if not ready:
+            return
+        t = time.perf_counter()
+        try:
+            counts = self.store.write_documents([r.write for r in ready])
+            results: list[int | Exception] = list(counts)
+        except Exception:
+            results = []
+            for r in ready:  # find the one that fails
+                try:
+                    results.append(self.store.write_documents([r.write])[0])
+                except Exception as exc:
+                    results.append(exc)
+        seconds = time.perf_counter() - t
+        total = sum(len(r.write.chunks) for r in ready) or 1
+        for r, result in zip(ready, results, strict=True):
+            entry, write = r.entry, r.write
+            if isinstance(result, Exception):
+                entry.status = "failed"
+                entry.error = (
+                    str(result) if isinstance(result, AssistantError)
+                    else f"{entry.path}: could not be stored: {type(result).__name__}: {result}"
+                )
+                self._done(entry, r.started)
+                continue
+            timings = dict(write.timings or {})
+            timings["store"] = seconds * len(write.chunks) / total
+            _learn_aliases(write.document, self.store)
+            entry.status, entry.reader, entry.new_vectors = "stored", write.document.reader, result
+            entry.pages, entry.chunks, entry.quality = len(write.document.pages), len(write.chunks), write.quality
+            entry.warnings = write.document.warnings
+            entry.timings = {k: round(v, 4) for k, v in timings.items()}
+            self._done(entry, r.started)
+
+    def _done(self, entry: FileReport, started: float) -> None:
+        """Record the outcome (ledger of failures) and report it."""
+        stored = entry.status == "stored"
+        entry.seconds = round(sum(entry.timings.values()) if stored else time.perf_counter() - started, 3)
+        if entry.status == "failed":
+            self.store.ledger.record_failure(entry)
+        elif entry.status in ("stored", "unchanged", "duplicate"):
+            self.store.ledger.clear_failure(entry.path)
+        if self.on_file:
+            self.on_file(entry)
+
+
+def _prepare(
+    file: Path,
+    company: str | None,
+    store: Store,
+    settings: Settings,
+    explicit: bool,
+    entry: FileReport,
+    waiting: dict[tuple[str, str], tuple[str, str]],
+) -> Write | None:
+    """Read and chunk a file: what to write, or None when there is nothing to (``entry`` says why)."""
+    if not file.exists():
+        raise InputError(f"{file}: no such file or directory")
+    if not supported(file) and not explicit:
+        entry.status, entry.error = "skipped", f"unsupported file type '{file.suffix or '(none)'}'"
+        return None
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    try:
+        sha = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
+    except OSError:
+        sha = None  # the reader reports the precise reason
+    if sha and company and store.stored_sha(company, file.name) == sha:
+        entry.status = "unchanged"
+        return None
+    if sha:
+        # a duplicate is an identical file of the same company (a company given or not yet known: any company)
+        twin = next((v for (c, s), v in waiting.items() if s == sha and company in (None, c)), None) \
+            or store.ledger.find_by_sha(sha, company)
+        if twin and twin != (company, file.name):
+            entry.status, entry.company = "duplicate", twin[0]
+            entry.error = f"same content as {twin[0]}/{twin[1]}: not stored twice"
+            return None
+    document = read_document(file, company or "?", max_bytes=int(settings.max_file_mb * 1e6))
+    timings["read"] = time.perf_counter() - t
+    company = company or _company_from_text(document, store)
+    if not company:
+        raise InputError(
+            f"{file}: cannot tell which company it belongs to (no folder, manifest or legal name); pass --company"
+        )
+    document = document.model_copy(update={"company": company})
+    entry.company = company
+    if store.stored_sha(company, file.name) == document.sha256:
+        entry.status = "unchanged"
+        return None
+    t = time.perf_counter()
+    chunks = chunk_document(document, settings.chunk_chars, settings.chunk_overlap_chars)
+    timings["chunk"] = time.perf_counter() - t
+    if not chunks:
+        raise InputError(f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else ""))
+    return Write(document=document, chunks=chunks, quality=quality_score(document), timings=timings)
+
+
+def _company_from_text(document: Document, store: Store) -> str | None:
+    """The company a document names, mapped onto a known company when an alias matches."""
+    try:
+        from assistant.ingest.companies import detect_company, match_companies, short_name
+    except ImportError:  # pragma: no cover - module arrives with company detection
+        return None
+    text = "\n".join(p.text for p in document.pages)
+    mention = detect_company(text)
+    if mention is None:
+        return None
+    known = store.ledger.aliases()
+    for name in (mention.legal_name, mention.english_name, *mention.short_names):
+        if name:
+            matched = match_companies(name, known)
+            if len(matched) == 1:
+                return matched[0]
+    if mention.legal_name:
+        return short_name(mention.legal_name) or mention.legal_name
+    return mention.english_name
+
+
+def _fold(name: str) -> str:
+    from assistant.text.normalize import to_simplified
+
+    return to_simplified(name).casefold().replace(" ", "")
+
+
+def _learn_aliases(document: Document, store: Store) -> None:
+    """Remember the names a company is called by in its documents (used to resolve questions)."""
+    names = [document.company]
+    try:
+        from assistant.ingest.companies import aliases, detect_company
+    except ImportError:  # pragma: no cover
+        store.ledger.set_aliases(document.company, names)
+        return
+    mention = detect_company("\n".join(p.text for p in document.pages[:3]))
+    if mention is not None:
+        found = [n for n in (mention.legal_name, mention.english_name, *mention.short_names) if n]
+        own = _fold(document.company)
+        # Only names of this very company (its folder/flag name appears in them), never a counterparty's.
+        if any(own in _fold(n) or _fold(n) in own for n in found):
+            names += found
+    store.ledger.set_aliases(document.company, aliases(names))

@@ -1,0 +1,195 @@
+"""One LLM generation at a time, first come first served, with each waiter's place in the line.
+
+The embedded model (llama.cpp) serves one request at a time and is not thread-safe. :class:`QueuedChat`
+wraps any chat model so that every generation holds the :class:`LLMQueue` slot while it runs; the rest
+of a question (company resolution, retrieval, verification) and every other request (search, documents)
+never wait for it. A caller that wants to know its place sets a :class:`Ticket` with :func:`waiting_as`
+around the call: the queue reports each change of position to it and honours its cancellation.
+
+A streaming turn waits on its reader between tokens. A reader that stops reading without closing the
+stream (a dropped connection whose generator is never collected) would hold the slot for ever; so a turn
+whose reader has not asked for the next token for ``stall_s`` seconds is ended by the next waiter, and the
+stream raises :class:`Cancelled` if its reader ever comes back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+from assistant.core.errors import AssistantError
+
+
+class Cancelled(AssistantError):
+    """The caller went away while waiting for, or reading from, the model."""
+
+
+@dataclass
+class Ticket:
+    """A caller's view of the queue: ``on_position(n)`` is told n calls are ahead (0: the model is yours)."""
+
+    on_position: Callable[[int], None] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+STALL_S = 30.0  # a streaming turn whose reader has not asked for a token for this long loses the slot
+
+
+class Turn:
+    """The slot holder's handle. ``handing_out()`` marks the time from giving its reader a token until the
+    reader asks for the next one; ``back()`` ends that mark and raises :class:`Cancelled` if the queue ended
+    the turn meanwhile."""
+
+    def __init__(self, cond: threading.Condition) -> None:
+        self._cond = cond
+        self.idle_since: float | None = None
+        self.ended = False
+
+    def handing_out(self) -> None:
+        with self._cond:
+            self.idle_since = time.monotonic()
+
+    def back(self) -> None:
+        with self._cond:
+            self.idle_since = None
+            ended = self.ended
+        if ended:
+            raise Cancelled("the model was given to the next request: this reader stopped reading for too long")
+
+
+_ticket: ContextVar[Ticket | None] = ContextVar("llm_queue_ticket", default=None)
+
+
+@contextmanager
+def waiting_as(ticket: Ticket) -> Iterator[Ticket]:
+    """Within this block (this thread), LLM calls report to ``ticket`` and stop when it is cancelled."""
+    token = _ticket.set(ticket)
+    try:
+        yield ticket
+    finally:
+        _ticket.reset(token)
+
+
+class LLMQueue:
+    """A FIFO line in front of the model: the head generates, the others wait for their turn."""
+
+    def __init__(self, stall_s: float = STALL_S) -> None:
+        self._cond = threading.Condition()
+        self._line: list[Turn] = []
+        self.stall_s = stall_s
+
+    def status(self) -> dict[str, int]:
+        with self._cond:
+            return {"running": min(1, len(self._line)), "waiting": max(0, len(self._line) - 1)}
+
+    def ahead(self) -> int:
+        """How many calls a newcomer would wait for."""
+        with self._cond:
+            return len(self._line)
+
+    def _end_stalled_head(self) -> None:
+        """End the running turn if its reader stopped reading (called by waiters, under the condition)."""
+        head = self._line[0]
+        if head.idle_since is not None and time.monotonic() - head.idle_since > self.stall_s:
+            head.ended = True
+            self._line.pop(0)
+            self._cond.notify_all()
+
+    @contextmanager
+    def slot(self) -> Iterator[Turn]:
+        me = Turn(self._cond)
+        ticket = _ticket.get()
+        with self._cond:
+            self._line.append(me)
+            told = -1
+            try:
+                while self._line[0] is not me:
+                    self._end_stalled_head()
+                    if self._line[0] is me:
+                        break
+                    position = self._line.index(me)
+                    if ticket and position != told:
+                        told = position
+                        if ticket.on_position:
+                            ticket.on_position(position)
+                    if ticket and ticket.cancelled.is_set():
+                        raise Cancelled("the request was cancelled while waiting for the model")
+                    self._cond.wait(timeout=0.5)
+            except BaseException:
+                self._line.remove(me)
+                self._cond.notify_all()
+                raise
+        if ticket and ticket.on_position:
+            ticket.on_position(0)
+        try:
+            yield me
+        finally:
+            with self._cond:
+                if me in self._line:  # not if its turn was ended
+                    self._line.remove(me)
+                self._cond.notify_all()
+
+
+class QueuedChat(BaseChatModel):
+    """A chat model whose generations take turns in an :class:`LLMQueue`; ``inner`` builds the real model
+    (on first use, inside the slot: loading the model is part of the first call's turn)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    inner: Callable[[], BaseChatModel]
+    queue: LLMQueue
+
+    @property
+    def _llm_type(self) -> str:
+        return "queued"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with self.queue.slot():
+            message = self.inner().invoke(messages, stop=stop, **kwargs)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=message.content))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        ticket = _ticket.get()
+        with self.queue.slot() as turn:
+            stream = self.inner().stream(messages, stop=stop, **kwargs)
+            try:
+                for chunk in stream:
+                    if ticket and ticket.cancelled.is_set():
+                        raise Cancelled("the request was cancelled while the model was answering")
+                    text = chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+                    if not text:
+                        continue
+                    if run_manager:
+                        run_manager.on_llm_new_token(text)
+                    turn.handing_out()
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    turn.back()
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()  # stop the model's generation now, inside the slot

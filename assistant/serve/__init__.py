@@ -1,0 +1,1 @@
+"""Serving: the REST API, the web app, users, the audit log."""

@@ -1,0 +1,213 @@
+"""What a signed-in user may do — one code path for the REST API (:mod:`assistant.serve.routes`) and the web app
+(:mod:`assistant.serve.web`): role, portfolio, company and document names, and what goes into the audit entry.
+
+Every function takes the caller (:class:`~assistant.serve.auth.Principal`) and a ``note`` callable that adds
+to the action's audit entry (``note(company=…, **details)``); the channel writes that entry once, with the
+outcome (HTTP status), whether the action was allowed or refused. Refusals are errors with a ``status``:
+:class:`~assistant.core.errors.Forbidden` (403), :class:`~assistant.core.errors.CompanyNotFound` and
+:class:`~assistant.core.errors.DocumentNotFound` (404), :class:`~assistant.core.errors.InputError` (400). A company
+outside the caller's portfolio looks exactly like one that does not exist; nothing a client sends is used
+as a server path: documents are looked up by name among the company's stored documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from pydantic import BaseModel, Field
+
+from assistant.answer.answerer import Answerer
+from assistant.core.errors import CompanyNotFound, DocumentNotFound, Forbidden, InputError
+from assistant.core.records import CompanyInfo, FileReport, SearchHit
+from assistant.core.services import Services
+from assistant.ingest.quality import LOW
+from assistant.ingest.uploads import Uploads, check_content_type, safe_company, safe_file_name
+from assistant.serve.auth import Permission, Principal
+
+Note = Callable[..., None]
+VERBS: dict[Permission, str] = {
+    "read": "read documents",
+    "upload": "upload documents",
+    "delete": "delete documents",
+    "audit": "read the audit log",
+}
+
+
+def no_note(**_: Any) -> None:
+    """A ``note`` for callers that keep no audit entry (the CLI, tests)."""
+
+
+class DocumentInfo(BaseModel):
+    """A stored document (the ledger's record of it)."""
+
+    company: str
+    doc: str
+    reader: str
+    pages: int
+    chunks: int
+    quality: float | None
+    low_quality: bool
+    warnings: list[str]
+    sha256: str
+    updated_at: str
+    uploaded: bool = Field(description="Uploaded through the API or the web app (kept under the store's uploads/).")
+
+
+def need(who: Principal, permission: Permission, note: Note = no_note) -> None:
+    """Refuse (403) a caller whose role lacks ``permission``."""
+    if not who.can(permission):
+        note(reason=f"role {who.role} lacks permission {permission}")
+        raise Forbidden(f"role '{who.role}' may not {VERBS[permission]}")
+
+
+@dataclass
+class Portal:
+    """The actions, over one set of backends (shared by the API and the web app of one server)."""
+
+    services: Services
+    answerer: Answerer
+    uploads: Uploads
+
+    @property
+    def store(self) -> Any:
+        return self.services.store
+
+    # ---- companies -------------------------------------------------------------------------------
+    def company(self, who: Principal, name: str | None, create: bool = False) -> str:
+        """The canonical name of a company the caller may see. A restricted caller naming any company outside
+        their portfolio is refused (403) whether or not it exists, so answers never tell which companies exist.
+        ``create``: a name that matches no stored company is accepted as a new one (uploads)."""
+        name = (name or "").strip()
+        if not name:
+            raise InputError("the company is empty")
+        try:
+            return self.answerer.company_candidates("", name, who.allowed)[0]
+        except CompanyNotFound as exc:
+            if who.portfolio is not None:
+                if create and name in who.portfolio:
+                    return safe_company(name)  # in the portfolio, not ingested yet
+                mine = ", ".join(sorted(who.portfolio)) or "none"
+                raise Forbidden(f"company '{name}' is not in your portfolio (your companies: {mine})") from None
+            if create:
+                return safe_company(name)
+            raise CompanyNotFound(str(exc)) from None
+
+    def companies(self, who: Principal, note: Note = no_note) -> list[CompanyInfo]:
+        """The companies of the caller's portfolio that have documents."""
+        need(who, "read", note)
+        found = [c for c in self.store.companies() if who.sees(c.company)]
+        note(count=len(found))
+        return found
+
+    # ---- search and questions ----------------------------------------------------------------------
+    def search(self, who: Principal, query: str, company: str | None, k: int, note: Note = no_note) -> list[SearchHit]:
+        """Ranked passages (hybrid retrieval), only of companies the caller may see."""
+        from assistant.answer.search import search as run_search
+
+        need(who, "read", note)
+        note(query=query, company_requested=company, k=k)
+        if not query.strip():
+            raise InputError("the query is empty")
+        name = self.company(who, company) if company else None
+        note(company=name)
+        hits = run_search(self.store, self.answerer, query, name, k, who.allowed)
+        note(hits=[{"company": h.company, "doc": h.doc, "page": h.page, "chunk_id": h.chunk_id} for h in hits])
+        return hits
+
+
+    def question(self, who: Principal, question: str | None, company: str | None, note: Note = no_note) -> tuple[str, str | None]:
+        """A question and the company it is asked about, checked before anything runs."""
+        need(who, "read", note)
+        question = (question or "").strip()
+        note(question=question, company_requested=company)
+        if not question or not re.search(r"\w", question):
+            raise InputError("the question is empty")
+        limit = self.services.settings.max_question_chars
+        if len(question) > limit:
+            raise InputError(f"the question is {len(question)} characters long; the limit is {limit}")
+        name = self.company(who, company) if company else None
+        note(company=name)
+        return question, name
+
+    # ---- profiles --------------------------------------------------------------------------------
+    def profile(self, who: Principal, company: str | None, note: Note = no_note) -> Any:
+        """The company's profile (:class:`assistant.profile.schema.Profile`)."""
+        from assistant.profile.build import build_profile
+
+        need(who, "read", note)
+        note(company_requested=company)
+        name = self.company(who, company)
+        note(company=name)
+        return build_profile(self.store, name)
+
+    # ---- documents -------------------------------------------------------------------------------
+    def documents(self, who: Principal, company: str | None = None, note: Note = no_note) -> list[DocumentInfo]:
+        """The stored documents of one company, or of every company the caller may see."""
+        need(who, "read", note)
+        note(company_requested=company)
+        name = self.company(who, company) if company else None
+        note(company=name)
+        out = []
+        for row in self.store.ledger.documents(name):
+            r: dict[str, Any] = dict(row)
+            if not who.sees(str(r["company"])):
+                continue
+            quality = r["quality"]
+            out.append(DocumentInfo(
+                company=r["company"], doc=r["doc"], reader=r["reader"], pages=r["pages"] or 0, chunks=r["chunks"] or 0,
+                quality=quality, low_quality=quality is not None and quality < LOW,
+                warnings=json.loads(r["warnings"] or "[]"), sha256=r["sha256"],
+                updated_at=dt.datetime.fromtimestamp(r["updated_at"], tz=dt.UTC).isoformat(timespec="seconds"),
+                uploaded=str(r["path"]) == str(self.uploads.path_of(r["company"], r["doc"])),
+            ))
+        note(count=len(out))
+        return out
+
+    def upload(
+        self,
+        who: Principal,
+        company: str | None,
+        filename: str | None,
+        content: BinaryIO,
+        *,
+        content_type: str | None = None,
+        create: bool = False,
+        note: Note = no_note,
+    ) -> FileReport:
+        """Check and ingest one uploaded document of a company the caller may see; the ingest report.
+        ``content`` is the upload's bytes as the client sent them (never a path the client names)."""
+        need(who, "upload", note)
+        note(company_requested=company, filename=filename, content_type=content_type)
+        doc = safe_file_name(filename)
+        check_content_type(doc, content_type)
+        name = self.company(who, company, create=create)
+        note(company=name, doc=doc)
+        temp = self.uploads.receive(content, doc)
+        report = self.uploads.ingest(temp, name, doc)
+        note(status_detail=report.status, error=report.error, chunks=report.chunks, quality=report.quality)
+        return report
+
+    def delete(self, who: Principal, company: str | None, doc: str | None, note: Note = no_note) -> list[str]:
+        """Remove one stored document (its chunks, keyword entries and uploaded file). The name must be one of
+        the company's stored documents, exactly: nothing else is ever touched."""
+        need(who, "delete", note)
+        note(company_requested=company, doc=doc)
+        name = self.company(who, company)
+        note(company=name)
+        wanted = (doc or "").strip()
+        if not wanted or (name, wanted) not in self.store.documents(name):
+            raise DocumentNotFound(f"no stored document '{wanted}' of {name}")
+        removed = self.store.delete_document(name, wanted)
+        self.uploads.remove(name, wanted)
+        note(chunks=removed)
+        return [f"{name}/{wanted}"]
+
+
+def portal_of(services: Services) -> Portal:
+    """The portal over ``services`` (its answerer and uploads)."""
+    return Portal(services, services.answerer, Uploads(services.store, services.settings))

@@ -1,0 +1,395 @@
+"""Endpoints of the REST API (mounted under /api by :func:`assistant.serve.api.build_api`). Request and
+response shapes are those of the CLI's ``--json`` output. Every endpoint reads through the caller's
+portfolio (``allowed``): a company outside it looks exactly like one that does not exist.
+
+Adding an endpoint (e.g. profiles) takes a few lines::
+
+    @router.get("/profile/{company}", name="profile")
+    def profile(company: str, request: Request, who: Reader) -> dict:
+        name = context(request).company(who, company)   # 403/404 outside the portfolio
+        note(request, company=name)                     # the audit entry's company (action = route name)
+        return build_profile(context(request).services.store, name).model_dump(mode="json")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Collection
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing, suppress
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from assistant.answer.answerer import Answerer, Event
+from assistant.answer.followup import Session
+from assistant.core.records import Answer, CompanyInfo, IngestReport, SearchHit
+from assistant.models.queue import LLMQueue, Ticket, waiting_as
+from assistant.serve.actions import DocumentInfo
+from assistant.serve.api import context, note, noter, require, status_of
+from assistant.serve.audit import AuditEntry, ChainReport
+from assistant.serve.auth import PERMISSIONS, Principal
+
+router = APIRouter(tags=["assistant"])
+admin = APIRouter(tags=["audit"])
+Reader = Annotated[Principal, Depends(require("read"))]
+Uploader = Annotated[Principal, Depends(require("upload"))]
+Deleter = Annotated[Principal, Depends(require("delete"))]
+Auditor = Annotated[Principal, Depends(require("audit"))]
+
+
+# ---- shapes ------------------------------------------------------------------------------------
+class SearchRequest(BaseModel):
+    """``assistant search QUERY [--company NAME] [-k N]``"""
+
+    query: str = Field(max_length=2000)
+    company: str | None = Field(None, description="Search one company (any alias); default: every company you may see.")
+    k: int = Field(5, ge=1, le=50, description="Number of passages.")
+
+
+class AskRequest(BaseModel):
+    """``assistant ask QUESTION [--company NAME]``; ``session_id`` keeps a conversation (follow-up questions)."""
+
+    question: str
+    company: str | None = None
+    session_id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                   description="Any id you choose; questions with the same id are one conversation.")
+
+
+class Deleted(BaseModel):
+    """``assistant delete DOC --company NAME --json``"""
+
+    deleted: list[str]
+
+
+class QueueStatus(BaseModel):
+    running: int = Field(description="1 while the model is generating an answer.")
+    waiting: int = Field(description="Generations waiting for the model.")
+    asks_in_progress: int = Field(description="Questions being answered (retrieving, waiting or generating).")
+    max_pending: int
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    portfolio: list[str] | Literal["*"]
+    permissions: list[str]
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntry]
+    next_before_id: int | None = Field(None, description="Pass as before_id for the next (older) page.")
+
+
+# ---- asking: a worker per question, events handed to the event loop --------------------------
+class _Conversation:
+    def __init__(self) -> None:
+        self.session = Session()
+        self.lock = threading.Lock()
+
+
+class AskRunner:
+    """Runs questions in worker threads (retrieval in parallel; generation in the LLM queue's turn),
+    at most ``max_pending`` at once (503 beyond), and keeps conversations by (user, session id)."""
+
+    def __init__(self, answerer: Answerer, queue: LLMQueue, max_pending: int = 64, max_sessions: int = 2000) -> None:
+        self.answerer = answerer
+        self.queue = queue
+        self.max_pending = max_pending
+        self.executor = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="ask")
+        self.in_progress = 0
+        self._lock = threading.Lock()
+        self._sessions: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
+        self.max_sessions = max_sessions
+
+    def conversation(self, user: str, session_id: str | None) -> _Conversation | None:
+        if not session_id:
+            return None
+        key = (user, session_id)
+        with self._lock:
+            found = self._sessions.get(key) or _Conversation()
+            self._sessions[key] = found
+            self._sessions.move_to_end(key)
+            while len(self._sessions) > self.max_sessions:
+                self._sessions.popitem(last=False)
+        return found
+
+    def start(
+        self, question: str, company: str | None, allowed: Collection[str] | None, talk: _Conversation | None
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Start answering in a worker (503 when ``max_pending`` questions are in progress). The events:
+        ("queue", n) first and whenever the place in line changes; ("event", Event); ("error", exc).
+        Leaving the iteration early (the client went away) cancels the question, also in the LLM queue."""
+        with self._lock:
+            if self.in_progress >= self.max_pending:
+                raise HTTPException(503, f"{self.in_progress} questions are being answered, the limit; try again shortly",
+                                    headers={"Retry-After": "10"})
+            self.in_progress += 1
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        def put(kind: str, item: Any) -> None:
+            with suppress(RuntimeError):  # RuntimeError: the event loop is gone (server shutting down)
+                loop.call_soon_threadsafe(inbox.put_nowait, (kind, item))
+
+        ticket = Ticket(on_position=lambda n: put("queue", n))
+
+        def work() -> None:
+            with waiting_as(ticket):
+                if talk is not None:
+                    talk.lock.acquire()
+                stream = self.answerer.stream(question, company, talk.session if talk else None, allowed)
+                try:
+                    for event in stream:
+                        put("event", event)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    put("error", exc)
+                finally:
+                    close = getattr(stream, "close", None)
+                    if close:
+                        close()
+                    if talk is not None:
+                        talk.lock.release()
+                    put("done", None)
+
+        ahead = self.queue.ahead()
+        loop.run_in_executor(self.executor, work).add_done_callback(self._release)
+        return self._drain(inbox, ticket, ahead)
+
+    def _release(self, *_: object) -> None:
+        with self._lock:
+            self.in_progress -= 1
+
+    @staticmethod
+    async def _drain(inbox: asyncio.Queue[tuple[str, Any]], ticket: Ticket, ahead: int) -> AsyncIterator[tuple[str, Any]]:
+        try:
+            yield "queue", ahead
+            told = ahead
+            while True:
+                kind, item = await inbox.get()
+                if kind == "done":
+                    return
+                if kind == "queue":
+                    if item == told:
+                        continue
+                    told = item
+                yield kind, item
+        finally:
+            ticket.cancel()
+
+
+def _answer_record(answer: Answer) -> dict[str, Any]:
+    return {
+        "company": answer.company,
+        "answer_path": answer.path,  # "path" is the HTTP path of the entry
+        "resolved_company": answer.company,
+        "answer": answer.answer,
+        "citations": [c.model_dump() for c in answer.citations],
+        "standalone_question": answer.standalone_question,
+        "latency_s": answer.latency_s,
+        "completed": True,
+    }
+
+
+def _prepare(request: Request, body: AskRequest, who: Principal, stream: bool) -> tuple[str, str | None]:
+    """Check the question and company before anything runs: errors are plain 4xx, never a broken stream."""
+    note(request, session_id=body.session_id, stream=stream, completed=False)
+    return context(request).portal.question(who, body.question, body.company, noter(request))
+
+
+# ---- endpoints ---------------------------------------------------------------------------------
+@router.get("/me", name="me", response_model=Me)
+def me(who: Reader) -> Me:
+    """Who you are, your role, the companies you may see and what you may do."""
+    return Me(name=who.name, role=who.role, portfolio="*" if who.portfolio is None else sorted(who.portfolio),
+              permissions=[p for p, roles in PERMISSIONS.items() if who.role in roles])
+
+
+@router.get("/companies", name="companies", response_model=list[CompanyInfo])
+def companies(request: Request, who: Reader) -> list[CompanyInfo]:
+    """``assistant companies --json``: the companies of your portfolio that have documents."""
+    return context(request).portal.companies(who, noter(request))
+
+
+@router.post("/search", name="search", response_model=list[SearchHit])
+def search(body: SearchRequest, request: Request, who: Reader) -> list[SearchHit]:
+    """``assistant search --json``: ranked passages (hybrid retrieval), only of companies you may see."""
+    return context(request).portal.search(who, body.query, body.company, body.k, noter(request))
+
+
+@router.post("/ask", name="ask", response_model=Answer)
+async def ask(body: AskRequest, request: Request, who: Reader) -> Answer:
+    """``assistant ask --json``: the verified answer with its citations (waits for its turn at the model)."""
+    ctx = context(request)
+    question, company = await run_in_threadpool(_prepare, request, body, who, False)
+    events = ctx.asks.start(question, company, who.allowed, ctx.asks.conversation(who.name, body.session_id))
+    async with aclosing(events):
+        async for kind, item in events:
+            if kind == "error":
+                raise item
+            if kind == "event" and item.kind == "answer":
+                note(request, **_answer_record(item.answer))
+                answer: Answer = item.answer
+                return answer
+    raise HTTPException(500, "the question ended without an answer")
+
+
+@router.post("/ask/stream", name="ask")
+async def ask_stream(body: AskRequest, request: Request, who: Reader) -> StreamingResponse:
+    """The answer as it is written: NDJSON lines (or Server-Sent Events with ``Accept: text/event-stream``)
+    ``{"kind": "queue", "position": n}`` (first, then as the line moves; 0: generating), ``{"kind": "token",
+    "token": …}``, ``{"kind": "retry"}`` (drop the tokens so far: asked again, stricter), ``{"kind": "answer",
+    "answer": {…}}`` (as /api/ask) or ``{"kind": "error", "status": …, "detail": …}``."""
+    ctx = context(request)
+    question, company = await run_in_threadpool(_prepare, request, body, who, True)
+    sse = "text/event-stream" in request.headers.get("accept", "")
+    events = ctx.asks.start(question, company, who.allowed, ctx.asks.conversation(who.name, body.session_id))
+
+    def frame(payload: dict[str, Any]) -> str:
+        text = json.dumps(payload, ensure_ascii=False)
+        return f"event: {payload['kind']}\ndata: {text}\n\n" if sse else text + "\n"
+
+    async def body_lines() -> AsyncIterator[str]:
+        async with aclosing(events):
+            async for kind, item in events:
+                if kind == "queue":
+                    yield frame({"kind": "queue", "position": item})
+                elif kind == "error":
+                    detail = str(item.detail) if isinstance(item, HTTPException) else str(item)
+                    note(request, error=detail, error_status=status_of(item))
+                    yield frame({"kind": "error", "status": status_of(item), "detail": detail})
+                elif isinstance(item, Event) and item.kind == "token" and item.token:
+                    yield frame({"kind": "token", "token": item.token})
+                elif isinstance(item, Event) and item.kind == "retry":
+                    yield frame({"kind": "retry"})
+                elif isinstance(item, Event) and item.answer is not None:
+                    note(request, **_answer_record(item.answer))
+                    yield frame({"kind": "answer", "answer": item.answer.model_dump(mode="json")})
+
+    media = "text/event-stream" if sse else "application/x-ndjson"
+    return StreamingResponse(body_lines(), media_type=media, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/queue", name="queue", response_model=QueueStatus)
+def queue(request: Request, who: Reader) -> QueueStatus:
+    """The model's queue: one answer is generated at a time."""
+    ctx = context(request)
+    return QueueStatus(**ctx.queue.status(), asks_in_progress=ctx.asks.in_progress, max_pending=ctx.asks.max_pending)
+
+
+@router.get("/documents", name="documents", response_model=list[DocumentInfo])
+def documents(
+    request: Request, who: Reader,
+    company: Annotated[str | None, Query(description="One company (any alias).")] = None,
+) -> list[DocumentInfo]:
+    """The stored documents of one company, or of every company you may see."""
+    return context(request).portal.documents(who, company, noter(request))
+
+
+@router.get("/profile/{company}", name="profile_view")
+def profile(
+    company: str, request: Request, who: Reader,
+    format: Literal["json", "md", "html"] = "json",  # noqa: A002 - the public parameter name
+) -> Response:
+    """``assistant profile COMPANY --format json|md|html``: the company's profile, each field with its evidence."""
+    from assistant.profile.render import render
+
+    built = context(request).portal.profile(who, company, noter(request))
+    note(request, format=format)
+    media = {"json": "application/json", "md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+    return Response(render(built, format), media_type=media[format])
+
+
+@router.post(
+    "/documents", name="upload", response_model=IngestReport,
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file", "company"],
+        "properties": {"file": {"type": "string", "format": "binary"},
+                       "company": {"type": "string", "description": "The company the document belongs to."},
+                       "create": {"type": "boolean", "description": "Add a company that has no documents yet."}}}}}}},
+)
+async def upload(request: Request, who: Uploader) -> JSONResponse:
+    """Upload one document (multipart: ``file``, ``company``, optional ``create``); it is saved under the
+    store's uploads/ and ingested. Answers ``assistant ingest --json``'s report: 201 stored, 200 unchanged
+    or duplicate, 422 failed (nothing kept)."""
+    ctx = context(request)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, "send the document as multipart/form-data with the fields 'file' and 'company'")
+    async with request.form(max_files=1, max_fields=10) as form:  # a malformed body: 400 from Starlette
+        file, company_raw, create = form.get("file"), form.get("company"), str(form.get("create") or "").lower()
+        if not isinstance(file, UploadFile):
+            raise HTTPException(400, "no file: send it in the multipart field 'file'")
+        if not isinstance(company_raw, str) or not company_raw.strip():
+            raise HTTPException(400, "no company: send the company's name in the multipart field 'company'")
+        report = await run_in_threadpool(
+            ctx.portal.upload, who, company_raw, file.filename, file.file, content_type=file.content_type,
+            create=create in ("1", "true", "yes", "on"), note=noter(request),
+        )
+    result = IngestReport(files=[report], seconds=report.seconds).model_dump(mode="json")
+    if report.status == "failed":
+        return JSONResponse({"detail": report.error, **result}, status_code=422)
+    return JSONResponse(result, status_code=201 if report.status == "stored" else 200)
+
+
+@router.delete("/documents/{company}/{doc}", name="delete", response_model=Deleted)
+def delete(company: str, doc: str, request: Request, who: Deleter) -> Deleted:
+    """``assistant delete DOC --company NAME --json``: the document, its chunks and keyword entries."""
+    return Deleted(deleted=context(request).portal.delete(who, company, doc, noter(request)))
+
+
+# ---- audit (admins) ----------------------------------------------------------------------------
+def _filters(
+    user: str | None = None, action: str | None = None, company: str | None = None,
+    since: Annotated[dt.datetime | None, Query(description="ISO 8601; without a zone: UTC.")] = None,
+    until: Annotated[dt.datetime | None, Query(description="ISO 8601, exclusive; without a zone: UTC.")] = None,
+) -> dict[str, Any]:
+    return {"user": user, "action": action, "company": company, "since": since, "until": until}
+
+
+@admin.get("/audit", name="audit", response_model=AuditPage)
+def audit_search(
+    request: Request, who: Auditor, filters: Annotated[dict[str, Any], Depends(_filters)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> AuditPage:
+    """Audit entries, newest first, filtered by user, action, company and time range."""
+    note(request, **{k: str(v) for k, v in filters.items() if v is not None})
+    entries = context(request).audit.search(**filters, limit=limit, before_id=before_id)
+    return AuditPage(entries=entries, next_before_id=entries[-1].id if len(entries) == limit else None)
+
+
+@admin.get("/audit/export", name="audit_export")
+def audit_export(
+    request: Request, who: Auditor, filters: Annotated[dict[str, Any], Depends(_filters)],
+    format: Literal["jsonl", "csv"] = "jsonl",  # noqa: A002 - the public parameter name
+) -> StreamingResponse:
+    """Every matching entry, oldest first, as a JSON Lines or CSV download."""
+    note(request, format=format, **{k: str(v) for k, v in filters.items() if v is not None})
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+    return StreamingResponse(
+        context(request).audit.export(format, **filters), media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{format}"'},
+    )
+
+
+@admin.get("/audit/verify", name="audit_verify", response_model=ChainReport)
+def audit_verify(request: Request, who: Auditor) -> ChainReport:
+    """Recompute the audit log's hash chain: ok, or the first entry that was changed or removed."""
+    report = context(request).audit.verify()
+    note(request, ok=report.ok, entries=report.entries)
+    return report
+
+
+@router.get("/health", name="health", include_in_schema=False)
+def health() -> dict[str, bool]:
+    return {"ok": True}
+

@@ -1,0 +1,1 @@
+"""The store: Chroma vectors, the SQLite ledger and the keyword index."""

@@ -1,0 +1,388 @@
+"""The on-disk store: chunk vectors in Chroma, everything else in the SQLite ledger.
+
+A passage that appears in several documents of a company is stored once; the ledger's ``sources``
+table keeps every (document, page) it came from. Writes are ordered so that a crash at any point
+leaves a ledger row ``pending``; ``recover()`` (run when the store opens) removes what such a run
+left half-done, and the next ingest stores the document again — never twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.core.errors import AssistantError
+from assistant.core.records import Chunk, CompanyInfo, Document, Evidence
+from assistant.ingest.chunking import VERSION as CHUNKER_VERSION
+from assistant.store.keywords import tokenize
+from assistant.store.ledger import Ledger, dumps
+from assistant.text.normalize import embedding_text, index_text
+
+_BATCH = 1000
+# Version of ``normalize.embedding_text`` the collection's vectors were made from. 2: table rows embedded as
+# plain cell sequences ("a / b / c"); 1 (stores without this mark): with their Markdown bars.
+EMBEDDING_TEXT = "2"
+
+
+@dataclass
+class Write:
+    """One document to store: its chunks, quality score and stage timings (kept in the ledger)."""
+
+    document: Document
+    chunks: list[Chunk]
+    quality: float | None = None
+    timings: dict[str, float] | None = None
+
+
+class ChromaEmbeddingFunction:
+    """Adapter so Chroma always embeds with our model, never its downloading default."""
+
+    def __init__(self, embeddings: Embeddings, key: str) -> None:
+        self._embeddings = embeddings
+        self._key = key
+
+    def __call__(self, input: list[str]) -> list[list[float]]:  # noqa: A002 - Chroma's signature
+        return self._embeddings.embed_documents([embedding_text(t) for t in input])
+
+    def embed_query(self, input: list[str]) -> list[list[float]]:  # noqa: A002
+        return [self._embeddings.embed_query(embedding_text(t)) for t in input]
+
+    def name(self) -> str:
+        return f"assistant-{self._key}"
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"key": self._key}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
+        raise AssistantError("this collection is opened by the assistant with its own embedding function")
+
+
+class Store:
+    """Chunks in Chroma (one collection per embedding space) and the ledger beside it."""
+
+    def __init__(self, path: Path, embeddings: Embeddings, key: str) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.path = Path(path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AssistantError(f"cannot create store directory {self.path}: {exc}") from exc
+        self.embeddings = embeddings
+        self._client = chromadb.PersistentClient(
+            path=str(self.path / "chroma"),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+        self.collection = self._client.get_or_create_collection(
+            name=f"chunks-{key}",
+            embedding_function=ChromaEmbeddingFunction(embeddings, key),  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.ledger = Ledger(self.path / "ledger.sqlite3")
+        self._pools: dict[str, tuple[Any, list[Chunk], np.ndarray]] = {}
+        self._write_lock = threading.Lock()
+        self.recovered = self.recover()
+        self.refreshed = self.refresh_vectors()
+        from assistant.store.keywords import add_words
+
+        add_words([name for company, names in self.ledger.aliases().items() for name in [company, *names]])
+
+    # ---- consistency -----------------------------------------------------------------------
+    def recover(self) -> list[tuple[str, str]]:
+        """Undo what an interrupted run left half-done. Returns the documents it dropped."""
+        pending = self.ledger.pending()
+        with self.ledger.tx() as db:
+            for company, doc in pending:
+                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc))
+            if pending:
+                db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
+            live_count = db.execute("SELECT COUNT(DISTINCT chunk_id) FROM sources").fetchone()[0]
+        if pending or self.collection.count() != live_count:  # a crash left vectors without sources
+            with self.ledger.tx() as db:
+                db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
+                live = {r[0] for r in db.execute("SELECT DISTINCT chunk_id FROM sources")}
+            ids = self.collection.get(include=[])["ids"]
+            orphans = [i for i in ids if i not in live]
+            for start in range(0, len(orphans), _BATCH):
+                self.collection.delete(ids=orphans[start : start + _BATCH])
+        return pending
+
+    def refresh_vectors(self) -> int:
+        """Re-embed the passages whose embedding text changed since the collection was built (table rows,
+        once, when a store from before ``EMBEDDING_TEXT`` 2 is opened). Returns how many were re-embedded.
+        Safe to interrupt: the mark is set only when every vector is new, and re-embedding is idempotent."""
+        key = f"embedding_text:{self.collection.name}"
+        if self.ledger.get_meta(key) == EMBEDDING_TEXT:
+            return 0
+        done = 0
+        with self._write_lock:
+            total = self.collection.count()
+            for offset in range(0, total, _BATCH):
+                got = self.collection.get(limit=_BATCH, offset=offset, include=["documents"])
+                pairs = zip(got["ids"], got["documents"] or [], strict=False)
+                # version 1 embedded index_text: redo the passages whose embedding text differs from it
+                stale = [(i, e) for i, t in pairs if t and (e := embedding_text(t)) != index_text(t)]
+                if stale:
+                    vectors = self.embeddings.embed_documents([e for _, e in stale])
+                    self.collection.update(ids=[i for i, _ in stale], embeddings=vectors)  # type: ignore[arg-type]
+                    done += len(stale)
+            self.ledger.set_meta(key, EMBEDDING_TEXT)
+        return done
+
+    # ---- writing ---------------------------------------------------------------------------
+    def stored_sha(self, company: str, doc: str) -> str | None:
+        """The hash of the document as stored, if it is stored and chunked by this version of the chunker (a
+        document chunked by an older one counts as changed, so the next ingest chunks it again)."""
+        return self.ledger.stored_sha(company, doc, CHUNKER_VERSION)
+
+    def write_document(
+        self,
+        document: Document,
+        chunks: list[Chunk],
+        quality: float | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> int:
+        """Store a document's chunks, replacing any earlier version. Returns how many were new vectors."""
+        return self.write_documents([Write(document=document, chunks=chunks, quality=quality, timings=timings)])[0]
+
+    def write_documents(self, writes: list[Write]) -> list[int]:
+        """Store several documents' chunks, each replacing its earlier version, with one embedding call and
+        one Chroma upsert per ``_BATCH`` chunks (a Chroma call costs tens of milliseconds however small, so
+        a folder of small files is written in groups). Returns each document's count of new vectors.
+        Crash-safe as one document: every document of the group is ``pending`` until the last step."""
+        keys = [(w.document.company, w.document.doc) for w in writes]
+        if len(set(keys)) != len(keys):
+            raise AssistantError("a group of writes names the same document twice")
+        with self._write_lock:
+            old_by_doc: list[set[str]] = []
+            with self.ledger.tx() as db:
+                for w in writes:
+                    document = w.document
+                    company, doc = document.company, document.doc
+                    db.execute(
+                        "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (company, doc, document.path, document.sha256, document.reader, len(document.pages),
+                         len(w.chunks), "pending", w.quality, dumps(document.warnings), dumps(w.timings or {}),
+                         time.time(), CHUNKER_VERSION),
+                    )
+                    old_by_doc.append({r[0] for r in db.execute(
+                        "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc))})
+                    db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                old_ids = set().union(*old_by_doc)
+                new_ids = {c.chunk_id for w in writes for c in w.chunks}
+                in_use = _with_sources(db, old_ids | new_ids)  # still cited by documents outside the group
+                orphans = sorted(old_ids - in_use - new_ids)
+                db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
+            # a passage a document keeps is not embedded again; one that moves to another document is
+            # (its metadata then names the document that has it now)
+            present = in_use.union(*(old & {c.chunk_id for c in w.chunks} for old, w in zip(old_by_doc, writes, strict=True)))
+            for start in range(0, len(orphans), _BATCH):
+                self.collection.delete(ids=orphans[start : start + _BATCH])
+            first: dict[str, tuple[int, Chunk]] = {}
+            for n, w in enumerate(writes):
+                for c in w.chunks:
+                    if c.chunk_id not in present:
+                        first.setdefault(c.chunk_id, (n, c))
+            to_add = [c for _, c in first.values()]
+            if to_add:
+                vectors = self.embeddings.embed_documents([embedding_text(c.text) for c in to_add])
+                for start in range(0, len(to_add), _BATCH):
+                    batch = to_add[start : start + _BATCH]
+                    self.collection.upsert(
+                        ids=[c.chunk_id for c in batch],
+                        documents=[c.text for c in batch],
+                        embeddings=vectors[start : start + _BATCH],  # type: ignore[arg-type]
+                        metadatas=[_metadata(c) for c in batch],
+                    )
+            with self.ledger.tx() as db:
+                for w in writes:
+                    db.executemany(
+                        "INSERT OR IGNORE INTO sources VALUES (?,?,?,?)",
+                        [(c.chunk_id, w.document.company, w.document.doc, c.page or 0) for c in w.chunks],
+                    )
+                db.executemany(
+                    "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
+                    [(" ".join(tokenize(c.text)), c.chunk_id, c.company) for c in to_add],
+                )
+                db.executemany(
+                    "UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
+                    [(time.time(), w.document.company, w.document.doc) for w in writes],
+                )
+        counts = [0] * len(writes)
+        for n, _ in first.values():
+            counts[n] += 1
+        return counts
+
+    def delete_document(self, company: str, doc: str) -> int:
+        """Remove a document: its ledger row, its sources, and every chunk no other document shares."""
+        with self._write_lock:
+            with self.ledger.tx() as db:
+                ids = {r[0] for r in db.execute("SELECT chunk_id FROM sources WHERE company=? AND doc=?",
+                                                 (company, doc))}
+                found = db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc)).rowcount
+                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                shared = _with_sources(db, ids)
+                orphans = sorted(ids - shared)
+                db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
+                moved = {
+                    cid: db.execute("SELECT doc, page FROM sources WHERE chunk_id=? LIMIT 1", (cid,)).fetchone()
+                    for cid in shared
+                }
+            for start in range(0, len(orphans), _BATCH):
+                self.collection.delete(ids=orphans[start : start + _BATCH])
+            if moved:  # shared passages now cite one of their remaining sources
+                got = self.collection.get(ids=list(moved), include=["metadatas"])
+                metas = []
+                for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                    new = dict(meta or {})
+                    new["doc"], page = moved[cid]
+                    new.pop("page", None)
+                    if page:
+                        new["page"] = page
+                    metas.append(new)
+                if metas:
+                    self.collection.update(ids=got["ids"], metadatas=metas)  # type: ignore[arg-type]
+        return int(found)
+
+    def delete_company(self, company: str) -> list[str]:
+        docs = [d for c, d in self.documents(company)]
+        for doc in docs:
+            self.delete_document(company, doc)
+        return docs
+
+    # ---- reading ---------------------------------------------------------------------------
+    def companies(self) -> list[CompanyInfo]:
+        with self.ledger.tx() as db:
+            rows = db.execute(
+                "SELECT company, COUNT(*), SUM(chunks) FROM documents WHERE status='stored' "
+                "GROUP BY company ORDER BY company"
+            ).fetchall()
+        return [CompanyInfo(company=r[0], documents=r[1], chunks=r[2] or 0) for r in rows]
+
+    def documents(self, company: str | None = None) -> list[tuple[str, str]]:
+        """(company, doc) of every stored document, optionally of one company."""
+        return [(str(r["company"]), str(r["doc"])) for r in self.ledger.documents(company)]
+
+    def chunk_count(self) -> int:
+        return int(self.collection.count())
+
+    def version(self, company: str | None) -> tuple[int, float]:
+        return self.ledger.version(company)
+
+    def company_chunks(self, company: str) -> tuple[list[Chunk], np.ndarray]:
+        """All chunks of one company with their unit vectors (cached until the company changes)."""
+        key = (company, self.version(company))
+        cached = self._pools.get(company)
+        if cached and cached[0] == key:
+            return cached[1], cached[2]
+        got = self.collection.get(where={"company": company}, include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            _chunk(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        ]
+        vectors = np.asarray(got["embeddings"] if got["embeddings"] is not None else [], dtype=np.float32)
+        self._pools[company] = (key, chunks, vectors)
+        return chunks, vectors
+
+    def chunks_with_vectors(self, ids: list[str]) -> tuple[list[Chunk], list[Any]]:
+        if not ids:
+            return [], []
+        from chromadb.errors import InternalError
+
+        try:
+            got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        except InternalError:
+            # Chroma can fail ("Error finding id") while a concurrent write deletes one of these ids (seen once
+            # in 2,300 searches under the API load test): read again once that write is done.
+            with self._write_lock:
+                got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            _chunk(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        ]
+        vectors = list(got["embeddings"]) if got["embeddings"] is not None else []
+        return chunks, vectors
+
+    def query(
+        self,
+        text: str,
+        company: str | None = None,
+        k: int = 8,
+        doc: str | None = None,
+        vector: list[float] | None = None,
+    ) -> list[Evidence]:
+        """Dense nearest neighbours (cosine similarity as score). ``vector``: the embedding of ``text`` when the
+        caller has it already (saves embedding the text a second time)."""
+        if vector is None:
+            vector = self.embeddings.embed_query(embedding_text(text))
+        filters: list[dict[str, Any]] = [{"company": company}] if company else []
+        filters += [{"doc": doc}] if doc else []
+        try:  # no count() first: it costs ~9 ms at 100,000 chunks, and an empty collection answers with no ids
+            result = self.collection.query(
+                query_embeddings=[vector],  # type: ignore[arg-type]
+                n_results=k,
+                where=(filters[0] if len(filters) == 1 else {"$and": filters}) if filters else None,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception:
+            if self.chunk_count() == 0:
+                return []
+            raise
+        out: list[Evidence] = []
+        ids = result["ids"][0]
+        docs = (result.get("documents") or [[]])[0]
+        metas = (result.get("metadatas") or [[]])[0]
+        dists = (result.get("distances") or [[]])[0]
+        for cid, text_, meta, dist in zip(ids, docs, metas, dists, strict=False):
+            out.append(Evidence(chunk=_chunk(cid, text_ or "", dict(meta or {})), score=round(1.0 - float(dist), 4)))
+        return out
+
+
+def _with_sources(db: Any, ids: set[str]) -> set[str]:
+    """Which of these chunk ids still have at least one source row."""
+    found: set[str] = set()
+    listed = sorted(ids)
+    for start in range(0, len(listed), 500):
+        part = listed[start : start + 500]
+        marks = ",".join("?" * len(part))
+        found |= {r[0] for r in db.execute(f"SELECT DISTINCT chunk_id FROM sources WHERE chunk_id IN ({marks})", part)}
+    return found
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {"company": chunk.company, "doc": chunk.doc}
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    if chunk.section:
+        meta["section"] = chunk.section[:200]
+    return meta
+
+
+def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = meta.get("page")
+    return Chunk(
+        chunk_id=chunk_id,
+        company=str(meta.get("company", "")),
+        doc=str(meta.get("doc", "")),
+        page=int(page) if page is not None else None,
+        section=meta.get("section"),
+        text=text,
+    )

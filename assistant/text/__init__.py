@@ -1,0 +1,1 @@
+"""Text and figures: normalisation, CJK script, numbers with units."""
