@@ -231,7 +231,7 @@ def _users_file(path: Path) -> None:
 
 # ---- 1. gate overhead -------------------------------------------------------------------------------
 class Browser:
-    """A signed-in web-app user speaking Gradio's queue protocol over HTTP (as tests/test_security.py)."""
+    """A signed-in web-app user speaking Gradio's queue protocol over HTTP (as tests/serve/test_security.py)."""
 
     def __init__(self, base: str, user: str) -> None:
         self.http = httpx.Client(base_url=base, timeout=60)

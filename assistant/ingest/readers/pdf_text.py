@@ -15,7 +15,7 @@ parser builds it (``FloatObject``/``NumberObject``, names through ``NameObject.C
 through ``create_string_object`` with the stream's encoding; escaped strings and anything unusual by
 pypdf's own readers). A stream with anything the expression does not cover (inline images, comments,
 nested dictionaries, …) is parsed by pypdf as before. Fonts are built once per font object while the
-block runs. ``tests/test_pdf_text.py`` checks the text is identical page by page.
+block runs. ``tests/ingest/test_pdf_text.py`` checks the text is identical page by page.
 
 pypdf is pinned in ``pyproject.toml``; the hooks it relies on (``pypdf._text_extraction.
 _get_content_stream_for_text`` and ``Font.from_font_resource``) are checked by that test.

@@ -277,7 +277,7 @@ def corpus_answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
 
     settings = Settings(store=tmp_path_factory.mktemp("corpus"), llm_backend="fake", embedding_backend="fake")
     services = Services(settings)
-    ingest_paths([Path(__file__).resolve().parents[1] / "corpus"], services.store, settings)
+    ingest_paths([Path(__file__).resolve().parents[2] / "corpus"], services.store, settings)
     return services.answerer
 
 

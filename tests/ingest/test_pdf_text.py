@@ -11,7 +11,7 @@ from pypdf.generic import ContentStream
 
 from assistant.ingest.readers import pdf_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEVSET = ROOT.parent / "shared" / "devset"  # read in place, never copied; skipped when absent
 PDFS = sorted((ROOT / "corpus").rglob("*.pdf")) + sorted((ROOT / "tests" / "data").rglob("*.pdf"))
 

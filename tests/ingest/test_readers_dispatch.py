@@ -11,9 +11,9 @@ import pytest
 
 from assistant.core.errors import DocumentError, UnsupportedFileType
 from assistant.ingest.readers import EXTENSIONS, read_document, supported
-from tests.test_readers_docx import make_docx
-from tests.test_readers_pdf import ROWS, make_pdf, make_table_pdf
-from tests.test_readers_sheet import make_xlsx
+from tests.ingest.test_readers_docx import make_docx
+from tests.ingest.test_readers_pdf import ROWS, make_pdf, make_table_pdf
+from tests.ingest.test_readers_sheet import make_xlsx
 
 
 def test_supported_by_extension_case_insensitive() -> None:

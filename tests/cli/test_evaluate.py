@@ -14,7 +14,7 @@ from assistant.evaluate import (
     yes_no,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_evidence_hit_ignores_white_space_table_rules_and_script() -> None:

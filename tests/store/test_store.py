@@ -130,7 +130,7 @@ def test_sigkill_half_way_then_resume_stores_every_document_once(tmp_path: Path)
     store_dir = tmp_path / "store"
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILL_SCRIPT, str(store_dir), str(root)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
     assert proc.stdout is not None
     stored = 0

@@ -18,7 +18,7 @@ from assistant.ingest.companies import (
 )
 from assistant.ingest.readers import read_document
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 TRUTH: list[dict] = json.loads((CORPUS / "_truth.json").read_text(encoding="utf-8"))["companies"]
 BY_NAME = {c["name"]: c for c in TRUTH}
 CORPUS_DOCS = [
