@@ -7,8 +7,9 @@ Every ``/api`` call passes :class:`Gate` (an ASGI middleware) first: it authenti
 users, ``Authorization: Bearer <token>`` for programs; 401 otherwise), refuses bodies over the size
 limit (413), and afterwards appends one audit entry (user, action = the route's name, company, HTTP
 status, details the endpoint noted; ``/api/health`` alone is public and not recorded). Endpoints live in
-:mod:`assistant.serve.routes`; a new feature adds its routes there, or an ``APIRouter`` in its own module listed
-in :func:`_routers` (or passed as ``build_api(..., routers=[...])``).
+:mod:`assistant.serve.routes` (what they share — the context, the caller, the audit note — is
+:mod:`assistant.serve.deps`); a new feature adds its routes there, or an ``APIRouter`` in its own module
+listed in :func:`_routers` (or passed as ``build_api(..., routers=[...])``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answer.answerer import Answerer
-from assistant.core.errors import AssistantError, ConfigError, InputError, http_status
+from assistant.core.errors import AssistantError, ConfigError, InputError
 from assistant.core.services import Services
 from assistant.ingest.uploads import Uploads
 from assistant.models.llm import model_label
-from assistant.models.queue import Cancelled, LLMQueue, QueuedChat
-from assistant.serve.actions import Note, Portal, need
+from assistant.models.queue import LLMQueue, QueuedChat
+from assistant.serve import routes
+from assistant.serve.actions import Portal
 from assistant.serve.audit import AuditLog, safe_text
-from assistant.serve.auth import LOCAL, AuthConfig, Permission, Principal, SignIns, load_auth_config
+from assistant.serve.auth import LOCAL, AuthConfig, Principal, load_auth_config
+from assistant.serve.deps import ApiContext, note, status_of
 
 log = logging.getLogger("assistant.serve.api")
 API = "/api"
@@ -49,64 +51,6 @@ JSON_BODY_LIMIT = 1_000_000
 MULTIPART_OVERHEAD = 1_000_000
 
 
-@dataclass
-class ApiContext:
-    """What endpoints need, built once per app (``request.app.state.ctx``)."""
-
-    services: Services
-    auth: AuthConfig | None
-    audit: AuditLog
-    queue: LLMQueue
-    answerer: Answerer
-    uploads: Uploads
-    asks: Any  # routes.AskRunner
-    portal: Portal
-    sign_ins: SignIns = field(default_factory=SignIns)
-    started: float = field(default_factory=time.time)
-
-    def company(self, principal: Principal, name: str, create: bool = False) -> str:
-        """The canonical name of a company the caller may see (403 outside the portfolio, 404 unknown)."""
-        return self.portal.company(principal, name, create)
-
-
-def context(request: Request) -> ApiContext:
-    ctx: ApiContext = request.app.state.ctx
-    return ctx
-
-
-def principal(request: Request) -> Principal:
-    who: Principal = request.state.principal
-    return who
-
-
-def require(permission: Permission) -> Any:
-    """A dependency: the caller, if their role has ``permission`` (403 otherwise)."""
-
-    def dependency(request: Request) -> Principal:
-        who = principal(request)
-        need(who, permission, noter(request))
-        return who
-
-    return dependency
-
-
-def noter(request: Request) -> Note:
-    """``note`` bound to this call's audit entry (for :mod:`assistant.serve.actions`)."""
-    return partial(note, request)
-
-
-def note(request: Request, company: str | None = None, **details: Any) -> None:
-    """Add to this call's audit entry: the company concerned and details (merged)."""
-    entry = request.state.audit if hasattr(request.state, "audit") else None
-    if entry is None:
-        entry = {"company": None, "details": {}}
-        request.state.audit = entry
-    if company is not None:
-        entry["company"] = company
-    entry["details"].update(details)
-
-
-# ---- the gate: authentication, body limit, audit ---------------------------------------------
 @dataclass(frozen=True)
 class Refusal:
     """Why a request was not signed in: the attempted name, the reason, seconds to wait when throttled, and
@@ -310,23 +254,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
-def status_of(exc: BaseException) -> int:
-    """The HTTP status of an error: 4xx for the caller's mistakes, 5xx for the server's."""
-    if isinstance(exc, StarletteHTTPException):
-        return exc.status_code
-    if isinstance(exc, Cancelled):
-        return 499
-    return http_status(exc)
-
-
 def _plain(errors: list[Any]) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")} for e in errors]
 
 
 # ---- the app -----------------------------------------------------------------------------------
 def _routers() -> list[APIRouter]:
-    from assistant.serve import routes
-
     return [routes.router, routes.admin]
 
 
@@ -341,8 +274,6 @@ def build_api(
 ) -> FastAPI:
     """The API (and, with ``ui``, the web app at /ui) over ``services``. Without ``auth_config`` every
     caller is the local admin: only for a server bound to the loopback address (see :func:`serve`)."""
-    from assistant.serve.routes import AskRunner
-
     queue: LLMQueue | None = getattr(services, "llm_queue", None)
     if queue is not None:  # Services already puts its model behind a queue
         answerer = services.answerer
@@ -359,7 +290,7 @@ def build_api(
         queue=queue,
         answerer=answerer,
         uploads=uploads,
-        asks=AskRunner(answerer, queue, max_pending_asks),
+        asks=routes.AskRunner(answerer, queue, max_pending_asks),
         portal=Portal(services, answerer, uploads),
     )
     app = FastAPI(

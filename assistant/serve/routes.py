@@ -35,9 +35,9 @@ from assistant.answer.followup import Session
 from assistant.core.records import Answer, CompanyInfo, IngestReport, SearchHit
 from assistant.models.queue import LLMQueue, Ticket, waiting_as
 from assistant.serve.actions import DocumentInfo
-from assistant.serve.api import context, note, noter, require, status_of
 from assistant.serve.audit import AuditEntry, ChainReport
 from assistant.serve.auth import PERMISSIONS, Principal
+from assistant.serve.deps import context, note, noter, require, status_of
 
 router = APIRouter(tags=["assistant"])
 admin = APIRouter(tags=["audit"])
