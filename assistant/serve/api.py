@@ -188,17 +188,26 @@ class Gate:
         shown = safe_text(name) if name else "token"
         sign_ins = self.ctx.sign_ins
         async with sign_ins.turn(name, address):  # one check of a name at a time: bursts get no extra guesses
-            wait = sign_ins.begin(name, address)  # counted as a failure until it succeeds
+            wait = sign_ins.wait(name, address)
             if wait > 0:
                 return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait),
                                      audit=sign_ins.report(name, address))
-            if name:
-                found = await anyio.to_thread.run_sync(auth.verify_password, name, password)
-            else:
+            if not name:  # a token: a hash lookup (a random 256-bit secret cannot be guessed; failures still count)
                 found = auth.verify_token(value)
-            if found is None:
-                return None, Refusal(shown, "wrong user name or password" if name else "unknown or revoked API token")
-            sign_ins.succeeded(name, address)
+                if found is None:
+                    sign_ins.failed(None, address)
+                    return None, Refusal(shown, "unknown or revoked API token")
+                return found, Refusal()
+            found = auth.recently_verified(name, password)
+            if found is None:  # a real sign-in: counted as a failure from now until it succeeds
+                wait = sign_ins.begin(name, address)
+                if wait > 0:
+                    return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s",
+                                         math.ceil(wait), audit=sign_ins.report(name, address))
+                found = await anyio.to_thread.run_sync(auth.verify_password, name, password)
+                if found is None:
+                    return None, Refusal(shown, "wrong user name or password")
+                sign_ins.succeeded(name, address)
         return found, Refusal()
 
     @staticmethod

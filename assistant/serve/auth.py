@@ -126,10 +126,18 @@ class AuthConfig:
         entry = self._users.get(name)
         return entry.principal if entry else None
 
+    def recently_verified(self, name: str, password: str) -> Principal | None:
+        """The user when these credentials passed a check in the last few minutes (no bcrypt: a client
+        sending its password with every request is not a new sign-in); None otherwise."""
+        return self._cached(self._key(name, password))
+
+    def _key(self, name: str, password: str) -> bytes:
+        return hmac.new(self._cache_key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
+
     def verify_password(self, name: str, password: str) -> Principal | None:
         """The user when the password matches its bcrypt hash; None otherwise (unknown users take as
         long as known ones, so timing does not tell which names exist)."""
-        key = hmac.new(self._cache_key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
+        key = self._key(name, password)
         hit = self._cached(key)
         if hit:
             return hit
@@ -277,6 +285,13 @@ class SignIns:
                 if key:
                     throttle.failed(key)
             return 0.0
+
+    def failed(self, name: str | None, address: str | None) -> None:
+        """Count a failure that was not let through by :meth:`begin` (a wrong API token)."""
+        with self._lock:
+            for throttle, key in ((self.users, name), (self.addresses, address)):
+                if key:
+                    throttle.failed(key)
 
     def succeeded(self, name: str | None, address: str | None) -> None:
         with self._lock:
