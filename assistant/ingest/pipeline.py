@@ -22,6 +22,7 @@ from assistant.ingest.chunking import chunk_document
 from assistant.ingest.quality import quality_score
 from assistant.ingest.readers import read_document, supported
 from assistant.store.index import Store, Write
+from assistant.text.normalize import fold_name
 
 MANIFEST = "companies.csv"
 
@@ -256,12 +257,6 @@ def _company_from_text(document: Document, store: Store) -> str | None:
     return mention.english_name
 
 
-def _fold(name: str) -> str:
-    from assistant.text.normalize import to_simplified
-
-    return to_simplified(name).casefold().replace(" ", "")
-
-
 def _learn_aliases(document: Document, store: Store) -> None:
     """Remember the names a company is called by in its documents (used to resolve questions)."""
     names = [document.company]
@@ -273,8 +268,8 @@ def _learn_aliases(document: Document, store: Store) -> None:
     mention = detect_company("\n".join(p.text for p in document.pages[:3]))
     if mention is not None:
         found = [n for n in (mention.legal_name, mention.english_name, *mention.short_names) if n]
-        own = _fold(document.company)
+        own = fold_name(document.company)
         # Only names of this very company (its folder/flag name appears in them), never a counterparty's.
-        if any(own in _fold(n) or _fold(n) in own for n in found):
+        if any(own in fold_name(n) or fold_name(n) in own for n in found):
             names += found
     store.ledger.set_aliases(document.company, aliases(names))

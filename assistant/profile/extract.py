@@ -8,7 +8,6 @@ here: no LLM or embedding call happens in this package).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -30,20 +29,16 @@ from assistant.profile.extract_tables import markdown_candidates, page_tables, t
 from assistant.profile.numbers import DateMention, dates
 from assistant.profile.sources import DocContext, doc_context
 from assistant.profile.text import Segment, segments
-from assistant.text.normalize import to_simplified
-
-
-def _fold(name: str) -> str:
-    return re.sub(r"[\s,.()（）“”\"'’·-]", "", to_simplified(name)).casefold()
+from assistant.text.normalize import fold_name
 
 
 def own_name_check(company: str, aliases: Iterable[str]) -> tuple[list[str], Callable[[str], bool]]:
     """The company's names, and a test whether a name found in a document is one of them."""
     names = [n for n in {company, *aliases} if n and len(n) >= 2]
-    folded = [_fold(n) for n in names]
+    folded = [fold_name(n) for n in names]
 
     def is_own(name: str) -> bool:
-        f = _fold(name)
+        f = fold_name(name)
         return any(a and (a in f or f in a) for a in folded if len(a) >= 2)
 
     return names, is_own

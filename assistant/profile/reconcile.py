@@ -31,6 +31,7 @@ from assistant.profile.schema import (
     Source,
 )
 from assistant.profile.sources import DocContext
+from assistant.text.normalize import fold_name
 
 APPROX_TOLERANCE = 0.05
 TEXT_CONFLICT_FIELDS = frozenset({"unified_social_credit_code"})
@@ -61,7 +62,7 @@ def agree(a: Candidate, b: Candidate) -> bool:
     """Same value within rounding (or ±5% when either is approximate); text equal or contained; dates
     compatible (2015 vs 2015-09-07)."""
     if isinstance(a.value, str) or isinstance(b.value, str):
-        sa, sb = _fold(str(a.value)), _fold(str(b.value))
+        sa, sb = fold_name(str(a.value)), fold_name(str(b.value))
         if a.unit == "date" or b.unit == "date":
             return sa.startswith(sb) or sb.startswith(sa)
         return sa == sb or (bool(sa) and bool(sb) and (sa in sb or sb in sa))
@@ -71,10 +72,6 @@ def agree(a: Candidate, b: Candidate) -> bool:
     if a.approx or b.approx:
         return abs(x - y) <= APPROX_TOLERANCE * max(abs(x), abs(y), 1e-9)
     return abs(x - y) <= max(a.tolerance, b.tolerance) + 1e-6 * max(abs(x), abs(y), 1.0)
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\s,.，。、()（）“”\"']", "", text).casefold()
 
 
 def _confidence(chosen: Candidate, agreeing_docs: int, conflict: bool, ctxs: dict[str, DocContext]) -> float:

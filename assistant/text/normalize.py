@@ -51,6 +51,15 @@ def to_simplified(text: str) -> str:
         return str(_t2s().convert(text))
 
 
+_FOLDED_AWAY = re.compile(r"[\s,.，。、()（）“”\"'’·-]")
+
+
+def fold_name(text: str) -> str:
+    """The form in which two names (or short text values) are compared: Simplified script, case folded,
+    without spaces and punctuation ("Qiyun Co., Ltd." ~ "qiyunco ltd"; "棲雲" ~ "栖云")."""
+    return _FOLDED_AWAY.sub("", to_simplified(text)).casefold()
+
+
 def index_text(text: str) -> str:
     """The form of a text that is embedded and keyword-indexed."""
     return to_simplified(text)
