@@ -22,10 +22,11 @@ from assistant.core.errors import AssistantError, CompanyNotFound, InputError, L
 from assistant.core.records import Answer, AnswerPath, Citation, Evidence
 from assistant.core.settings import Settings
 from assistant.store.index import Store
+from assistant.text.cjk import HAN
 from assistant.text.figures import covers, quantities
 
 NOT_FOUND_MARKER = "NOT_IN_DOCUMENTS"
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 _CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _PLACEHOLDER = re.compile(r"\s?[\[【]\s*n\s*[\]】]")  # the prompt's "[n]" copied literally
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
@@ -106,9 +107,9 @@ _ASSURANCE = re.compile(
     r"|建议(?:予以)?(?:放款|批准|授信|通过|发放)|(?:同意|准予|可以|予以)(?:放款|授信|贷款)|已获批准?|获得批准|审批通过|批准|保证",
     re.I,
 )
-_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\s+(?:\w+\s+)?$|(?:未|不|并非|不是|尚未|没有|无法)[\u4e00-\u9fff]?$", re.I)
+_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\s+(?:\w+\s+)?$|(?:未|不|并非|不是|尚未|没有|无法)[" + HAN + r"]?$", re.I)
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\u3000-\u303f\uff01-\uff65])[\s\-_·•*/|~]+(?=[\u3400-\u9fff\u3000-\u303f\uff01-\uff65])")
+_CJK_GAP = re.compile(r"(?<=[" + HAN + r"\u3000-\u303f\uff01-\uff65])[\s\-_·•*/|~]+(?=[" + HAN + r"\u3000-\u303f\uff01-\uff65])")
 _SPACED_LETTERS = re.compile(r"\b[a-z](?:[ \t][a-z]){2,}\b")
 _SENTENCE = re.compile(r"(?<=[。！？!?；;\n])|(?<=\.)(?=\s)")  # zero-width: the parts join back to the text
 

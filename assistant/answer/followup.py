@@ -13,6 +13,8 @@ import re
 
 from pydantic import BaseModel, Field
 
+from assistant.text.cjk import HAN
+
 MAX_TURNS = 20
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 _EN_FOLLOW = re.compile(
@@ -66,7 +68,7 @@ def _relative_years(text: str, before: list[str]) -> str:
 
 
 def _is_zh(text: str) -> bool:
-    return bool(re.search(r"[\u3400-\u9fff]", text))
+    return bool(re.search(r"[" + HAN + r"]", text))
 
 
 def _with_years(question: str, years: list[str], zh: bool) -> str:

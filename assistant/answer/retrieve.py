@@ -11,6 +11,7 @@ from assistant.answer.glossary import expand
 from assistant.core.records import Chunk, Evidence
 from assistant.store.index import Store
 from assistant.store.keywords import tokenize
+from assistant.text.cjk import HAN
 from assistant.text.normalize import embedding_text
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
@@ -104,7 +105,7 @@ def named_document(store: Store, question: str, company: str | None) -> str | No
     return max(names, key=len) if names else None
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 
 
 def estimate_tokens(text: str) -> int:

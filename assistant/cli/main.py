@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings, get_settings
+from assistant.text.cjk import display_width
 
 
 def _print_json(obj: Any) -> None:
@@ -108,14 +109,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise AssistantError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+    return text + " " * max(0, width - display_width(text))
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,6 +18,7 @@ import hashlib
 import re
 
 from assistant.core.records import Chunk, Document
+from assistant.text.cjk import HAN, WIDE, display_width
 from assistant.text.normalize import clean_text, index_text
 
 # Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
@@ -38,16 +39,12 @@ WRAPPED_READERS = ("pdf", "txt", "md")  # where a line end can be the layout's, 
 MIN_TEXT_WIDTH = 50  # cells: narrower "full" lines are a list or a form, not running text
 SLACK = 2  # cells a ragged-right line may stop short of the full width and still be full
 CJK_FULL = 0.85  # a Chinese line this share of the full width (or more) that does not end a clause was wrapped
-_WIDE_CHARS = (
-    "\u1100-\u115f\u2018-\u201d\u2026\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
-)
-_WIDE = re.compile(f"[{_WIDE_CHARS}]")
-_COLUMN_GAP = re.compile(r"[\u3400-\u9fff]\s+[\u3400-\u9fff]")
-_FIRST_WORD = re.compile(f"[{_WIDE_CHARS}]|[^\\s{_WIDE_CHARS}]+")
+_COLUMN_GAP = re.compile(r"[" + HAN + r"]\s+[" + HAN + r"]")
+_WIDE = re.compile(f"[{WIDE}]")
+_FIRST_WORD = re.compile(f"[{WIDE}]|[^\\s{WIDE}]+")
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 
 
 def units(text: str) -> int:
@@ -61,11 +58,6 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def _width(text: str) -> int:
-    """Printed width in half-width cells: CJK characters and full-width punctuation count two."""
-    return len(text) + len(_WIDE.findall(text))
-
-
 def _wrapped(last: str, line: str, full: int) -> bool:
     """Whether the printed line ``last`` runs on into ``line``: it does not end a clause and is full —
     for Chinese within ``CJK_FULL`` of the page's full width (justified lines end at the margin, paragraphs
@@ -77,9 +69,9 @@ def _wrapped(last: str, line: str, full: int) -> bool:
     if _WIDE.match(line[0]) and _WIDE.search(last):  # Chinese text (its lines may end in a figure: "证书3")
         if _COLUMN_GAP.search(last) or _COLUMN_GAP.search(line):  # "生物控股 指 内蒙古…": rows of a layout table
             return False
-        return _width(last) >= CJK_FULL * full
+        return display_width(last) >= CJK_FULL * full
     word = _FIRST_WORD.match(line)
-    return word is not None and _width(last) + _width(_joiner(last, line) + word.group()) > full - SLACK
+    return word is not None and display_width(last) + display_width(_joiner(last, line) + word.group()) > full - SLACK
 
 
 def unwrap(lines: list[str]) -> list[str]:
@@ -87,7 +79,7 @@ def unwrap(lines: list[str]) -> list[str]:
     dropped. The page's full width is its 90th-percentile line; pages without lines of running text
     (``MIN_TEXT_WIDTH``) keep every break."""
     text = [x for x in lines if x]
-    widths = sorted(_width(x) for x in text if not _TABLE_ROW.match(x))
+    widths = sorted(display_width(x) for x in text if not _TABLE_ROW.match(x))
     if len(widths) < 3:
         return text
     full = widths[min(len(widths) - 1, int(len(widths) * 0.9))]

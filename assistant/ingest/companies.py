@@ -22,9 +22,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from pydantic import BaseModel, Field
+
+from assistant.text.cjk import HAN, has_han, to_simplified, to_traditional
 
 __all__ = [
     "CompanyMention",
@@ -183,7 +184,7 @@ _EN_INDUSTRY = frozenset(
 
 _ZH_SUFFIX = r"(?:股份有限公司|有限责任公司|有限公司|集团(?:股份|控股)?公司)"
 # Bounded so that a long CJK run without a suffix costs linear time (names are at most ~40 characters).
-_ZH_NAME_RE = re.compile(rf"[\u4e00-\u9fff（）()]{{1,40}}?{_ZH_SUFFIX}")
+_ZH_NAME_RE = re.compile(rf"[{HAN}（）()]{{1,40}}?{_ZH_SUFFIX}")
 # Words after which the name starts (the last one in the run wins).
 _ZH_LEADIN_WORDS = _words(
     "公司全称为 全称为 全称是 全称 中文名称 英文名称 名称为 名称是 名称 以下简称 简称 前身为 前身是 前身 原名为 "
@@ -237,7 +238,7 @@ _ALIAS_AFTER_RE = re.compile(
     r"(?P<alias>[^”\"」』'（）()，,。；;\n]{1,30}?)[”\"」』']?\s*(?:[或/、,，][^）)]*)?[）)]"
 )
 _SHORT_FIELD_RE = re.compile(
-    r"(?:(?:公司|企业|证券)?简称|short name)\s*[:：|]\s*(?P<alias>[\u4e00-\u9fffA-Za-z0-9][\u4e00-\u9fffA-Za-z0-9 .&\-]{1,40}?)"
+    r"(?:(?:公司|企业|证券)?简称|short name)\s*[:：|]\s*(?P<alias>[" + HAN + r"A-Za-z0-9][" + HAN + r"A-Za-z0-9 .&\-]{1,40}?)"
     r"\s*(?:\||\n|$|（|\(|，|,|。)",
     re.IGNORECASE,
 )
@@ -246,17 +247,13 @@ _GENERIC_ALIASES = frozenset(
 )
 
 _HEAD_CHARS = 5000
-_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_CJK_RE = re.compile(r"[" + HAN + r"]")
 _CLAUSE_END = "。；;！？!?\n，,"
 
 
 # --------------------------------------------------------------------------------------------------
 # Short names
 # --------------------------------------------------------------------------------------------------
-
-
-def _has_cjk(text: str) -> bool:
-    return _CJK_RE.search(text) is not None
 
 
 def _strip_place(core: str) -> str:
@@ -326,7 +323,7 @@ def short_names(legal_name: str) -> list[str]:
     ``铖泰精密传感``, ``铖泰精密``, ``铖泰``. English: legal suffix, a Chinese city prefix and the
     industry words removed: ``Brightfold Robotics Inc.`` → ``Brightfold Robotics``, ``Brightfold``.
     """
-    if _has_cjk(legal_name):
+    if has_han(legal_name):
         return _zh_short_names(legal_name)
     return _en_short_names(legal_name)
 
@@ -339,7 +336,7 @@ def short_name(legal_name: str) -> str:
     ``苏州铖泰精密传感技术有限公司`` → ``铖泰精密``). English: the name without its legal suffix and
     Chinese city prefix (``Brightfold Robotics Inc.`` → ``Brightfold Robotics``).
     """
-    if not _has_cjk(legal_name):
+    if not has_han(legal_name):
         words = _EN_SUFFIX_END_RE.sub("", legal_name.strip()).strip(" ,").split()
         if len(words) > 1 and words[0].lower() in _EN_CITY_PREFIXES:
             words = words[1:]
@@ -356,21 +353,6 @@ def short_name(legal_name: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # Aliases
 # --------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=2)
-def _converter(config: str) -> Any:
-    import opencc
-
-    return opencc.OpenCC(config)
-
-
-def _t2s(text: str) -> str:
-    return str(_converter("t2s").convert(text))
-
-
-def _s2t(text: str) -> str:
-    return str(_converter("s2t").convert(text))
 
 
 def _pinyin_syllables(text: str) -> list[str]:
@@ -418,15 +400,15 @@ def aliases(names: Iterable[str]) -> list[str]:
         name = " ".join(raw.split())
         if len(name) < 2:
             continue
-        forms = _dedupe([name, *short_names(_t2s(name) if _has_cjk(name) else name)])
+        forms = _dedupe([name, *short_names(to_simplified(name) if has_han(name) else name)])
         for form in forms:
-            out.extend((form, _t2s(form), _s2t(form)) if _has_cjk(form) else (form,))
+            out.extend((form, to_simplified(form), to_traditional(form)) if has_han(form) else (form,))
         for form in forms:
             # Pinyin of the short names only: the name itself if it is not a legal name, derived forms of
             # at most 4 characters (栖云智算, 栖云 — not 栖云智算科技).
             short = not _is_legal_name(form) and (form == name or len(form) <= 4)
-            if short and _has_cjk(form) and not re.search(r"[A-Za-z0-9]", form):
-                out.extend(_pinyin_forms(_t2s(form)))
+            if short and has_han(form) and not re.search(r"[A-Za-z0-9]", form):
+                out.extend(_pinyin_forms(to_simplified(form)))
     lowered = [a.lower() for a in out if re.search(r"[A-Za-z]", a)]
     return [a for a in _dedupe([*out, *lowered]) if len(a) >= 2]
 
@@ -437,7 +419,7 @@ def aliases(names: Iterable[str]) -> list[str]:
 
 
 def _normalise(text: str) -> str:
-    return _t2s(unicodedata.normalize("NFKC", text)).lower()
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
 @lru_cache(maxsize=8192)
@@ -703,9 +685,9 @@ def _declared_short_names(text: str, legal: str | None, english: str | None) -> 
 
 def _is_part_of(alias: str, names: str) -> bool:
     """True if the alias' characters (CJK) or words (Latin) all occur in the names, in order."""
-    if _has_cjk(alias):
-        it = iter(_t2s(names))
-        return all(c in it for c in _t2s(alias))
+    if has_han(alias):
+        it = iter(to_simplified(names))
+        return all(c in it for c in to_simplified(alias))
     return all(w.lower() in names.lower() for w in alias.split())
 
 

@@ -13,6 +13,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.core.errors import ConfigError, ModelError
 from assistant.core.settings import Settings
+from assistant.text.cjk import HAN
 
 
 def _unit_rows(matrix: np.ndarray) -> list[list[float]]:
@@ -95,7 +96,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
+_TOKEN = re.compile(r"[" + HAN + r"]|[A-Za-z]+|\d+")
 
 
 class FakeEmbeddings(Embeddings):

@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.profile.numbers import DateMention
 from assistant.profile.schema import Check, FieldValue, Qualification, Round
+from assistant.text.cjk import HAN
 
 WAN = 10_000
 YI = 100_000_000
@@ -61,7 +62,7 @@ class Facts:
     def prc(self) -> bool:
         code = self.fv("unified_social_credit_code")
         name = self.fv("legal_name")
-        return code is not None or bool(name and isinstance(name.value, str) and re.search(r"[\u4e00-\u9fff]", name.value))
+        return code is not None or bool(name and isinstance(name.value, str) and re.search(r"[" + HAN + r"]", name.value))
 
     def age_years(self) -> float | None:
         fv = self.fv("founded")

@@ -13,8 +13,9 @@ from assistant.profile.numbers import Mention, dates, en_money, plain, zh_money
 from assistant.profile.schema import Customer, Lawsuit, Patent, Qualification, Round, Source
 from assistant.profile.sources import DocContext
 from assistant.profile.text import Segment, clause_spans, is_rule_row, table_cells
+from assistant.text.cjk import HAN
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 
 
 def _src(seg: Segment, s0: int, s1: int) -> Source:
@@ -168,7 +169,7 @@ _EXPIRY = re.compile(r"(?:将于|已于|于)?(?P<d>[^，。；]{0,3}?(?:19|20)\d
 _ISSUE_CUE = re.compile(r"取得|获得|认定|通过|发证日期|认证|入库|评价|since|issued|received|certified|certification|"
                         r"certificate|listing|clearance|dated|cleared|completed|held|granted", re.IGNORECASE)
 _PLATFORM = re.compile(
-    r"(?P<name>[“\"]?[\u4e00-\u9fffA-Za-z0-9（）()\-]{2,30}?(?:企业技术中心|工程技术研究中心|研究开发中心|工程研究中心|"
+    r"(?P<name>[“\"]?[" + HAN + r"A-Za-z0-9（）()\-]{2,30}?(?:企业技术中心|工程技术研究中心|研究开发中心|工程研究中心|"
     r"研发中心|重点实验室|工程实验室|联合实验室|技术中心)[”\"]?)"
 )
 _PLATFORM_CUE = re.compile(r"设有|拥有|获批|认定为|建有|依托|共建|组建|成立了?")
@@ -267,9 +268,9 @@ def _platforms(seg: Segment, s0: int, s1: int, sentence: str) -> list[Qualificat
         ctx_text = sentence[max(0, m.start() - 12) : m.end() + 16]
         if name.startswith("国家") or "国家级" in ctx_text:
             level = "national"
-        elif re.search(r"省级|^[\u4e00-\u9fff]{2,3}省", ctx_text if "省级" in ctx_text else name):
+        elif re.search(r"省级|^[" + HAN + r"]{2,3}省", ctx_text if "省级" in ctx_text else name):
             level = "provincial"
-        elif re.search(r"市级|^[\u4e00-\u9fff]{2,4}市", ctx_text if "市级" in ctx_text else name):
+        elif re.search(r"市级|^[" + HAN + r"]{2,4}市", ctx_text if "市级" in ctx_text else name):
             level = "municipal"
         out.append(Qualification(name=name, kind="rd_platform", level=level, status="claimed", evidence=[_src(seg, s0, s1)]))
     return out
@@ -300,10 +301,10 @@ _CAUSE = re.compile(
     re.IGNORECASE,
 )
 _AMOUNT_CUE = re.compile(r"要求|支付|赔偿|执行标的|诉请|涉案金额|标的额|标的金额|damages|seeking|claims? (?:of|for)", re.IGNORECASE)
-_COURT = re.compile(r"(?P<c>(?:[\u4e00-\u9fff]{2,3}(?:省|自治区))?[\u4e00-\u9fff]{2,4}?(?:市|县|区)(?:[\u4e00-\u9fff]{2,4}?(?:区|县))?"
+_COURT = re.compile(r"(?P<c>(?:[" + HAN + r"]{2,3}(?:省|自治区))?[" + HAN + r"]{2,4}?(?:市|县|区)(?:[" + HAN + r"]{2,4}?(?:区|县))?"
                     r"(?:中级|高级|基层)?人民法院)|(?P<e>U\.S\. District Court for the [A-Z][A-Za-z ]+?(?= seeking|,|\.|$)|"
                     r"(?:High|District|Supreme|Crown) Court(?: of [A-Z][A-Za-z ]+)?)")
-_CASE = re.compile(r"[（(]\d{4}[）)][\u4e00-\u9fff]{1,4}\d{2,5}[\u4e00-\u9fff]{1,3}\d+号")
+_CASE = re.compile(r"[（(]\d{4}[）)][" + HAN + r"]{1,4}\d{2,5}[" + HAN + r"]{1,3}\d+号")
 _CLOSED = re.compile(r"结案|全额履行|履行完毕|已撤诉|撤诉|和解|settled|dismissed|withdrawn|performed in full", re.IGNORECASE)
 _STATUS = re.compile(r"尚在审理中|仍在审理中|审理中|尚未判决|一审尚未判决|一审判决[^，。；]{0,10}胜诉|一审胜诉|已提起上诉|"
                      r"二审尚未开庭|已结案|全额履行|pending|no provision has been recognised", re.IGNORECASE)
@@ -368,7 +369,7 @@ def lawsuit_items(seg: Segment, ctx: DocContext, own_names: list[str]) -> list[L
         if cp:
             counterparty = cp.group("cp")
         else:
-            cp2 = re.search(r"(?:被告|原告|申请执行人为|起诉|一家)(?P<cp>某?[\u4e00-\u9fff]{2,20}?(?:公司|供应商|厂))", sentence)
+            cp2 = re.search(r"(?:被告|原告|申请执行人为|起诉|一家)(?P<cp>某?[" + HAN + r"]{2,20}?(?:公司|供应商|厂))", sentence)
             if cp2 and not re.fullmatch(r"(?:公司|本公司|发行人)", cp2.group("cp")):
                 counterparty = cp2.group("cp")
         out.append(Lawsuit(

@@ -12,8 +12,9 @@ from assistant.profile.candidates import Candidate
 from assistant.profile.numbers import dates, plain, zh_money
 from assistant.profile.sources import DocContext
 from assistant.profile.text import Segment, table_cells
+from assistant.text.cjk import HAN
 
-_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_ZH_NAME = r"[" + HAN + r"·]{2,4}"
 _EN_PERSON = r"(?:Dr\.\s+)?[A-Z][a-zA-Z'’\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'’\-]+){1,2}"
 
 # field → (label regex, priority)
@@ -59,13 +60,13 @@ _SENTENCE_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
 
 
 def _zh_place(value: str) -> str:
-    m = re.match(r"((?:[\u4e00-\u9fff]{2,3}(?:省|自治区))?[\u4e00-\u9fff]{2,4}?市)", value)
+    m = re.match(r"((?:[" + HAN + r"]{2,3}(?:省|自治区))?[" + HAN + r"]{2,4}?市)", value)
     return m.group(1) if m else value
 
 
 def _clean_text_value(field: str, value: str) -> str | None:
     value = value.strip().strip("|").strip()
-    zh = bool(re.search(r"[\u4e00-\u9fff]", value))
+    zh = bool(re.search(r"[" + HAN + r"]", value))
     if field in ("legal_name", "english_name"):
         value = re.split(r"[（(]", value)[0].strip() if field == "legal_name" or not zh else value
         value = re.split(r"[，；。]", value)[0].strip()
@@ -151,7 +152,7 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
                 out.append(cand)
     for field, rx, prio in _LABEL_SPACE:
         sm = rx.match(text)
-        if sm and re.search(r"[\u4e00-\u9fff]", sm.group("label")):
+        if sm and re.search(r"[" + HAN + r"]", sm.group("label")):
             cand = _typed(seg, field, sm.group("value"), 0, len(text), prio, "label")
             if cand:
                 out.append(cand)
@@ -168,6 +169,6 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
             out.append(_candidate(seg, "unified_social_credit_code", m.group(0), m.group(0), s0, s1, 5, "code"))
     # English companies: the legal name is also the English name
     for c in list(out):
-        if c.field == "legal_name" and isinstance(c.value, str) and not re.search(r"[\u4e00-\u9fff]", c.value):
+        if c.field == "legal_name" and isinstance(c.value, str) and not re.search(r"[" + HAN + r"]", c.value):
             out.append(c.model_copy(update={"field": "english_name", "priority": c.priority - 2}))
     return [c for c in out if c.field != "legal_name" or is_own_name(str(c.value))]

@@ -28,8 +28,9 @@ from assistant.profile.numbers import (
 )
 from assistant.profile.sources import DocContext
 from assistant.profile.text import Segment, clause_spans, looks_tabular, strip_parens
+from assistant.text.cjk import HAN
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 
 # ---- topics ----------------------------------------------------------------------------------------
 # (topic, pattern) — more specific first: at one position the first alternative wins.

@@ -29,6 +29,7 @@ from assistant.profile.numbers import (
 )
 from assistant.profile.sources import DocContext
 from assistant.profile.text import Segment, is_rule_row, table_cells
+from assistant.text.cjk import HAN
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def normalise_label(label: str) -> tuple[str, Unit | None, str | None]:
     key = _UNIT_IN_LABEL.sub("", label)
     key = _LEAD.sub("", key).strip().strip("：:").strip()
     key = re.sub(r"\s+", " ", key)
-    if re.search(r"[\u3400-\u9fff]", key):
+    if re.search(r"[" + HAN + r"]", key):
         key = key.replace(" ", "")
     return key.lower(), unit, when
 

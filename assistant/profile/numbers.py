@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from assistant.text.cjk import HAN
+
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 
 ZH_SCALES = {"万亿元": Decimal(10) ** 12, "亿元": Decimal(10) ** 8, "千万元": Decimal(10) ** 7,
@@ -105,7 +107,7 @@ def zh_money(text: str) -> list[Mention]:
         # before a measure word): bare 万/亿 must not be followed by a measure word.
         scale_word = m.group("scale")
         nxt = text[m.end() : m.end() + 1]
-        if scale_word in ("万", "亿") and nxt and re.match(r"[\u4e00-\u9fff]", nxt) and nxt not in "元人美港欧，。；、":
+        if scale_word in ("万", "亿") and nxt and re.match(r"[" + HAN + r"]", nxt) and nxt not in "元人美港欧，。；、":
             continue
         scale = ZH_SCALES[scale_word]
         sign = Decimal(-1) if m.group("neg") else Decimal(1)
@@ -159,7 +161,7 @@ def zh_counts(text: str) -> list[Mention]:
         if value is None or value != value.to_integral_value():
             continue
         # 412.60万元 or 2023年 are not counts; neither is a figure glued to a preceding digit/letter.
-        if m.start() > 0 and re.match(r"[\w.]", text[m.start() - 1]) and not re.match(r"[\u4e00-\u9fff]", text[m.start() - 1]):
+        if m.start() > 0 and re.match(r"[\w.]", text[m.start() - 1]) and not re.match(r"[" + HAN + r"]", text[m.start() - 1]):
             continue
         out.append(_qualify(text, Mention(kind="count", value=value, raw=m.group(0), number=m.group("num"),
                                           start=m.start(), end=m.end(), unit_word=m.group("unit"))))

@@ -42,12 +42,13 @@ from langchain_core.output_parsers import StrOutputParser
 
 from assistant.answer.answerer import NOT_FOUND_MARKER, mask_instructions, unit_mismatches, unsupported_words
 from assistant.profile.schema import FieldValue, Profile, Source, Summary
+from assistant.text.cjk import HAN
 from assistant.text.figures import covers, quantities
 
 SummaryPath = Literal["verified", "retried", "template", "none"]
 Lang = Literal["zh", "en"]
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 _CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _PLACEHOLDER = re.compile(r"\s?[\[【]\s*n\s*[\]】]")
 _NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")

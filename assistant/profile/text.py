@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk
+from assistant.text.cjk import HAN
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(r"[" + HAN + r"]")
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _TERMINAL = tuple("。！？；：:.!?;…")
 _ITEM_START = re.compile(

@@ -11,6 +11,7 @@ import re
 import threading
 from functools import lru_cache
 
+from assistant.text.cjk import HAN
 from assistant.text.normalize import index_text
 
 _NUM_SEP = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
@@ -45,7 +46,7 @@ def add_words(words: list[str]) -> None:
     with _lock:
         jieba = _jieba()
         for word in new:
-            if re.search(r"[\u3400-\u9fff]", word) and " " not in word:
+            if re.search(r"[" + HAN + r"]", word) and " " not in word:
                 jieba.add_word(word, freq=200000)
             _added.add(word)
 

@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-from functools import lru_cache
+
+from assistant.text.cjk import to_simplified
+
+__all__ = ["clean_text", "embedding_text", "fold_name", "index_text", "to_simplified"]
 
 _FULLWIDTH_ASCII: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 # Chinese punctuation that must stay full-width (it is how Chinese documents are written and quoted).
@@ -24,8 +26,6 @@ _FULLWIDTH_ASCII.update({0x3000: 0x20, 0x00A0: 0x20, 0x200B: None, 0x200C: None,
 _DIGIT_COMMA = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))")
 _HYPHENATED = re.compile(r"([A-Za-z]{2,})-\n([a-z]{2,})")
 _SPACES = re.compile(r"[ \t]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_lock = threading.Lock()
 
 
 def clean_text(text: str) -> str:
@@ -34,21 +34,6 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH_ASCII)
     text = _DIGIT_COMMA.sub(",", _HYPHENATED.sub(r"\1\2", text))
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-
-
-@lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified Chinese (OpenCC); text without CJK characters is returned as is."""
-    if not _CJK.search(text):
-        return text
-    with _lock:  # OpenCC converters are not documented as thread-safe
-        return str(_t2s().convert(text))
 
 
 _FOLDED_AWAY = re.compile(r"[\s,.，。、()（）“”\"'’·-]")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from assistant.core.errors import DocumentError
 from assistant.core.records import Page
+from assistant.text.cjk import is_cjk
 
 
 @dataclass
@@ -32,16 +33,6 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
-def is_cjk(char: str) -> bool:
-    """True for CJK ideographs, kana, hangul and CJK / full-width punctuation."""
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF
-        or 0xAC00 <= code <= 0xD7AF
-        or 0xF900 <= code <= 0xFAFF
-        or 0xFF00 <= code <= 0xFFEF
-        or 0x20000 <= code <= 0x3FFFF
-    )
 
 
 def join_fragments(parts: Iterable[str]) -> str:
