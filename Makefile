@@ -50,6 +50,22 @@ typecheck: install
 test: install lint typecheck
 	$(BIN)/assistant models verify --repair > /dev/null
 	$(BIN)/python -m pytest -q
+	@# every benchmark's --quick smoke run (its real code paths on tiny inputs; writes nothing): all of them run,
+	@# each prints a line, a failing one the end of its output; the target fails if any did
+	@echo "benchmark smoke runs (--quick):"; failed=""; t0=$$(date +%s); \
+	for b in benchmarks/*.py; do \
+		[ "$$b" = benchmarks/common.py ] && continue; \
+		log=$$(mktemp); start=$$(date +%s); \
+		if $(BIN)/python "$$b" --quick > "$$log" 2>&1; then \
+			echo "  ok      $$b ($$(( $$(date +%s) - start )) s)"; \
+		else \
+			echo "  FAILED  $$b ($$(( $$(date +%s) - start )) s); its last lines:"; tail -n 40 "$$log" | sed 's/^/      /'; \
+			failed="$$failed $$b"; \
+		fi; \
+		rm -f "$$log"; \
+	done; \
+	echo "benchmark smoke runs: $$(( $$(date +%s) - t0 )) s"; \
+	[ -z "$$failed" ] || { echo "failed:$$failed"; exit 1; }
 
 unit: install
 	$(BIN)/python -m pytest -q -m "not integration"
@@ -61,6 +77,7 @@ bench: install
 	$(BIN)/python benchmarks/answers.py
 	$(BIN)/python benchmarks/profiles.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/security.py
 
 corpus-pdfs: install
 	$(BIN)/python scripts/build_corpus_pdfs.py

@@ -3,13 +3,16 @@
 
     .venv/bin/python benchmarks/answers.py                    # devset with 1.5B and 0.5B, then corpus with 1.5B
     .venv/bin/python benchmarks/answers.py --models qwen2.5-coder-1.5b --limit 10   # a quick look
+    .venv/bin/python benchmarks/answers.py --quick            # smoke run (~5 s): corpus only, 4 questions (zh, en,
+                                                              # refusals), the fake LLM; prints the report, writes nothing
 
 For each question set: ingests its documents into a fresh store with the default embeddings
 (``use-multilingual``), runs ``assistant.evaluate.run_eval`` (the code behind ``assistant eval``) once per
 model, and writes ``benchmarks/results/answers_<date>.json`` and ``.md``: the issue-4 targets with the
 measured value and the gap, per-category and per-type accuracy, paths taken (verified / extractive /
 refused), latency (first token and total, p50/p95), and every wrong answer for analysis.
-The devset (``../shared/devset``) is read in place and never copied; it is skipped when absent.
+The devset (``../shared/devset``) is read in place and never copied; it is skipped when absent, and always
+with ``--quick`` (whose figures say nothing of quality: the fake LLM quotes the first passage).
 """
 
 from __future__ import annotations
@@ -25,12 +28,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, Json, fmt_n, now, rnd
+from common import (
+    BENCH_DIR,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    fmt_n,
+    now,
+    print_unwritten,
+    quick_failures,
+    results_dir,
+    rnd,
+)
 
 import assistant  # noqa: F401 - offline environment before any model library loads
 from assistant.core.services import Services
 from assistant.core.settings import Settings
-from assistant.evaluate import EvalReport, doc_companies, load_questions, run_eval
+from assistant.evaluate import EvalQuestion, EvalReport, doc_companies, load_questions, run_eval
 from assistant.ingest.pipeline import ingest_file, ingest_paths
 
 ROOT = BENCH_DIR.parent
@@ -54,8 +68,12 @@ def _machine() -> Json:
     }
 
 
-def _ingest(name: str, store: Path) -> tuple[Settings, Services, Json]:
-    settings = Settings(store=store, llm_backend="llamacpp")
+QUICK_QUESTIONS = 4
+QUICK_MODEL = "fake"  # in a quick run: the fake LLM answers (the embeddings are the real default, USE)
+
+
+def _ingest(name: str, store: Path, llm_backend: str = "llamacpp") -> tuple[Settings, Services, Json]:
+    settings = Settings(store=store, llm_backend=llm_backend)  # type: ignore[arg-type]
     services = Services(settings)
     t = now()
     if name == "devset":
@@ -69,9 +87,20 @@ def _ingest(name: str, store: Path) -> tuple[Settings, Services, Json]:
     return settings, services, {"files": len(reports), "failed": failed, "seconds": rnd(now() - t, 1)}
 
 
-def _run(name: str, questions_file: Path, models: list[str], limit: int | None, work: Path) -> Json:
-    questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
-    settings, services, ingest = _ingest(name, work / name)
+def _spread(questions: list[EvalQuestion], n: int) -> list[EvalQuestion]:
+    """``n`` questions, the first of each (language, answerable or refusal) kind first (a quick run's pick)."""
+    firsts: dict[tuple[str | None, bool], EvalQuestion] = {}
+    for q in questions:
+        firsts.setdefault((q.lang, q.refusal), q)
+    chosen = {id(q) for q in [*firsts.values(), *questions][:n]}
+    return [q for q in questions if id(q) in chosen]
+
+
+def _run(name: str, questions_file: Path, models: list[str], limit: int | None, work: Path,
+         llm_backend: str = "llamacpp", spread: bool = False) -> Json:
+    questions = load_questions(questions_file)
+    questions = _spread(questions, limit) if spread and limit else questions[:limit] if limit else questions
+    settings, services, ingest = _ingest(name, work / name, llm_backend)
     print(f"== {name}: {len(questions)} questions; ingested {ingest['files']} files in {ingest['seconds']} s", flush=True)
     runs: dict[str, Any] = {}
     for model in models:
@@ -96,12 +125,16 @@ def _gap(value: float | None, op: str, target: float) -> str:
 
 
 def render(res: Json) -> str:
+    quick = res.get("quick", False)
     out = [
-        f"# Answer quality and latency — {res['date']}",
+        f"# Answer quality and latency — {res['date']}{' (quick smoke run)' if quick else ''}",
         "",
         f"Machine: {res['machine']['cores']} cores, no GPU; Python {res['machine']['python']}; "
         f"load average at start {res['machine']['load_avg_start']}, at end {res['machine'].get('load_avg_end')}.",
-        "Embeddings `use-multilingual`; LLMs run by llama.cpp on the CPU; hybrid retrieval (dense + BM25, RRF), "
+        "Embeddings `use-multilingual`; "
+        + ("the fake LLM (it quotes the first passage: these figures say nothing of answer quality); " if quick
+           else "LLMs run by llama.cpp on the CPU; ")
+        + "hybrid retrieval (dense + BM25, RRF), "
         "top 6 passages within a 900-token budget; verification with one stricter retry, then an extractive "
         "quote or a refusal. Scoring as in `assistant/evaluate.py` (the devset README's conventions).",
         "",
@@ -156,33 +189,64 @@ def render(res: Json) -> str:
     return "\n".join(out)
 
 
-def main() -> int:
+def quick_checks(res: Json) -> dict[str, bool]:
+    """What a smoke run must show: the corpus ingested, every question answered without an error, with
+    citations that point at stored passages."""
+    data = res["sets"]["corpus"]
+    checks = {"corpus: every file ingested": data["ingest"]["files"] > 0 and not data["ingest"]["failed"]}
+    for model, run in data["runs"].items():
+        results = run["report"]["results"]
+        checks[f"{model}: {data['questions']} questions scored"] = len(results) == data["questions"] > 0
+        checks[f"{model}: no question failed"] = all(r["error"] is None for r in results)
+        checks[f"{model}: every citation valid"] = all(r["citations_valid"] for r in results)
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + f" (the corpus set only, "
+                        f"{QUICK_QUESTIONS} of its questions, the fake LLM)")
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
     parser.add_argument("--corpus-models", nargs="*", default=["qwen2.5-coder-1.5b"])
     parser.add_argument("--limit", type=int, help="first N questions of each set")
     parser.add_argument("--skip-corpus", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
+    args = parser.parse_args(argv)
+    out_dir = results_dir(args.out_dir, args.quick)
     date = dt.date.today().isoformat()
     res: Json = {"date": date, "machine": _machine(), "sets": {}}
+    if args.quick:
+        res["quick"] = True
     work = Path(tempfile.mkdtemp(prefix="answers-bench-"))
     try:
-        if (DEVSET / "questions.jsonl").exists():
-            res["sets"]["devset"] = _run("devset", DEVSET / "questions.jsonl", args.models, args.limit, work)
+        if args.quick:
+            res["sets"]["devset"] = {"skipped": "`--quick` never reads the devset"}
+            res["sets"]["corpus"] = _run("corpus", ROOT / "corpus" / "_questions.jsonl", [QUICK_MODEL],
+                                         args.limit or QUICK_QUESTIONS, work, llm_backend="fake", spread=True)
         else:
-            res["sets"]["devset"] = {"skipped": f"{DEVSET} is not available"}
-        if not args.skip_corpus and args.corpus_models:
-            res["sets"]["corpus"] = _run("corpus", ROOT / "corpus" / "_questions.jsonl", args.corpus_models, args.limit, work)
+            if (DEVSET / "questions.jsonl").exists():
+                res["sets"]["devset"] = _run("devset", DEVSET / "questions.jsonl", args.models, args.limit, work)
+            else:
+                res["sets"]["devset"] = {"skipped": f"{DEVSET} is not available"}
+            if not args.skip_corpus and args.corpus_models:
+                res["sets"]["corpus"] = _run("corpus", ROOT / "corpus" / "_questions.jsonl", args.corpus_models, args.limit, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
-    suffix = "_quick" if args.limit else ""
-    out = BENCH_DIR / "results" / f"answers_{date}{suffix}"
-    out.with_suffix(".json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     text = render(res)
-    out.with_suffix(".md").write_text(text, encoding="utf-8")
-    print(text)
-    print(f"wrote {out}.json and .md", file=sys.stderr)
+    if out_dir is None:
+        print(text)
+        print_unwritten(res)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        suffix = "_quick" if args.limit or args.quick else ""
+        out = out_dir / f"answers_{date}{suffix}"
+        out.with_suffix(".json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        out.with_suffix(".md").write_text(text, encoding="utf-8")
+        print(text)
+        print(f"wrote {out}.json and .md", file=sys.stderr)
+    if args.quick and quick_failures(quick_checks(res)):
+        return 1
     return 0
 
 

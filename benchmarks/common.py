@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -61,3 +63,44 @@ def report_head(res: Json, title: str, extra: str = "") -> list[str]:
         "",
         *contention_warning(res),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# --quick: every benchmark's smoke mode (``make test`` runs them all after pytest)
+# ---------------------------------------------------------------------------------------------
+QUICK_HELP = (
+    "smoke run: the benchmark's real code paths end to end on tiny inputs in seconds (fake models where the "
+    "full run's real ones are not cheap); prints the report, writes nothing unless given a folder to write to, "
+    "exits non-zero if anything fails"
+)
+OUT_HELP = "where results are written (default benchmarks/results/; with --quick: nowhere, the report is printed)"
+
+
+def results_dir(given: Path | None, quick: bool) -> Path | None:
+    """Where a run writes its results: the folder given, else ``benchmarks/results/``; a quick run given no
+    folder writes nothing (its figures are not worth recording)."""
+    if given is not None:
+        return given
+    return None if quick else BENCH_DIR / "results"
+
+
+def idle_budget(given: float | None, quick: bool, default: float) -> float:
+    """Seconds a run may wait for other processes to leave the CPU: never in a quick run unless given."""
+    if given is not None:
+        return given
+    return 0.0 if quick else default
+
+
+def quick_failures(checks: dict[str, bool]) -> list[str]:
+    """The names of the failed smoke checks, each printed (a quick run exits non-zero when any failed)."""
+    failed = [name for name, ok in checks.items() if not ok]
+    for name in failed:
+        print(f"quick check failed: {name}", file=sys.stderr)
+    return failed
+
+
+def print_unwritten(res: Json | None, flag: str = "--out-dir") -> None:
+    """A quick run's report is printed only; its JSON is still serialised (a value JSON cannot hold fails)."""
+    if res is not None:
+        json.dumps(res, ensure_ascii=False)
+    print(f"quick run: nothing written (give {flag} to keep the report)", flush=True)

@@ -2,10 +2,11 @@
 """Ingestion benchmark: throughput, stage shares, memory and re-ingest speed of ``ingest_paths``.
 
 Runs on the target machine (2 cores, no GPU) and writes ``benchmarks/results/ingest_<YYYY-MM-DD>.json``
-and ``.md`` (``--quick``: ``ingest_<date>_quick.*``).
+and ``.md``.
 
     .venv/bin/python benchmarks/ingest.py                # full run (~6.5 min on an idle machine)
-    .venv/bin/python benchmarks/ingest.py --quick        # smoke run (~50 s), *_quick.* outputs
+    .venv/bin/python benchmarks/ingest.py --quick        # smoke run (~15 s): 20 documents (1 scanned), no
+                                                         # devset; prints the report, writes nothing
     .venv/bin/python benchmarks/ingest.py --skip-devset  # without the real-document section
 
 Sections (each records an ``error`` instead of stopping the run when it fails):
@@ -53,7 +54,21 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
+from common import (
+    CONTENTION_CORES,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    fmt_n,
+    fmt_s,
+    idle_budget,
+    now,
+    print_unwritten,
+    quick_failures,
+    report_head,
+    results_dir,
+    rnd,
+)
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 from assistant.core.records import FileReport, IngestReport
@@ -88,8 +103,8 @@ class Plan:
 
 
 def make_plan(quick: bool, docs: int | None = None) -> Plan:
-    if quick:
-        return Plan(True, docs or 60, 10, 1, 30, 64)
+    if quick:  # every kind of document (one scanned page: OCR), every section but the devset
+        return Plan(True, docs or 20, 4, 1, 30, 16)
     return Plan(False, docs or 1000, 50, 10, None, 256)
 
 
@@ -467,8 +482,9 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def pdf_bytes(t: Text, pages: int, table_every: float = 0.35) -> bytes:
-    """A text PDF of ``pages`` pages (platypus, one PageBreak each); some pages carry a ruled table."""
+def pdf_bytes(t: Text, pages: int, table_every: float = 0.35, paragraphs: int | None = None) -> bytes:
+    """A text PDF of ``pages`` pages (platypus, one PageBreak each); some pages carry a ruled table. Pages
+    without one hold 4-6 paragraphs, or ``paragraphs``."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -483,7 +499,7 @@ def pdf_bytes(t: Text, pages: int, table_every: float = 0.35) -> bytes:
     for page in range(1, pages + 1):
         story.append(Paragraph(_esc(f"{title} · {page}" if page > 1 else title), head))
         with_table = t.r.random() < table_every
-        for _ in range(t.r.randint(2, 3) if with_table else t.r.randint(4, 6)):
+        for _ in range(t.r.randint(2, 3) if with_table else paragraphs or t.r.randint(4, 6)):
             story.append(Paragraph(_esc(t.paragraph()), body))
         if with_table:
             table = Table(t.table())
@@ -503,14 +519,15 @@ def pdf_bytes(t: Text, pages: int, table_every: float = 0.35) -> bytes:
     return buffer.getvalue()
 
 
-def scanned_pdf_bytes(t: Text, scale: float = 1.5) -> bytes:
-    """An image-only one-page PDF: a short text page rendered by pypdfium2 and wrapped by reportlab."""
+def scanned_pdf_bytes(t: Text, scale: float = 1.5, paragraphs: int | None = None) -> bytes:
+    """An image-only one-page PDF: a short text page (4-6 paragraphs, or ``paragraphs``) rendered by
+    pypdfium2 and wrapped by reportlab."""
     import pypdfium2 as pdfium
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
     _font()
-    source = pdfium.PdfDocument(pdf_bytes(t, 1, table_every=0.0))
+    source = pdfium.PdfDocument(pdf_bytes(t, 1, table_every=0.0, paragraphs=paragraphs))
     try:
         page = source[0]
         width, height = page.get_size()
@@ -670,7 +687,8 @@ def generate_corpus(root: Path, plan: Plan, seed: int = SEED) -> Json:
             path.write_bytes(pdf_bytes(t, pages))
         elif kind == "scan":
             path = folder / f"{stem}_scan.pdf"
-            path.write_bytes(scanned_pdf_bytes(t))
+            # a quick run's scan holds one paragraph: OCR takes seconds per full page on 2 cores
+            path.write_bytes(scanned_pdf_bytes(t, paragraphs=1 if plan.quick else None))
         elif kind == "docx":
             path = folder / f"{stem}.docx"
             write_docx(path, t)
@@ -1409,30 +1427,47 @@ def run_section(res: Json, key: str, title: str, fn: Callable[[], Json | None], 
     print(f"   done in {now() - t0:.1f} s (other processes used {other} cores meanwhile)", flush=True)
 
 
+def quick_checks(res: Json) -> dict[str, bool]:
+    """What a smoke run must show besides running without an error: every generated file stored (the
+    scanned one through OCR), then found unchanged, and the embedding probe measured."""
+    checks: dict[str, bool] = {}
+    docs = res["corpus"]["documents"]
+    for key in ("corpus_fake", "corpus_use"):
+        run = res[key]
+        checks[f"{key}: all {docs} files stored"] = run["statuses"] == {"stored": docs}
+        checks[f"{key}: chunks written"] = run["chunks"] > 0 and run["stored_chunks_in_store"] > 0
+        checks[f"{key}: the scanned page went through OCR"] = run["ocr_pages"] >= res["plan"]["scanned_docs"]
+    checks["corpus_use: vectors made"] = res["corpus_use"]["new_vectors"] > 0
+    checks["reingest: every file unchanged"] = res["reingest"]["statuses"] == {"unchanged": docs}
+    checks["embed_threads: every run measured"] = all(
+        (res["embed_threads"].get(f"busy{b}_threads{t}") or {}).get("sentences_per_s") for b in (0, 1) for t in (2, 1)
+    )
+    return checks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="smoke run (60 documents, 30 devset PDF pages)")
-    parser.add_argument("--skip-devset", action="store_true", help="skip the devset section")
-    parser.add_argument("--docs", type=int, default=None, help="generated documents (default 1000; quick 60)")
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (20 documents, no devset)")
+    parser.add_argument("--skip-devset", action="store_true", help="skip the devset section (--quick always does)")
+    parser.add_argument("--docs", type=int, default=None, help="generated documents (default 1000; quick 20)")
     parser.add_argument("--devset", type=Path, default=DEVSET / "docs", help="devset documents folder")
-    parser.add_argument(
-        "--out-dir", type=Path, default=BENCH_DIR / "results", help="where results are written"
-    )
+    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
     parser.add_argument(
         "--wait-idle",
         type=float,
-        default=120.0,
+        default=None,
         metavar="S",
         help="before each section wait for other processes to leave the CPU, at most S seconds in all "
-        "(default 120; 0: never wait)",
+        "(default 120, --quick 0; 0: never wait)",
     )
     args = parser.parse_args(argv)
 
     plan = make_plan(args.quick, args.docs)
+    out_dir = results_dir(args.out_dir, plan.quick)
     started = now()
-    gate = IdleGate(args.wait_idle)
+    gate = IdleGate(idle_budget(args.wait_idle, plan.quick, 120.0))
     res: Json = {
         "date": dt.date.today().isoformat(),
         "started_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -1455,8 +1490,9 @@ def main(argv: list[str] | None = None) -> int:
             "what no stage timer covers (discovery, unchanged/duplicate checks, quality, alias learning).",
             "Peak RSS is of the whole benchmark process and its children (PDF workers), sampled every 0.1 s; "
             "'start' is the RSS when the run began (embedding model and earlier sections included).",
-            "Scanned PDFs: one image-only page each (a generated text page rendered by pypdfium2 at "
-            "scale 1.5 and "
+            "Scanned PDFs: one image-only page each (a generated text page"
+            + (" of one paragraph, in this quick run," if plan.quick else "")
+            + " rendered by pypdfium2 at scale 1.5 and "
             "wrapped by reportlab), capped at "
             f"{plan.ocr_docs} documents because OCR costs seconds per page; the rest of their 5% share "
             "are text "
@@ -1496,8 +1532,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(keep["store_dir"], ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    if args.skip_devset:
-        res["devset"], res["devset_note"] = None, "`--skip-devset`"
+    if args.skip_devset or plan.quick:
+        res["devset"], res["devset_note"] = None, "`--skip-devset`" if args.skip_devset else "`--quick`"
+        print(f"\n== 4. devset skipped: {res['devset_note']}", flush=True)
     elif not (args.devset / DEVSET_PDF).is_file():
         res["devset"], res["devset_note"] = None, f"{args.devset} (or its {DEVSET_PDF}) is absent"
         print(f"\n== 4. devset skipped: {res['devset_note']}", flush=True)
@@ -1515,14 +1552,20 @@ def main(argv: list[str] | None = None) -> int:
     res["total_s"] = rnd(now() - started, 1)
     res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}
     markdown = render_markdown(res)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"ingest_{res['date']}{'_quick' if plan.quick else ''}"
-    json_path, md_path = args.out_dir / f"{stem}.json", args.out_dir / f"{stem}.md"
-    json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
-    md_path.write_text(markdown)
-    print("\n" + markdown)
-    print(f"wrote {json_path}\nwrote {md_path}")
+    if out_dir is None:
+        print("\n" + markdown)
+        print_unwritten(res)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"ingest_{res['date']}{'_quick' if plan.quick else ''}"
+        json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
+        md_path.write_text(markdown)
+        print("\n" + markdown)
+        print(f"wrote {json_path}\nwrote {md_path}")
     failed = [k for k in (*SECTIONS, "corpus") if isinstance(res.get(k), dict) and "error" in res[k]]
+    if plan.quick and not failed:
+        failed = quick_failures(quick_checks(res))
     if failed:
         print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

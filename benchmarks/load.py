@@ -3,6 +3,8 @@
 
     .venv/bin/python benchmarks/load.py                              # fake LLM, 20 clients, 60 s
     .venv/bin/python benchmarks/load.py --llm llamacpp --duration 60 # the embedded model (and real embeddings)
+    .venv/bin/python benchmarks/load.py --quick                      # smoke run (~10 s): fake LLM, 5 clients, 3 s;
+                                                                     # prints the report, writes nothing
 
 The server runs in a child process (``load.py _serve``) over a fresh store of the sample ``corpus/`` (fake
 embeddings with the fake LLM; the default ``use-multilingual`` encoder with ``--llm llamacpp``), with a
@@ -21,7 +23,9 @@ waited for (the drain, reported). Recorded: errors (any non-2xx, exception, or s
 latency p50/p95/p99/max per kind, throughput, the stream's time to its first event and first token, the
 queue positions seen, the server's RSS every second (slope over the second half: flat or not), load
 averages and the CPU other processes used, and whether the audit log holds one entry per request with
-an intact hash chain. Writes ``benchmarks/results/load_<date>[_llamacpp].json`` and ``.md``.
+an intact hash chain. Writes ``benchmarks/results/load_<date>[_llamacpp].json`` and ``.md``. With ``--quick``
+also fails when the audit log does not hold one entry per request or its chain is broken, or when a kind of
+client sent nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,7 +49,18 @@ from typing import Any
 
 import httpx
 import psutil
-from common import BENCH_DIR, Json, contention_warning, fmt_n, rnd
+from common import (
+    BENCH_DIR,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    contention_warning,
+    fmt_n,
+    print_unwritten,
+    quick_failures,
+    results_dir,
+    rnd,
+)
 
 ROOT = BENCH_DIR.parent
 PASSWORD = "load-test-password"
@@ -328,7 +344,8 @@ def timeline(records: list[dict[str, Any]], duration: float, step: float = 10.0)
 def render(res: Json) -> str:
     s, m, mem, cpu = res["summary"], res["machine"], res["rss"], res["sections"]["load"]
     lines = [
-        f"# API load test — {res['date']} ({res['llm']} LLM, {res['embeddings']} embeddings)",
+        f"# API load test — {res['date']} ({res['llm']} LLM, {res['embeddings']} embeddings)"
+    + (" (quick smoke run)" if res.get("quick") else ""),
         "",
         f"{res['clients']} concurrent clients for {res['duration_s']} s against uvicorn on 127.0.0.1 "
         f"({res['ask_clients']} ask clients, 1 writer, {res['clients'] - res['ask_clients'] - 1} readers; "
@@ -387,13 +404,19 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_serve"]:
         return serve_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help=QUICK_HELP + " (defaults: 5 clients, 2 of them asking, for 3 s)")
     parser.add_argument("--llm", choices=["fake", "llamacpp"], default="fake")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--ask-clients", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument("--clients", type=int, default=None, help="concurrent clients (default 20, --quick 5)")
+    parser.add_argument("--ask-clients", type=int, default=None, help="of them asking (default 5, --quick 2)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds (default 60, --quick 3)")
+    parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     parser.add_argument("--tag", default="", help="added to the file names (e.g. soak)")
     args = parser.parse_args(argv)
+    for name, full, quick in (("clients", 20, 5), ("ask_clients", 5, 2), ("duration", 60.0, 3.0)):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    out_dir = results_dir(args.out, args.quick)
     embeddings = "fake" if args.llm == "fake" else "use-multilingual"
     questions = [json.loads(x) for x in (ROOT / "corpus" / "_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     questions = [q for q in questions if q.get("company")]
@@ -412,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
     )
     admin = _basic("admin1")
+    finished = False
     try:
         deadline = time.time() + 600
         while True:
@@ -453,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         drain = asyncio.run(both())
         usage = cpu.read()
         verify = httpx.get(base + "/api/audit/verify", headers=admin, timeout=120).json()
+        finished = True
     finally:
         server.terminate()
         try:
@@ -460,6 +485,11 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        if args.quick:  # nothing is kept: show the server's last words when the run failed
+            if not finished:
+                tail = (work / "server.log").read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+                print("server log (last lines):\n" + "\n".join(tail), file=sys.stderr)
+            shutil.rmtree(work, ignore_errors=True)
     window = args.duration + max(0.0, drain)
     records = run.records
     second_half = [(t, v) for t, v in rss if t >= args.duration / 2]
@@ -469,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     date = dt.date.today().isoformat()
     res: Json = {
         "date": date,
+        **({"quick": True} if args.quick else {}),
         "command": "python benchmarks/load.py " + " ".join(argv),
         "llm": args.llm, "embeddings": embeddings, "clients": args.clients, "ask_clients": args.ask_clients,
         "duration_s": args.duration, "drain_s": round(drain, 2), "server_start_s": server_start, "warmup_s": warmup,
@@ -490,13 +521,32 @@ def main(argv: list[str] | None = None) -> int:
         "failed_requests": [r for r in records if not r["ok"]][:100],
         "asks": [r for r in records if r["kind"] in ("ask", "ask_stream")][:50],
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"load_{date}" + ("" if args.llm == "fake" else f"_{args.llm}") + (f"_{args.tag}" if args.tag else "")
-    (args.out / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-    (args.out / f"{stem}.md").write_text(render(res), encoding="utf-8")
-    print(render(res))
-    print(f"wrote {args.out / (stem + '.json')} and .md", flush=True)
+    if out_dir is None:
+        print(render(res))
+        print_unwritten(res, "--out")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"load_{date}" + ("" if args.llm == "fake" else f"_{args.llm}") + (f"_{args.tag}" if args.tag else "")
+        (out_dir / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        (out_dir / f"{stem}.md").write_text(render(res), encoding="utf-8")
+        print(render(res))
+        print(f"wrote {out_dir / (stem + '.json')} and .md", flush=True)
+    if args.quick and quick_failures(quick_checks(res)):
+        return 1
     return 0 if res["summary"]["all"]["errors"] == 0 else 1
+
+
+def quick_checks(res: Json) -> dict[str, bool]:
+    """What a smoke run must show: no error, every kind of client served, one audit entry per request in an
+    intact chain."""
+    s, audit = res["summary"], res["audit"]
+    checks = {"no request failed": s["all"]["errors"] == 0}
+    for kind in ("ask", "ask_stream", "upload", "delete"):
+        checks[f"{kind}: requests served"] = s.get(kind, {}).get("requests", 0) > 0
+    checks["readers: requests served"] = any(s.get(k, {}).get("requests", 0) > 0 for k, _ in READ_MIX)
+    checks["audit: one entry per request"] = audit["entries_added"] == audit["requests_sent"]
+    checks["audit: hash chain intact"] = bool(audit["chain_ok"])
+    return checks
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 LLM summary, for the ``local`` and ``ray`` engines, and peak memory.
 
 Runs on the target machine (2 cores, no GPU) and writes ``benchmarks/results/profiles_<YYYY-MM-DD>.json``
-and ``.md`` (``--quick``: ``profiles_<date>_quick.*``), and prints the table.
+and ``.md``, and prints the table.
 
     .venv/bin/python benchmarks/profiles.py                 # ~210 companies; 3 with the LLM (~5-10 min)
-    .venv/bin/python benchmarks/profiles.py --quick         # 35 companies, 1 with the LLM
+    .venv/bin/python benchmarks/profiles.py --quick         # smoke run (~15 s): 7 companies, 1 with the fake LLM,
+                                                            # every engine (Ray too); prints the report, writes nothing
     .venv/bin/python benchmarks/profiles.py --skip-llm      # rule profiles only (~2 min)
 
 The store: the 7 sample-corpus companies replicated under new names (``栖云智算`` → ``栖云智算07``; the
@@ -55,7 +56,21 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
+from common import (
+    CONTENTION_CORES,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    fmt_n,
+    fmt_s,
+    idle_budget,
+    now,
+    print_unwritten,
+    quick_failures,
+    report_head,
+    results_dir,
+    rnd,
+)
 from ingest import CpuMonitor, IdleGate, RssSampler, _tree, machine_info, rss_mb
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
@@ -64,6 +79,7 @@ from assistant.core.settings import REPO_ROOT, Settings
 CORPUS = REPO_ROOT / "corpus"
 TODAY = dt.date(2024, 6, 30)
 TARGET_PER_MIN = 200.0
+QUICK_COMPANIES = 7  # the corpus companies once
 LLM_PICKS = ("栖云智算", "Brightfold", "绿湃储能", "Tessavolt", "知衡软件", "Lumenaut", "铖泰精密")
 
 
@@ -286,7 +302,8 @@ def render_markdown(res: Json) -> str:
     if res.get("llm_note"):
         lines += [res["llm_note"], ""]
     else:
-        lines += [f"Model {res.get('llm_model')} via llama.cpp; {res.get('llm_companies')} companies: "
+        model = "The fake LLM" if res.get("llm_model") == "fake" else f"Model {res.get('llm_model')} via llama.cpp"
+        lines += [f"{model}; {res.get('llm_companies')} companies: "
                   f"{', '.join(res.get('llm_names', []))}.", "",
                   "| Run | Companies | Wall | Companies/min | vs no-LLM inline | Peak RSS (tree) | Cores: ours / others | Summary paths | Notes |",
                   "|---|---|---|---|---|---|---|---|---|"]
@@ -347,24 +364,45 @@ def run_section(res: Json, key: str, title: str, fn: Callable[[], Json], gate: I
           f"other cores {other}" if "error" not in run else f"   error: {run['error']}", flush=True)
 
 
+def quick_checks(res: Json) -> dict[str, bool]:
+    """What a smoke run must show besides running without an error: every company profiled by every engine
+    with the same outputs, none left for the resumed run, and a summary for each LLM company."""
+    n = res["store"]["companies"]
+    checks: dict[str, bool] = {"baseline: every company profiled": res["baseline"]["companies_done"] == n}
+    for key in ("local_1", "local_2_process", "local_2_thread", "ray_2"):
+        if key in res:
+            checks[f"{key}: every company profiled"] = res[key]["profiled"] == n and not res[key]["failed"]
+            checks[f"{key}: the same outputs as local_1"] = res[key].get("same_outputs") is True
+    checks["resume: every company already done"] = res["resume"]["skipped"] == n and not res["resume"]["profiled"]
+    for key in ("llm_local_1", "llm_ray_2"):
+        if key in res:
+            details = res[key].get("details", [])
+            checks[f"{key}: a summary for every company"] = (
+                res[key]["profiled"] == res["llm_companies"] == len(details) > 0
+                and all(d["summary_path"] for d in details))
+    return checks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 35 companies, 1 with the LLM")
+    parser.add_argument("--quick", action="store_true",
+                        help=QUICK_HELP + " (7 companies, 1 with the LLM summary by the fake LLM)")
     parser.add_argument("--companies", type=int, default=None, help="companies in the generated store (default 210)")
     parser.add_argument("--llm-companies", type=int, default=None, help="companies profiled with the LLM (default 3)")
     parser.add_argument("--model", default=None, help="embedded model for the LLM runs (default the settings' model)")
     parser.add_argument("--skip-llm", action="store_true", help="no LLM runs")
     parser.add_argument("--skip-ray", action="store_true", help="no Ray runs")
-    parser.add_argument("--out-dir", type=Path, default=BENCH_DIR / "results", help="where results are written")
-    parser.add_argument("--wait-idle", type=float, default=60.0, metavar="S",
+    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
+    parser.add_argument("--wait-idle", type=float, default=None, metavar="S",
                         help="before each section wait for other processes to leave the CPU, at most S seconds in all "
-                             "(default 60; 0: never wait)")
+                             "(default 60, --quick 0; 0: never wait)")
     args = parser.parse_args(argv)
-    companies = args.companies or (35 if args.quick else 210)
+    companies = args.companies or (QUICK_COMPANIES if args.quick else 210)
     llm_count = args.llm_companies if args.llm_companies is not None else (1 if args.quick else 3)
+    out_dir = results_dir(args.out_dir, args.quick)
 
     started = now()
-    gate = IdleGate(args.wait_idle)
+    gate = IdleGate(idle_budget(args.wait_idle, args.quick, 60.0))
     res: Json = {
         "date": dt.date.today().isoformat(),
         "started_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -427,9 +465,12 @@ def main(argv: list[str] | None = None) -> int:
                 res["llm_note"] = "Not run (`--skip-llm`)."
             else:
                 picks = [f"{p}00" for p in LLM_PICKS][:llm_count]
-                llm_settings = settings.model_copy(update={"llm_backend": "llamacpp",
+                # a quick run's summaries are written by the fake LLM (the path, not the model, is smoke-tested)
+                backend = "fake" if args.quick else "llamacpp"
+                llm_settings = settings.model_copy(update={"llm_backend": backend,
                                                            "llm_model": args.model or Settings().llm_model})
-                res.update(llm_model=llm_settings.llm_model, llm_companies=len(picks), llm_names=picks)
+                res.update(llm_model=llm_settings.llm_model if backend == "llamacpp" else "fake",
+                           llm_companies=len(picks), llm_names=picks)
                 for key, title, opts in (("llm_local_1", "7. LLM summary, local inline", {"workers": 1}),
                                          ("llm_ray_2", "8. LLM summary, ray 2 workers", {"workers": 2, "engine": "ray"})):
                     if opts.get("engine") == "ray" and args.skip_ray:
@@ -448,14 +489,20 @@ def main(argv: list[str] | None = None) -> int:
     res["total_s"] = rnd(now() - started, 1)
     res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}
     markdown = render_markdown(res)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"profiles_{res['date']}{'_quick' if args.quick else ''}"
-    json_path, md_path = args.out_dir / f"{stem}.json", args.out_dir / f"{stem}.md"
-    json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(markdown, encoding="utf-8")
-    print("\n" + markdown)
-    print(f"wrote {json_path}\nwrote {md_path}")
+    if out_dir is None:
+        print("\n" + markdown)
+        print_unwritten(res)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"profiles_{res['date']}{'_quick' if args.quick else ''}"
+        json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        md_path.write_text(markdown, encoding="utf-8")
+        print("\n" + markdown)
+        print(f"wrote {json_path}\nwrote {md_path}")
     failed = [k for k, v in res.items() if isinstance(v, dict) and "error" in v]
+    if args.quick and not failed:
+        failed = quick_failures(quick_checks(res))
     if failed:
         print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -5,10 +5,11 @@ over a generated store of 100,000 chunks.
 Target (issue 4): retrieval alone answers in ≤ 100 ms p95 with 100,000 chunks in the store.
 
 Runs on the target machine (2 cores, no GPU) and writes ``benchmarks/results/retrieval_<YYYY-MM-DD>.json``
-and ``.md`` (``--quick``: ``retrieval_<date>_quick.*``).
+and ``.md``.
 
     .venv/bin/python benchmarks/retrieval.py            # full run: 200 companies × 500 chunks (~10 min)
-    .venv/bin/python benchmarks/retrieval.py --quick    # smoke run: 20 companies × 100 chunks, 40 questions
+    .venv/bin/python benchmarks/retrieval.py --quick    # smoke run (~15 s): 4 companies × 25 chunks, 8 questions,
+                                                        # every section; prints the report, writes nothing
 
 Sections (each records an ``error`` instead of stopping the run when it fails):
   0. generate   a store in a temp directory, written through the real ``Store.write_document`` (ledger,
@@ -57,7 +58,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
+from common import (
+    CONTENTION_CORES,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    fmt_n,
+    fmt_s,
+    idle_budget,
+    now,
+    print_unwritten,
+    quick_failures,
+    report_head,
+    results_dir,
+    rnd,
+)
 from ingest import (
     CpuMonitor,
     IdleGate,
@@ -73,7 +88,7 @@ import assistant  # noqa: F401 - sets the offline environment variables before a
 from assistant.core.records import Chunk, Document, Page
 from assistant.core.settings import Settings
 from assistant.ingest.chunking import chunk_document
-from assistant.text.normalize import index_text
+from assistant.text.normalize import embedding_text
 
 SEED = 20261129
 TARGET_P95_MS = 100.0
@@ -94,8 +109,8 @@ class Plan:
 
 
 def make_plan(quick: bool) -> Plan:
-    if quick:
-        return Plan(True, 20, 100, 40, 600)
+    if quick:  # the same sections and processes on a tiny store (the real USE model: it loads in ~1 s)
+        return Plan(True, 4, 25, 8, 40)
     return Plan(False, 200, 500, 200, 6000)
 
 
@@ -298,13 +313,20 @@ def _unit(m: np.ndarray) -> np.ndarray:
 
 
 class Precomputed(Embeddings):
-    """What the store embeds while generating: vectors computed beforehand, looked up by text."""
+    """What the store embeds while generating: vectors computed beforehand, looked up by the text the store
+    hands its embeddings (``embedding_text`` of the chunk: table rows without their Markdown bars)."""
 
     def __init__(self) -> None:
         self.table: dict[str, list[float]] = {}
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.table.pop(t) for t in texts]
+        missing = [t for t in texts if t not in self.table]
+        if missing:
+            raise KeyError(f"no precomputed vector for {len(missing)} of {len(texts)} texts, first: {missing[0][:200]!r}")
+        out = [self.table[t] for t in texts]
+        for t in set(texts):  # two chunks can share an embedding text: drop each vector once all are read
+            del self.table[t]
+        return out
 
     def embed_query(self, text: str) -> list[float]:  # pragma: no cover - never queried while generating
         raise RuntimeError("the generating store is never queried")
@@ -384,8 +406,9 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
         t = now()
         picks = nrng.permutation(len(chunks))
         train, held = picks[: plan.real_sample], picks[plan.real_sample : plan.real_sample + plan.real_sample // 5]
-        real_train = np.asarray(use.embed_documents([index_text(chunks[i].text) for i in train]), dtype=np.float32)
-        real_held = np.asarray(use.embed_documents([index_text(chunks[i].text) for i in held]), dtype=np.float32)
+        # the real model reads what the store would give it: the chunk's embedding text
+        real_train = np.asarray(use.embed_documents([embedding_text(chunks[i].text) for i in train]), dtype=np.float32)
+        real_held = np.asarray(use.embed_documents([embedding_text(chunks[i].text) for i in held]), dtype=np.float32)
         timings["real_embed_s"] = now() - t
         print(f"   embedded {len(train) + len(held):,} sampled chunks with USE ({now() - t0:.0f} s)", flush=True)
         t = now()
@@ -413,7 +436,7 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
         per_company: dict[str, int] = Counter()
         for doc, cs in docs:
             for c in cs:
-                fake.table[index_text(c.text)] = vectors[row].tolist()
+                fake.table[embedding_text(c.text)] = vectors[row].tolist()  # the key Store.write_documents embeds
                 row += 1
             store.write_document(doc, cs)
             stats[f"docs_{doc.reader}"] += 1
@@ -479,8 +502,8 @@ def make_questions(names: list[tuple[str, str]], legal: dict[str, str], count: i
                    rng: random.Random) -> list[Json]:
     """Half Chinese, half English; ~70% name their company (short, legal or Traditional-script name);
     the rest do not (the company is then only known when the caller gives it)."""
-    from assistant.ingest.companies import (
-        _s2t,  # Traditional-script form, as a user in Hong Kong/Taiwan writes it
+    from assistant.text.cjk import (
+        to_traditional,  # the Traditional form of a name, as written in Hong Kong or Taiwan
     )
 
     out: list[Json] = []
@@ -495,7 +518,7 @@ def make_questions(names: list[tuple[str, str]], legal: dict[str, str], count: i
         elif roll < 0.45:
             who, named = legal[company], True
         elif roll < 0.55 and lang == "zh":
-            who, named = _s2t(company), True
+            who, named = to_traditional(company), True
         else:
             who, named = company, True
         text = template.format(co=who, year=rng.choice((2022, 2023, 2024)))
@@ -673,7 +696,7 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
 
         if not company:
             # baseline: plain Chroma nearest neighbours with the question's vector precomputed (no embedding)
-            vectors = [use.embed_query(index_text(q["question"])) for q in questions]
+            vectors = [use.embed_query(embedding_text(q["question"])) for q in questions]
             include: Any = ["documents", "metadatas", "distances"]
 
             def chroma(where: bool) -> Callable[[Json], Any]:
@@ -686,7 +709,7 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
             qs = [{**q, "_vec": v} for q, v in zip(questions, vectors, strict=True)]
             out["baseline_chroma"] = strip(timed_queries(meter, chroma(False), qs))
             out["baseline_chroma_company"] = strip(timed_queries(meter, chroma(True), qs))
-            out["embed_only"] = dist_ms(_times(lambda q: use.embed_query(index_text(q["question"])), questions))
+            out["embed_only"] = dist_ms(_times(lambda q: use.embed_query(embedding_text(q["question"])), questions))
             # what Store.query no longer does per query (it called collection.count() first)
             out["chroma_count"] = dist_ms(_times(lambda q: store.collection.count(), questions[:30]))
 
@@ -889,17 +912,33 @@ def temp_dir(prefix: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def quick_checks(res: Json) -> dict[str, bool]:
+    """What a smoke run must show besides running without an error: every chunk stored, table chunks among
+    them (their embedding text differs from the stored text), answers in every section."""
+    g = res["store"]
+    checks = {
+        "every generated chunk is in the store": g["chunks_in_store"] == g["chunks_written"] > 0,
+        "the store holds table chunks": g["table_chunks"] > 0,
+        "the generated questions were written": g["questions"] > 0,
+    }
+    for key in SECTIONS[1:]:
+        checks[f"{key}: retrieve found passages"] = (res.get(key) or {}).get("answered_fraction", 0) > 0
+    path = (res.get("no_company") or {}).get("answer_path") or {}
+    checks["answer path: a company resolved as expected"] = path.get("company_resolved_as_expected", 0) > 0
+    return checks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run (2,000 chunks, 40 questions)")
-    parser.add_argument("--out-dir", type=Path, default=BENCH_DIR / "results", help="where results are written")
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (100 chunks, 8 questions)")
+    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
     parser.add_argument("--keep-store", type=Path, default=None, metavar="DIR",
                         help="generate the store into DIR and keep it (reused when it already holds one)")
     parser.add_argument("--profile", action="store_true",
                         help="also write cProfile output of the warm passes next to the results")
-    parser.add_argument("--wait-idle", type=float, default=120.0, metavar="S",
+    parser.add_argument("--wait-idle", type=float, default=None, metavar="S",
                         help="before each section wait for other processes to leave the CPU, at most S seconds "
-                        "in all (default 120; 0: never wait)")
+                        "in all (default 120, --quick 0; 0: never wait)")
     parser.add_argument("--measure", choices=("no_company", "company", "company_before"), help=argparse.SUPPRESS)
     parser.add_argument("--store-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--questions-file", type=Path, help=argparse.SUPPRESS)
@@ -907,7 +946,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    args.out_dir.mkdir(parents=True, exist_ok=True)
     if args.measure:  # the child process
         questions = json.loads(args.questions_file.read_text())
         result = measure(args.measure, args.store_dir, questions, args.profile_file)
@@ -915,8 +953,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     plan = make_plan(args.quick)
+    out_dir = results_dir(args.out_dir, plan.quick)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)  # --profile writes there while the run goes on
     started = now()
-    gate = IdleGate(args.wait_idle)
+    gate = IdleGate(idle_budget(args.wait_idle, plan.quick, 120.0))
     res: Json = {
         "date": dt.date.today().isoformat(),
         "started_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -977,21 +1018,28 @@ def main(argv: list[str] | None = None) -> int:
             stem = f"retrieval_{res['date']}{'_quick' if plan.quick else ''}"
             for key, title in (("no_company", "1. retrieve, no company"), ("company", "2. retrieve, company given"),
                                ("company_before", "2b. company given, keyword search as before (one FTS5 query)")):
-                prof = args.out_dir / f"{stem}_{key}.prof.txt" if args.profile else None
+                # a quick run given no folder profiles into its temp directory (run, then discarded)
+                prof = (out_dir or work) / f"{stem}_{key}.prof.txt" if args.profile else None
                 run_section(res, key, title, lambda key=key, prof=prof: run_measure(key, store_dir, qfile, prof),
                             gate)
     res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     res["total_s"] = rnd(now() - started, 1)
     res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}
     markdown = render_markdown(res)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"retrieval_{res['date']}{'_quick' if plan.quick else ''}"
-    json_path, md_path = args.out_dir / f"{stem}.json", args.out_dir / f"{stem}.md"
-    json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
-    md_path.write_text(markdown)
-    print("\n" + markdown)
-    print(f"wrote {json_path}\nwrote {md_path}")
+    if out_dir is None:
+        print("\n" + markdown)
+        print_unwritten(res)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"retrieval_{res['date']}{'_quick' if plan.quick else ''}"
+        json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
+        md_path.write_text(markdown)
+        print("\n" + markdown)
+        print(f"wrote {json_path}\nwrote {md_path}")
     failed = [k for k in ("store", *SECTIONS[1:]) if isinstance(res.get(k), dict) and res[k].get("error")]
+    if plan.quick and not failed:
+        failed = quick_failures(quick_checks(res))
     if failed:
         print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

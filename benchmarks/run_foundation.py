@@ -6,7 +6,9 @@ Runs on the target machine (2 cores, no GPU) and writes
 
     .venv/bin/python benchmarks/run_foundation.py                 # full run (~15 min)
     .venv/bin/python benchmarks/run_foundation.py --skip-install  # without the fresh-venv install timing
-    .venv/bin/python benchmarks/run_foundation.py --quick         # smoke run (~2 min), *_quick.* outputs
+    .venv/bin/python benchmarks/run_foundation.py --quick         # smoke run (~25 s): no install; the 0.5B
+        # model only (join, load, a 128-token prompt, 8 tokens); 16 passages; asks 2 questions with the fake
+        # LLM; prints the report, writes nothing
 
 Sections (each one records an ``error`` instead of stopping the run when it fails):
   1. install     fresh venv: ``pip install torch==2.13.0`` then ``pip install -e .[dev]`` (warm pip cache)
@@ -39,13 +41,28 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
-from common import BENCH_DIR, CONTENTION_CORES, Json, fmt_n, fmt_s, now, report_head, rnd
+from common import (
+    CONTENTION_CORES,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    fmt_n,
+    fmt_s,
+    idle_budget,
+    now,
+    print_unwritten,
+    quick_failures,
+    report_head,
+    results_dir,
+    rnd,
+)
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 from assistant.core.settings import REPO_ROOT, Settings, get_settings
 from assistant.ingest.pipeline import discover, ingest_paths
 from assistant.ingest.readers import read_document, supported
 from assistant.models.files import GGUF_MODELS, GGUFSpec, ensure_model, join_model, sha256_file
+from assistant.models.llm import model_label
 
 T = TypeVar("T")
 
@@ -78,11 +95,13 @@ class Plan:
     passages: int
     questions: int
     refusal_questions: int
+    prompt_tokens: int = PROMPT_TOKENS_TARGET
+    ask_llm: str | None = None  # the LLM backend that answers in section 6 (None: the settings', llamacpp)
 
 
 def make_plan(quick: bool) -> Plan:
-    if quick:
-        return Plan(True, ("qwen2.5-coder-0.5b",), 1, 32, 64, 4, 2)
+    if quick:  # the real models where they are cheap (0.5B load and a short generation, USE, MiniLM)
+        return Plan(True, ("qwen2.5-coder-0.5b",), 1, 8, 16, 2, 1, prompt_tokens=128, ask_llm="fake")
     return Plan(False, tuple(GGUF_MODELS), 3, 128, 320, 20, 4)
 
 
@@ -492,7 +511,7 @@ def bench_llm(plan: Plan, settings: Settings, docs: Sequence[CorpusDoc], gate: I
             "n_threads": LLM_THREADS,
         }
         try:
-            messages, prompt_tokens = build_llm_prompt(llm, docs, PROMPT_TOKENS_TARGET)
+            messages, prompt_tokens = build_llm_prompt(llm, docs, plan.prompt_tokens)
             print(f"  generate {name}: {prompt_tokens} prompt tokens × {plan.llm_repeats} …", flush=True)
             _one_generation(llm, messages[:1] + [{"role": "user", "content": "Hi"}], 4)  # warm-up, untimed
             all_runs = _timed_generations(llm, messages, plan, gate)
@@ -679,7 +698,7 @@ def bench_ask(plan: Plan, corpus: Path, questions_path: Path, gate: IdleGate) ->
     chosen = select_questions(questions, plan.questions, plan.refusal_questions)
     tmp = Path(tempfile.mkdtemp(prefix="foundation-store-"))
     try:
-        settings = get_settings(store=tmp / "index", llm_model=DEFAULT_MODEL)
+        settings = get_settings(store=tmp / "index", llm_model=DEFAULT_MODEL, llm_backend=plan.ask_llm)
         services = Services(settings)
         t0 = now()
         store = services.store
@@ -707,7 +726,8 @@ def bench_ask(plan: Plan, corpus: Path, questions_path: Path, gate: IdleGate) ->
             "errors": [f.error for f in report.files if f.status == "failed"],
             "other_cores": mon.other_cores(),
         }
-        print(f"  load {DEFAULT_MODEL} for answering …", flush=True)
+        answering = DEFAULT_MODEL if plan.ask_llm is None else model_label(settings)
+        print(f"  load {answering} for answering …", flush=True)
         t0 = now()
         _ = services.llm
         llm_load_s = now() - t0
@@ -766,7 +786,7 @@ def bench_ask(plan: Plan, corpus: Path, questions_path: Path, gate: IdleGate) ->
 
     return {
         "ingestion": ingestion,
-        "model": DEFAULT_MODEL,
+        "model": answering,
         "llm_load_s": rnd(llm_load_s),
         "questions": len(rows),
         "questions_zh": sum(1 for r in rows if r["lang"] == "zh"),
@@ -1063,34 +1083,47 @@ def run_section(res: Json, key: str, title: str, fn: Callable[[], Json], gate: I
     print(f"   done in {now() - t0:.1f} s (other processes used {other} cores meanwhile)", flush=True)
 
 
+def quick_checks(res: Json, plan: Plan) -> dict[str, bool]:
+    """What a smoke run must show besides running without an error."""
+    join, speed, emb, ask = res["join"]["models"], res["llm"]["models"], res["embeddings"], res["ask"]
+    ing = ask["ingestion"]
+    return {
+        "join: every model's sha256 matches": all(j["sha256_ok"] for j in join.values()) and len(join) == len(plan.models),
+        "llm: tokens generated": all((s["completion_tokens_median"] or 0) > 0 for s in speed.values()),
+        "embeddings: every backend measured": all(
+            (emb[k]["sentences_per_s"] or 0) > 0 for k in ("use_threads2", "use_threads4_default", "minilm_st")),
+        "ask: the corpus ingested without a failure": ing["files_stored"] > 0 and ing["files_failed"] == 0,
+        f"ask: {plan.questions} questions asked": ask["questions"] == plan.questions,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="short smoke run (implies --skip-install)")
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (implies --skip-install)")
     parser.add_argument("--skip-install", action="store_true", help="skip the fresh-venv install timing")
     parser.add_argument("--corpus", type=Path, default=REPO_ROOT / "corpus", help="corpus folder")
     parser.add_argument(
         "--questions", type=Path, default=None, help="questions JSONL (default corpus/_questions.jsonl)"
     )
-    parser.add_argument(
-        "--out-dir", type=Path, default=BENCH_DIR / "results", help="where results are written"
-    )
+    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
     parser.add_argument(
         "--wait-idle",
         type=float,
-        default=300.0,
+        default=None,
         metavar="S",
         help="before timed measurements wait for other processes to leave the CPU, at most S seconds in "
-        "all (default 300; 0: never wait)",
+        "all (default 300, --quick 0; 0: never wait)",
     )
     args = parser.parse_args(argv)
 
     plan = make_plan(args.quick)
+    out_dir = results_dir(args.out_dir, plan.quick)
     questions = args.questions or args.corpus / "_questions.jsonl"
     started = now()
     settings = get_settings()
-    gate = IdleGate(args.wait_idle)
+    gate = IdleGate(idle_budget(args.wait_idle, plan.quick, 300.0))
     res: Json = {
         "date": dt.date.today().isoformat(),
         "started_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -1100,7 +1133,7 @@ def main(argv: list[str] | None = None) -> int:
             "models": list(plan.models),
             "llm_repeats": plan.llm_repeats,
             "llm_max_tokens": plan.llm_max_tokens,
-            "prompt_tokens_target": PROMPT_TOKENS_TARGET,
+            "prompt_tokens_target": plan.prompt_tokens,
             "passages": plan.passages,
             "questions": plan.questions,
         },
@@ -1139,16 +1172,22 @@ def main(argv: list[str] | None = None) -> int:
     res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1), "waits": gate.waits}
     markdown = render_markdown(res)
 
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"foundation_{res['date']}{'_quick' if plan.quick else ''}"
-    json_path, md_path = args.out_dir / f"{stem}.json", args.out_dir / f"{stem}.md"
-    json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
-    md_path.write_text(markdown)
-    print("\n" + markdown)
-    print(f"wrote {json_path}\nwrote {md_path}")
+    if out_dir is None:
+        print("\n" + markdown)
+        print_unwritten(res)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"foundation_{res['date']}{'_quick' if plan.quick else ''}"
+        json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
+        md_path.write_text(markdown)
+        print("\n" + markdown)
+        print(f"wrote {json_path}\nwrote {md_path}")
     failed = [k for k in SECTIONS if isinstance(res.get(k), dict) and "error" in res[k]]
     if isinstance(res.get("ask"), dict) and res["ask"].get("errors"):
         failed.append(f"ask ({res['ask']['errors']} questions failed)")
+    if plan.quick and not failed:
+        failed = quick_failures(quick_checks(res, plan))
     if failed:
         print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -3,7 +3,8 @@
 the sign-in back-off (``assistant.serve.auth.SignIns``) slows down a password guesser.
 
     .venv/bin/python benchmarks/security.py            # ~3-4 min on 2 cores
-    .venv/bin/python benchmarks/security.py --quick    # smoke run: 20 calls, 5 s attacks (…_quick.md)
+    .venv/bin/python benchmarks/security.py --quick    # smoke run (~20 s): 2 calls, 1 s attacks, bursts of 8;
+                                                       # prints the report, writes nothing
 
 The server runs in a child process (``security.py _serve``, like ``load.py``: client and server do not share
 a GIL), over a small store (one Acme note, one 星河科技 news item; fake LLM, fake embeddings) and a users
@@ -37,7 +38,9 @@ each on its own port (uvicorn in a thread each; only one is exercised at a time)
    checked against the measured first window. Last, what a user meets once ~1,035 failures of their name are
    recorded (where ``Throttle.wait`` used to overflow a float).
 
-Writes ``benchmarks/results/security_<date>.md`` and prints it.
+Writes ``benchmarks/results/security_<date>.md`` and prints it. With ``--quick`` also fails when the back-off
+does not hold: a burst at one name must meet refusals, runs with the back-off off must not, and a name with
+~1,035 recorded failures must get 429 (another user 200).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -61,7 +65,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import BENCH_DIR, Json, fmt_n, now, report_head, rnd
+from common import (
+    BENCH_DIR,
+    OUT_HELP,
+    QUICK_HELP,
+    Json,
+    fmt_n,
+    idle_budget,
+    now,
+    print_unwritten,
+    quick_failures,
+    report_head,
+    results_dir,
+    rnd,
+)
 from ingest import CpuMonitor, IdleGate, machine_info
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
@@ -287,7 +304,7 @@ def _stats_ms(seconds: list[float]) -> Json:
             "mean_ms": rnd(sum(ms) / len(ms), 2) if ms else None, "max_ms": rnd(max(ms), 2) if ms else None}
 
 
-def bench_gate(child: Child, n: int) -> Json:
+def bench_gate(child: Child, n: int, warmup: int = 10) -> Json:
     apps = {"gate": f"http://127.0.0.1:{child.gate_port}", "baseline": f"http://127.0.0.1:{child.base_port}"}
     browsers = {name: Browser(url, "rita") for name, url in apps.items()}
     checks: Json = {}
@@ -299,7 +316,7 @@ def bench_gate(child: Child, n: int) -> Json:
                         "profile_links": links.count("href=")}
         if "notes.txt" not in checks[name]["documents"] or not checks[name]["profile_frame"]:
             raise RuntimeError(f"{name}: unexpected handler output {checks[name]}")
-        for _ in range(10):  # warm-up
+        for _ in range(warmup):
             for api_name, data in HANDLERS:
                 b.call(api_name, data)
             b.static()
@@ -317,7 +334,7 @@ def bench_gate(child: Child, n: int) -> Json:
                 rows_added[name][api_name] += child.audit_rows() - before
             for _ in range(size):
                 samples[name]["config"].append(b.static())
-    out: Json = {"n": n, "block": BLOCK, "checks": checks, "apps": {}}
+    out: Json = {"n": n, "block": BLOCK, "warmup": warmup, "checks": checks, "apps": {}}
     for name in apps:
         out["apps"][name] = {kind: _stats_ms(v) for kind, v in samples[name].items()}
         for api_name, _ in HANDLERS:
@@ -573,7 +590,8 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
         "## 1. Gate overhead (WebGate in front of the Gradio app)",
         "",
         f"{g['n']} sequential calls of each kind per app, interleaved in blocks of {g['block']} (the first app of a "
-        "block alternates), after 10 warm-up calls each; one signed-in rm (portfolio Acme), one Gradio session per app. "
+        f"block alternates), after {g.get('warmup', 10)} warm-up calls each; one signed-in rm (portfolio Acme), one Gradio "
+        "session per app. "
         "The round trip is timed from sending `POST /ui/gradio_api/queue/join` to reading `process_completed` from "
         "`GET /ui/gradio_api/queue/data`. Gate off = the same Blocks, handlers, access and login function mounted by "
         "`gr.mount_gradio_app` on a bare FastAPI app (see the script's docstring).",
@@ -757,48 +775,88 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_serve"]:
         return serve_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 20 calls per kind, 5 s per attack")
+    parser.add_argument("--quick", action="store_true",
+                        help=QUICK_HELP + " (2 calls per kind, 1 s per attack, 2 concurrent clients, bursts of 8)")
     parser.add_argument("--calls", type=int, default=None, help="sequential calls per kind and app (default 200)")
     parser.add_argument("--attack-s", type=float, default=None, help="seconds per guessing run (default 20)")
-    parser.add_argument("--concurrent", type=int, default=8, help="clients of the concurrent guessing runs")
-    parser.add_argument("--burst", type=int, default=64, help="guesses sent at once in the burst run")
-    parser.add_argument("--wait-idle", type=float, default=60.0, metavar="S",
-                        help="before each section wait for other processes to leave the CPU, at most S s in all")
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument("--concurrent", type=int, default=None,
+                        help="clients of the concurrent guessing runs (default 8, --quick 2)")
+    parser.add_argument("--burst", type=int, default=None, help="guesses sent at once in the burst run (default 64, "
+                        "--quick 8)")
+    parser.add_argument("--wait-idle", type=float, default=None, metavar="S",
+                        help="before each section wait for other processes to leave the CPU, at most S s in all "
+                        "(default 60, --quick 0)")
+    parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     args = parser.parse_args(argv)
-    calls = args.calls or (20 if args.quick else 200)
-    attack_s = args.attack_s or (5.0 if args.quick else 20.0)
+    calls = args.calls or (2 if args.quick else 200)
+    attack_s = args.attack_s or (1.0 if args.quick else 20.0)
+    concurrent = args.concurrent or (2 if args.quick else 8)
+    burst_size = args.burst or (8 if args.quick else 64)  # a quick burst still exceeds the 5 free failures
+    warmup, inserts = (2, 60) if args.quick else (10, 300)
+    out_dir = results_dir(args.out, args.quick)
     started = now()
-    gate = IdleGate(args.wait_idle)
+    gate = IdleGate(idle_budget(args.wait_idle, args.quick, 60.0))
     res: Json = {"date": dt.date.today().isoformat(), "started_at": dt.datetime.now().isoformat(timespec="seconds"),
                  "quick": args.quick, "command": "python benchmarks/security.py " + " ".join(argv),
                  "machine": machine_info(), "sections": {}, "commit": _commit()}
     print(f"machine: {res['machine']}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="security-bench-"))
-    _users_file(work / "users.toml")
-    t0 = now()
-    child = Child(work)
-    res["server_start_s"] = rnd(now() - t0, 1)
+    finished = False
     try:
-        section(res, "gate", f"1. gate overhead: {calls} calls per kind, gate on and off",
-                lambda: {**bench_gate(child, calls), "audit_insert": bench_audit_insert()}, gate)
-        section(res, "signin", f"2. password guessing, {attack_s:g} s per run",
-                lambda: bench_signin(child, attack_s, args.concurrent, args.burst), gate)
-        res["overflow"] = check_overflow(child)
-        print(f"   overflow check: {res['overflow']}", flush=True)
+        _users_file(work / "users.toml")
+        t0 = now()
+        child = Child(work)
+        res["server_start_s"] = rnd(now() - t0, 1)
+        try:
+            section(res, "gate", f"1. gate overhead: {calls} calls per kind, gate on and off",
+                    lambda: {**bench_gate(child, calls, warmup), "audit_insert": bench_audit_insert(inserts)}, gate)
+            section(res, "signin", f"2. password guessing, {attack_s:g} s per run",
+                    lambda: bench_signin(child, attack_s, concurrent, burst_size), gate)
+            res["overflow"] = check_overflow(child)
+            print(f"   overflow check: {res['overflow']}", flush=True)
+            finished = True
+        finally:
+            child.stop()
     finally:
-        child.stop()
+        if args.quick:  # nothing is kept: show the server's last words when the run failed
+            log = work / "server.log"
+            if not finished and log.is_file():
+                tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+                print("server log (last lines):\n" + "\n".join(tail), file=sys.stderr)
+            shutil.rmtree(work, ignore_errors=True)
     res["derived"] = derive(res, res["machine"]["nproc"] or 2)
     res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     res["total_s"] = rnd(now() - started, 1)
     res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}
     markdown = render(res)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"security_{res['date']}{'_quick' if args.quick else ''}.md"
-    path.write_text(markdown, encoding="utf-8")
-    print("\n" + markdown)
-    print(f"wrote {path}", flush=True)
+    if out_dir is None:
+        print("\n" + markdown)
+        print_unwritten(res, "--out")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"security_{res['date']}{'_quick' if args.quick else ''}.md"
+        path.write_text(markdown, encoding="utf-8")
+        print("\n" + markdown)
+        print(f"wrote {path}", flush=True)
+    if args.quick and quick_failures(quick_checks(res)):
+        return 1
     return 0
+
+
+def quick_checks(res: Json) -> dict[str, bool]:
+    """What a smoke run must show: the gate audits more than the bare app, the back-off refuses a burst at
+    one name and nothing when it is off, and a name with ~1,035 recorded failures still gets its 429."""
+    g, s, ov = res["gate"]["apps"], res["signin"], res["overflow"]
+    return {
+        "gate: audit rows added by WebGate": (g["gate"]["list_documents"]["audit_rows_per_call"]
+                                              > g["baseline"]["list_documents"]["audit_rows_per_call"]),
+        "back-off on: a burst at one name meets refusals": s["burst_name"]["refused"] > 0,
+        "back-off off: nothing refused": s["seq_off"]["refused"] == s["conc_off"]["refused"] == 0,
+        "back-off off: guesses checked": s["seq_off"]["checked"] > 0,
+        "overflowed name: 429 from the API and the web sign-in": ov["victim_api_status"] == ov["victim_web_status"] == 429,
+        "overflowed name: another user signs in": ov["other_user_status"] == 200,
+        "overflowed name: signs in once the back-off is reset": ov["after_reset_status"] == 200,
+    }
 
 
 if __name__ == "__main__":
