@@ -642,7 +642,7 @@ _ZH_PART = re.compile(r"[？?]\s*")
 
 
 def question_parts(question: str) -> list[str]:
-    """The separate things a question asks ("In which year was Lob founded, and who are its founders?" →
+    """The separate things a question asks ("In which year was Corvane founded, and who are its founders?" →
     two parts; "A轮融资金额是多少？由谁领投？" → two parts)."""
     splitter = _ZH_PART if _CJK.search(question) else _EN_PART
     return [p.strip(" ,，。") for p in splitter.split(question) if len(p.strip(" ,，。")) > 2]

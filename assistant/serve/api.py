@@ -43,6 +43,7 @@ from assistant.serve.actions import Portal
 from assistant.serve.audit import AuditLog, safe_text
 from assistant.serve.auth import LOCAL, AuthConfig, Principal, load_auth_config
 from assistant.serve.deps import ApiContext, note, status_of
+from assistant.serve.webgate import metered
 
 log = logging.getLogger("assistant.serve.api")
 API = "/api"
@@ -60,10 +61,6 @@ class Refusal:
     reason: str = ""
     wait: float = 0.0
     audit: bool = True
-
-
-class BodyTooLarge(Exception):
-    """Raised into the app when a request body grows past its limit while it is read."""
 
 
 class Gate:
@@ -102,20 +99,10 @@ class Gate:
                 state["audit"]["details"]["content_length"] = int(length)
                 await self._reply(send, 413, f"the request body is {int(length) / 1e6:.3g} MB; the limit is {limit / 1e6:g} MB")
                 return
-            counted = {"bytes": 0, "over": False}
-
-            async def metered() -> Message:
-                """The body as it arrives, counted: a chunked body (no Content-Length) has the same limit."""
-                message = await receive()
-                if message["type"] == "http.request":
-                    counted["bytes"] += len(message.get("body", b""))
-                    if counted["bytes"] > limit:
-                        counted["over"] = True
-                        raise BodyTooLarge(limit)
-                return message
+            counted, over = metered(receive, limit)  # a chunked body (no Content-Length) has the same limit
 
             async def watch(message: Message) -> None:
-                if counted["over"]:
+                if over["yes"]:
                     return  # the app's reply to a cut-off body is replaced by the 413 below
                 if message["type"] == "http.response.start":
                     status["code"] = message["status"]
@@ -123,18 +110,16 @@ class Gate:
                 await send(message)
 
             try:
-                await self.app(scope, metered, watch)
-            except Exception as exc:  # a bug or a backend failure: a JSON 500, and the connection stays usable
-                if counted["over"]:
-                    pass  # answered with 413 below
-                elif status.get("started"):
-                    raise
-                else:
+                await self.app(scope, counted, watch)
+            except Exception as exc:  # a body cut off (answered 413 below), or a bug or backend failure: a JSON 500
+                if not over["yes"]:
+                    if status.get("started"):
+                        raise
                     log.exception("%s %s failed", scope.get("method"), path)
                     status["code"] = 500
                     state["audit"]["details"]["error"] = f"{type(exc).__name__}: {exc}"
                     await self._reply(send, 500, "internal server error (recorded in the server log and the audit trail)")
-            if counted["over"] and not status.get("started"):
+            if over["yes"] and not status.get("started"):
                 status["code"] = 413
                 state["audit"]["details"]["body_bytes_over"] = limit
                 await self._reply(send, 413, f"the request body is over the limit of {limit / 1e6:g} MB")
@@ -188,25 +173,18 @@ class Gate:
         shown = safe_text(name) if name else "token"
         sign_ins = self.ctx.sign_ins
         async with sign_ins.turn(name, address):  # one check of a name at a time: bursts get no extra guesses
-            wait = sign_ins.wait(name, address)
+            # credentials verified minutes ago (a client sending them with every request) are no new sign-in
+            found = auth.recently_verified(name, password) if name else None
+            checking = found is None  # a real check: counted as a failure from now until it succeeds
+            wait = sign_ins.begin(name, address) if checking else sign_ins.wait(name, address)
             if wait > 0:
                 return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait),
                                      audit=sign_ins.report(name, address))
-            if not name:  # a token: a hash lookup (a random 256-bit secret cannot be guessed; failures still count)
-                found = auth.verify_token(value)
+            if checking:
+                found = await anyio.to_thread.run_sync(auth.verify_password, name, password) if name \
+                    else auth.verify_token(value)
                 if found is None:
-                    sign_ins.failed(None, address)
-                    return None, Refusal(shown, "unknown or revoked API token")
-                return found, Refusal()
-            found = auth.recently_verified(name, password)
-            if found is None:  # a real sign-in: counted as a failure from now until it succeeds
-                wait = sign_ins.begin(name, address)
-                if wait > 0:
-                    return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s",
-                                         math.ceil(wait), audit=sign_ins.report(name, address))
-                found = await anyio.to_thread.run_sync(auth.verify_password, name, password)
-                if found is None:
-                    return None, Refusal(shown, "wrong user name or password")
+                    return None, Refusal(shown, "wrong user name or password" if name else "unknown or revoked API token")
                 sign_ins.succeeded(name, address)
         return found, Refusal()
 

@@ -286,13 +286,6 @@ class SignIns:
                     throttle.failed(key)
             return 0.0
 
-    def failed(self, name: str | None, address: str | None) -> None:
-        """Count a failure that was not let through by :meth:`begin` (a wrong API token)."""
-        with self._lock:
-            for throttle, key in ((self.users, name), (self.addresses, address)):
-                if key:
-                    throttle.failed(key)
-
     def succeeded(self, name: str | None, address: str | None) -> None:
         with self._lock:
             if name:

@@ -196,7 +196,7 @@ class WebGate:
             await _reply(send, 401, "sign in first")
             return
         limit = self.upload_limit if rel == "/gradio_api/upload" else JSON_LIMIT
-        receive, over = _metered(receive, limit)
+        receive, over = metered(receive, limit)
         if who is not None and not _public(rel):
             refused = await self._check(scope, rel, who)
             if refused is not None:
@@ -234,7 +234,7 @@ class WebGate:
                 started["yes"] = True
             await send(message)
 
-        with suppress(_TooLarge):
+        with suppress(BodyTooLarge):
             await self.app(scope, receive, watch)
         if over["yes"] and not started["yes"]:
             await _reply(send, 413, f"the request body is over the limit of {limit / 1e6:g} MB")
@@ -361,8 +361,8 @@ class WebGate:
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------------
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised into the app when a request body grows past its limit while it is read."""
 
 
 def _header(scope: Scope, name: str) -> str:
@@ -375,21 +375,21 @@ def _query(scope: Scope) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
-def _metered(receive: Receive, limit: int) -> tuple[Receive, dict[str, bool]]:
+def metered(receive: Receive, limit: int) -> tuple[Receive, dict[str, bool]]:
     """``receive`` that stops a body growing past ``limit`` (declared or chunked alike)."""
     seen = {"bytes": 0}
     over = {"yes": False}
 
-    async def metered() -> Message:
+    async def counted() -> Message:
         message = await receive()
         if message["type"] == "http.request":
             seen["bytes"] += len(message.get("body", b""))
             if seen["bytes"] > limit:
                 over["yes"] = True
-                raise _TooLarge
+                raise BodyTooLarge
         return message
 
-    return metered, over
+    return counted, over
 
 
 async def _read(receive: Receive, limit: int) -> bytes | None:
@@ -398,7 +398,7 @@ async def _read(receive: Receive, limit: int) -> bytes | None:
     while True:
         try:
             message = await receive()
-        except _TooLarge:
+        except BodyTooLarge:
             return None
         if message["type"] != "http.request":
             break

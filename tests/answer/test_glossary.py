@@ -5,7 +5,7 @@ def test_ratio_questions_add_the_statement_lines_they_are_computed_from() -> Non
     assert "current liabilities" in expand("Does AMD have a healthy quick ratio for FY22?")
     assert "流动负债合计" in expand("公司的速动比率是多少？")
     assert "负债合计" in expand("资产负债率高吗")
-    assert expand("Who founded Lob?") == ""
+    assert expand("Who founded Corvane?") == ""
 
 
 def test_fiscal_year_forms() -> None:

@@ -18,26 +18,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_evidence_hit_ignores_white_space_table_rules_and_script() -> None:
-    assert evidence_hit("| 研发投入合计 | 206,997,240.33 |", "研发投入合计 206,997,240.33")
+    assert evidence_hit("| 研发投入合计 | 48,315,220.17 |", "研发投入合计 48,315,220.17")
     assert evidence_hit("公司於2023年實現營業收入", "公司于2023年实现营业收入")
     assert not evidence_hit("公司2023年实现营业收入", "公司2022年实现营业收入")
-    long = "Total current assets 15,019 8,583 Property and equipment, net 1,513 702 " * 3
-    assert evidence_hit("Balance sheet: Total current assets 15,019 8,583 Property and equipment, net 1,513 702 more", long)
-    assert not evidence_hit("Property and equipment", long)
+    long = "Total current assets 9,842 7,316 Intangible assets, net 2,207 1,954 " * 3
+    assert evidence_hit("Balance sheet: Total current assets 9,842 7,316 Intangible assets, net 2,207 1,954 more", long)
+    assert not evidence_hit("Intangible assets", long)
 
 
 def test_numbers_match_after_unit_normalisation() -> None:
     assert number_correct("研发投入为3,157.20万元 [1]", "31,572,004.18元")
-    assert number_correct("The change was 1,939 thousand users [2]", "1939", scale="thousand")
-    assert number_correct("It changed by 1.94 million", "1939", scale="thousand")
+    assert number_correct("The change was 3,270 thousand users [2]", "3270", scale="thousand")
+    assert number_correct("It changed by 3.27 million", "3270", scale="thousand")
     assert number_correct("净利润1.57亿元", "157,000,000")
     assert not number_correct("净利润1.67亿元", "157,000,000")
-    assert number_correct("from 20% in FY2021 to 23% in FY2022", "20% (FY2021) to 23% (FY2022)")
-    assert not number_correct("23% in FY2022", "20% (FY2021) to 23% (FY2022)")
+    assert number_correct("from 18% in FY2021 to 26% in FY2022", "18% (FY2021) to 26% (FY2022)")
+    assert not number_correct("26% in FY2022", "18% (FY2021) to 26% (FY2022)")
 
 
 def test_yes_no_reads_the_leading_word() -> None:
-    assert yes_no("Yes. The quick ratio is 1.57") == "yes"
+    assert yes_no("Yes. The current ratio is 2.31") == "yes"
     assert yes_no("No, it is not") == "no"
     assert yes_no("否，公司不满足") == "no"
     assert yes_no("是的，符合条件") == "yes"
@@ -45,10 +45,10 @@ def test_yes_no_reads_the_leading_word() -> None:
 
 
 def test_text_key_facts() -> None:
-    assert text_correct("Lob was founded in 2013 by Harry Zhang and Leore Avidar [1]", "2013; Harry Zhang and Leore Avidar")
-    assert not text_correct("Lob was founded in 2013 [1]", "2013; Harry Zhang and Leore Avidar")
-    assert text_correct("慧拓智能2018年获得Pre-A轮融资，投资方为国科嘉和 [1]", "Pre-A轮，国科嘉和")
-    assert not text_correct("慧拓智能获得A轮融资 [1]", "Pre-A轮，国科嘉和")
+    assert text_correct("Corvane was founded in 2014 by Mira Okafor and Jun Takeda [1]", "2014; Mira Okafor and Jun Takeda")
+    assert not text_correct("Corvane was founded in 2014 [1]", "2014; Mira Okafor and Jun Takeda")
+    assert text_correct("星河科技2019年获得Pre-A轮融资，投资方为远川资本 [1]", "Pre-A轮，远川资本")
+    assert not text_correct("星河科技获得A轮融资 [1]", "Pre-A轮，远川资本")
 
 
 def test_refusal_scoring() -> None:
@@ -94,6 +94,6 @@ def test_eval_command_reports_every_measure(cli, capsys: pytest.CaptureFixture[s
 
 
 def test_words_the_question_already_says_are_not_facts() -> None:
-    question = "长木谷完成的A+轮融资由哪家机构投资？公司成立于哪一年？"
-    assert text_correct("联想创投；2017年 [1]", "联想创投；2017年成立", question)
-    assert not text_correct("联想创投 [1]", "联想创投；2017年成立", question)
+    question = "星河科技完成的A+轮融资由哪家机构投资？公司成立于哪一年？"
+    assert text_correct("远川资本；2016年 [1]", "远川资本；2016年成立", question)
+    assert not text_correct("远川资本 [1]", "远川资本；2016年成立", question)

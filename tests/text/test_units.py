@@ -3,8 +3,8 @@ from assistant.text.figures import covers, quantities, same
 
 
 def test_scale_words_are_applied() -> None:
-    values = [q.value for q in quantities("营收1.57亿，研发3,157.20万元，$8.1 million, 1,939 thousand")]
-    assert values == [157_000_000, 31_572_000, 8_100_000, 1_939_000]
+    values = [q.value for q in quantities("营收1.57亿，研发3,157.20万元，$8.1 million, 3,270 thousand")]
+    assert values == [157_000_000, 31_572_000, 8_100_000, 3_270_000]
     (pct,) = quantities("占比13.09%")
     assert pct.percent and pct.value == 13.09
 
@@ -29,14 +29,14 @@ def test_a_calculation_on_cited_figures_is_verified_and_a_wrong_one_is_not() -> 
     from assistant.answer.answerer import verify
     from assistant.core.records import Chunk, Evidence
 
-    table = "| | 2019 | 2018 | 2017 |\nActive users | 29,566 | 27,627 | 25,367\nDevices sold | 15,988 | 13,939 | 15,343"
+    table = "| | 2019 | 2018 | 2017 |\nActive users | 31,720 | 28,450 | 26,010\nDevices sold | 12,400 | 11,250 | 10,980"
     passages = [Evidence(chunk=Chunk(chunk_id="x", company="F", doc="d.txt", page=None, text=table), score=0.5)]
-    question = "What is the change in Fitbit's active users between 2018 and 2019 (in thousands)?"
-    ok = verify("Active users grew by 1,939 thousand [1].", question, "Fitbit", passages)
+    question = "What is the change in Lumio's active users between 2018 and 2019 (in thousands)?"
+    ok = verify("Active users grew by 3,270 thousand [1].", question, "Lumio", passages)
     assert not ok.problem and ok.cited == [1]
-    wrong = verify("Active users grew by 2,039 thousand [1].", question, "Fitbit", passages)
-    assert "2039" in wrong.problem
-    pct = verify("Devices sold increased by 14.7% [1].", "Percentage change of devices sold from 2018 to 2019?", "Fitbit", passages)
+    wrong = verify("Active users grew by 3,370 thousand [1].", question, "Lumio", passages)
+    assert "3370" in wrong.problem
+    pct = verify("Devices sold increased by 10.2% [1].", "Percentage change of devices sold from 2018 to 2019?", "Lumio", passages)
     assert not pct.problem
     # not a calculation question: a figure absent from the passages stays unsupported
-    assert verify("Fitbit has 1,939 stores [1].", "How many stores does Fitbit have?", "Fitbit", passages).problem
+    assert verify("Lumio has 3,270 stores [1].", "How many stores does Lumio have?", "Lumio", passages).problem
