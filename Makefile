@@ -43,6 +43,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check assistant tests benchmarks scripts
+	$(BIN)/ruff format --check assistant tests benchmarks scripts
 
 typecheck: install
 	$(BIN)/mypy assistant

@@ -38,8 +38,38 @@ from assistant.text.normalize import to_simplified
 
 NOT_IN_DOCS = "NOT_IN_DOCS"
 LONG_EVIDENCE = 50
-_SCALE_WORDS = {"thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9, "万": 1e4, "万元": 1e4, "亿": 1e8, "亿元": 1e8}
-_STOP = {"the", "and", "of", "in", "a", "an", "to", "for", "is", "was", "its", "by", "with", "on", "as", "at", "or", "from", "that"}
+_SCALE_WORDS = {
+    "thousand": 1e3,
+    "thousands": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "billion": 1e9,
+    "万": 1e4,
+    "万元": 1e4,
+    "亿": 1e8,
+    "亿元": 1e8,
+}
+_STOP = {
+    "the",
+    "and",
+    "of",
+    "in",
+    "a",
+    "an",
+    "to",
+    "for",
+    "is",
+    "was",
+    "its",
+    "by",
+    "with",
+    "on",
+    "as",
+    "at",
+    "or",
+    "from",
+    "that",
+}
 
 
 class EvalQuestion(BaseModel):
@@ -75,8 +105,12 @@ class QuestionResult(BaseModel):
     lang: str | None
     question: str
     gold: str
-    hit_company: bool | None = Field(None, description="Retrieval hit@k with the company given (None: no evidence to find).")
-    hit_open: bool | None = Field(None, description="Retrieval hit@k with the company resolved from the question.")
+    hit_company: bool | None = Field(
+        None, description="Retrieval hit@k with the company given (None: no evidence to find)."
+    )
+    hit_open: bool | None = Field(
+        None, description="Retrieval hit@k with the company resolved from the question."
+    )
     answer: str = ""
     path: str = ""
     correct: bool | None = Field(None, description="None when answers were not run.")
@@ -220,7 +254,9 @@ def yes_no(text: str) -> str | None:
 def _words(text: str) -> set[str]:
     from assistant.store.keywords import tokenize
 
-    return {t for t in tokenize(text) if t not in _STOP and (len(t) > 1 or not t.isascii()) and not t.isdigit()}
+    return {
+        t for t in tokenize(text) if t not in _STOP and (len(t) > 1 or not t.isascii()) and not t.isdigit()
+    }
 
 
 def fact_found(fact: str, answer: str, question: str = "") -> bool:
@@ -271,7 +307,8 @@ def _hit(store: object, question: EvalQuestion, company: str | None, k: int) -> 
         return None
     found = hybrid_search(store, question.question, company, k)
     return any(
-        (question.doc is None or e.chunk.doc == question.doc) and any(evidence_hit(e.chunk.text, ev) for ev in question.evidence)
+        (question.doc is None or e.chunk.doc == question.doc)
+        and any(evidence_hit(e.chunk.text, ev) for ev in question.evidence)
         for e in found
     )
 
@@ -346,7 +383,11 @@ def citations_valid(store: object, answer: object) -> bool:
 
     assert isinstance(store, Store) and isinstance(answer, Answer)
     numbers = {c.n for c in answer.citations}
-    used = {int(n) for m in re.findall(r"[\[【]([\d,，、\s]+)[\]】]", answer.answer) for n in re.findall(r"\d+", m)}
+    used = {
+        int(n)
+        for m in re.findall(r"[\[【]([\d,，、\s]+)[\]】]", answer.answer)
+        for n in re.findall(r"\d+", m)
+    }
     if not used <= numbers or numbers != set(range(1, len(numbers) + 1)):
         return False
     if not answer.citations:
@@ -400,7 +441,9 @@ def _mark(value: bool | None) -> str:
 
 def render_table(report: EvalReport) -> str:
     """The per-question table and the summary, for a terminal."""
-    lines = [f"{'id':<6} {'lang':<4} {'type':<8} {'hit@' + str(report.k):<6} {'open':<5} {'path':<13} {'ok':<4} {'sec':>5}  answer"]
+    lines = [
+        f"{'id':<6} {'lang':<4} {'type':<8} {'hit@' + str(report.k):<6} {'open':<5} {'path':<13} {'ok':<4} {'sec':>5}  answer"
+    ]
     for r in report.results:
         answer = " ".join((r.error or r.answer).split())
         answer = answer if len(answer) <= 70 else answer[:69] + "…"

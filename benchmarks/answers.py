@@ -96,23 +96,37 @@ def _spread(questions: list[EvalQuestion], n: int) -> list[EvalQuestion]:
     return [q for q in questions if id(q) in chosen]
 
 
-def _run(name: str, questions_file: Path, models: list[str], limit: int | None, work: Path,
-         llm_backend: str = "llamacpp", spread: bool = False) -> Json:
+def _run(
+    name: str,
+    questions_file: Path,
+    models: list[str],
+    limit: int | None,
+    work: Path,
+    llm_backend: str = "llamacpp",
+    spread: bool = False,
+) -> Json:
     questions = load_questions(questions_file)
     questions = _spread(questions, limit) if spread and limit else questions[:limit] if limit else questions
     settings, services, ingest = _ingest(name, work / name, llm_backend)
-    print(f"== {name}: {len(questions)} questions; ingested {ingest['files']} files in {ingest['seconds']} s", flush=True)
+    print(
+        f"== {name}: {len(questions)} questions; ingested {ingest['files']} files in {ingest['seconds']} s",
+        flush=True,
+    )
     runs: dict[str, Any] = {}
     for model in models:
         per_model = Services(settings.model_copy(update={"llm_model": model}), embeddings=services.embeddings)
         t = now()
 
         def show(r: Any, model: str = model) -> None:
-            print(f"   {model} {r.id}: {'ok' if r.correct else 'WRONG'} ({r.path}, {r.latency_s}s)", flush=True)
+            print(
+                f"   {model} {r.id}: {'ok' if r.correct else 'WRONG'} ({r.path}, {r.latency_s}s)", flush=True
+            )
 
         report = run_eval(per_model, questions, k=5, on_result=show, questions_file=str(questions_file))
         runs[model] = {"seconds": rnd(now() - t, 1), "report": report.model_dump(mode="json")}
-        print(f"   {model}: accuracy {report.answer_accuracy}, hit@5 {report.retrieval_hit_company}", flush=True)
+        print(
+            f"   {model}: accuracy {report.answer_accuracy}, hit@5 {report.retrieval_hit_company}", flush=True
+        )
         del per_model
     return {"questions": len(questions), "ingest": ingest, "runs": runs}
 
@@ -132,8 +146,11 @@ def render(res: Json) -> str:
         f"Machine: {res['machine']['cores']} cores, no GPU; Python {res['machine']['python']}; "
         f"load average at start {res['machine']['load_avg_start']}, at end {res['machine'].get('load_avg_end')}.",
         "Embeddings `use-multilingual`; "
-        + ("the fake LLM (it quotes the first passage: these figures say nothing of answer quality); " if quick
-           else "LLMs run by llama.cpp on the CPU; ")
+        + (
+            "the fake LLM (it quotes the first passage: these figures say nothing of answer quality); "
+            if quick
+            else "LLMs run by llama.cpp on the CPU; "
+        )
         + "hybrid retrieval (dense + BM25, RRF), "
         "top 6 passages within a 900-token budget; verification with one stricter retry, then an extractive "
         "quote or a refusal. Scoring as in `assistant/evaluate.py` (the devset README's conventions).",
@@ -158,7 +175,11 @@ def render(res: Json) -> str:
             ("latency_p50_s", "total latency p50 (s)"),
             ("latency_p95_s", "total latency p95 (s)"),
         ]:
-            out.append(f"| {label} | " + " | ".join(fmt_n(data["runs"][m]["report"][field], 1) for m in models) + " | |")
+            out.append(
+                f"| {label} | "
+                + " | ".join(fmt_n(data["runs"][m]["report"][field], 1) for m in models)
+                + " | |"
+            )
         out.append("| paths | " + " | ".join(
             ", ".join(f"{k} {v}" for k, v in sorted(data["runs"][m]["report"]["paths"].items())) for m in models
         ) + " | |")  # fmt: skip
@@ -203,9 +224,14 @@ def quick_checks(res: Json) -> dict[str, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + f" (the corpus set only, "
-                        f"{QUICK_QUESTIONS} of its questions, the fake LLM)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=QUICK_HELP + f" (the corpus set only, {QUICK_QUESTIONS} of its questions, the fake LLM)",
+    )
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
     parser.add_argument("--corpus-models", nargs="*", default=["qwen2.5-coder-1.5b"])
     parser.add_argument("--limit", type=int, help="first N questions of each set")
@@ -221,15 +247,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.quick:
             res["sets"]["devset"] = {"skipped": "`--quick` never reads the devset"}
-            res["sets"]["corpus"] = _run("corpus", ROOT / "corpus" / "_questions.jsonl", [QUICK_MODEL],
-                                         args.limit or QUICK_QUESTIONS, work, llm_backend="fake", spread=True)
+            res["sets"]["corpus"] = _run(
+                "corpus",
+                ROOT / "corpus" / "_questions.jsonl",
+                [QUICK_MODEL],
+                args.limit or QUICK_QUESTIONS,
+                work,
+                llm_backend="fake",
+                spread=True,
+            )
         else:
             if (DEVSET / "questions.jsonl").exists():
-                res["sets"]["devset"] = _run("devset", DEVSET / "questions.jsonl", args.models, args.limit, work)
+                res["sets"]["devset"] = _run(
+                    "devset", DEVSET / "questions.jsonl", args.models, args.limit, work
+                )
             else:
                 res["sets"]["devset"] = {"skipped": f"{DEVSET} is not available"}
             if not args.skip_corpus and args.corpus_models:
-                res["sets"]["corpus"] = _run("corpus", ROOT / "corpus" / "_questions.jsonl", args.corpus_models, args.limit, work)
+                res["sets"]["corpus"] = _run(
+                    "corpus", ROOT / "corpus" / "_questions.jsonl", args.corpus_models, args.limit, work
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]

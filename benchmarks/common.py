@@ -73,7 +73,9 @@ QUICK_HELP = (
     "full run's real ones are not cheap); prints the report, writes nothing unless given a folder to write to, "
     "exits non-zero if anything fails"
 )
-OUT_HELP = "where results are written (default benchmarks/results/; with --quick: nowhere, the report is printed)"
+OUT_HELP = (
+    "where results are written (default benchmarks/results/; with --quick: nowhere, the report is printed)"
+)
 
 
 def results_dir(given: Path | None, quick: bool) -> Path | None:

@@ -113,14 +113,8 @@ def make_plan(quick: bool, docs: int | None = None) -> Plan:
 # ---------------------------------------------------------------------------------------------
 
 
-
-
 def per_s(count: float, seconds: float | None) -> float | None:
     return round(count / seconds, 2) if seconds else None
-
-
-
-
 
 
 def fmt_pct(share: float | None) -> str:
@@ -1103,7 +1097,10 @@ def pdf_read_variants(pdf: Path) -> Json:
         "default (tables, worker process)": {},
         "TABLES=False": {"TABLES": False},
         "one process (PARALLEL_MIN_PAGES=inf)": {"PARALLEL_MIN_PAGES": 10**9},
-        "one process, pypdf's own content parser (FAST_TEXT=False)": {"PARALLEL_MIN_PAGES": 10**9, "FAST_TEXT": False},
+        "one process, pypdf's own content parser (FAST_TEXT=False)": {
+            "PARALLEL_MIN_PAGES": 10**9,
+            "FAST_TEXT": False,
+        },
     }
     out: Json = {}
     for name, switches in variants.items():
@@ -1227,8 +1224,6 @@ def _run_rows(row: Callable[..., None], n: str, label: str, run: Json) -> None:
         f"start {fmt_n(run['rss_start_mb'], 0)} MB (+{fmt_n(run['rss_growth_mb'], 0)} MB)"
         + (f"; slope {slope:+.1f} MB/100 files" if slope is not None else ""),
     )
-
-
 
 
 def render_markdown(res: Json) -> str:
@@ -1374,7 +1369,10 @@ def render_markdown(res: Json) -> str:
                 )
         same = variants.get("fast_text pages identical to pypdf's")
         if same:
-            lines += ["", f"Pages whose text is identical with and without `pdf_text.fast_text`: {same['pages']} of {same['of']}."]
+            lines += [
+                "",
+                f"Pages whose text is identical with and without `pdf_text.fast_text`: {same['pages']} of {same['of']}.",
+            ]
     lines += [
         "",
         "## Machine contention",
@@ -1440,7 +1438,9 @@ def quick_checks(res: Json) -> dict[str, bool]:
     checks["corpus_use: vectors made"] = res["corpus_use"]["new_vectors"] > 0
     checks["reingest: every file unchanged"] = res["reingest"]["statuses"] == {"unchanged": docs}
     checks["embed_threads: every run measured"] = all(
-        (res["embed_threads"].get(f"busy{b}_threads{t}") or {}).get("sentences_per_s") for b in (0, 1) for t in (2, 1)
+        (res["embed_threads"].get(f"busy{b}_threads{t}") or {}).get("sentences_per_s")
+        for b in (0, 1)
+        for t in (2, 1)
     )
     return checks
 
@@ -1450,7 +1450,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (20 documents, no devset)")
-    parser.add_argument("--skip-devset", action="store_true", help="skip the devset section (--quick always does)")
+    parser.add_argument(
+        "--skip-devset", action="store_true", help="skip the devset section (--quick always does)"
+    )
     parser.add_argument("--docs", type=int, default=None, help="generated documents (default 1000; quick 20)")
     parser.add_argument("--devset", type=Path, default=DEVSET / "docs", help="devset documents folder")
     parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)

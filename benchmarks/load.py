@@ -89,7 +89,9 @@ def serve_main(argv: list[str]) -> int:
     services = Services(settings)
     t0 = time.perf_counter()
     report = ingest_paths([ROOT / "corpus"], services.store, settings)
-    print(json.dumps({"ingest_s": round(time.perf_counter() - t0, 2), "files": len(report.files)}), flush=True)
+    print(
+        json.dumps({"ingest_s": round(time.perf_counter() - t0, 2), "files": len(report.files)}), flush=True
+    )
     app = build_api(services, load_auth_config(args.users), ui=False)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     return 0
@@ -148,7 +150,10 @@ class Cpu:
     def read(self) -> dict[str, float]:
         (w0, b0, o0), (w1, b1, o1) = self.start, self._sample()
         wall = max(w1 - w0, 1e-9)
-        return {"ours_cores": round((o1 - o0) / wall, 2), "other_cores": round(max(0.0, (b1 - b0) - (o1 - o0)) / wall, 2)}
+        return {
+            "ours_cores": round((o1 - o0) / wall, 2),
+            "other_cores": round(max(0.0, (b1 - b0) - (o1 - o0)) / wall, 2),
+        }
 
 
 def _rss_mb(pid: int) -> float:
@@ -176,8 +181,15 @@ def _slope(points: list[tuple[float, float]]) -> float | None:
 
 # ---- clients ---------------------------------------------------------------------------------------
 class Run:
-    def __init__(self, base: str, duration: float, questions: list[dict[str, Any]], creds: list[dict[str, str]],
-                 rm_portfolio: list[str], timeout: float) -> None:
+    def __init__(
+        self,
+        base: str,
+        duration: float,
+        questions: list[dict[str, Any]],
+        creds: list[dict[str, str]],
+        rm_portfolio: list[str],
+        timeout: float,
+    ) -> None:
         self.base, self.duration, self.questions, self.creds = base, duration, questions, creds
         self.rm_portfolio = rm_portfolio
         self.timeout = timeout
@@ -186,17 +198,29 @@ class Run:
         self.stop_at = 0.0
 
     def record(self, kind: str, started: float, status: int | None, ok: bool, **extra: Any) -> None:
-        self.records.append({"kind": kind, "t": round(started - self.t0, 3),
-                             "latency_s": round(time.perf_counter() - started, 4), "status": status, "ok": ok, **extra})
+        self.records.append(
+            {
+                "kind": kind,
+                "t": round(started - self.t0, 3),
+                "latency_s": round(time.perf_counter() - started, 4),
+                "status": status,
+                "ok": ok,
+                **extra,
+            }
+        )
 
-    async def call(self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
+    async def call(
+        self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kw: Any
+    ) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             r = await client.request(method, path, **kw)
         except Exception as exc:  # noqa: BLE001 - every failure is counted
             self.record(kind, started, None, False, error=f"{type(exc).__name__}: {exc}")
             return None
-        self.record(kind, started, r.status_code, r.is_success, **({} if r.is_success else {"error": r.text[:200]}))
+        self.record(
+            kind, started, r.status_code, r.is_success, **({} if r.is_success else {"error": r.text[:200]})
+        )
         return r
 
     def questions_for(self, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -249,9 +273,17 @@ class Run:
         except Exception as exc:  # noqa: BLE001
             self.record("ask_stream", started, None, False, error=f"{type(exc).__name__}: {exc}")
             return
-        self.record("ask_stream", started, 200, answer is not None, first_event_s=rnd(first_event, 4),
-                    first_token_s=rnd(first_token, 4), queue_positions=positions,
-                    path=answer.get("path") if answer else None, **({} if answer else {"error": "no answer event"}))
+        self.record(
+            "ask_stream",
+            started,
+            200,
+            answer is not None,
+            first_event_s=rnd(first_event, 4),
+            first_token_s=rnd(first_token, 4),
+            queue_positions=positions,
+            path=answer.get("path") if answer else None,
+            **({} if answer else {"error": "no answer event"}),
+        )
 
     async def reader(self, n: int, headers: dict[str, str]) -> None:
         rng = random.Random(1000 + n)
@@ -261,7 +293,13 @@ class Run:
             while time.perf_counter() < self.stop_at:
                 kind = rng.choices(kinds, weights)[0]
                 if kind == "search":
-                    await self.call(client, "search", "POST", "/api/search", json={"query": rng.choice(pool)["question"], "k": 5})
+                    await self.call(
+                        client,
+                        "search",
+                        "POST",
+                        "/api/search",
+                        json={"query": rng.choice(pool)["question"], "k": 5},
+                    )
                 elif kind == "companies":
                     await self.call(client, "companies", "GET", "/api/companies")
                 elif kind == "documents":
@@ -275,15 +313,23 @@ class Run:
             while time.perf_counter() < self.stop_at:
                 name = f"load_note_{i:05d}.txt"
                 text = f"{company} visit note {i}: the client reported steady orders and {i % 97} new customers in 2024.\n"
-                r = await self.call(client, "upload", "POST", "/api/documents", data={"company": company},
-                                    files={"file": (name, text.encode(), "text/plain")})
+                r = await self.call(
+                    client,
+                    "upload",
+                    "POST",
+                    "/api/documents",
+                    data={"company": company},
+                    files={"file": (name, text.encode(), "text/plain")},
+                )
                 if r is not None and r.is_success:
                     await self.call(client, "documents", "GET", "/api/documents", params={"company": company})
                     await self.call(client, "delete", "DELETE", f"/api/documents/{company}/{name}")
                 i += 1
 
 
-async def run_clients(run: Run, clients: int, ask_clients: int, writer_company: str, analyst: dict[str, str]) -> float:
+async def run_clients(
+    run: Run, clients: int, ask_clients: int, writer_company: str, analyst: dict[str, str]
+) -> float:
     run.t0 = time.perf_counter()
     run.stop_at = run.t0 + run.duration
     tasks = []
@@ -310,7 +356,9 @@ def summarise(records: list[dict[str, Any]], window: float) -> Json:
             "requests": len(rows),
             "errors": sum(1 for r in rows if not r["ok"]),
             "per_s": round(len(rows) / window, 2),
-            "p50_s": rnd(_pct(lat, 0.5), 4), "p95_s": rnd(_pct(lat, 0.95), 4), "p99_s": rnd(_pct(lat, 0.99), 4),
+            "p50_s": rnd(_pct(lat, 0.5), 4),
+            "p95_s": rnd(_pct(lat, 0.95), 4),
+            "p99_s": rnd(_pct(lat, 0.99), 4),
             "max_s": rnd(max(lat), 4) if lat else None,
         }
     streams = [r for r in records if r["kind"] == "ask_stream" and r["ok"]]
@@ -319,7 +367,9 @@ def summarise(records: list[dict[str, Any]], window: float) -> Json:
         out["ask_stream"]["first_event_p95_s"] = rnd(_pct([r["first_event_s"] for r in streams], 0.95), 4)
         tokens = [r["first_token_s"] for r in streams if r.get("first_token_s") is not None]
         out["ask_stream"]["first_token_p50_s"] = rnd(_pct(tokens, 0.5), 4)
-        out["ask_stream"]["max_queue_position"] = max((max(r["queue_positions"] or [0]) for r in streams), default=0)
+        out["ask_stream"]["max_queue_position"] = max(
+            (max(r["queue_positions"] or [0]) for r in streams), default=0
+        )
     paths: dict[str, int] = {}
     for r in records:
         if r["kind"] in ("ask", "ask_stream") and r.get("path"):
@@ -335,8 +385,16 @@ def timeline(records: list[dict[str, Any]], duration: float, step: float = 10.0)
     while t < duration:
         rows = [r for r in records if t <= r["t"] < t + step]
         lat = [r["latency_s"] for r in rows if r["ok"]]
-        out.append({"from_s": t, "requests": len(rows), "errors": sum(1 for r in rows if not r["ok"]),
-                    "per_s": round(len(rows) / step, 1), "p50_s": rnd(_pct(lat, 0.5), 4), "p95_s": rnd(_pct(lat, 0.95), 4)})
+        out.append(
+            {
+                "from_s": t,
+                "requests": len(rows),
+                "errors": sum(1 for r in rows if not r["ok"]),
+                "per_s": round(len(rows) / step, 1),
+                "p50_s": rnd(_pct(lat, 0.5), 4),
+                "p95_s": rnd(_pct(lat, 0.95), 4),
+            }
+        )
         t += step
     return out
 
@@ -345,7 +403,7 @@ def render(res: Json) -> str:
     s, m, mem, cpu = res["summary"], res["machine"], res["rss"], res["sections"]["load"]
     lines = [
         f"# API load test — {res['date']} ({res['llm']} LLM, {res['embeddings']} embeddings)"
-    + (" (quick smoke run)" if res.get("quick") else ""),
+        + (" (quick smoke run)" if res.get("quick") else ""),
         "",
         f"{res['clients']} concurrent clients for {res['duration_s']} s against uvicorn on 127.0.0.1 "
         f"({res['ask_clients']} ask clients, 1 writer, {res['clients'] - res['ask_clients'] - 1} readers; "
@@ -364,8 +422,10 @@ def render(res: Json) -> str:
     for kind, v in s.items():
         if kind == "answer_paths":
             continue
-        lines.append(f"| {kind} | {v['requests']} | {v['errors']} | {v['per_s']} | {fmt_n(v['p50_s'], 3)} s | "
-                     f"{fmt_n(v['p95_s'], 3)} s | {fmt_n(v['p99_s'], 3)} s | {fmt_n(v['max_s'], 3)} s |")
+        lines.append(
+            f"| {kind} | {v['requests']} | {v['errors']} | {v['per_s']} | {fmt_n(v['p50_s'], 3)} s | "
+            f"{fmt_n(v['p95_s'], 3)} s | {fmt_n(v['p99_s'], 3)} s | {fmt_n(v['max_s'], 3)} s |"
+        )
     st = s.get("ask_stream", {})
     lines += [
         "",
@@ -379,8 +439,11 @@ def render(res: Json) -> str:
         "",
         "| from (s) | requests | errors | req/s | p50 | p95 |",
         "|---:|---:|---:|---:|---:|---:|",
-        *[f"| {w['from_s']:g} | {w['requests']} | {w['errors']} | {w['per_s']} | {fmt_n(w['p50_s'], 3)} s | "
-          f"{fmt_n(w['p95_s'], 3)} s |" for w in res["timeline"]],
+        *[
+            f"| {w['from_s']:g} | {w['requests']} | {w['errors']} | {w['per_s']} | {fmt_n(w['p50_s'], 3)} s | "
+            f"{fmt_n(w['p95_s'], 3)} s |"
+            for w in res["timeline"]
+        ],
         "",
         "## Server memory (RSS, MB)",
         "",
@@ -403,11 +466,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_serve"]:
         return serve_main(argv[1:])
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=QUICK_HELP + " (defaults: 5 clients, 2 of them asking, for 3 s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=QUICK_HELP + " (defaults: 5 clients, 2 of them asking, for 3 s)"
+    )
     parser.add_argument("--llm", choices=["fake", "llamacpp"], default="fake")
-    parser.add_argument("--clients", type=int, default=None, help="concurrent clients (default 20, --quick 5)")
+    parser.add_argument(
+        "--clients", type=int, default=None, help="concurrent clients (default 20, --quick 5)"
+    )
     parser.add_argument("--ask-clients", type=int, default=None, help="of them asking (default 5, --quick 2)")
     parser.add_argument("--duration", type=float, default=None, help="seconds (default 60, --quick 3)")
     parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
@@ -418,21 +486,44 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, name, quick if args.quick else full)
     out_dir = results_dir(args.out, args.quick)
     embeddings = "fake" if args.llm == "fake" else "use-multilingual"
-    questions = [json.loads(x) for x in (ROOT / "corpus" / "_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    questions = [
+        json.loads(x)
+        for x in (ROOT / "corpus" / "_questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if x.strip()
+    ]
     questions = [q for q in questions if q.get("company")]
     companies = sorted({q["company"] for q in questions})
     work = Path(tempfile.mkdtemp(prefix="assistant-load-"))
     token, rm_portfolio = _users_file(work / "users.toml", companies)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    machine = {"nproc": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
-               "python": platform.python_version(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    machine = {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+        "python": platform.python_version(),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
     log = (work / "server.log").open("w")
     t_start = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, __file__, "_serve", "--store", str(work / "store"), "--users", str(work / "users.toml"),
-         "--port", str(port), "--llm", args.llm, "--embeddings", embeddings],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        [
+            sys.executable,
+            __file__,
+            "_serve",
+            "--store",
+            str(work / "store"),
+            "--users",
+            str(work / "users.toml"),
+            "--port",
+            str(port),
+            "--llm",
+            args.llm,
+            "--embeddings",
+            embeddings,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     admin = _basic("admin1")
     finished = False
@@ -449,13 +540,24 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.3)
         server_start = round(time.perf_counter() - t_start, 1)
         t = time.perf_counter()
-        warm = httpx.post(base + "/api/ask", headers=admin, json={"question": questions[0]["question"]}, timeout=600)
+        warm = httpx.post(
+            base + "/api/ask", headers=admin, json={"question": questions[0]["question"]}, timeout=600
+        )
         warmup = round(time.perf_counter() - t, 2)
         if not warm.is_success:
             raise SystemExit(f"warm-up question failed: {warm.status_code} {warm.text[:300]}")
-        creds = [_basic("rm1"), {"Authorization": f"Bearer {token}"}, _basic("analyst1"), {"Authorization": f"Bearer {token}"}]
-        for headers in creds:  # each password's bcrypt check once, and the search caches, before the clock starts
-            httpx.post(base + "/api/search", headers=headers, json={"query": questions[0]["question"]}, timeout=120)
+        creds = [
+            _basic("rm1"),
+            {"Authorization": f"Bearer {token}"},
+            _basic("analyst1"),
+            {"Authorization": f"Bearer {token}"},
+        ]
+        for (
+            headers
+        ) in creds:  # each password's bcrypt check once, and the search caches, before the clock starts
+            httpx.post(
+                base + "/api/search", headers=headers, json={"query": questions[0]["question"]}, timeout=120
+            )
         audit_before = httpx.get(base + "/api/audit/verify", headers=admin, timeout=60).json()["entries"]
         run = Run(base, args.duration, questions, creds, rm_portfolio, timeout=1800)
         rss: list[tuple[float, float]] = []
@@ -469,7 +571,9 @@ def main(argv: list[str] | None = None) -> int:
         async def both() -> float:
             sampler = asyncio.create_task(sample())
             try:
-                return await run_clients(run, args.clients, args.ask_clients, companies[0], _basic("analyst1"))
+                return await run_clients(
+                    run, args.clients, args.ask_clients, companies[0], _basic("analyst1")
+                )
             finally:
                 sampler.cancel()
 
@@ -501,23 +605,41 @@ def main(argv: list[str] | None = None) -> int:
         "date": date,
         **({"quick": True} if args.quick else {}),
         "command": "python benchmarks/load.py " + " ".join(argv),
-        "llm": args.llm, "embeddings": embeddings, "clients": args.clients, "ask_clients": args.ask_clients,
-        "duration_s": args.duration, "drain_s": round(drain, 2), "server_start_s": server_start, "warmup_s": warmup,
+        "llm": args.llm,
+        "embeddings": embeddings,
+        "clients": args.clients,
+        "ask_clients": args.ask_clients,
+        "duration_s": args.duration,
+        "drain_s": round(drain, 2),
+        "server_start_s": server_start,
+        "warmup_s": warmup,
         "summary": summarise(records, window),
         "rss": {
-            "start_mb": rss[0][1] if rss else None, "end_mb": rss[-1][1] if rss else None,
+            "start_mb": rss[0][1] if rss else None,
+            "end_mb": rss[-1][1] if rss else None,
             "max_mb": max(v for _, v in rss) if rss else None,
             "slope_mb_per_min_second_half": slope,
-            "flat": slope is not None and abs(slope) < 5.0 and (rss[-1][1] <= first_half_max * 1.05 if rss else False),
-            "every_5s": [min(rss, key=lambda p, k=k: abs(p[0] - k)) for k in range(0, int(args.duration) + 1, 5)] if rss else [],
+            "flat": slope is not None
+            and abs(slope) < 5.0
+            and (rss[-1][1] <= first_half_max * 1.05 if rss else False),
+            "every_5s": [
+                min(rss, key=lambda p, k=k: abs(p[0] - k)) for k in range(0, int(args.duration) + 1, 5)
+            ]
+            if rss
+            else [],
             "samples": rss,
         },
-        "audit": {"requests_sent": len(records), "entries_added": verify["entries"] - audit_before - 1,
-                  "chain_ok": verify["ok"]},
+        "audit": {
+            "requests_sent": len(records),
+            "entries_added": verify["entries"] - audit_before - 1,
+            "chain_ok": verify["ok"],
+        },
         "machine": machine,
         "sections": {"load": {"other_cores_during": usage["other_cores"], "ours_cores": usage["ours_cores"]}},
         "timeline": timeline(records, args.duration),
-        "errors_sample": [f"{r['kind']} {r['status']}: {r.get('error')}" for r in records if not r["ok"]][:10],
+        "errors_sample": [f"{r['kind']} {r['status']}: {r.get('error')}" for r in records if not r["ok"]][
+            :10
+        ],
         "failed_requests": [r for r in records if not r["ok"]][:100],
         "asks": [r for r in records if r["kind"] in ("ask", "ask_stream")][:50],
     }
@@ -526,7 +648,11 @@ def main(argv: list[str] | None = None) -> int:
         print_unwritten(res, "--out")
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"load_{date}" + ("" if args.llm == "fake" else f"_{args.llm}") + (f"_{args.tag}" if args.tag else "")
+        stem = (
+            f"load_{date}"
+            + ("" if args.llm == "fake" else f"_{args.llm}")
+            + (f"_{args.tag}" if args.tag else "")
+        )
         (out_dir / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
         (out_dir / f"{stem}.md").write_text(render(res), encoding="utf-8")
         print(render(res))

@@ -99,8 +99,11 @@ def build_store(root: Path, companies: int) -> tuple[Any, Settings, list[str], J
     store = Services(settings).store
     originals = []
     for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
-        docs = [read_document(f, folder.name) for f in sorted(folder.iterdir())
-                if f.is_file() and not f.name.startswith(("_", "."))]
+        docs = [
+            read_document(f, folder.name)
+            for f in sorted(folder.iterdir())
+            if f.is_file() and not f.name.startswith(("_", "."))
+        ]
         originals.append((folder.name, docs))
     read_s = now() - t0
     copies = -(-companies // len(originals))
@@ -121,8 +124,14 @@ def build_store(root: Path, companies: int) -> tuple[Any, Settings, list[str], J
                 documents += 1
                 chunks += len(pieces)
             names.append(new)
-    info = {"companies": len(names), "documents": documents, "chunks": chunks, "corpus_read_s": rnd(read_s, 2),
-            "build_s": rnd(now() - t0, 1), "copies_per_corpus_company": copies}
+    info = {
+        "companies": len(names),
+        "documents": documents,
+        "chunks": chunks,
+        "corpus_read_s": rnd(read_s, 2),
+        "build_s": rnd(now() - t0, 1),
+        "copies_per_corpus_company": copies,
+    }
     return store, settings, names, info
 
 
@@ -178,8 +187,13 @@ def measure(fn: Callable[[], Json]) -> Json:
     span = w1 - w0
     own = cpu.seconds / span if span > 0 else None
     other = max(0.0, (busy1 - busy0) - cpu.seconds) / span if span > 0 and busy1 == busy1 else None
-    out.update(wall_s=rnd(wall, 3), peak_rss_mb=round(rss.peak_mb), start_rss_mb=round(rss.start_mb),
-               other_cores_during=rnd(other, 2), own_cores=rnd(own, 2))
+    out.update(
+        wall_s=rnd(wall, 3),
+        peak_rss_mb=round(rss.peak_mb),
+        start_rss_mb=round(rss.start_mb),
+        other_cores_during=rnd(other, 2),
+        own_cores=rnd(own, 2),
+    )
     count = out.get("companies_done", 0)
     out["per_min"] = round(count / wall * 60, 1) if wall > 0 and count else None
     return out
@@ -199,7 +213,9 @@ def bench_baseline(store: Any, names: list[str]) -> Json:
     return measure(run)
 
 
-def bench_batch(store: Any, names: list[str] | None, out: Path, settings: Settings | None = None, **opts: Any) -> Json:
+def bench_batch(
+    store: Any, names: list[str] | None, out: Path, settings: Settings | None = None, **opts: Any
+) -> Json:
     from assistant.profile.batch import BatchOptions, run_batch
 
     stamps: list[float] = []
@@ -207,11 +223,21 @@ def bench_batch(store: Any, names: list[str] | None, out: Path, settings: Settin
 
     def run() -> Json:
         t0 = now()
-        report = run_batch(store, names, BatchOptions(out=out, as_of=TODAY, progress=False, **opts), settings,
-                           on_result=lambda r: (stamps.append(now() - t0), seconds.append(r.seconds)))
-        return {"companies_done": report.profiled + report.failed, "profiled": report.profiled,
-                "skipped": report.skipped, "failed": report.failed, "failures": dict(list(report.failures.items())[:5]),
-                "summary_paths": report.summary_paths}
+        report = run_batch(
+            store,
+            names,
+            BatchOptions(out=out, as_of=TODAY, progress=False, **opts),
+            settings,
+            on_result=lambda r: (stamps.append(now() - t0), seconds.append(r.seconds)),
+        )
+        return {
+            "companies_done": report.profiled + report.failed,
+            "profiled": report.profiled,
+            "skipped": report.skipped,
+            "failed": report.failed,
+            "failures": dict(list(report.failures.items())[:5]),
+            "summary_paths": report.summary_paths,
+        }
 
     res = measure(run)
     if res["companies_done"] == 0 and res.get("skipped"):
@@ -242,17 +268,27 @@ def same_outputs(a: Path, b: Path) -> bool:
     if not all(filecmp.cmp(a / f, b / f, shallow=False) for f in files):
         return False
     cmp = filecmp.dircmp(a / "reports", b / "reports")
-    return not (cmp.left_only or cmp.right_only or filecmp.cmpfiles(a / "reports", b / "reports", cmp.common,
-                                                                       shallow=False)[1])
+    return not (
+        cmp.left_only
+        or cmp.right_only
+        or filecmp.cmpfiles(a / "reports", b / "reports", cmp.common, shallow=False)[1]
+    )
 
 
 def summary_details(out: Path) -> list[Json]:
     rows = []
     for state in sorted((out / "state").glob("*.json")):
         data = json.loads(state.read_text(encoding="utf-8"))
-        rows.append({"company": data["company"], "status": data["status"], "seconds": data["seconds"],
-                     "summary_path": data.get("summary_path"), "problems": data.get("summary_problems", [])[:2],
-                     "error": data.get("error")})
+        rows.append(
+            {
+                "company": data["company"],
+                "status": data["status"],
+                "seconds": data["seconds"],
+                "summary_path": data.get("summary_path"),
+                "problems": data.get("summary_problems", [])[:2],
+                "error": data.get("error"),
+            }
+        )
     return rows
 
 
@@ -287,34 +323,54 @@ def render_markdown(res: Json) -> str:
             "",
         ]
     base = (res.get("baseline") or {}).get("per_min")
-    lines += ["## Without the LLM (rule extraction + reconciliation + checks + signals + 3 renderings)", "",
-              "| Run | Companies | Wall | Companies/min | vs baseline | Peak RSS (tree) | Cores: ours / others | Same outputs | Notes |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Without the LLM (rule extraction + reconciliation + checks + signals + 3 renderings)",
+        "",
+        "| Run | Companies | Wall | Companies/min | vs baseline | Peak RSS (tree) | Cores: ours / others | Same outputs | Notes |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for key in ("baseline", "local_1", "local_2_process", "local_2_thread", "ray_2", "resume"):
         lines.append(_row(key, res.get(key), base))
-    best = max((res[k]["per_min"] for k in ("local_1", "local_2_process", "local_2_thread", "ray_2")
-                if isinstance(res.get(k), dict) and res[k].get("per_min")), default=None)
+    best = max(
+        (
+            res[k]["per_min"]
+            for k in ("local_1", "local_2_process", "local_2_thread", "ray_2")
+            if isinstance(res.get(k), dict) and res[k].get("per_min")
+        ),
+        default=None,
+    )
     if best is not None:
         verdict = "meets" if best >= TARGET_PER_MIN else "**misses**"
-        lines += ["", f"Best batch rate {fmt_n(best, 0)} companies/minute: {verdict} the target of "
-                      f"≥ {TARGET_PER_MIN:.0f} companies/minute on 2 cores."]
+        lines += [
+            "",
+            f"Best batch rate {fmt_n(best, 0)} companies/minute: {verdict} the target of "
+            f"≥ {TARGET_PER_MIN:.0f} companies/minute on 2 cores.",
+        ]
     lines += ["", "## With the LLM summary", ""]
     if res.get("llm_note"):
         lines += [res["llm_note"], ""]
     else:
-        model = "The fake LLM" if res.get("llm_model") == "fake" else f"Model {res.get('llm_model')} via llama.cpp"
-        lines += [f"{model}; {res.get('llm_companies')} companies: "
-                  f"{', '.join(res.get('llm_names', []))}.", "",
-                  "| Run | Companies | Wall | Companies/min | vs no-LLM inline | Peak RSS (tree) | Cores: ours / others | Summary paths | Notes |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        model = (
+            "The fake LLM"
+            if res.get("llm_model") == "fake"
+            else f"Model {res.get('llm_model')} via llama.cpp"
+        )
+        lines += [
+            f"{model}; {res.get('llm_companies')} companies: {', '.join(res.get('llm_names', []))}.",
+            "",
+            "| Run | Companies | Wall | Companies/min | vs no-LLM inline | Peak RSS (tree) | Cores: ours / others | Summary paths | Notes |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         no_llm = (res.get("local_1") or {}).get("per_min")
         for key in ("llm_local_1", "llm_ray_2"):
             lines.append(_row(key, res.get(key), no_llm, llm=True))
         for key in ("llm_local_1", "llm_ray_2"):
             for d in (res.get(key) or {}).get("details", []):
                 problems = "; ".join(d["problems"]) if d["problems"] else ""
-                lines.append(f"- {key} · {d['company']}: {d['summary_path'] or d['status']} in {d['seconds']:.1f} s"
-                             + (f" — {problems[:200]}" if problems else ""))
+                lines.append(
+                    f"- {key} · {d['company']}: {d['summary_path'] or d['status']} in {d['seconds']:.1f} s"
+                    + (f" — {problems[:200]}" if problems else "")
+                )
     lines += ["", "## Notes", ""] + [f"- {n}" for n in res["notes"]]
     return "\n".join(lines) + "\n"
 
@@ -340,10 +396,14 @@ def _row(key: str, run: Json | None, base: float | None, llm: bool = False) -> s
     if run.get("rendered_mb"):
         notes.append(f"{run['rendered_mb']} MB rendered")
     same = {True: "yes", False: "**no**", None: "–"}[run.get("same_outputs")]
-    paths = ", ".join(f"{n} {p}" for p, n in sorted((run.get("summary_paths") or {}).items())) if llm else same
-    return (f"| {label} | {count} | {fmt_s(run.get('wall_s'))} | {fmt_n(run.get('per_min'), 1 if llm else 0)} | {ratio} | "
-            f"{fmt_n(run.get('peak_rss_mb'), 0)} MB (start {fmt_n(run.get('start_rss_mb'), 0)}) | "
-            f"{run.get('own_cores')} / {run.get('other_cores_during')} | {paths} | {'; '.join(notes)} |")
+    paths = (
+        ", ".join(f"{n} {p}" for p, n in sorted((run.get("summary_paths") or {}).items())) if llm else same
+    )
+    return (
+        f"| {label} | {count} | {fmt_s(run.get('wall_s'))} | {fmt_n(run.get('per_min'), 1 if llm else 0)} | {ratio} | "
+        f"{fmt_n(run.get('peak_rss_mb'), 0)} MB (start {fmt_n(run.get('start_rss_mb'), 0)}) | "
+        f"{run.get('own_cores')} / {run.get('other_cores_during')} | {paths} | {'; '.join(notes)} |"
+    )
 
 
 def run_section(res: Json, key: str, title: str, fn: Callable[[], Json], gate: IdleGate) -> None:
@@ -357,11 +417,20 @@ def run_section(res: Json, key: str, title: str, fn: Callable[[], Json], gate: I
         traceback.print_exc()
         res[key] = {"error": f"{type(exc).__name__}: {exc}"}
     other = res[key].get("other_cores_during") if isinstance(res[key], dict) else None
-    res["sections"][key] = {"seconds": rnd(now() - t0, 1), "waited_for_idle_s": rnd(gate.spent_s - spent, 1),
-                            "other_cores_before": before, "other_cores_during": other}
+    res["sections"][key] = {
+        "seconds": rnd(now() - t0, 1),
+        "waited_for_idle_s": rnd(gate.spent_s - spent, 1),
+        "other_cores_before": before,
+        "other_cores_during": other,
+    }
     run = res[key]
-    print(f"   {run.get('per_min')} companies/min, wall {run.get('wall_s')} s, peak RSS {run.get('peak_rss_mb')} MB, "
-          f"other cores {other}" if "error" not in run else f"   error: {run['error']}", flush=True)
+    print(
+        f"   {run.get('per_min')} companies/min, wall {run.get('wall_s')} s, peak RSS {run.get('peak_rss_mb')} MB, "
+        f"other cores {other}"
+        if "error" not in run
+        else f"   error: {run['error']}",
+        flush=True,
+    )
 
 
 def quick_checks(res: Json) -> dict[str, bool]:
@@ -373,29 +442,47 @@ def quick_checks(res: Json) -> dict[str, bool]:
         if key in res:
             checks[f"{key}: every company profiled"] = res[key]["profiled"] == n and not res[key]["failed"]
             checks[f"{key}: the same outputs as local_1"] = res[key].get("same_outputs") is True
-    checks["resume: every company already done"] = res["resume"]["skipped"] == n and not res["resume"]["profiled"]
+    checks["resume: every company already done"] = (
+        res["resume"]["skipped"] == n and not res["resume"]["profiled"]
+    )
     for key in ("llm_local_1", "llm_ray_2"):
         if key in res:
             details = res[key].get("details", [])
-            checks[f"{key}: a summary for every company"] = (
-                res[key]["profiled"] == res["llm_companies"] == len(details) > 0
-                and all(d["summary_path"] for d in details))
+            checks[f"{key}: a summary for every company"] = res[key]["profiled"] == res[
+                "llm_companies"
+            ] == len(details) > 0 and all(d["summary_path"] for d in details)
     return checks
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=QUICK_HELP + " (7 companies, 1 with the LLM summary by the fake LLM)")
-    parser.add_argument("--companies", type=int, default=None, help="companies in the generated store (default 210)")
-    parser.add_argument("--llm-companies", type=int, default=None, help="companies profiled with the LLM (default 3)")
-    parser.add_argument("--model", default=None, help="embedded model for the LLM runs (default the settings' model)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=QUICK_HELP + " (7 companies, 1 with the LLM summary by the fake LLM)",
+    )
+    parser.add_argument(
+        "--companies", type=int, default=None, help="companies in the generated store (default 210)"
+    )
+    parser.add_argument(
+        "--llm-companies", type=int, default=None, help="companies profiled with the LLM (default 3)"
+    )
+    parser.add_argument(
+        "--model", default=None, help="embedded model for the LLM runs (default the settings' model)"
+    )
     parser.add_argument("--skip-llm", action="store_true", help="no LLM runs")
     parser.add_argument("--skip-ray", action="store_true", help="no Ray runs")
     parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
-    parser.add_argument("--wait-idle", type=float, default=None, metavar="S",
-                        help="before each section wait for other processes to leave the CPU, at most S seconds in all "
-                             "(default 60, --quick 0; 0: never wait)")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=None,
+        metavar="S",
+        help="before each section wait for other processes to leave the CPU, at most S seconds in all "
+        "(default 60, --quick 0; 0: never wait)",
+    )
     args = parser.parse_args(argv)
     companies = args.companies or (QUICK_COMPANIES if args.quick else 210)
     llm_count = args.llm_companies if args.llm_companies is not None else (1 if args.quick else 3)
@@ -408,8 +495,12 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": dt.datetime.now().isoformat(timespec="seconds"),
         "quick": args.quick,
         "machine": machine_info(),
-        "plan": {"companies": companies, "llm_companies": 0 if args.skip_llm else llm_count,
-                 "reference_date": TODAY.isoformat(), "ray": not args.skip_ray},
+        "plan": {
+            "companies": companies,
+            "llm_companies": 0 if args.skip_llm else llm_count,
+            "reference_date": TODAY.isoformat(),
+            "ray": not args.skip_ray,
+        },
         "sections": {},
         "notes": [
             "companies/min = companies worked on (ok or failed; not skipped) / wall time of the run × 60; the "
@@ -446,20 +537,29 @@ def main(argv: list[str] | None = None) -> int:
             run_section(res, "baseline", "1. baseline loop", lambda: bench_baseline(store, names), gate)
             ref = work / "local_1"
             run_section(res, "local_1", "2. local inline", lambda: bench_batch(store, None, ref), gate)
-            runs = [("local_2_process", "3. local, 2 processes", {"workers": 2, "pool": "process"}),
-                    ("local_2_thread", "4. local, 2 threads", {"workers": 2, "pool": "thread"})]
+            runs = [
+                ("local_2_process", "3. local, 2 processes", {"workers": 2, "pool": "process"}),
+                ("local_2_thread", "4. local, 2 threads", {"workers": 2, "pool": "thread"}),
+            ]
             if not args.skip_ray:
                 runs.append(("ray_2", "5. ray, 2 workers", {"workers": 2, "engine": "ray"}))
             for key, title, opts in runs:
                 out = work / key
-                run_section(res, key, title, lambda out=out, opts=opts: bench_batch(store, None, out, **opts), gate)
+                run_section(
+                    res, key, title, lambda out=out, opts=opts: bench_batch(store, None, out, **opts), gate
+                )
                 if isinstance(res.get(key), dict) and "error" not in res[key]:
                     res[key]["same_outputs"] = same_outputs(ref, out)
                 shutil.rmtree(out, ignore_errors=True)
             if isinstance(res.get("local_1"), dict) and "error" not in res["local_1"]:
                 res["local_1"]["same_outputs"] = True
-            run_section(res, "resume", "6. resume: everything already done", lambda: bench_batch(store, None, ref),
-                        gate)
+            run_section(
+                res,
+                "resume",
+                "6. resume: everything already done",
+                lambda: bench_batch(store, None, ref),
+                gate,
+            )
 
             if args.skip_llm or llm_count < 1:
                 res["llm_note"] = "Not run (`--skip-llm`)."
@@ -467,17 +567,30 @@ def main(argv: list[str] | None = None) -> int:
                 picks = [f"{p}00" for p in LLM_PICKS][:llm_count]
                 # a quick run's summaries are written by the fake LLM (the path, not the model, is smoke-tested)
                 backend = "fake" if args.quick else "llamacpp"
-                llm_settings = settings.model_copy(update={"llm_backend": backend,
-                                                           "llm_model": args.model or Settings().llm_model})
-                res.update(llm_model=llm_settings.llm_model if backend == "llamacpp" else "fake",
-                           llm_companies=len(picks), llm_names=picks)
-                for key, title, opts in (("llm_local_1", "7. LLM summary, local inline", {"workers": 1}),
-                                         ("llm_ray_2", "8. LLM summary, ray 2 workers", {"workers": 2, "engine": "ray"})):
+                llm_settings = settings.model_copy(
+                    update={"llm_backend": backend, "llm_model": args.model or Settings().llm_model}
+                )
+                res.update(
+                    llm_model=llm_settings.llm_model if backend == "llamacpp" else "fake",
+                    llm_companies=len(picks),
+                    llm_names=picks,
+                )
+                for key, title, opts in (
+                    ("llm_local_1", "7. LLM summary, local inline", {"workers": 1}),
+                    ("llm_ray_2", "8. LLM summary, ray 2 workers", {"workers": 2, "engine": "ray"}),
+                ):
                     if opts.get("engine") == "ray" and args.skip_ray:
                         continue
                     out = work / key
-                    run_section(res, key, title, lambda out=out, opts=opts: bench_batch(
-                        store, picks, out, llm_settings, summary=True, **opts), gate)
+                    run_section(
+                        res,
+                        key,
+                        title,
+                        lambda out=out, opts=opts: bench_batch(
+                            store, picks, out, llm_settings, summary=True, **opts
+                        ),
+                        gate,
+                    )
                     if isinstance(res.get(key), dict) and "error" not in res[key]:
                         res[key]["details"] = summary_details(out)
                         res[key]["rss_after_mb"] = round(rss_mb())

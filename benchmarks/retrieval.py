@@ -150,10 +150,23 @@ EN_DOCS = (
     ("funding_news.html", "html", 0.10),
     ("financials.xlsx", "xlsx", 0.14),
 )
-ZH_SECTIONS = ("第一节 公司简介", "第二节 主要会计数据和财务指标", "第三节 管理层讨论与分析", "第四节 公司治理",
-               "第五节 重要事项", "第六节 股份变动及股东情况", "第七节 财务报告")
-EN_SECTIONS = ("Item 1. Business", "Item 1A. Risk Factors", "Item 7. Management's Discussion and Analysis",
-               "Item 8. Financial Statements", "Item 10. Directors and Governance", "Notes to the Financials")
+ZH_SECTIONS = (
+    "第一节 公司简介",
+    "第二节 主要会计数据和财务指标",
+    "第三节 管理层讨论与分析",
+    "第四节 公司治理",
+    "第五节 重要事项",
+    "第六节 股份变动及股东情况",
+    "第七节 财务报告",
+)
+EN_SECTIONS = (
+    "Item 1. Business",
+    "Item 1A. Risk Factors",
+    "Item 7. Management's Discussion and Analysis",
+    "Item 8. Financial Statements",
+    "Item 10. Directors and Governance",
+    "Notes to the Financials",
+)
 ZH_CITIES = ("深圳", "苏州", "杭州", "北京", "上海", "成都", "武汉", "合肥")
 
 
@@ -184,18 +197,29 @@ def sheet_text(t: Text, rows: int) -> str:
     """Spreadsheet rows as the sheet reader writes them: ``列名: 值; …`` per row."""
     r = t.r
     zh = t.lang == "zh"
-    head = (["期间", "营业收入", "净利润", "研发投入", "员工人数", "备注"] if zh
-            else ["Period", "Revenue", "Net income", "R&D", "Employees", "Note"])
+    head = (
+        ["期间", "营业收入", "净利润", "研发投入", "员工人数", "备注"]
+        if zh
+        else ["Period", "Revenue", "Net income", "R&D", "Employees", "Note"]
+    )
     lines = ["## " + ("财务" if zh else "Financials")]
     for i in range(rows):
         year, quarter = 2010 + i // 4, i % 4 + 1
-        values = [f"{year}Q{quarter}", f"{r.uniform(1e5, 9e7):.2f}", f"{r.uniform(-5e6, 2e7):.2f}",
-                  f"{r.uniform(1e4, 9e6):.2f}", str(r.randint(20, 3000)), t.sentence() if r.random() < 0.3 else ""]
+        values = [
+            f"{year}Q{quarter}",
+            f"{r.uniform(1e5, 9e7):.2f}",
+            f"{r.uniform(-5e6, 2e7):.2f}",
+            f"{r.uniform(1e4, 9e6):.2f}",
+            str(r.randint(20, 3000)),
+            t.sentence() if r.random() < 0.3 else "",
+        ]
         lines.append("; ".join(f"{h}: {v}" for h, v in zip(head, values, strict=True) if v))
     return "\n".join(lines)
 
 
-def company_documents(company: str, lang: str, quota: int, seed: str) -> Iterator[tuple[Document, list[Chunk]]]:
+def company_documents(
+    company: str, lang: str, quota: int, seed: str
+) -> Iterator[tuple[Document, list[Chunk]]]:
     """The company's documents and their chunks (real chunker): ``quota`` distinct chunks in all (a passage
     repeated within a company, e.g. a caption, has one chunk id and is stored once, so repeats don't count)."""
     specs = ZH_DOCS if lang == "zh" else EN_DOCS
@@ -222,8 +246,14 @@ def company_documents(company: str, lang: str, quota: int, seed: str) -> Iterato
                     text = page_text(t, t.title("memo"), 0.3)
                 pages = [Page(number=None, text=(pages[0].text + "\n" if pages else "") + text)]
             block += 1
-            doc = Document(path=f"/generated/{company}/{name}", doc=name, company=company,
-                           sha256=f"{seed}-{name}-{block}", reader=kind, pages=pages)
+            doc = Document(
+                path=f"/generated/{company}/{name}",
+                doc=name,
+                company=company,
+                sha256=f"{seed}-{name}-{block}",
+                reader=kind,
+                pages=pages,
+            )
             if kind == "pdf":  # pages are chunked independently: add the new page's chunks
                 fresh = chunk_document(doc.model_copy(update={"pages": pages[-1:]}))
                 chunks += [c for c in fresh if c.chunk_id not in seen and not seen.add(c.chunk_id)]
@@ -271,8 +301,14 @@ class LinearUSE:
         x = sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ x
         return sparse.hstack([x, np.ones((len(bags), 1), dtype=np.float32)]).tocsr()
 
-    def fit(self, bags: list[Counter[str]], real: np.ndarray, held_bags: list[Counter[str]], held: np.ndarray,
-            rng: np.random.Generator) -> Json:
+    def fit(
+        self,
+        bags: list[Counter[str]],
+        real: np.ndarray,
+        held_bags: list[Counter[str]],
+        held: np.ndarray,
+        rng: np.random.Generator,
+    ) -> Json:
         df = Counter(w for bag in bags for w in bag)
         words = sorted(w for w, n in df.items() if n >= 2)
         self.vocab = {w: i for i, w in enumerate(words)}
@@ -298,8 +334,12 @@ class LinearUSE:
         smooth = spread(_unit(np.asarray(xh @ self.weights)), rng)["mean"] or 0.0
         target = spread(held, rng)["mean"] or 0.0
         self.noise = float(np.sqrt(max(0.0, smooth / target - 1.0))) if target > 0 else 0.0
-        return {"vocabulary": len(words), "lambda": best[1], "held_out_cos_by_lambda": tried,
-                "noise_norm": round(self.noise, 3)}
+        return {
+            "vocabulary": len(words),
+            "lambda": best[1],
+            "held_out_cos_by_lambda": tried,
+            "noise_norm": round(self.noise, 3),
+        }
 
     def predict(self, bags: list[Counter[str]], rng: np.random.Generator) -> np.ndarray:
         out = _unit(np.asarray(self.features(bags) @ self.weights))
@@ -322,7 +362,9 @@ class Precomputed(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in texts if t not in self.table]
         if missing:
-            raise KeyError(f"no precomputed vector for {len(missing)} of {len(texts)} texts, first: {missing[0][:200]!r}")
+            raise KeyError(
+                f"no precomputed vector for {len(missing)} of {len(texts)} texts, first: {missing[0][:200]!r}"
+            )
         out = [self.table[t] for t in texts]
         for t in set(texts):  # two chunks can share an embedding text: drop each vector once all are read
             del self.table[t]
@@ -338,14 +380,20 @@ def spread(vectors: np.ndarray, rng: np.random.Generator, pairs: int = 20000) ->
     b = rng.integers(0, len(vectors), pairs)
     keep = a != b
     cos = np.einsum("ij,ij->i", vectors[a[keep]], vectors[b[keep]])
-    return {"mean": rnd(float(cos.mean()), 3), "p5": rnd(float(np.percentile(cos, 5)), 3),
-            "p95": rnd(float(np.percentile(cos, 95)), 3)}
+    return {
+        "mean": rnd(float(cos.mean()), 3),
+        "p5": rnd(float(np.percentile(cos, 5)), 3),
+        "p95": rnd(float(np.percentile(cos, 95)), 3),
+    }
 
 
 def cos_summary(a: np.ndarray, b: np.ndarray) -> Json:
     cos = np.einsum("ij,ij->i", a, b)
-    return {"mean": rnd(float(cos.mean()), 3), "p5": rnd(float(np.percentile(cos, 5)), 3),
-            "p95": rnd(float(np.percentile(cos, 95)), 3)}
+    return {
+        "mean": rnd(float(cos.mean()), 3),
+        "p5": rnd(float(np.percentile(cos, 5)), 3),
+        "p95": rnd(float(np.percentile(cos, 95)), 3),
+    }
 
 
 @contextmanager
@@ -405,12 +453,21 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
 
         t = now()
         picks = nrng.permutation(len(chunks))
-        train, held = picks[: plan.real_sample], picks[plan.real_sample : plan.real_sample + plan.real_sample // 5]
+        train, held = (
+            picks[: plan.real_sample],
+            picks[plan.real_sample : plan.real_sample + plan.real_sample // 5],
+        )
         # the real model reads what the store would give it: the chunk's embedding text
-        real_train = np.asarray(use.embed_documents([embedding_text(chunks[i].text) for i in train]), dtype=np.float32)
-        real_held = np.asarray(use.embed_documents([embedding_text(chunks[i].text) for i in held]), dtype=np.float32)
+        real_train = np.asarray(
+            use.embed_documents([embedding_text(chunks[i].text) for i in train]), dtype=np.float32
+        )
+        real_held = np.asarray(
+            use.embed_documents([embedding_text(chunks[i].text) for i in held]), dtype=np.float32
+        )
         timings["real_embed_s"] = now() - t
-        print(f"   embedded {len(train) + len(held):,} sampled chunks with USE ({now() - t0:.0f} s)", flush=True)
+        print(
+            f"   embedded {len(train) + len(held):,} sampled chunks with USE ({now() - t0:.0f} s)", flush=True
+        )
         t = now()
         fit = model.fit([bags[i] for i in train], real_train, [bags[i] for i in held], real_held, nrng)
         vectors = model.predict(bags, nrng)
@@ -436,7 +493,9 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
         per_company: dict[str, int] = Counter()
         for doc, cs in docs:
             for c in cs:
-                fake.table[embedding_text(c.text)] = vectors[row].tolist()  # the key Store.write_documents embeds
+                fake.table[embedding_text(c.text)] = vectors[
+                    row
+                ].tolist()  # the key Store.write_documents embeds
                 row += 1
             store.write_document(doc, cs)
             stats[f"docs_{doc.reader}"] += 1
@@ -445,8 +504,10 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
                 store.ledger.set_aliases(doc.company, aliases([doc.company, legal[doc.company]]))
                 done = len([c for c, k in per_company.items() if k == len(ZH_DOCS)])
                 if done % max(1, plan.companies // 10) == 0:
-                    print(f"   written {done}/{plan.companies} companies, {row:,} chunks ({now() - t0:.0f} s)",
-                          flush=True)
+                    print(
+                        f"   written {done}/{plan.companies} companies, {row:,} chunks ({now() - t0:.0f} s)",
+                        flush=True,
+                    )
         timings["write_s"] = now() - t
         fake.table.clear()
         stored = store.chunk_count()
@@ -459,7 +520,7 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
     lengths = [len(c.text) for c in chunks]
     return {
         "method": "generated texts, real chunker, Store.write_document; vectors from a linear model of USE "
-                  "(ridge over jieba word features) fitted on real USE vectors of a sample, plus calibrated noise",
+        "(ridge over jieba word features) fitted on real USE vectors of a sample, plus calibrated noise",
         "companies": plan.companies,
         "companies_zh": sum(1 for _, lang in names if lang == "zh"),
         "documents": len(docs),
@@ -467,8 +528,11 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
         "chunks_written": len(chunks),
         "chunks_in_store": stored,
         "table_chunks": sum(1 for c in chunks if "\n|" in c.text or c.text.startswith("|")),
-        "chunk_chars": {"p5": int(pct(lengths, 5) or 0), "p50": int(pct(lengths, 50) or 0),
-                        "p95": int(pct(lengths, 95) or 0)},
+        "chunk_chars": {
+            "p5": int(pct(lengths, 5) or 0),
+            "p50": int(pct(lengths, 50) or 0),
+            "p95": int(pct(lengths, 95) or 0),
+        },
         "model_load_s": rnd(model_s, 2),
         "generate_s": rnd(wall, 1),
         "stage_s": {k: rnd(v, 1) for k, v in timings.items()},
@@ -482,24 +546,37 @@ def generate_store(path: Path, plan: Plan, out_questions: Path) -> Json:
 # questions
 # ---------------------------------------------------------------------------------------------
 ZH_Q = (
-    "{co}{year}年营业收入是多少？", "{co}的研发投入占营业收入的比例是多少？", "{co}拥有多少项发明专利？",
-    "{co}完成了哪一轮融资，由谁领投？", "{co}前五大客户销售额占比是多少？", "{co}{year}年末资产负债率是多少？",
-    "{co}经营活动产生的现金流量净额是多少？", "{co}的法定代表人是谁？", "{co}员工总数和研发人员各有多少？",
-    "{co}应收账款账龄情况如何，坏账准备是否充分？", "{co}在哪些领域投入研发，产品良率如何？",
+    "{co}{year}年营业收入是多少？",
+    "{co}的研发投入占营业收入的比例是多少？",
+    "{co}拥有多少项发明专利？",
+    "{co}完成了哪一轮融资，由谁领投？",
+    "{co}前五大客户销售额占比是多少？",
+    "{co}{year}年末资产负债率是多少？",
+    "{co}经营活动产生的现金流量净额是多少？",
+    "{co}的法定代表人是谁？",
+    "{co}员工总数和研发人员各有多少？",
+    "{co}应收账款账龄情况如何，坏账准备是否充分？",
+    "{co}在哪些领域投入研发，产品良率如何？",
     "{co}{year}年净利润和毛利是多少？",
 )
 EN_Q = (
-    "What was {co}'s revenue in {year}?", "How much did {co} spend on research and development?",
-    "How many patents does {co} hold?", "Who led {co}'s latest funding round?",
-    "What share of sales came from {co}'s top five customers?", "What was {co}'s debt-to-asset ratio?",
-    "What was {co}'s operating cash flow in {year}?", "How many employees does {co} have?",
-    "What was {co}'s gross margin?", "Which industries are {co}'s customers in?",
+    "What was {co}'s revenue in {year}?",
+    "How much did {co} spend on research and development?",
+    "How many patents does {co} hold?",
+    "Who led {co}'s latest funding round?",
+    "What share of sales came from {co}'s top five customers?",
+    "What was {co}'s debt-to-asset ratio?",
+    "What was {co}'s operating cash flow in {year}?",
+    "How many employees does {co} have?",
+    "What was {co}'s gross margin?",
+    "Which industries are {co}'s customers in?",
     "What were {co}'s total assets and equity in FY{year}?",
 )
 
 
-def make_questions(names: list[tuple[str, str]], legal: dict[str, str], count: int,
-                   rng: random.Random) -> list[Json]:
+def make_questions(
+    names: list[tuple[str, str]], legal: dict[str, str], count: int, rng: random.Random
+) -> list[Json]:
     """Half Chinese, half English; ~70% name their company (short, legal or Traditional-script name);
     the rest do not (the company is then only known when the caller gives it)."""
     from assistant.text.cjk import (
@@ -676,9 +753,14 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
         out["top_score"] = {"p50": rnd(pct(tops, 50), 3), "p5": rnd(pct(tops, 5), 3)} if tops else None
         out["warm_by_kind"] = {
             f"{lang}_{'named' if named else 'unnamed'}": dist_ms(
-                [t / 1000 for t, q in zip(warm["_totals_ms"], questions if company else rest, strict=True)
-                 if q["lang"] == lang and q["named"] == named])
-            for lang in ("zh", "en") for named in (True, False)
+                [
+                    t / 1000
+                    for t, q in zip(warm["_totals_ms"], questions if company else rest, strict=True)
+                    if q["lang"] == lang and q["named"] == named
+                ]
+            )
+            for lang in ("zh", "en")
+            for named in (True, False)
         }
 
         if profile is not None:
@@ -702,14 +784,20 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
             def chroma(where: bool) -> Callable[[Json], Any]:
                 def go(q: Json) -> Any:
                     return store.collection.query(
-                        query_embeddings=[q["_vec"]], n_results=BASELINE_N,
-                        where={"company": q["company"]} if where else None, include=include)
+                        query_embeddings=[q["_vec"]],
+                        n_results=BASELINE_N,
+                        where={"company": q["company"]} if where else None,
+                        include=include,
+                    )
+
                 return go
 
             qs = [{**q, "_vec": v} for q, v in zip(questions, vectors, strict=True)]
             out["baseline_chroma"] = strip(timed_queries(meter, chroma(False), qs))
             out["baseline_chroma_company"] = strip(timed_queries(meter, chroma(True), qs))
-            out["embed_only"] = dist_ms(_times(lambda q: use.embed_query(embedding_text(q["question"])), questions))
+            out["embed_only"] = dist_ms(
+                _times(lambda q: use.embed_query(embedding_text(q["question"])), questions)
+            )
             # what Store.query no longer does per query (it called collection.count() first)
             out["chroma_count"] = dist_ms(_times(lambda q: store.collection.count(), questions[:30]))
 
@@ -732,8 +820,11 @@ def measure(mode: str, store_dir: Path, questions: list[Json], profile: Path | N
             resolved_ok = sum(1 for (r, _), e in zip(path["_results"], expected, strict=True) if r == e)
             out["answer_path"] = strip(path)
             out["answer_path"]["company_resolved_as_expected"] = rnd(resolved_ok / len(questions), 3)
-            out["answer_path"]["resolve_mean_ms"] = rnd(statistics.fmean(
-                _times(lambda q: answerer.resolve_company(q["question"], None), questions)) * 1000, 2)
+            out["answer_path"]["resolve_mean_ms"] = rnd(
+                statistics.fmean(_times(lambda q: answerer.resolve_company(q["question"], None), questions))
+                * 1000,
+                2,
+            )
     out["rss_end_mb"] = round(rss_mb(), 1)
     return out
 
@@ -751,8 +842,18 @@ def run_measure(mode: str, store_dir: Path, questions_file: Path, profile: Path 
     """``measure`` in a fresh Python process (a truly cold store open and first query)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         out_file = Path(fh.name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", mode, "--store-dir", str(store_dir),
-           "--questions-file", str(questions_file), "--result-file", str(out_file)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--measure",
+        mode,
+        "--store-dir",
+        str(store_dir),
+        "--questions-file",
+        str(questions_file),
+        "--result-file",
+        str(out_file),
+    ]
     if profile is not None:
         cmd += ["--profile-file", str(profile)]
     try:
@@ -783,9 +884,9 @@ def render_markdown(res: Json) -> str:
     lines = [
         *report_head(res, "Retrieval benchmark"),
         f"Target: retrieval alone (no LLM) ≤ {TARGET_P95_MS:.0f} ms p95 with 100,000 chunks in the store. "
-        "Latencies are p50 / p95 / max in ms over the questions; \"total\" is one `retrieve(...)` call "
-        "(embed the question + keyword search + dense search + fusion), \"embed\" the time inside the USE "
-        "model, \"search\" the rest.",
+        'Latencies are p50 / p95 / max in ms over the questions; "total" is one `retrieve(...)` call '
+        '(embed the question + keyword search + dense search + fusion), "embed" the time inside the USE '
+        'model, "search" the rest.',
         "",
         "## Summary",
         "",
@@ -800,65 +901,116 @@ def render_markdown(res: Json) -> str:
     if g and "error" not in g:
         v = g["validation"]
         st = g["stage_s"]
-        row("0", "generated store", f"{g['chunks_in_store']:,} chunks",
+        row(
+            "0",
+            "generated store",
+            f"{g['chunks_in_store']:,} chunks",
             f"{g['companies']} companies ({g['companies_zh']} zh), {g['documents']} documents "
             f"({', '.join(f'{n} {k}' for k, n in g['documents_by_reader'].items())}), {g['table_chunks']:,} table "
             f"chunks, chunk chars p5/p50/p95 {g['chunk_chars']['p5']}/{g['chunk_chars']['p50']}/"
-            f"{g['chunk_chars']['p95']}; {g['store_bytes'] / 1e6:.0f} MB on disk")
-        row("0", "store generation time", fmt_s(g["generate_s"]),
+            f"{g['chunk_chars']['p95']}; {g['store_bytes'] / 1e6:.0f} MB on disk",
+        )
+        row(
+            "0",
+            "store generation time",
+            fmt_s(g["generate_s"]),
             f"texts + chunker {st['texts_and_chunking_s']} s, jieba {st['tokenize_s']} s, USE on the sample "
             f"{st['real_embed_s']} s, fit + predict {st['fit_predict_s']} s, Store.write_document "
-            f"{st['write_s']} s" + (f"; reused from {g['reused_from']}" if g.get("reused_from") else ""))
+            f"{st['write_s']} s" + (f"; reused from {g['reused_from']}" if g.get("reused_from") else ""),
+        )
         held = v["cos_synthetic_vs_real_held_out"]
-        row("0", "synthetic vs real vectors (held out)", f"cos {held['mean']}",
+        row(
+            "0",
+            "synthetic vs real vectors (held out)",
+            f"cos {held['mean']}",
             f"fitted on {v['train_chunks']:,} chunks embedded by USE, {v['vocabulary']:,} words, λ={v['lambda']}, "
             f"noise norm {v['noise_norm']}; on {v['held_out_chunks']:,} held-out chunks cosine(synthetic, real) "
             f"mean {held['mean']} (p5 {held['p5']}); random-pair cosine real {v['pairwise_cos_real']['mean']} "
             f"(p5–p95 {v['pairwise_cos_real']['p5']}–{v['pairwise_cos_real']['p95']}) vs synthetic "
             f"{v['pairwise_cos_synthetic']['mean']} ({v['pairwise_cos_synthetic']['p5']}–"
-            f"{v['pairwise_cos_synthetic']['p95']})")
+            f"{v['pairwise_cos_synthetic']['p95']})",
+        )
     elif g:
         row("0", "generated store", f"error: {g['error'][:200]}")
     a, b = res.get("no_company"), res.get("company")
     before = res.get("company_before")
-    for n, run, label in (("1", a, "no company"), ("2", b, "company given"),
-                          ("2b", before, "company given, keyword search as before")):
+    for n, run, label in (
+        ("1", a, "no company"),
+        ("2", b, "company given"),
+        ("2b", before, "company given, keyword search as before"),
+    ):
         if not run or "error" in run:
             row(n, label, "not run" if not run else f"error: {run['error'][:200]}")
             continue
-        row(n, f"{label}: Store open", f"{run['store_open_s'] * 1000:.0f} ms",
-            f"fresh process, USE already loaded ({run['model_load_s']} s); {run['chunks_in_store']:,} chunks")
+        row(
+            n,
+            f"{label}: Store open",
+            f"{run['store_open_s'] * 1000:.0f} ms",
+            f"fresh process, USE already loaded ({run['model_load_s']} s); {run['chunks_in_store']:,} chunks",
+        )
         c = run["cold"]
-        row(n, f"{label}: cold first query (total)", _d(c["total"]),
-            f"embed {_d(c['embed'])}; search {_d(c['search'])}; stages {c['stage_mean_ms']}")
+        row(
+            n,
+            f"{label}: cold first query (total)",
+            _d(c["total"]),
+            f"embed {_d(c['embed'])}; search {_d(c['search'])}; stages {c['stage_mean_ms']}",
+        )
         if "pass1" in run:
             p = run["pass1"]
-            row(n, f"{label}: first pass (total)", _d(p["total"]) + f" (CPU {_d(p.get('cpu'))})",
+            row(
+                n,
+                f"{label}: first pass (total)",
+                _d(p["total"]) + f" (CPU {_d(p.get('cpu'))})",
                 f"{verdict(p['total'].get('p95_ms'))} the target; company's first query "
-                f"(vector cache fill) {_d(run['pass1_cache_miss'])}, later {_d(run['pass1_cache_hit'])}")
+                f"(vector cache fill) {_d(run['pass1_cache_miss'])}, later {_d(run['pass1_cache_hit'])}",
+            )
         w = run["warm"]
-        row(n, f"{label}: warm (total)", _d(w["total"]),
+        row(
+            n,
+            f"{label}: warm (total)",
+            _d(w["total"]),
             f"**{verdict(w['total'].get('p95_ms'))} the ≤{TARGET_P95_MS:.0f} ms p95 target**; "
-            f"{w['total']['n']} questions; CPU time of the process per query {_d(w.get('cpu'))}")
-        row(n, f"{label}: warm embed / search", f"{_d(w['embed'])} ‖ {_d(w['search'])}",
+            f"{w['total']['n']} questions; CPU time of the process per query {_d(w.get('cpu'))}",
+        )
+        row(
+            n,
+            f"{label}: warm embed / search",
+            f"{_d(w['embed'])} ‖ {_d(w['search'])}",
             f"embed share {fmt_n((w['embed_share'] or 0) * 100, 0)}%, {w['embed_calls_per_query']} "
-            f"embed calls/query; mean ms per stage {w['stage_mean_ms']}; other cores {w['other_cores_during']}")
-        row(n, f"{label}: results", f"{fmt_n(run['answered_fraction'] * 100, 0)}% non-empty",
+            f"embed calls/query; mean ms per stage {w['stage_mean_ms']}; other cores {w['other_cores_during']}",
+        )
+        row(
+            n,
+            f"{label}: results",
+            f"{fmt_n(run['answered_fraction'] * 100, 0)}% non-empty",
             f"top cosine p50 {run['top_score']['p50'] if run['top_score'] else '–'}; warm by kind: "
-            + "; ".join(f"{k} {_d(d)}" for k, d in run["warm_by_kind"].items() if d.get("n")))
+            + "; ".join(f"{k} {_d(d)}" for k, d in run["warm_by_kind"].items() if d.get("n")),
+        )
         if "rss_after_cache_mb" in run:
-            row(n, f"{label}: memory", f"{fmt_n(run['rss_after_cache_mb'], 0)} MB",
+            row(
+                n,
+                f"{label}: memory",
+                f"{fmt_n(run['rss_after_cache_mb'], 0)} MB",
                 f"RSS after open {fmt_n(run['rss_after_open_mb'], 0)} MB; the per-company vector cache holds "
-                "every company asked about")
+                "every company asked about",
+            )
     if a and "error" not in a and "baseline_chroma" in a:
         base, basec = a["baseline_chroma"]["total"], a["baseline_chroma_company"]["total"]
         emb = a["embed_only"]
-        row("3", f"baseline: Chroma `collection.query` n={BASELINE_N}, vector given", _d(base),
-            f"company filter: {_d(basec)}")
+        row(
+            "3",
+            f"baseline: Chroma `collection.query` n={BASELINE_N}, vector given",
+            _d(base),
+            f"company filter: {_d(basec)}",
+        )
         row("3", "baseline: USE `embed_query` alone", _d(emb), "")
         if "chroma_count" in a:
-            row("3", "Chroma `collection.count()` (no longer called per `Store.query`)", _d(a["chroma_count"]),
-                "30 calls; Store.query used to call it before every query")
+            row(
+                "3",
+                "Chroma `collection.count()` (no longer called per `Store.query`)",
+                _d(a["chroma_count"]),
+                "30 calls; Store.query used to call it before every query",
+            )
         for label, run in (("no company", a), ("company given", b)):
             if not run or "error" in run:
                 continue
@@ -866,22 +1018,33 @@ def render_markdown(res: Json) -> str:
             ref = basec if label == "company given" else base
             ratio_total = (w["total"]["p95_ms"] / (emb["p95_ms"] + ref["p95_ms"])) if ref.get("n") else None
             ratio_search = w["search"]["p95_ms"] / ref["p95_ms"] if ref.get("n") else None
-            row("3", f"ours / baseline, {label} (p95)",
+            row(
+                "3",
+                f"ours / baseline, {label} (p95)",
                 f"{fmt_n(ratio_total, 2)}× total; {fmt_n(ratio_search, 2)}× search",
                 "total vs (embed alone + Chroma query alone); search = ours without embedding vs Chroma "
-                "query alone" + (" with the company filter" if label == "company given" else ""))
+                "query alone" + (" with the company filter" if label == "company given" else ""),
+            )
         if b and before and "error" not in b and "error" not in before:
             for part in ("pass1", "warm"):
                 after_p95, before_p95 = b[part]["total"]["p95_ms"], before[part]["total"]["p95_ms"]
-                row("3", f"company given, {'first pass' if part == 'pass1' else 'warm'}: after / before the "
-                    "keyword-range change (p95)", f"{fmt_n(after_p95 / before_p95, 2)}×",
+                row(
+                    "3",
+                    f"company given, {'first pass' if part == 'pass1' else 'warm'}: after / before the "
+                    "keyword-range change (p95)",
+                    f"{fmt_n(after_p95 / before_p95, 2)}×",
                     f"{fmt_n(after_p95)} vs {fmt_n(before_p95)} ms; keyword stage mean "
-                    f"{b[part]['stage_mean_ms'].get('keyword')} vs {before[part]['stage_mean_ms'].get('keyword')} ms")
+                    f"{b[part]['stage_mean_ms'].get('keyword')} vs {before[part]['stage_mean_ms'].get('keyword')} ms",
+                )
         p = a["answer_path"]
-        row("4", "answer path before the LLM (no company given)", _d(p["total"]),
+        row(
+            "4",
+            "answer path before the LLM (no company given)",
+            _d(p["total"]),
             f"company resolution (mean {p['resolve_mean_ms']} ms) + named document + retrieve + passage "
             f"selection; company resolved as expected for {fmt_n(p['company_resolved_as_expected'] * 100, 0)}% "
-            "of questions")
+            "of questions",
+        )
     lines += [
         "",
         "## Machine contention",
@@ -893,7 +1056,9 @@ def render_markdown(res: Json) -> str:
     ]
     for key, meta in res["sections"].items():
         flag = " ⚠" if (meta["other_cores_during"] or 0) > CONTENTION_CORES else ""
-        lines.append(f"| {key} | {meta['seconds']} | {meta['waited_for_idle_s']} | {meta['other_cores_during']}{flag} |")
+        lines.append(
+            f"| {key} | {meta['seconds']} | {meta['waited_for_idle_s']} | {meta['other_cores_during']}{flag} |"
+        )
     lines += ["", "## Notes", ""]
     lines += [f"- {note}" for note in res["notes"]]
     lines.append("")
@@ -929,17 +1094,34 @@ def quick_checks(res: Json) -> dict[str, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (100 chunks, 8 questions)")
     parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
-    parser.add_argument("--keep-store", type=Path, default=None, metavar="DIR",
-                        help="generate the store into DIR and keep it (reused when it already holds one)")
-    parser.add_argument("--profile", action="store_true",
-                        help="also write cProfile output of the warm passes next to the results")
-    parser.add_argument("--wait-idle", type=float, default=None, metavar="S",
-                        help="before each section wait for other processes to leave the CPU, at most S seconds "
-                        "in all (default 120, --quick 0; 0: never wait)")
-    parser.add_argument("--measure", choices=("no_company", "company", "company_before"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--keep-store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="generate the store into DIR and keep it (reused when it already holds one)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also write cProfile output of the warm passes next to the results",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=None,
+        metavar="S",
+        help="before each section wait for other processes to leave the CPU, at most S seconds "
+        "in all (default 120, --quick 0; 0: never wait)",
+    )
+    parser.add_argument(
+        "--measure", choices=("no_company", "company", "company_before"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--store-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--questions-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
@@ -963,9 +1145,15 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": dt.datetime.now().isoformat(timespec="seconds"),
         "quick": plan.quick,
         "machine": machine_info(),
-        "plan": {"companies": plan.companies, "chunks_per_company": plan.chunks_per_company,
-                 "questions": plan.questions, "k": K, "min_relevance": Settings().min_relevance,
-                 "embedding_threads": Settings().threads, "real_sample": plan.real_sample},
+        "plan": {
+            "companies": plan.companies,
+            "chunks_per_company": plan.chunks_per_company,
+            "questions": plan.questions,
+            "k": K,
+            "min_relevance": Settings().min_relevance,
+            "embedding_threads": Settings().threads,
+            "real_sample": plan.real_sample,
+        },
         "sections": {},
         "notes": [
             "Store generation: texts are generated company prose (Chinese and English, the ingestion benchmark's "
@@ -988,7 +1176,7 @@ def main(argv: list[str] | None = None) -> int:
             "company, `hybrid_search` scores every chunk of that company exactly (Store.company_chunks, cached "
             "per company until its documents change); without, it pools Chroma's 60 nearest neighbours and the "
             "keyword index's best 60.",
-            "\"embed\" is time inside `embed_query` of the USE model. Without a company `hybrid_search` embeds "
+            '"embed" is time inside `embed_query` of the USE model. Without a company `hybrid_search` embeds '
             "the question twice (once itself, once inside `Store.query`); both are counted as embed.",
             "Baselines run in the same process as the no-company section, after it, on the same store.",
             "CPU time per query is `time.process_time()` of the measuring process (all its threads): other "
@@ -1009,19 +1197,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"reusing the store at {store_dir} (generated by an earlier run)", flush=True)
         else:
             shutil.rmtree(store_dir, ignore_errors=True)
-            run_section(res, "generate", f"0. generate {plan.companies * plan.chunks_per_company:,} chunks",
-                        lambda: generate_store(store_dir, plan, qfile), gate)
+            run_section(
+                res,
+                "generate",
+                f"0. generate {plan.companies * plan.chunks_per_company:,} chunks",
+                lambda: generate_store(store_dir, plan, qfile),
+                gate,
+            )
             res["store"] = res.pop("generate")
             if args.keep_store and "error" not in res["store"]:
                 gfile.write_text(json.dumps(res["store"], ensure_ascii=False))
         if "error" not in res["store"]:
             stem = f"retrieval_{res['date']}{'_quick' if plan.quick else ''}"
-            for key, title in (("no_company", "1. retrieve, no company"), ("company", "2. retrieve, company given"),
-                               ("company_before", "2b. company given, keyword search as before (one FTS5 query)")):
+            for key, title in (
+                ("no_company", "1. retrieve, no company"),
+                ("company", "2. retrieve, company given"),
+                ("company_before", "2b. company given, keyword search as before (one FTS5 query)"),
+            ):
                 # a quick run given no folder profiles into its temp directory (run, then discarded)
                 prof = (out_dir or work) / f"{stem}_{key}.prof.txt" if args.profile else None
-                run_section(res, key, title, lambda key=key, prof=prof: run_measure(key, store_dir, qfile, prof),
-                            gate)
+                run_section(
+                    res, key, title, lambda key=key, prof=prof: run_measure(key, store_dir, qfile, prof), gate
+                )
     res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     res["total_s"] = rnd(now() - started, 1)
     res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}

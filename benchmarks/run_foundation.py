@@ -110,8 +110,6 @@ def make_plan(quick: bool) -> Plan:
 # ---------------------------------------------------------------------------------------------
 
 
-
-
 def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -125,10 +123,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     lo = int(pos)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-
-
 
 
 def round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
@@ -831,8 +825,6 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-
-
 def render_markdown(res: Json) -> str:
     m = res["machine"]
     lines = [
@@ -1088,10 +1080,13 @@ def quick_checks(res: Json, plan: Plan) -> dict[str, bool]:
     join, speed, emb, ask = res["join"]["models"], res["llm"]["models"], res["embeddings"], res["ask"]
     ing = ask["ingestion"]
     return {
-        "join: every model's sha256 matches": all(j["sha256_ok"] for j in join.values()) and len(join) == len(plan.models),
+        "join: every model's sha256 matches": all(j["sha256_ok"] for j in join.values())
+        and len(join) == len(plan.models),
         "llm: tokens generated": all((s["completion_tokens_median"] or 0) > 0 for s in speed.values()),
         "embeddings: every backend measured": all(
-            (emb[k]["sentences_per_s"] or 0) > 0 for k in ("use_threads2", "use_threads4_default", "minilm_st")),
+            (emb[k]["sentences_per_s"] or 0) > 0
+            for k in ("use_threads2", "use_threads4_default", "minilm_st")
+        ),
         "ask: the corpus ingested without a failure": ing["files_stored"] > 0 and ing["files_failed"] == 0,
         f"ask: {plan.questions} questions asked": ask["questions"] == plan.questions,
     }

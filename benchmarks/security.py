@@ -117,7 +117,9 @@ def serve_main(argv: list[str]) -> int:
     for rel, text in DOCS.items():
         (docs / rel).parent.mkdir(parents=True, exist_ok=True)
         (docs / rel).write_text(text, encoding="utf-8")
-    settings = Settings(store=args.root / "store", llm_backend="fake", embedding_backend="fake", min_relevance=0.05)
+    settings = Settings(
+        store=args.root / "store", llm_backend="fake", embedding_backend="fake", min_relevance=0.05
+    )
     services = Services(settings)
     ingest_paths([docs], services.store, settings)
     auth = load_auth_config(args.root / "users.toml")
@@ -132,11 +134,23 @@ def serve_main(argv: list[str]) -> int:
     def login(username: str, password: str) -> bool:
         return auth.verify_password(username, password) is not None
 
-    gr.mount_gradio_app(baseline, blocks, path=PREFIX, auth=login, css=getattr(web, "CSS", None), show_error=False,
-                        footer_links=[], max_file_size=ctx.uploads.max_bytes)
+    gr.mount_gradio_app(
+        baseline,
+        blocks,
+        path=PREFIX,
+        auth=login,
+        css=getattr(web, "CSS", None),
+        show_error=False,
+        footer_links=[],
+        max_file_size=ctx.uploads.max_bytes,
+    )
 
-    servers = [uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-               for app, port in ((gated, args.gate_port), (baseline, args.base_port))]
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
+        for app, port in ((gated, args.gate_port), (baseline, args.base_port))
+    ]
     threads = [threading.Thread(target=s.run, daemon=True) for s in servers]
     for t in threads:
         t.start()
@@ -174,9 +188,22 @@ class Child:
         self.gate_port, self.base_port = _free_port(), _free_port()
         self.log = (root / "server.log").open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "_serve", "--root", str(root), "--gate-port", str(self.gate_port),
-             "--base-port", str(self.base_port)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=BENCH_DIR.parent,
+            [
+                sys.executable,
+                __file__,
+                "_serve",
+                "--root",
+                str(root),
+                "--gate-port",
+                str(self.gate_port),
+                "--base-port",
+                str(self.base_port),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            cwd=BENCH_DIR.parent,
         )
         self.root = root
         ready = self._line()
@@ -220,10 +247,20 @@ class Child:
 
 def _commit() -> str:
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%h"], capture_output=True, text=True, cwd=BENCH_DIR.parent,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "assistant"], capture_output=True, text=True,
-                               cwd=BENCH_DIR.parent, check=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%h"],
+            capture_output=True,
+            text=True,
+            cwd=BENCH_DIR.parent,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "assistant"],
+            capture_output=True,
+            text=True,
+            cwd=BENCH_DIR.parent,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out + (" + uncommitted changes in assistant/" if dirty else "")
@@ -261,8 +298,13 @@ class Browser:
 
     def call(self, api_name: str, data: list[Any]) -> tuple[float, Any]:
         """(seconds from queue/join to process_completed, the output)."""
-        payload = {"data": data, "fn_index": self.fns[api_name], "session_hash": self.session,
-                   "event_data": None, "trigger_id": None}
+        payload = {
+            "data": data,
+            "fn_index": self.fns[api_name],
+            "session_hash": self.session,
+            "event_data": None,
+            "trigger_id": None,
+        }
         t0 = now()
         joined = self.http.post("/ui/gradio_api/queue/join", json=payload)
         if joined.status_code != 200:
@@ -300,8 +342,13 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def _stats_ms(seconds: list[float]) -> Json:
     ms = [s * 1000 for s in seconds]
-    return {"n": len(ms), "p50_ms": rnd(_pct(ms, 0.5), 2), "p95_ms": rnd(_pct(ms, 0.95), 2),
-            "mean_ms": rnd(sum(ms) / len(ms), 2) if ms else None, "max_ms": rnd(max(ms), 2) if ms else None}
+    return {
+        "n": len(ms),
+        "p50_ms": rnd(_pct(ms, 0.5), 2),
+        "p95_ms": rnd(_pct(ms, 0.95), 2),
+        "mean_ms": rnd(sum(ms) / len(ms), 2) if ms else None,
+        "max_ms": rnd(max(ms), 2) if ms else None,
+    }
 
 
 def bench_gate(child: Child, n: int, warmup: int = 10) -> Json:
@@ -312,20 +359,25 @@ def bench_gate(child: Child, n: int, warmup: int = 10) -> Json:
         _, (listing,) = b.call("list_documents", ["Acme"])
         rows = listing["data"] if isinstance(listing, dict) else listing
         _, (frame, links) = b.call("profile", ["Acme"])
-        checks[name] = {"documents": [r[0] for r in rows], "profile_frame": "<iframe" in frame,
-                        "profile_links": links.count("href=")}
+        checks[name] = {
+            "documents": [r[0] for r in rows],
+            "profile_frame": "<iframe" in frame,
+            "profile_links": links.count("href="),
+        }
         if "notes.txt" not in checks[name]["documents"] or not checks[name]["profile_frame"]:
             raise RuntimeError(f"{name}: unexpected handler output {checks[name]}")
         for _ in range(warmup):
             for api_name, data in HANDLERS:
                 b.call(api_name, data)
             b.static()
-    samples: dict[str, dict[str, list[float]]] = {a: {k: [] for k in (*[h for h, _ in HANDLERS], "config")} for a in apps}
+    samples: dict[str, dict[str, list[float]]] = {
+        a: {k: [] for k in (*[h for h, _ in HANDLERS], "config")} for a in apps
+    }
     rows_added: dict[str, dict[str, int]] = {a: {h: 0 for h, _ in HANDLERS} for a in apps}
     rounds = math.ceil(n / BLOCK)
     for r in range(rounds):
         size = min(BLOCK, n - r * BLOCK)
-        for name in (list(apps) if r % 2 == 0 else list(apps)[::-1]):
+        for name in list(apps) if r % 2 == 0 else list(apps)[::-1]:
             b = browsers[name]
             for api_name, data in HANDLERS:
                 before = child.audit_rows()
@@ -339,10 +391,20 @@ def bench_gate(child: Child, n: int, warmup: int = 10) -> Json:
         out["apps"][name] = {kind: _stats_ms(v) for kind, v in samples[name].items()}
         for api_name, _ in HANDLERS:
             out["apps"][name][api_name]["audit_rows_per_call"] = rnd(rows_added[name][api_name] / n, 2)
-    out["ratio"] = {kind: {q: rnd(out["apps"]["gate"][kind][q] / out["apps"]["baseline"][kind][q], 3)
-                           for q in ("p50_ms", "p95_ms", "mean_ms")} for kind in samples["gate"]}
-    out["added_ms"] = {kind: {q: rnd(out["apps"]["gate"][kind][q] - out["apps"]["baseline"][kind][q], 2)
-                              for q in ("p50_ms", "p95_ms")} for kind in samples["gate"]}
+    out["ratio"] = {
+        kind: {
+            q: rnd(out["apps"]["gate"][kind][q] / out["apps"]["baseline"][kind][q], 3)
+            for q in ("p50_ms", "p95_ms", "mean_ms")
+        }
+        for kind in samples["gate"]
+    }
+    out["added_ms"] = {
+        kind: {
+            q: rnd(out["apps"]["gate"][kind][q] - out["apps"]["baseline"][kind][q], 2)
+            for q in ("p50_ms", "p95_ms")
+        }
+        for kind in samples["gate"]
+    }
     for b in browsers.values():
         b.http.close()
     return out
@@ -357,9 +419,19 @@ def bench_audit_insert(count: int = 300) -> Json:
         times = []
         for i in range(count):
             t0 = now()
-            log.record("rita", "ui_event", role="rm", status=200,
-                       details={"via": "ui", "path": "/ui/gradio_api/queue/join", "fn": "list_documents",
-                                "session": f"{i:08x}", "ip": "127.0.0.1"})
+            log.record(
+                "rita",
+                "ui_event",
+                role="rm",
+                status=200,
+                details={
+                    "via": "ui",
+                    "path": "/ui/gradio_api/queue/join",
+                    "fn": "list_documents",
+                    "session": f"{i:08x}",
+                    "ip": "127.0.0.1",
+                },
+            )
             times.append(now() - t0)
     return _stats_ms(times[20:])
 
@@ -370,8 +442,12 @@ def _summary(events: list[tuple[float, int, float]], wall: float) -> Json:
     checked = [e for e in events if e[1] == 401]
     refused = [e for e in events if e[1] == 429]
     return {
-        "seconds": rnd(wall, 2), "requests": len(events), "checked": len(checked), "refused": len(refused),
-        "other": len(events) - len(checked) - len(refused), "checked_per_min": rnd(len(checked) / wall * 60, 1),
+        "seconds": rnd(wall, 2),
+        "requests": len(events),
+        "checked": len(checked),
+        "refused": len(refused),
+        "other": len(events) - len(checked) - len(refused),
+        "checked_per_min": rnd(len(checked) / wall * 60, 1),
         "check_p50_ms": rnd((_pct([e[2] for e in checked], 0.5) or 0) * 1000, 1) if checked else None,
         "refusal_p50_ms": rnd((_pct([e[2] for e in refused], 0.5) or 0) * 1000, 1) if refused else None,
         "checked_at_s": sorted(round(e[0] + e[2], 2) for e in checked)[:16],
@@ -433,7 +509,9 @@ def burst(url: str, pairs: list[tuple[str, str]]) -> Json:
     return {"clients": len(pairs), "names": len({u for u, _ in pairs}), **_summary(events, wall)}
 
 
-def backoff_model(check_s: float, refusal_s: float, batch: int, guesses: int, cores: int, window_s: float) -> Json:
+def backoff_model(
+    check_s: float, refusal_s: float, batch: int, guesses: int, cores: int, window_s: float
+) -> Json:
     """An attacker against the real ``SignIns`` (its defaults) with a simulated clock. When a window opens,
     ``batch`` guesses are checked before the first failure is counted (1 when checks of a name take turns;
     bcrypt on ``cores``); when refused, the attacker waits Retry-After (whole seconds, rounded up) and retries.
@@ -445,7 +523,9 @@ def backoff_model(check_s: float, refusal_s: float, batch: int, guesses: int, co
     real = SignIns()
 
     def like(t: Throttle) -> Throttle:
-        return Throttle(free=t.free, base_s=t.base_s, cap_s=t.cap_s, window_s=t.window_s, clock=lambda: clock[0])
+        return Throttle(
+            free=t.free, base_s=t.base_s, cap_s=t.cap_s, window_s=t.window_s, clock=lambda: clock[0]
+        )
 
     sign_ins = SignIns(like(real.users), like(real.addresses))
     times: list[float] = []
@@ -469,15 +549,22 @@ def backoff_model(check_s: float, refusal_s: float, batch: int, guesses: int, co
             sign_ins.users.failed("victim")
             sign_ins.addresses.failed("203.0.113.7")
             times.append(clock[0])
-    tail = times[max(100, 2 * batch):first_overflow or len(times)]  # the steady state (before any overflow)
+    tail = times[max(100, 2 * batch) : first_overflow or len(times)]  # the steady state (before any overflow)
     return {
-        "batch": batch, "free_failures": real.users.free, "address_free_failures": real.addresses.free,
-        "cap_s": real.users.cap_s, "forget_after_s": real.users.window_s + real.users.cap_s,
-        "first_window": sum(1 for t in times if t <= window_s), "first_hour": sum(1 for t in times if t <= 3600.0),
+        "batch": batch,
+        "free_failures": real.users.free,
+        "address_free_failures": real.addresses.free,
+        "cap_s": real.users.cap_s,
+        "forget_after_s": real.users.window_s + real.users.cap_s,
+        "first_window": sum(1 for t in times if t <= window_s),
+        "first_hour": sum(1 for t in times if t <= 3600.0),
         "first_day": sum(1 for t in times if t <= 86400.0),
         "long_run_per_min": rnd((len(tail) - 1) / (tail[-1] - tail[0]) * 60, 3)
-        if len(tail) > 1 and tail[-1] > tail[0] else None,
-        "dictionary_s": rnd(times[-1], 0), "overflow_resets": resets, "first_overflow_after": first_overflow,
+        if len(tail) > 1 and tail[-1] > tail[0]
+        else None,
+        "dictionary_s": rnd(times[-1], 0),
+        "overflow_resets": resets,
+        "first_overflow_after": first_overflow,
     }
 
 
@@ -500,8 +587,11 @@ def bench_signin(child: Child, seconds: float, concurrent: int, burst_size: int)
         runs[key] = run()
         time.sleep(0.5)  # the API gate writes its audit row after the reply
         runs[key].update(backoff=throttle, audit_rows=child.audit_rows() - before)
-        print(f"      checked {runs[key]['checked']}, refused {runs[key]['refused']}, other {runs[key]['other']}, "
-              f"{runs[key]['checked_per_min']} checked/min, {runs[key]['audit_rows']} audit rows", flush=True)
+        print(
+            f"      checked {runs[key]['checked']}, refused {runs[key]['refused']}, other {runs[key]['other']}, "
+            f"{runs[key]['checked_per_min']} checked/min, {runs[key]['audit_rows']} audit rows",
+            flush=True,
+        )
     child.command("throttle on")
     return runs
 
@@ -528,8 +618,13 @@ def check_overflow(child: Child) -> Json:
     rows = child.audit_rows() - before
     child.command("throttle on")
     after_reset = status("GET", "/api/me", auth=("victim", PASSWORD))
-    return {"victim_api_status": api, "victim_web_status": web, "other_user_status": other,
-            "audit_rows_for_the_3_requests": rows, "after_reset_status": after_reset}
+    return {
+        "victim_api_status": api,
+        "victim_web_status": web,
+        "other_user_status": other,
+        "audit_rows_for_the_3_requests": rows,
+        "after_reset_status": after_reset,
+    }
 
 
 def derive(res: Json, cores: int) -> Json:
@@ -540,12 +635,20 @@ def derive(res: Json, cores: int) -> Json:
     refusal_s = (runs["seq_ignore"]["refusal_p50_ms"] or 5.0) / 1000
     seq = backoff_model(check_s, refusal_s, 1, DICTIONARY, cores, window)
     race = runs["burst_name"]["checked"] > seq["free_failures"] + 1  # more than the free ones and one more
-    bursty = backoff_model(check_s, refusal_s, runs["burst_name"]["checked"], DICTIONARY, cores, window) if race else None
+    bursty = (
+        backoff_model(check_s, refusal_s, runs["burst_name"]["checked"], DICTIONARY, cores, window)
+        if race
+        else None
+    )
     off_rate, off_rate_k = runs["seq_off"]["checked_per_min"], runs["conc_off"]["checked_per_min"]
     on_rate = runs["seq_honour"]["checked_per_min"]
     return {
-        "window_s": window, "check_s": rnd(check_s, 3), "refusal_s": rnd(refusal_s, 4),
-        "model_sequential": seq, "burst_race": race, "model_burst": bursty,
+        "window_s": window,
+        "check_s": rnd(check_s, 3),
+        "refusal_s": rnd(refusal_s, 4),
+        "model_sequential": seq,
+        "burst_race": race,
+        "model_burst": bursty,
         "spray_passes": runs["spray"]["checked"] > seq["address_free_failures"] + 1,
         "ratio_measured": rnd(off_rate / on_rate, 1) if on_rate else None,
         "ratio_long_run": rnd(off_rate / seq["long_run_per_min"], 0) if seq["long_run_per_min"] else None,
@@ -575,8 +678,11 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
     g = res["gate"]
     ins = g["audit_insert"]
     on, off = g["apps"]["gate"], g["apps"]["baseline"]
-    labels = {"list_documents": 'event round trip `list_documents("Acme")`', "profile": 'event round trip `profile("Acme")`',
-              "config": "static `GET /ui/config`"}
+    labels = {
+        "list_documents": 'event round trip `list_documents("Acme")`',
+        "profile": 'event round trip `profile("Acme")`',
+        "config": "static `GET /ui/config`",
+    }
     bullet = (
         f"- **Gate overhead**: a web-app event round trip (queue/join + queue/data until process_completed) takes "
         f"p50 {fmt_n(on['list_documents']['p50_ms'], 2)} ms with WebGate vs {fmt_n(off['list_documents']['p50_ms'], 2)} ms "
@@ -585,7 +691,8 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
         f"×{g['ratio']['profile']['p50_ms']}; p95 ×{g['ratio']['profile']['p95_ms']}): "
         f"{g['added_ms']['list_documents']['p50_ms']:+.2f} / {g['added_ms']['profile']['p50_ms']:+.2f} ms per event. "
         f"A static `GET /ui/config`: {fmt_n(on['config']['p50_ms'], 2)} vs {fmt_n(off['config']['p50_ms'], 2)} ms "
-        f"(×{g['ratio']['config']['p50_ms']}).")
+        f"(×{g['ratio']['config']['p50_ms']})."
+    )
     lines = [
         "## 1. Gate overhead (WebGate in front of the Gradio app)",
         "",
@@ -600,16 +707,24 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in ("list_documents", "profile", "config"):
-        rows = (f"{on[kind]['audit_rows_per_call']} / {off[kind]['audit_rows_per_call']}"
-                if "audit_rows_per_call" in on[kind] else "0 / 0")
+        rows = (
+            f"{on[kind]['audit_rows_per_call']} / {off[kind]['audit_rows_per_call']}"
+            if "audit_rows_per_call" in on[kind]
+            else "0 / 0"
+        )
         lines.append(
             f"| {labels[kind]} | {fmt_n(on[kind]['p50_ms'], 2)} ms | {fmt_n(on[kind]['p95_ms'], 2)} ms | "
             f"{fmt_n(off[kind]['p50_ms'], 2)} ms | {fmt_n(off[kind]['p95_ms'], 2)} ms | ×{g['ratio'][kind]['p50_ms']} | "
-            f"×{g['ratio'][kind]['p95_ms']} | {g['added_ms'][kind]['p50_ms']:+.2f} ms | {rows} |")
+            f"×{g['ratio'][kind]['p95_ms']} | {g['added_ms'][kind]['p50_ms']:+.2f} ms | {rows} |"
+        )
     lines += [
         "",
-        "Means: " + "; ".join(f"{k} {fmt_n(on[k]['mean_ms'], 2)} vs {fmt_n(off[k]['mean_ms'], 2)} ms"
-                               for k in ("list_documents", "profile", "config")) + ".",
+        "Means: "
+        + "; ".join(
+            f"{k} {fmt_n(on[k]['mean_ms'], 2)} vs {fmt_n(off[k]['mean_ms'], 2)} ms"
+            for k in ("list_documents", "profile", "config")
+        )
+        + ".",
         f"The gate adds {rnd(on['list_documents']['audit_rows_per_call'] - off['list_documents']['audit_rows_per_call'], 2)} "
         "audit rows per event (`ui_event` at queue/join, `ui_subscribe` at queue/data) to the handler's own row, "
         f"which both apps write. One `AuditLog.record` (SQLite WAL insert with the hash chain) costs p50 "
@@ -630,29 +745,38 @@ def render(res: Json) -> str:
     spray_window = seq["cap_s"] + s["spray"]["seconds"]  # one burst per window of the address back-off
     spray_rate = s["spray"]["checked"] / spray_window * 60
     if d["burst_race"]:
-        together = (f"guesses in flight when a window opens are all checked; modelled with {bt['batch']} guesses per "
-                    f"window, the dictionary takes {_duration(bt['dictionary_s'])} instead of "
-                    f"{_duration(seq['dictionary_s'])}.")
+        together = (
+            f"guesses in flight when a window opens are all checked; modelled with {bt['batch']} guesses per "
+            f"window, the dictionary takes {_duration(bt['dictionary_s'])} instead of "
+            f"{_duration(seq['dictionary_s'])}."
+        )
     else:
         together = "checks of one name take turns: sending guesses in parallel buys no extra checks."
     if d["spray_passes"]:
-        spray = (f"more than the address's {seq['address_free_failures']} free failures: the address back-off is "
-                 "read before the failures are counted and checks of different names do not take turns, so a burst "
-                 "spread over many names passes it. Repeated once per window of the address back-off "
-                 f"({seq['cap_s']:.0f} s), bursts of {s['spray']['checked']} give ~{spray_rate:.1f} guesses/min: "
-                 f"10,000 (name, password) guesses in ~{_duration(DICTIONARY / spray_rate * 60)} (estimate; a bigger "
-                 "burst, more).")
+        spray = (
+            f"more than the address's {seq['address_free_failures']} free failures: the address back-off is "
+            "read before the failures are counted and checks of different names do not take turns, so a burst "
+            "spread over many names passes it. Repeated once per window of the address back-off "
+            f"({seq['cap_s']:.0f} s), bursts of {s['spray']['checked']} give ~{spray_rate:.1f} guesses/min: "
+            f"10,000 (name, password) guesses in ~{_duration(DICTIONARY / spray_rate * 60)} (estimate; a bigger "
+            "burst, more)."
+        )
     else:
         spray = f"the address back-off ({seq['address_free_failures']} free failures) holds for a burst too."
-    overflow = ("the back-off still answers (429 with Retry-After), nothing overflows"
-                if ov["victim_api_status"] == 429 and ov["victim_web_status"] == 429 else
-                "the sign-in fails (`Throttle.wait` overflows a float) instead of answering 429")
-    names = {"seq_honour": "1 client, waits Retry-After then retries at once",
-             "seq_ignore": "1 client, ignores Retry-After (retries at once)",
-             "conc_on": f"{k} concurrent clients, wait Retry-After",
-             "burst_name": f"{s['burst_name']['clients']} guesses sent at once, one name",
-             "spray": f"{s['spray']['clients']} guesses sent at once, {s['spray']['names']} different (unknown) names",
-             "seq_off": "1 client", "conc_off": f"{s['conc_off']['clients']} concurrent clients"}
+    overflow = (
+        "the back-off still answers (429 with Retry-After), nothing overflows"
+        if ov["victim_api_status"] == 429 and ov["victim_web_status"] == 429
+        else "the sign-in fails (`Throttle.wait` overflows a float) instead of answering 429"
+    )
+    names = {
+        "seq_honour": "1 client, waits Retry-After then retries at once",
+        "seq_ignore": "1 client, ignores Retry-After (retries at once)",
+        "conc_on": f"{k} concurrent clients, wait Retry-After",
+        "burst_name": f"{s['burst_name']['clients']} guesses sent at once, one name",
+        "spray": f"{s['spray']['clients']} guesses sent at once, {s['spray']['names']} different (unknown) names",
+        "seq_off": "1 client",
+        "conc_off": f"{s['conc_off']['clients']} concurrent clients",
+    }
     lines = [
         *report_head(res, "Security benchmark: web-app gate overhead and sign-in back-off"),
         f"Command: `{res['command'].strip()}` at commit `{res['commit']}`. Server: a child process with uvicorn on "
@@ -698,13 +822,16 @@ def render(res: Json) -> str:
         lines.append(
             f"| {names[key]} | {'on' if run['backoff'] else 'off'} | {run['seconds']:g} | {run['requests']} | "
             f"{run['checked']} | {run['refused']} | {run['other']} | {fmt_n(run['checked_per_min'], 1)} | "
-            f"{_ms(run['check_p50_ms'])} | {_ms(run['refusal_p50_ms'])} | {run['audit_rows']} |")
+            f"{_ms(run['check_p50_ms'])} | {_ms(run['refusal_p50_ms'])} | {run['audit_rows']} |"
+        )
     lines += [
         "",
         "When the guesses were checked (seconds from the start, the first 16; back-off on):",
         "",
-        *[f"- {names[key]}: {', '.join(f'{t:g}' for t in s[key]['checked_at_s'])}"
-          for key in ("seq_honour", "seq_ignore", "conc_on", "burst_name", "spray")],
+        *[
+            f"- {names[key]}: {', '.join(f'{t:g}' for t in s[key]['checked_at_s'])}"
+            for key in ("seq_honour", "seq_ignore", "conc_on", "burst_name", "spray")
+        ],
         "",
         f"**Model**: the real `SignIns` defaults ({seq['free_failures']} free failures per user name, then a wait of "
         f"1 s, 2 s, 4 s … at most {seq['cap_s']:.0f} s after the last failure; {seq['address_free_failures']} free per "
@@ -721,11 +848,17 @@ def render(res: Json) -> str:
         lines.append(
             f"| back-off, bursts of {bt['batch']} | {bt['first_window']} ({s['burst_name']['checked']} in one burst) | "
             f"{bt['first_hour']:,} | {bt['first_day']:,} | {fmt_n(bt['long_run_per_min'], 3)}/min | "
-            f"{_duration(bt['dictionary_s'])} |")
-    for key, label in (("seq_off", "no back-off, 1 client"), ("conc_off", f"no back-off, {s['conc_off']['clients']} clients")):
+            f"{_duration(bt['dictionary_s'])} |"
+        )
+    for key, label in (
+        ("seq_off", "no back-off, 1 client"),
+        ("conc_off", f"no back-off, {s['conc_off']['clients']} clients"),
+    ):
         rate = s[key]["checked_per_min"]
-        lines.append(f"| {label} (measured rate) | {s[key]['checked']} | {fmt_n(rate * 60, 0)} | {fmt_n(rate * 1440, 0)} | "
-                     f"{fmt_n(rate, 1)}/min | {_duration(DICTIONARY / rate * 60) if rate else '–'} |")
+        lines.append(
+            f"| {label} (measured rate) | {s[key]['checked']} | {fmt_n(rate * 60, 0)} | {fmt_n(rate * 1440, 0)} | "
+            f"{fmt_n(rate, 1)}/min | {_duration(DICTIONARY / rate * 60) if rate else '–'} |"
+        )
     lines += [
         "",
         f"Ratios (no back-off / back-off, one client): ×{d['ratio_measured']} over the first {d['window_s']:g} s as "
@@ -751,8 +884,10 @@ def render(res: Json) -> str:
         "",
         "| section | seconds | waited for idle | other cores before | other cores during |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {key} | {v['seconds']} | {v['waited_for_idle_s']} | {v['other_cores_before']} | {v['other_cores_during']} |"
-          for key, v in res["sections"].items()],
+        *[
+            f"| {key} | {v['seconds']} | {v['waited_for_idle_s']} | {v['other_cores_before']} | {v['other_cores_during']} |"
+            for key, v in res["sections"].items()
+        ],
     ]
     return "\n".join(lines) + "\n"
 
@@ -764,28 +899,54 @@ def section(res: Json, key: str, label: str, fn: Callable[[], Json], gate: IdleG
     mon = CpuMonitor()
     t0 = now()
     res[key] = fn()
-    res["sections"][key] = {"seconds": rnd(now() - t0, 1), "waited_for_idle_s": rnd(gate.spent_s - spent, 1),
-                            "other_cores_before": before, "other_cores_during": mon.other_cores()}
-    print(f"   done in {now() - t0:.1f} s (other processes used {res['sections'][key]['other_cores_during']} cores)",
-          flush=True)
+    res["sections"][key] = {
+        "seconds": rnd(now() - t0, 1),
+        "waited_for_idle_s": rnd(gate.spent_s - spent, 1),
+        "other_cores_before": before,
+        "other_cores_during": mon.other_cores(),
+    }
+    print(
+        f"   done in {now() - t0:.1f} s (other processes used {res['sections'][key]['other_cores_during']} cores)",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_serve"]:
         return serve_main(argv[1:])
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=QUICK_HELP + " (2 calls per kind, 1 s per attack, 2 concurrent clients, bursts of 8)")
-    parser.add_argument("--calls", type=int, default=None, help="sequential calls per kind and app (default 200)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=QUICK_HELP + " (2 calls per kind, 1 s per attack, 2 concurrent clients, bursts of 8)",
+    )
+    parser.add_argument(
+        "--calls", type=int, default=None, help="sequential calls per kind and app (default 200)"
+    )
     parser.add_argument("--attack-s", type=float, default=None, help="seconds per guessing run (default 20)")
-    parser.add_argument("--concurrent", type=int, default=None,
-                        help="clients of the concurrent guessing runs (default 8, --quick 2)")
-    parser.add_argument("--burst", type=int, default=None, help="guesses sent at once in the burst run (default 64, "
-                        "--quick 8)")
-    parser.add_argument("--wait-idle", type=float, default=None, metavar="S",
-                        help="before each section wait for other processes to leave the CPU, at most S s in all "
-                        "(default 60, --quick 0)")
+    parser.add_argument(
+        "--concurrent",
+        type=int,
+        default=None,
+        help="clients of the concurrent guessing runs (default 8, --quick 2)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=None,
+        help="guesses sent at once in the burst run (default 64, --quick 8)",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=None,
+        metavar="S",
+        help="before each section wait for other processes to leave the CPU, at most S s in all "
+        "(default 60, --quick 0)",
+    )
     parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     args = parser.parse_args(argv)
     calls = args.calls or (2 if args.quick else 200)
@@ -796,9 +957,15 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = results_dir(args.out, args.quick)
     started = now()
     gate = IdleGate(idle_budget(args.wait_idle, args.quick, 60.0))
-    res: Json = {"date": dt.date.today().isoformat(), "started_at": dt.datetime.now().isoformat(timespec="seconds"),
-                 "quick": args.quick, "command": "python benchmarks/security.py " + " ".join(argv),
-                 "machine": machine_info(), "sections": {}, "commit": _commit()}
+    res: Json = {
+        "date": dt.date.today().isoformat(),
+        "started_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "command": "python benchmarks/security.py " + " ".join(argv),
+        "machine": machine_info(),
+        "sections": {},
+        "commit": _commit(),
+    }
     print(f"machine: {res['machine']}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="security-bench-"))
     finished = False
@@ -808,10 +975,20 @@ def main(argv: list[str] | None = None) -> int:
         child = Child(work)
         res["server_start_s"] = rnd(now() - t0, 1)
         try:
-            section(res, "gate", f"1. gate overhead: {calls} calls per kind, gate on and off",
-                    lambda: {**bench_gate(child, calls, warmup), "audit_insert": bench_audit_insert(inserts)}, gate)
-            section(res, "signin", f"2. password guessing, {attack_s:g} s per run",
-                    lambda: bench_signin(child, attack_s, concurrent, burst_size), gate)
+            section(
+                res,
+                "gate",
+                f"1. gate overhead: {calls} calls per kind, gate on and off",
+                lambda: {**bench_gate(child, calls, warmup), "audit_insert": bench_audit_insert(inserts)},
+                gate,
+            )
+            section(
+                res,
+                "signin",
+                f"2. password guessing, {attack_s:g} s per run",
+                lambda: bench_signin(child, attack_s, concurrent, burst_size),
+                gate,
+            )
             res["overflow"] = check_overflow(child)
             print(f"   overflow check: {res['overflow']}", flush=True)
             finished = True
@@ -848,12 +1025,16 @@ def quick_checks(res: Json) -> dict[str, bool]:
     one name and nothing when it is off, and a name with ~1,035 recorded failures still gets its 429."""
     g, s, ov = res["gate"]["apps"], res["signin"], res["overflow"]
     return {
-        "gate: audit rows added by WebGate": (g["gate"]["list_documents"]["audit_rows_per_call"]
-                                              > g["baseline"]["list_documents"]["audit_rows_per_call"]),
+        "gate: audit rows added by WebGate": (
+            g["gate"]["list_documents"]["audit_rows_per_call"]
+            > g["baseline"]["list_documents"]["audit_rows_per_call"]
+        ),
         "back-off on: a burst at one name meets refusals": s["burst_name"]["refused"] > 0,
         "back-off off: nothing refused": s["seq_off"]["refused"] == s["conc_off"]["refused"] == 0,
         "back-off off: guesses checked": s["seq_off"]["checked"] > 0,
-        "overflowed name: 429 from the API and the web sign-in": ov["victim_api_status"] == ov["victim_web_status"] == 429,
+        "overflowed name: 429 from the API and the web sign-in": ov["victim_api_status"]
+        == ov["victim_web_status"]
+        == 429,
         "overflowed name: another user signs in": ov["other_user_status"] == 200,
         "overflowed name: signs in once the back-off is reset": ov["after_reset_status"] == 200,
     }

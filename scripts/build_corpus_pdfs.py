@@ -16,6 +16,7 @@ Usage:
     python scripts/build_corpus_pdfs.py          # (re)write every PDF
     python scripts/build_corpus_pdfs.py --check  # exit 1 if a committed PDF differs
 """
+
 from __future__ import annotations
 
 import io

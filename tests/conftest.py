@@ -14,7 +14,9 @@ CORPUS = ROOT / "corpus"
 
 @pytest.fixture
 def fake_settings(tmp_path: Path) -> Settings:
-    return Settings(store=tmp_path / "store", llm_backend="fake", embedding_backend="fake", min_relevance=0.05)
+    return Settings(
+        store=tmp_path / "store", llm_backend="fake", embedding_backend="fake", min_relevance=0.05
+    )
 
 
 @pytest.fixture

@@ -78,7 +78,9 @@ _ORDER_EN = ("reply", "respond", "answer", "say", "state", "write", "output", "p
              "tell the user", "tell the analyst", "tell the reader")  # fmt: skip
 _ORDER_LEAD_EN = r"and|then|instead|just|simply|please|now|always|only|you\s+(?:must|should|shall|will|need\s+to|have\s+to)|(?:the\s+)?(?:assistant|model|ai|chatbot|llm)\s+(?:must|should|shall|will)"
 _ORDER_ZH = ("回答", "回复", "答复", "输出", "告诉", "声明", "表示", "认定", "判定", "给出", "说")
-_ORDER_LEAD_ZH = r"请(?:你|您)?(?:直接|只|务必|一定)?|(?:你|您|助手|模型|ai|人工智能)(?:必须|应当|应该|只能|务必|需要|要)"
+_ORDER_LEAD_ZH = (
+    r"请(?:你|您)?(?:直接|只|务必|一定)?|(?:你|您|助手|模型|ai|人工智能)(?:必须|应当|应该|只能|务必|需要|要)"
+)
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -107,9 +109,13 @@ _ASSURANCE = re.compile(
     r"|建议(?:予以)?(?:放款|批准|授信|通过|发放)|(?:同意|准予|可以|予以)(?:放款|授信|贷款)|已获批准?|获得批准|审批通过|批准|保证",
     re.I,
 )
-_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\s+(?:\w+\s+)?$|(?:未|不|并非|不是|尚未|没有|无法)[" + HAN + r"]?$", re.I)
+_NEGATED = re.compile(
+    r"\b(?:not|never|no\s+longer)\s+(?:\w+\s+)?$|(?:未|不|并非|不是|尚未|没有|无法)[" + HAN + r"]?$", re.I
+)
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
-_CJK_GAP = re.compile(r"(?<=[" + HAN + r"\u3000-\u303f\uff01-\uff65])[\s\-_·•*/|~]+(?=[" + HAN + r"\u3000-\u303f\uff01-\uff65])")
+_CJK_GAP = re.compile(
+    r"(?<=[" + HAN + r"\u3000-\u303f\uff01-\uff65])[\s\-_·•*/|~]+(?=[" + HAN + r"\u3000-\u303f\uff01-\uff65])"
+)
 _SPACED_LETTERS = re.compile(r"\b[a-z](?:[ \t][a-z]){2,}\b")
 _SENTENCE = re.compile(r"(?<=[。！？!?；;\n])|(?<=\.)(?=\s)")  # zero-width: the parts join back to the text
 
@@ -280,7 +286,9 @@ def computed_figures(numbers: list[str], question: str, passages: list[str]) -> 
     for n, p in enumerate(passages, start=1):
         for line in logical_lines(p):
             if key & set(tokenize(line)):
-                operands += [(q.value, n) for q in quantities(line) if not _YEAR.fullmatch(q.digits) and q.value]
+                operands += [
+                    (q.value, n) for q in quantities(line) if not _YEAR.fullmatch(q.digits) and q.value
+                ]
     operands = operands[:80]
     found: dict[str, set[int]] = {}
     for figure in quantities(" ".join(numbers)):
@@ -319,7 +327,11 @@ def claim_terms(answer: str, question: str) -> set[str]:
 
     body = _PLACEHOLDER.sub("", _CITE.sub("", answer))
     asked = set(tokenize(question))
-    words = {t for t in tokenize(body) if not t[0].isdigit() and t not in asked and len(t) > 1 and t not in _ANSWER_WORDS}
+    words = {
+        t
+        for t in tokenize(body)
+        if not t[0].isdigit() and t not in asked and len(t) > 1 and t not in _ANSWER_WORDS
+    }
     return {f"#{n}" for n in _digits(body)} | words
 
 
@@ -353,13 +365,12 @@ def attribute_claims(answer: str, question: str, passages: list[str]) -> list[in
     return sorted(chosen)
 
 
-
-
-
 def unsupported_words(answer: str, question: str, passages: list[str]) -> list[str]:
     """The answer's own words (not the question's) that no passage has, when they are most of them:
     an answer must report what the passages say, not new claims (one paraphrased word is tolerated)."""
-    words = sorted(t for t in claim_terms(answer, question) if not t.startswith("#") and t not in _ANSWER_WORDS)
+    words = sorted(
+        t for t in claim_terms(answer, question) if not t.startswith("#") and t not in _ANSWER_WORDS
+    )
     missing = [w for w in words if not any(_holds(p, w) for p in passages)]
     return missing if len(words) >= 2 and len(missing) > len(words) / 2 else []
 
@@ -403,8 +414,30 @@ def injected_claim(answer: str, question: str, passages: list[str]) -> str:
     return ""
 
 
-_GENERIC = {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",
-            "much", "many", "large", "big", "company", "amount", "total", "year"}
+_GENERIC = {
+    "多少",
+    "是多",
+    "少项",
+    "哪一",
+    "一年",
+    "什么",
+    "是什",
+    "哪家",
+    "家机",
+    "机构",
+    "多大",
+    "今年",
+    "目前",
+    "是否",
+    "much",
+    "many",
+    "large",
+    "big",
+    "company",
+    "amount",
+    "total",
+    "year",
+}
 _LINE_SPLIT = re.compile(r"(?<=[。！？；!?;])|\n+")
 _LABELLESS = re.compile(r"^[\s$¥￥€£%％()（）\d.,，:：|-]*$")
 
@@ -441,8 +474,28 @@ def off_topic_numbers(answer: str, question: str, company: str | None, passages:
     return sorted(off)
 
 
-_UNITS = ("万元", "亿元", "千元", "元", "%", "％", "岁", "人", "项", "家", "个", "台", "倍", "年",
-          "million", "billion", "thousand", "years", "employees", "patents")
+_UNITS = (
+    "万元",
+    "亿元",
+    "千元",
+    "元",
+    "%",
+    "％",
+    "岁",
+    "人",
+    "项",
+    "家",
+    "个",
+    "台",
+    "倍",
+    "年",
+    "million",
+    "billion",
+    "thousand",
+    "years",
+    "employees",
+    "patents",
+)
 _NUM_UNIT = re.compile(r"(\d[\d,，]*(?:\.\d+)?)\s*(" + "|".join(map(re.escape, _UNITS)) + ")")
 
 
@@ -462,9 +515,14 @@ def unit_mismatches(answer: str, passages: list[str]) -> list[str]:
 
 
 _ASKS = {
-    "age": (re.compile(r"年纪|年龄|多大岁|几岁|how old|\bage\b", re.I), re.compile(r"\d\s*(岁|周岁|years?\s+old)", re.I)),
-    "ratio": (re.compile(r"比例|占比|比重|百分之|percentage|\bratio\b|\bshare of\b|\bmargin\b", re.I),
-              re.compile(r"\d\s*(%|％|个百分点|percent)", re.I)),
+    "age": (
+        re.compile(r"年纪|年龄|多大岁|几岁|how old|\bage\b", re.I),
+        re.compile(r"\d\s*(岁|周岁|years?\s+old)", re.I),
+    ),
+    "ratio": (
+        re.compile(r"比例|占比|比重|百分之|percentage|\bratio\b|\bshare of\b|\bmargin\b", re.I),
+        re.compile(r"\d\s*(%|％|个百分点|percent)", re.I),
+    ),
 }
 
 
@@ -480,7 +538,9 @@ def _lead_terms(line: str, end: int, key: set[str]) -> int:
     """How many of the question's key terms the few characters before a figure contain."""
     from assistant.store.keywords import tokenize
 
-    start = max(line.rfind("，", 0, end), line.rfind(",", 0, max(0, end - 1)), line.rfind("；", 0, end), end - 12)
+    start = max(
+        line.rfind("，", 0, end), line.rfind(",", 0, max(0, end - 1)), line.rfind("；", 0, end), end - 12
+    )
     return len(key & set(tokenize(line[max(0, start) : end])))
 
 
@@ -497,7 +557,12 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
     figures = _NUM_UNIT.findall(body)
     with_unit = {n.replace(",", "").replace("，", "") for n, _ in figures}
     for bare in sorted(_digits(body) - with_unit):  # a bare "42" takes the unit the passages give it ("42项")
-        units = {u for p in passages for n, u in _NUM_UNIT.findall(p) if n.replace(",", "").replace("，", "") == bare}
+        units = {
+            u
+            for p in passages
+            for n, u in _NUM_UNIT.findall(p)
+            if n.replace(",", "").replace("，", "") == bare
+        }
         figures += [(bare, u) for u in sorted(units)]
     for num, unit in figures:
         target = num.replace(",", "").replace("，", "")
@@ -505,12 +570,18 @@ def better_figure_nearby(answer: str, question: str, company: str | None, passag
             continue
         for p in passages:
             for line in logical_lines(re.sub(r"(?<=[，、,])\n", "", p)):  # rejoin wrapped clauses
-                figures = [(m.group(1).replace(",", ""), m.group(2), m.start()) for m in _NUM_UNIT.finditer(line or "")]
+                figures = [
+                    (m.group(1).replace(",", ""), m.group(2), m.start())
+                    for m in _NUM_UNIT.finditer(line or "")
+                ]
                 mine = [f for f in figures if f[0] == target and f[1] == unit]
                 if not mine:
                     continue
                 own = max(_lead_terms(line, f[2], key) for f in mine)
-                rival = max((_lead_terms(line, f[2], key) for f in figures if f[0] != target and f[1] == unit), default=-1)
+                rival = max(
+                    (_lead_terms(line, f[2], key) for f in figures if f[0] != target and f[1] == unit),
+                    default=-1,
+                )
                 if rival > own:
                     wrong.append(f"{num}{unit}")
     return sorted(set(wrong))
@@ -539,8 +610,13 @@ class Draft:
 _PART_MARK = re.compile(r"(?:^|(?<=\s)|(?<=[。；;]))[1-9][.、)）]\s*(?=\D)")
 
 
-_UNIT_CAPTION = re.compile(r"((?:金额)?单位[:：]\s*[^\s）)\n]+)|\(((?:in|\$ in|amounts in) (?:thousands|millions|billions)[^)\n]*)\)", re.I)
-_HAS_UNIT = re.compile(r"\d\s*(?:%|％|万|亿|千|元|美元|人|项|家|个|倍|岁|年|月|日|thousand|million|billion|percent)", re.I)
+_UNIT_CAPTION = re.compile(
+    r"((?:金额)?单位[:：]\s*[^\s）)\n]+)|\(((?:in|\$ in|amounts in) (?:thousands|millions|billions)[^)\n]*)\)",
+    re.I,
+)
+_HAS_UNIT = re.compile(
+    r"\d\s*(?:%|％|万|亿|千|元|美元|人|项|家|个|倍|岁|年|月|日|thousand|million|billion|percent)", re.I
+)
 
 
 def with_table_unit(text: str, passages: list[str]) -> str:
@@ -587,7 +663,9 @@ def verify(
     text, cited = parse_citations(join_parts(raw), len(passages))
     if NOT_FOUND_MARKER in raw.upper().replace(" ", "_") or not text:
         return Draft(declined=True, problem="the model found no answer in the passages")
-    injected = injected_claim(text, question, unmasked if unmasked is not None else [ev.chunk.text for ev in passages])
+    injected = injected_claim(
+        text, question, unmasked if unmasked is not None else [ev.chunk.text for ev in passages]
+    )
     if injected:
         return Draft(problem=injected)
     if not cited or unsupported_numbers(text, [passages[n - 1].chunk.text for n in cited]):
@@ -598,7 +676,11 @@ def verify(
             bad = unsupported_numbers(text, everything)
             computed = computed_figures(bad, question, everything)
             if not bad or any(b not in computed for b in bad):
-                what = f"the figures {', '.join(bad)} are in no passage" if bad else "it cites no passage that supports it"
+                what = (
+                    f"the figures {', '.join(bad)} are in no passage"
+                    if bad
+                    else "it cites no passage that supports it"
+                )
                 return Draft(problem=what)
             # A calculation on cited figures: cite the passages its operands come from.
             held = [n for n in cited if not unsupported_numbers(_digits_only(text, bad), [everything[n - 1]])]
@@ -610,16 +692,24 @@ def verify(
     if unsupported:
         return Draft(problem=f"no cited passage says {', '.join(unsupported)}")
     if wrong_kind_of_figure(text, question):
-        return Draft(problem="the question asks for an age or a ratio and the answer gives another kind of figure")
+        return Draft(
+            problem="the question asks for an age or a ratio and the answer gives another kind of figure"
+        )
     mismatched = unit_mismatches(text, sources)
     if mismatched:
         return Draft(problem=f"{', '.join(mismatched)}: the passage gives this figure with another unit")
     other_year = wrong_year_figures(sorted(_digits(_CITE.sub("", text))), question, sources)
     if other_year:
-        return Draft(problem=f"{', '.join(other_year)}: the table gives this figure for another year than the question asks")
-    nearby = better_figure_nearby(text, question, company, [ev.chunk.text for ev in passages])  # all: a chunk may end mid-sentence
+        return Draft(
+            problem=f"{', '.join(other_year)}: the table gives this figure for another year than the question asks"
+        )
+    nearby = better_figure_nearby(
+        text, question, company, [ev.chunk.text for ev in passages]
+    )  # all: a chunk may end mid-sentence
     if nearby:
-        return Draft(problem=f"{', '.join(nearby)}: the passage labels another figure as what the question asks")
+        return Draft(
+            problem=f"{', '.join(nearby)}: the passage labels another figure as what the question asks"
+        )
     numbers = _digits(_CITE.sub("", text))
     off_topic = off_topic_numbers(text, question, company, sources)
     if numbers and len(off_topic) == len(numbers):
@@ -658,7 +748,10 @@ def with_parts(question: str, lang: str) -> str:
     return question + "\n(Answer every part: " + "; ".join(f"{i}. {p}" for i, p in enumerate(parts, 1)) + ")"
 
 
-_ASKS_FIGURE = re.compile(r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)", re.I)
+_ASKS_FIGURE = re.compile(
+    r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)",
+    re.I,
+)
 
 
 def extractive_answer(question: str, company: str | None, passages: list[Evidence]) -> tuple[str, list[int]]:
@@ -680,7 +773,11 @@ def extractive_answer(question: str, company: str | None, passages: list[Evidenc
         lines = [x for x in lines if len(x) >= 4 and not set(x) <= set("|-: ")]
         # never quote an instruction found in a passage (masked or not) as the answer
         _, orders = split_instructions(ev.chunk.text)
-        lines = [x for x in lines if MASKED not in x and not instruction_like(x) and not any(x in o for o in orders)]
+        lines = [
+            x
+            for x in lines
+            if MASKED not in x and not instruction_like(x) and not any(x in o for o in orders)
+        ]
         terms = [key & set(tokenize(x)) for x in lines]
         picked: list[int] = []
         covered: set[str] = set()
@@ -719,13 +816,17 @@ class Answerer:
     # ---- company ---------------------------------------------------------------------
     def known_companies(self, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
         """Canonical company name → every alias learned from its documents (only ``allowed`` ones)."""
-        known = {c.company: [c.company] for c in self.store.companies() if allowed is None or c.company in allowed}
+        known = {
+            c.company: [c.company] for c in self.store.companies() if allowed is None or c.company in allowed
+        }
         for company, names in self.store.ledger.aliases().items():
             if company in known:
                 known[company] += [n for n in names if n not in known[company]]
         return known
 
-    def company_candidates(self, question: str, company: str | None, allowed: Collection[str] | None = None) -> list[str]:
+    def company_candidates(
+        self, question: str, company: str | None, allowed: Collection[str] | None = None
+    ) -> list[str]:
         """Companies the flag ``company`` (any alias) or, without it, the question names; best first.
 
         An unknown ``company`` is an error listing the known ones. With ``allowed`` (a user's portfolio),
@@ -743,7 +844,9 @@ class Answerer:
             raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
         return match_companies(question, known)
 
-    def resolve_company(self, question: str, company: str | None, allowed: Collection[str] | None = None) -> str | None:
+    def resolve_company(
+        self, question: str, company: str | None, allowed: Collection[str] | None = None
+    ) -> str | None:
         """The company asked about: the one named by ``company`` (any alias), else the one the question names."""
         found = self.company_candidates(question, company, allowed)
         return found[0] if found else None
@@ -793,7 +896,12 @@ class Answerer:
         standalone = rewrite(asked, last, candidates[0] if candidates else None, named) if last else None
         question = standalone or asked
         lang = language(question)
-        base = {"question": asked, "model": self.model_label, "standalone_question": standalone, "latency_s": 0.0}
+        base = {
+            "question": asked,
+            "model": self.model_label,
+            "standalone_question": standalone,
+            "latency_s": 0.0,
+        }
 
         def done(answer: Answer) -> Event:
             answer.latency_s = round(time.perf_counter() - started, 3)
@@ -803,12 +911,26 @@ class Answerer:
 
         if len(candidates) > 1 and not company:
             names = "、".join(candidates) if lang == "zh" else ", ".join(candidates)
-            text = f"问题涉及多家企业（{names}），请选择一家。" if lang == "zh" else f"The question names several companies ({names}): choose one."
-            yield done(Answer(**base, answer=text, insufficient_evidence=True, path="needs_company", candidates=candidates))
+            text = (
+                f"问题涉及多家企业（{names}），请选择一家。"
+                if lang == "zh"
+                else f"The question names several companies ({names}): choose one."
+            )
+            yield done(
+                Answer(
+                    **base,
+                    answer=text,
+                    insufficient_evidence=True,
+                    path="needs_company",
+                    candidates=candidates,
+                )
+            )
             return
         company = candidates[0] if candidates else None
         named_doc = named_document(self.store, question, company)
-        evidence = retrieve(self.store, question, company, 12, self.settings.min_relevance, named_doc, allowed)
+        evidence = retrieve(
+            self.store, question, company, 12, self.settings.min_relevance, named_doc, allowed
+        )
         passages = select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
         searched = self._searched(question, company, named_doc, evidence, allowed)
         base.update(company=company, searched=searched)
@@ -833,11 +955,21 @@ class Answerer:
 
         # The model sees, and answers are checked against, passages with instruction-like sentences masked;
         # verify also gets the unmasked texts, to refuse an answer that follows one of those sentences.
-        shown = [ev.model_copy(update={"chunk": ev.chunk.model_copy(update={"text": mask_instructions(ev.chunk.text)})}) for ev in passages]
+        shown = [
+            ev.model_copy(
+                update={"chunk": ev.chunk.model_copy(update={"text": mask_instructions(ev.chunk.text)})}
+            )
+            for ev in passages
+        ]
         block = format_passages(shown)
         calculations = year_calculations(question, [ev.chunk.text for ev in shown])
         if calculations:  # differences between the years asked, computed here rather than by the model
-            block += "\n\n" + ("根据资料计算：" if lang == "zh" else "Calculated from the passages:") + "\n" + "\n".join(calculations)
+            block += (
+                "\n\n"
+                + ("根据资料计算：" if lang == "zh" else "Calculated from the passages:")
+                + "\n"
+                + "\n".join(calculations)
+            )
         inputs = {"company": company or "-", "passages": block, "question": with_parts(question, lang)}
         first_token: float | None = None
         draft = Draft()
@@ -846,7 +978,9 @@ class Answerer:
                 prompt = load_prompt(self.settings.prompts_dir, f"answer_{lang}", _VARIABLES)
             else:
                 yield Event("retry")
-                prompt = load_prompt(self.settings.prompts_dir, f"answer_strict_{lang}", _VARIABLES | {"problem"})
+                prompt = load_prompt(
+                    self.settings.prompts_dir, f"answer_strict_{lang}", _VARIABLES | {"problem"}
+                )
                 inputs["problem"] = draft.problem
             pieces: list[str] = []
             try:
@@ -859,7 +993,9 @@ class Answerer:
                 raise
             except Exception as exc:  # network, server or runtime failure of the backend
                 raise LLMError(f"{self.model_label}: could not reach or use the LLM backend ({exc})") from exc
-            draft = verify("".join(pieces).strip(), question, company, shown, [ev.chunk.text for ev in passages])
+            draft = verify(
+                "".join(pieces).strip(), question, company, shown, [ev.chunk.text for ev in passages]
+            )
             if not draft.problem or draft.declined:
                 break
         retried = attempt == 2
@@ -876,7 +1012,9 @@ class Answerer:
         draft.text = with_table_unit(draft.text, [passages[n - 1].chunk.text for n in draft.cited])
         # Number the cited passages 1..k in order of first citation, as a reader expects.
         order = {old: new for new, old in enumerate(draft.cited, start=1)}
-        text = _CITE.sub(lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), draft.text)
+        text = _CITE.sub(
+            lambda m: "".join(f"[{order[int(x)]}]" for x in re.findall(r"\d+", m.group(1))), draft.text
+        )
         citations = [
             Citation(
                 n=order[n],
@@ -901,15 +1039,30 @@ class Answerer:
         )
 
     def _searched(
-        self, question: str, company: str | None, doc: str | None, evidence: list[Evidence], allowed: Collection[str] | None
+        self,
+        question: str,
+        company: str | None,
+        doc: str | None,
+        evidence: list[Evidence],
+        allowed: Collection[str] | None,
     ) -> str:
         """What retrieval looked through, for a reader who gets "not in the documents"."""
         from assistant.store.keywords import tokenize
 
-        everyone = f"the documents of the {len(allowed)} companies you may see" if allowed is not None else "every company's documents"
-        where = doc or (f"{len(self.store.documents(company))} documents of {company}" if company else everyone)
+        everyone = (
+            f"the documents of the {len(allowed)} companies you may see"
+            if allowed is not None
+            else "every company's documents"
+        )
+        where = doc or (
+            f"{len(self.store.documents(company))} documents of {company}" if company else everyone
+        )
         terms = " ".join(dict.fromkeys(tokenize(question)))[:120]
-        best = f"; best relevance {max(e.score for e in evidence):.2f}" if evidence else "; nothing above the relevance floor"
+        best = (
+            f"; best relevance {max(e.score for e in evidence):.2f}"
+            if evidence
+            else "; nothing above the relevance floor"
+        )
         return f"{where}; terms: {terms}{best}"
 
 

@@ -19,7 +19,8 @@ from assistant.text.figures import quantities
 _YEAR_CELL = re.compile(r"^(?:FY\s?)?((?:19|20)\d\d)(?:年|年度)?$", re.I)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _ASKS = re.compile(
-    r"change|differ|increase|decrease|grow|growth|decline|compared|变化|变动|增长|增加|减少|下降|差额|相差|增幅|降幅|同比", re.I
+    r"change|differ|increase|decrease|grow|growth|decline|compared|变化|变动|增长|增加|减少|下降|差额|相差|增幅|降幅|同比",
+    re.I,
 )
 _IGNORE = {"what", "the", "is", "of", "in", "and", "between", "from", "to", "was", "change", "percentage", "number",
            "thousands", "多少", "变化", "增长", "之间"}  # fmt: skip
@@ -66,7 +67,9 @@ def year_calculations(question: str, passages: list[str]) -> list[str]:
                 if old in by_year and new in by_year and by_year[old]:
                     a, b = by_year[new], by_year[old]
                     diff = a - b
-                    out.append(f"[{n}] {label}: {new} {_fmt(a)} − {old} {_fmt(b)} = {_fmt(diff)} ({100 * diff / abs(b):+.2f}%)")
+                    out.append(
+                        f"[{n}] {label}: {new} {_fmt(a)} − {old} {_fmt(b)} = {_fmt(diff)} ({100 * diff / abs(b):+.2f}%)"
+                    )
     return out[:6]
 
 

@@ -22,10 +22,14 @@ _EN_FOLLOW = re.compile(
     r"|^(?:and|same\s+for|ditto\s+for)\s+(?P<y>.+?)\s*[?？.]*$",
     re.I,
 )
-_ZH_FOLLOW = re.compile(r"^(?:那么|那|还有|再看看?)?\s*(?P<x>.+?)(?:呢|怎么样|如何)\s*[？?。]*$|^(?:那么|那)\s*(?P<y>.+?)\s*[？?。]*$")
+_ZH_FOLLOW = re.compile(
+    r"^(?:那么|那|还有|再看看?)?\s*(?P<x>.+?)(?:呢|怎么样|如何)\s*[？?。]*$|^(?:那么|那)\s*(?P<y>.+?)\s*[？?。]*$"
+)
 _EN_PRONOUN = re.compile(r"\b(?:its|their|the company's)\b|\b(?:it|they|the company|this company)\b", re.I)
 _ZH_PRONOUN = re.compile(r"该公司|这家公司|该企业|这家企业|它的|它|其")
-_METRIC = re.compile(r"收入|利润|费用|投入|人数|人员|比例|占比|率|金额|资产|负债|数量|专利|员工|现金|融资额|估值|市值")
+_METRIC = re.compile(
+    r"收入|利润|费用|投入|人数|人员|比例|占比|率|金额|资产|负债|数量|专利|员工|现金|融资额|估值|市值"
+)
 
 
 class Turn(BaseModel):
@@ -54,12 +58,16 @@ def _years(text: str) -> list[str]:
     return [m.group(1) for m in _YEAR.finditer(text)]
 
 
-_BEFORE = re.compile(r"(?:the\s+)?(?:year|fiscal year)\s+before|(?:the\s+)?(?:previous|prior)\s+year|上一年|前一年|上年|去年")
-_AFTER = re.compile(r"(?:the\s+)?(?:year|fiscal year)\s+after|(?:the\s+)?(?:next|following)\s+year|下一年|后一年|次年")
+_BEFORE = re.compile(
+    r"(?:the\s+)?(?:year|fiscal year)\s+before|(?:the\s+)?(?:previous|prior)\s+year|上一年|前一年|上年|去年"
+)
+_AFTER = re.compile(
+    r"(?:the\s+)?(?:year|fiscal year)\s+after|(?:the\s+)?(?:next|following)\s+year|下一年|后一年|次年"
+)
 
 
 def _relative_years(text: str, before: list[str]) -> str:
-    """"the year before" / "上一年" → the year before the previous question's (when it named one)."""
+    """ "the year before" / "上一年" → the year before the previous question's (when it named one)."""
     if not before:
         return text
     year = int(before[0])
@@ -94,7 +102,9 @@ def rewrite(question: str, last: Turn | None, company: str | None, named: bool =
         x = (match.group("x") or match.group("y") or "").strip(" ，,")
         x = _relative_years(x, _years(last.question))
         years = _years(x)
-        rest = re.sub(r"^(?:in|for|of)(?:\s+|$)|\s+(?:in|for|of)$|^的|的$", "", _YEAR.sub("", x).strip(" ，,")).strip()
+        rest = re.sub(
+            r"^(?:in|for|of)(?:\s+|$)|\s+(?:in|for|of)$|^的|的$", "", _YEAR.sub("", x).strip(" ，,")
+        ).strip()
         if years and not rest:  # "what about 2022?" / "那2022年呢？"
             return _with_years(last.question, years, zh)
         if named and company and last.company and company != last.company:  # "what about Tessavolt?"
@@ -113,6 +123,7 @@ def rewrite(question: str, last: Turn | None, company: str | None, named: bool =
     if subject:
         pronoun = _ZH_PRONOUN if zh else _EN_PRONOUN
         if pronoun.search(q):
+
             def name(m: re.Match[str]) -> str:
                 word = m.group(0)
                 if zh:

@@ -56,7 +56,11 @@ def hybrid_search(
     hits = dict(store.ledger.keyword_search(terms, company, limit=max(50, k * 5)))
     pool: dict[str, Chunk] = {}
     dense: dict[str, float] = {}
-    scoped = [company] if company else (sorted(allowed) if allowed is not None and len(allowed) <= PORTFOLIO_EXACT else [])
+    scoped = (
+        [company]
+        if company
+        else (sorted(allowed) if allowed is not None and len(allowed) <= PORTFOLIO_EXACT else [])
+    )
     if company or allowed is not None and len(allowed) <= PORTFOLIO_EXACT:
         for name in scoped:
             chunks, vectors = store.company_chunks(name)

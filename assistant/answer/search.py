@@ -11,7 +11,12 @@ from assistant.store.index import Store
 
 
 def search(
-    store: Store, answerer: Answerer, query: str, company: str | None, k: int, allowed: Collection[str] | None = None
+    store: Store,
+    answerer: Answerer,
+    query: str,
+    company: str | None,
+    k: int,
+    allowed: Collection[str] | None = None,
 ) -> list[SearchHit]:
     """Hybrid retrieval (dense + keyword), as answers use it; within ``allowed`` companies when given."""
     resolved = answerer.resolve_company(query, company, allowed) if company else None

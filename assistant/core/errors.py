@@ -50,7 +50,10 @@ class DocumentNotFound(InputError):
 
 
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
-    (CompanyNotFound, 404), (InputError, 400), (LLMError, 502), (ModelError, 503),
+    (CompanyNotFound, 404),
+    (InputError, 400),
+    (LLMError, 502),
+    (ModelError, 503),
 )
 
 

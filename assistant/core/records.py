@@ -90,14 +90,22 @@ class Answer(BaseModel):
         "twice and the supporting sentence is quoted instead (extractive), the documents do not answer it "
         "(insufficient_evidence), or the question names several companies and one must be chosen (needs_company).",
     )
-    company: str | None = Field(None, description="The company the question was resolved to (None: all companies).")
+    company: str | None = Field(
+        None, description="The company the question was resolved to (None: all companies)."
+    )
     searched: str = Field("", description="What retrieval searched: company, documents and query terms.")
-    candidates: list[str] = Field(default_factory=list, description="Companies to choose from (path needs_company).")
+    candidates: list[str] = Field(
+        default_factory=list, description="Companies to choose from (path needs_company)."
+    )
     standalone_question: str | None = Field(
         None, description="A follow-up question rewritten to stand alone (None when it already did)."
     )
-    retried: bool = Field(False, description="The first answer failed verification and was asked again, stricter.")
-    first_token_s: float | None = Field(None, description="Seconds until the model's first token (None: no LLM call).")
+    retried: bool = Field(
+        False, description="The first answer failed verification and was asked again, stricter."
+    )
+    first_token_s: float | None = Field(
+        None, description="Seconds until the model's first token (None: no LLM call)."
+    )
 
 
 FileStatus = Literal["stored", "unchanged", "duplicate", "failed", "skipped"]

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     chunk_overlap_chars: int = Field(60, description="Characters of overlap between chunks.")
     top_k: int = Field(6, description="At most this many passages are given to the LLM.")
     prompt_token_budget: int = Field(
-        900, description="Estimated prompt tokens for passages (prefill is ~90 tok/s on 2 cores with the 1.5B model)."
+        900,
+        description="Estimated prompt tokens for passages (prefill is ~90 tok/s on 2 cores with the 1.5B model).",
     )
     min_relevance: float = Field(
         0.15, description="Cosine similarity below which a passage is not evidence at all."

@@ -26,8 +26,12 @@ from assistant.text.normalize import clean_text, index_text
 VERSION = "2"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$")
-_TABLE_ROW = re.compile(r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)")  # "| a | b |", "| a | b", "a | b | c"
+_HEADING = re.compile(
+    r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$"
+)
+_TABLE_ROW = re.compile(
+    r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)"
+)  # "| a | b |", "| a | b", "a | b | c"
 _DATA_CELL = re.compile(r"^[-+(（$¥￥€£\s]*\d[\d,，.\s]*[%％)）]?$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -38,7 +42,9 @@ _ITEM = re.compile(
 WRAPPED_READERS = ("pdf", "txt", "md")  # where a line end can be the layout's, not the author's
 MIN_TEXT_WIDTH = 50  # cells: narrower "full" lines are a list or a form, not running text
 SLACK = 2  # cells a ragged-right line may stop short of the full width and still be full
-CJK_FULL = 0.85  # a Chinese line this share of the full width (or more) that does not end a clause was wrapped
+CJK_FULL = (
+    0.85  # a Chinese line this share of the full width (or more) that does not end a clause was wrapped
+)
 _COLUMN_GAP = re.compile(r"[" + HAN + r"]\s+[" + HAN + r"]")
 _WIDE = re.compile(f"[{WIDE}]")
 _FIRST_WORD = re.compile(f"[{WIDE}]|[^\\s{WIDE}]+")
@@ -67,11 +73,16 @@ def _wrapped(last: str, line: str, full: int) -> bool:
     if _TABLE_ROW.match(line) or _HEADING.match(line) or _ITEM.match(line):
         return False
     if _WIDE.match(line[0]) and _WIDE.search(last):  # Chinese text (its lines may end in a figure: "证书3")
-        if _COLUMN_GAP.search(last) or _COLUMN_GAP.search(line):  # "生物控股 指 内蒙古…": rows of a layout table
+        if _COLUMN_GAP.search(last) or _COLUMN_GAP.search(
+            line
+        ):  # "生物控股 指 内蒙古…": rows of a layout table
             return False
         return display_width(last) >= CJK_FULL * full
     word = _FIRST_WORD.match(line)
-    return word is not None and display_width(last) + display_width(_joiner(last, line) + word.group()) > full - SLACK
+    return (
+        word is not None
+        and display_width(last) + display_width(_joiner(last, line) + word.group()) > full - SLACK
+    )
 
 
 def unwrap(lines: list[str]) -> list[str]:
@@ -126,7 +137,7 @@ def _join(parts: list[tuple[str, bool]]) -> str:
 def _table_parts(caption: str | None, rows: list[str], size: int) -> list[str]:
     """A Markdown table as one or more chunks, each with the caption and the header row(s)."""
     header = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else _header_rows(rows)
-    body = rows[len(header):]
+    body = rows[len(header) :]
     lead = ([caption] if caption else []) + header
     limit = max(size * 2, sum(units(x) + 1 for x in lead) + 1)
     if sum(units(r) + 1 for r in lead + body) <= limit or not body:
@@ -238,6 +249,13 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
                 continue
             seen.add(cid)
             chunks.append(
-                Chunk(chunk_id=cid, company=document.company, doc=document.doc, page=page.number, section=sec, text=text)
+                Chunk(
+                    chunk_id=cid,
+                    company=document.company,
+                    doc=document.doc,
+                    page=page.number,
+                    section=sec,
+                    text=text,
+                )
             )
     return chunks

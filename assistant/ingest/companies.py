@@ -238,7 +238,11 @@ _ALIAS_AFTER_RE = re.compile(
     r"(?P<alias>[^”\"」』'（）()，,。；;\n]{1,30}?)[”\"」』']?\s*(?:[或/、,，][^）)]*)?[）)]"
 )
 _SHORT_FIELD_RE = re.compile(
-    r"(?:(?:公司|企业|证券)?简称|short name)\s*[:：|]\s*(?P<alias>[" + HAN + r"A-Za-z0-9][" + HAN + r"A-Za-z0-9 .&\-]{1,40}?)"
+    r"(?:(?:公司|企业|证券)?简称|short name)\s*[:：|]\s*(?P<alias>["
+    + HAN
+    + r"A-Za-z0-9]["
+    + HAN
+    + r"A-Za-z0-9 .&\-]{1,40}?)"
     r"\s*(?:\||\n|$|（|\(|，|,|。)",
     re.IGNORECASE,
 )

@@ -85,7 +85,9 @@ def ingest_paths(
     return report
 
 
-def ingest_file(file: Path, company: str | None, store: Store, settings: Settings, explicit: bool = True) -> FileReport:
+def ingest_file(
+    file: Path, company: str | None, store: Store, settings: Settings, explicit: bool = True
+) -> FileReport:
     """Ingest one file; every problem becomes the report's error, never an exception."""
     group = WriteGroup(store)
     entry = group.add(file, company, settings, explicit)
@@ -117,13 +119,22 @@ class WriteGroup:
         started = time.perf_counter()
         entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
         try:
-            waiting = {(r.write.document.company, r.write.document.sha256): (r.write.document.company, r.write.document.doc)
-                       for r in self.ready}
+            waiting = {
+                (r.write.document.company, r.write.document.sha256): (
+                    r.write.document.company,
+                    r.write.document.doc,
+                )
+                for r in self.ready
+            }
             write = _prepare(file, company, self.store, settings, explicit, entry, waiting)
         except AssistantError as exc:
             entry.status, entry.error, write = "failed", str(exc), None
         except Exception as exc:  # one bad file never stops the batch
-            entry.status, entry.error, write = "failed", f"{file}: unexpected error: {type(exc).__name__}: {exc}", None
+            entry.status, entry.error, write = (
+                "failed",
+                f"{file}: unexpected error: {type(exc).__name__}: {exc}",
+                None,
+            )
         if write is None:
             self._done(entry, started)
             return entry
@@ -131,7 +142,10 @@ class WriteGroup:
         if any((r.write.document.company, r.write.document.doc) == key for r in self.ready):
             self.flush()  # the same document twice (two folders, one company): the later one replaces it
         self.ready.append(_Ready(entry, write, started))
-        if sum(len(r.write.chunks) for r in self.ready) >= WRITE_GROUP_CHUNKS or len(self.ready) >= WRITE_GROUP_FILES:
+        if (
+            sum(len(r.write.chunks) for r in self.ready) >= WRITE_GROUP_CHUNKS
+            or len(self.ready) >= WRITE_GROUP_FILES
+        ):
             self.flush()
         return entry
 
@@ -158,7 +172,8 @@ class WriteGroup:
             if isinstance(result, Exception):
                 entry.status = "failed"
                 entry.error = (
-                    str(result) if isinstance(result, AssistantError)
+                    str(result)
+                    if isinstance(result, AssistantError)
                     else f"{entry.path}: could not be stored: {type(result).__name__}: {result}"
                 )
                 self._done(entry, r.started)
@@ -167,7 +182,11 @@ class WriteGroup:
             timings["store"] = seconds * len(write.chunks) / total
             _learn_aliases(write.document, self.store)
             entry.status, entry.reader, entry.new_vectors = "stored", write.document.reader, result
-            entry.pages, entry.chunks, entry.quality = len(write.document.pages), len(write.chunks), write.quality
+            entry.pages, entry.chunks, entry.quality = (
+                len(write.document.pages),
+                len(write.chunks),
+                write.quality,
+            )
             entry.warnings = write.document.warnings
             entry.timings = {k: round(v, 4) for k, v in timings.items()}
             self._done(entry, r.started)
@@ -210,8 +229,9 @@ def _prepare(
         return None
     if sha:
         # a duplicate is an identical file of the same company (a company given or not yet known: any company)
-        twin = next((v for (c, s), v in waiting.items() if s == sha and company in (None, c)), None) \
-            or store.ledger.find_by_sha(sha, company)
+        twin = next(
+            (v for (c, s), v in waiting.items() if s == sha and company in (None, c)), None
+        ) or store.ledger.find_by_sha(sha, company)
         if twin and twin != (company, file.name):
             entry.status, entry.company = "duplicate", twin[0]
             entry.error = f"same content as {twin[0]}/{twin[1]}: not stored twice"
@@ -232,7 +252,9 @@ def _prepare(
     chunks = chunk_document(document, settings.chunk_chars, settings.chunk_overlap_chars)
     timings["chunk"] = time.perf_counter() - t
     if not chunks:
-        raise InputError(f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else ""))
+        raise InputError(
+            f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else "")
+        )
     return Write(document=document, chunks=chunks, quality=quality_score(document), timings=timings)
 
 

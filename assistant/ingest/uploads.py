@@ -25,12 +25,26 @@ from assistant.store.index import Store
 MIME_TYPES: dict[str, frozenset[str]] = {
     "pdf": frozenset({"application/pdf", "application/x-pdf"}),
     "docx": frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}),
-    "xlsx": frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       "application/vnd.ms-excel.sheet.macroenabled.12"}),
+    "xlsx": frozenset(
+        {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.ms-excel.sheet.macroenabled.12",
+        }
+    ),
     "html": frozenset({"text/html", "application/xhtml+xml"}),
-    "csv": frozenset({"text/csv", "text/tab-separated-values", "application/csv", "application/vnd.ms-excel"}),
-    "json": frozenset({"application/json", "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
-                       "application/ndjson", "text/json"}),
+    "csv": frozenset(
+        {"text/csv", "text/tab-separated-values", "application/csv", "application/vnd.ms-excel"}
+    ),
+    "json": frozenset(
+        {
+            "application/json",
+            "application/x-ndjson",
+            "application/jsonl",
+            "application/x-jsonlines",
+            "application/ndjson",
+            "text/json",
+        }
+    ),
     "txt": frozenset({"text/plain"}),
     "md": frozenset({"text/markdown", "text/x-markdown", "text/plain"}),
 }
@@ -69,7 +83,9 @@ def _plain_name(raw: str, what: str) -> str:
     if any(unicodedata.category(ch) == "Cc" for ch in raw):
         raise UploadRefused(f"the {what} contains control characters")
     if "/" in raw or "\\" in raw or raw.strip() in (".", ".."):
-        raise UploadRefused(f"the {what} {raw!r} is a path: send a plain name without folders (e.g. report.pdf)")
+        raise UploadRefused(
+            f"the {what} {raw!r} is a path: send a plain name without folders (e.g. report.pdf)"
+        )
     name = unicodedata.normalize("NFC", raw.strip())
     if not name:
         raise UploadRefused(f"the {what} is empty")
@@ -91,7 +107,9 @@ def safe_file_name(raw: str | None) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in EXTENSIONS:
         known = ", ".join(sorted(EXTENSIONS))
-        raise UploadRefused(f"unsupported file type '{suffix or '(none)'}' of {name!r} (supported: {known})", 415)
+        raise UploadRefused(
+            f"unsupported file type '{suffix or '(none)'}' of {name!r} (supported: {known})", 415
+        )
     return name
 
 

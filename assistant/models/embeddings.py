@@ -19,7 +19,8 @@ from assistant.text.cjk import HAN
 def _unit_rows(matrix: np.ndarray) -> list[list[float]]:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32).tolist()
+    rows: list[list[float]] = (matrix / norms).astype(np.float32).tolist()
+    return rows
 
 
 class USEEmbeddings(Embeddings):
@@ -44,7 +45,9 @@ class USEEmbeddings(Embeddings):
         self._batch = batch_size
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self._model.encode(["warm-up"])  # the first inference costs ~0.65 s: pay it at load, not on a question
+        self._model.encode(
+            ["warm-up"]
+        )  # the first inference costs ~0.65 s: pay it at load, not on a question
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.encode(texts))
@@ -90,7 +93,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         if not texts:
             return []
         vectors = self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32).tolist()
+        rows: list[list[float]] = np.asarray(vectors, dtype=np.float32).tolist()
+        return rows
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]

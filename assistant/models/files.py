@@ -96,7 +96,9 @@ def _stamp_path(target: Path) -> Path:
 
 def _write_stamp(target: Path, sha: str) -> None:
     st = target.stat()
-    _stamp_path(target).write_text(json.dumps({"sha256": sha, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    _stamp_path(target).write_text(
+        json.dumps({"sha256": sha, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    )
 
 
 def _stamp_matches(target: Path, spec: GGUFSpec) -> bool:

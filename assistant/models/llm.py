@@ -46,7 +46,9 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False, seed=0
                 )
             except Exception as exc:
-                raise ModelError(f"could not load {path}: {exc}; run `assistant models verify --repair`") from exc
+                raise ModelError(
+                    f"could not load {path}: {exc}; run `assistant models verify --repair`"
+                ) from exc
         return _LOADED[key]
 
 
@@ -199,15 +201,17 @@ def build_llm(settings: Settings) -> BaseChatModel:
         )
     if name == "openai":
         if not settings.openai_base_url:
-            raise ConfigError("LLM backend 'openai' needs ASSISTANT_OPENAI_BASE_URL (e.g. http://host:8000/v1)")
+            raise ConfigError(
+                "LLM backend 'openai' needs ASSISTANT_OPENAI_BASE_URL (e.g. http://host:8000/v1)"
+            )
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(
             base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key,  # type: ignore[arg-type]
+            api_key=settings.openai_api_key,
             model=settings.llm_model,
             temperature=0.0,
-            max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]
+            max_tokens=settings.llm_max_tokens,
             timeout=settings.openai_timeout_s,
             max_retries=1,
         )

@@ -68,7 +68,9 @@ class Turn:
             self.idle_since = None
             ended = self.ended
         if ended:
-            raise Cancelled("the model was given to the next request: this reader stopped reading for too long")
+            raise Cancelled(
+                "the model was given to the next request: this reader stopped reading for too long"
+            )
 
 
 _ticket: ContextVar[Ticket | None] = ContextVar("llm_queue_ticket", default=None)

@@ -30,7 +30,8 @@ def model_statuses(settings: Settings, verify: bool, repair: bool = False) -> li
         out.append(status)
     for name in ("use-multilingual", "all-minilm-l6-v2"):
         active = (settings.embedding_backend == name) or (
-            name == "all-minilm-l6-v2" and settings.embedding_backend == "sentence-transformers"
+            name == "all-minilm-l6-v2"
+            and settings.embedding_backend == "sentence-transformers"
             and settings.embedding_model_path is None
         )
         if verify:
@@ -38,13 +39,24 @@ def model_statuses(settings: Settings, verify: bool, repair: bool = False) -> li
         else:
             where, ok, detail = "", True, "packaged (run `assistant models verify` to check sha256)"
         out.append(
-            ModelStatus(role="embeddings", name=f"{name}{' (active)' if active else ''}", path=where or None,
-                        ok=ok, detail=detail + ", Apache-2.0")
+            ModelStatus(
+                role="embeddings",
+                name=f"{name}{' (active)' if active else ''}",
+                path=where or None,
+                ok=ok,
+                detail=detail + ", Apache-2.0",
+            )
         )
     if settings.llm_backend == "openai":
-        out.append(ModelStatus(role="llm", name=f"openai:{settings.llm_model} (active)",
-                               path=settings.openai_base_url, ok=bool(settings.openai_base_url),
-                               detail="remote OpenAI-compatible server"))
+        out.append(
+            ModelStatus(
+                role="llm",
+                name=f"openai:{settings.llm_model} (active)",
+                path=settings.openai_base_url,
+                ok=bool(settings.openai_base_url),
+                detail="remote OpenAI-compatible server",
+            )
+        )
     return out
 
 

@@ -78,14 +78,48 @@ Pool = Literal["process", "thread"]
 STATE_VERSION = 1
 
 # summary.csv: identity, key figures (latest period), the checks, red flags, and where the files are
-KEY_FIELDS = ("legal_name", "unified_social_credit_code", "revenue", "net_profit", "gross_margin", "rd_ratio",
-              "debt_ratio", "employees", "rd_staff_ratio", "invention_patents", "patents_total",
-              "top1_customer_share", "top5_customer_share", "latest_financing_round")
-CHECK_COLUMNS = ("check_hnte", "check_tech_based_sme", "check_specialised_sme", "check_little_giant",
-                 "check_star_market")
-CSV_COLUMNS = ("company", "status", "error", "as_of", *KEY_FIELDS, "revenue_unit", "revenue_period",
-               *CHECK_COLUMNS, "checks_passed", "red_flags", "red_flag_names", "conflicts", "unknown_fields",
-               "summary_path", "json", "md", "html")
+KEY_FIELDS = (
+    "legal_name",
+    "unified_social_credit_code",
+    "revenue",
+    "net_profit",
+    "gross_margin",
+    "rd_ratio",
+    "debt_ratio",
+    "employees",
+    "rd_staff_ratio",
+    "invention_patents",
+    "patents_total",
+    "top1_customer_share",
+    "top5_customer_share",
+    "latest_financing_round",
+)
+CHECK_COLUMNS = (
+    "check_hnte",
+    "check_tech_based_sme",
+    "check_specialised_sme",
+    "check_little_giant",
+    "check_star_market",
+)
+CSV_COLUMNS = (
+    "company",
+    "status",
+    "error",
+    "as_of",
+    *KEY_FIELDS,
+    "revenue_unit",
+    "revenue_period",
+    *CHECK_COLUMNS,
+    "checks_passed",
+    "red_flags",
+    "red_flag_names",
+    "conflicts",
+    "unknown_fields",
+    "summary_path",
+    "json",
+    "md",
+    "html",
+)
 
 
 # ---- the per-company function -----------------------------------------------------------------------------
@@ -97,7 +131,9 @@ class Task(BaseModel):
     chunks: list[Chunk] = Field(default_factory=list)
     today: str = Field(description="Reference date (ISO).")
     summary: bool = False
-    settings: dict[str, Any] | None = Field(None, description="Settings for the summary's LLM (JSON-able dump).")
+    settings: dict[str, Any] | None = Field(
+        None, description="Settings for the summary's LLM (JSON-able dump)."
+    )
     name: str = Field(description="Safe file name of the company.")
 
 
@@ -160,18 +196,30 @@ def profile_task(task: Task) -> CompanyResult:
                 outcome = summarizer.summarize(profile)
                 return outcome.summary
 
-        profile = profile_from_chunks(task.chunks, task.company, task.aliases, date.fromisoformat(task.today),
-                                      summarizer=hook)
+        profile = profile_from_chunks(
+            task.chunks, task.company, task.aliases, date.fromisoformat(task.today), summarizer=hook
+        )
         summary_path = outcome.path if outcome else None
         result = CompanyResult(
-            company=task.company, name=task.name, status="ok", summary_path=summary_path,
-            summary_problems=outcome.problems if outcome else [], profile_json=profile.model_dump_json(),
-            markdown=to_markdown(profile), html=to_html(profile), row=csv_row(profile, task.name, summary_path),
+            company=task.company,
+            name=task.name,
+            status="ok",
+            summary_path=summary_path,
+            summary_problems=outcome.problems if outcome else [],
+            profile_json=profile.model_dump_json(),
+            markdown=to_markdown(profile),
+            html=to_html(profile),
+            row=csv_row(profile, task.name, summary_path),
         )
     except Exception as exc:  # one bad company never stops the run
-        result = CompanyResult(company=task.company, name=task.name, status="failed", error=_one_line(exc),
-                               traceback=traceback.format_exc(limit=8),
-                               row=failed_row(task.company, _one_line(exc)))
+        result = CompanyResult(
+            company=task.company,
+            name=task.name,
+            status="failed",
+            error=_one_line(exc),
+            traceback=traceback.format_exc(limit=8),
+            row=failed_row(task.company, _one_line(exc)),
+        )
     result.seconds = round(time.perf_counter() - started, 4)
     return result
 
@@ -202,10 +250,16 @@ def csv_row(profile: Profile, name: str, summary_path: str | None = None) -> dic
             row[column] = check.result
     row["checks_passed"] = sum(c.result == "pass" for c in profile.checks)
     flags = [s.name for s in profile.signals if s.kind == "red_flag"]
-    row.update(red_flags=len(flags), red_flag_names=";".join(dict.fromkeys(flags)), conflicts=len(profile.conflicts),
-               unknown_fields=sum(v.status == "unknown" for v in profile.fields.values()),
-               summary_path=summary_path or "", json=f"profiles/{name}.json", md=f"reports/{name}.md",
-               html=f"reports/{name}.html")
+    row.update(
+        red_flags=len(flags),
+        red_flag_names=";".join(dict.fromkeys(flags)),
+        conflicts=len(profile.conflicts),
+        unknown_fields=sum(v.status == "unknown" for v in profile.fields.values()),
+        summary_path=summary_path or "",
+        json=f"profiles/{name}.json",
+        md=f"reports/{name}.md",
+        html=f"reports/{name}.html",
+    )
     return row
 
 
@@ -217,7 +271,14 @@ def failed_row(company: str, error: str) -> dict[str, Any]:
 
 # ---- file names, atomic files, state -----------------------------------------------------------------------
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\s]+')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def safe_name(company: str) -> str:
@@ -268,10 +329,13 @@ class BatchReport(BaseModel):
     skipped: int = Field(0, description="Already done by an earlier run (same documents and options).")
     failed: int = Field(0, description="Failed in this run (recorded with their error; retried next run).")
     failures: dict[str, str] = Field(default_factory=dict, description="Company → error.")
-    summary_paths: dict[str, int] = Field(default_factory=dict, description="verified / retried / template counts.")
+    summary_paths: dict[str, int] = Field(
+        default_factory=dict, description="verified / retried / template counts."
+    )
     seconds: float = 0.0
     companies_per_minute: float | None = Field(
-        None, description="Companies this run worked on (ok or failed; not skipped) per minute of wall time.")
+        None, description="Companies this run worked on (ok or failed; not skipped) per minute of wall time."
+    )
     started_at: str = ""
     finished_at: str = ""
 
@@ -344,9 +408,11 @@ def company_texts(store: Store, company: str) -> list[Chunk]:
         return list(fetch(company))
     from assistant.store.index import _chunk
 
-    got = store.collection.get(where={"company": company}, include=["documents", "metadatas"])  # type: ignore[list-item]
-    return [_chunk(cid, text or "", dict(meta or {}))
-            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)]
+    got = store.collection.get(where={"company": company}, include=["documents", "metadatas"])
+    return [
+        _chunk(cid, text or "", dict(meta or {}))
+        for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+    ]
 
 
 def fingerprints(store: Store) -> dict[str, str]:
@@ -368,8 +434,13 @@ def _run_inline(jobs: Iterable[Job]) -> Iterator[CompanyResult]:
 
 def _crashed(task: Task, exc: BaseException) -> CompanyResult:
     error = f"worker crashed: {_one_line(exc)}"
-    return CompanyResult(company=task.company, name=task.name, status="failed", error=error,
-                         row=failed_row(task.company, error))
+    return CompanyResult(
+        company=task.company,
+        name=task.name,
+        status="failed",
+        error=error,
+        row=failed_row(task.company, error),
+    )
 
 
 def _process_executor(workers: int) -> ProcessPoolExecutor:
@@ -381,7 +452,9 @@ def _process_executor(workers: int) -> ProcessPoolExecutor:
         server = multiprocessing.get_context("forkserver")
         server.set_forkserver_preload(["assistant.profile.batch", "assistant.profile.render"])
         return ProcessPoolExecutor(max_workers=workers, mp_context=server)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))  # pragma: no cover
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    )  # pragma: no cover
 
 
 def _run_pool(jobs: Iterable[Job], workers: int, pool: Pool) -> Iterator[CompanyResult]:
@@ -414,7 +487,9 @@ def _run_pool(jobs: Iterable[Job], workers: int, pool: Pool) -> Iterator[Company
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(pending: dict[Future[CompanyResult], Task], done: Iterable[Future[CompanyResult]]) -> Iterator[CompanyResult]:
+def _collect(
+    pending: dict[Future[CompanyResult], Task], done: Iterable[Future[CompanyResult]]
+) -> Iterator[CompanyResult]:
     for future in list(done):
         task = pending.pop(future)
         try:
@@ -447,10 +522,19 @@ def _run_ray(jobs: Iterable[Job], workers: int) -> Iterator[CompanyResult]:
     if started:
         import tempfile
 
-        session_dir = tempfile.mkdtemp(prefix="ray-", dir="/tmp" if os.path.isdir("/tmp") else None)  # short: sockets
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 _node_ip_address="127.0.0.1", object_store_memory=256 * 1024 * 1024, namespace="assistant-batch",
-                 _temp_dir=session_dir)
+        session_dir = tempfile.mkdtemp(
+            prefix="ray-", dir="/tmp" if os.path.isdir("/tmp") else None
+        )  # short: sockets
+        ray.init(
+            num_cpus=workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            _node_ip_address="127.0.0.1",
+            object_store_memory=256 * 1024 * 1024,
+            namespace="assistant-batch",
+            _temp_dir=session_dir,
+        )
     try:
         remote = ray.remote(num_cpus=1, max_retries=1)(profile_task)
         pending: dict[Any, Task] = {}
@@ -531,11 +615,20 @@ class BatchRun:
             write_atomic(self.profiles_dir / f"{result.name}.json", result.profile_json + "\n")
             write_atomic(self.reports_dir / f"{result.name}.md", result.markdown)
             write_atomic(self.reports_dir / f"{result.name}.html", result.html)
-        entry = StateEntry(company=result.company, name=result.name, status=result.status, error=result.error,
-                           traceback=result.traceback, fingerprint=fingerprint, options=options,
-                           seconds=result.seconds, finished_at=datetime.now().isoformat(timespec="seconds"),
-                           summary_path=result.summary_path, summary_problems=result.summary_problems,
-                           row=result.row)
+        entry = StateEntry(
+            company=result.company,
+            name=result.name,
+            status=result.status,
+            error=result.error,
+            traceback=result.traceback,
+            fingerprint=fingerprint,
+            options=options,
+            seconds=result.seconds,
+            finished_at=datetime.now().isoformat(timespec="seconds"),
+            summary_path=result.summary_path,
+            summary_problems=result.summary_problems,
+            row=result.row,
+        )
         write_atomic(self.state_dir / f"{result.name}.json", entry.model_dump_json(indent=1))
         return entry
 
@@ -561,7 +654,9 @@ class BatchRun:
                         fh.write(text + "\n")
         os.replace(tmp, jsonl)
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(
+            buffer, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
         # UTF-8 with a byte-order mark: spreadsheet programs then read the Chinese names correctly
@@ -596,18 +691,30 @@ def run_batch(
     started, wall = datetime.now(), time.perf_counter()
     today = options.as_of or date.today()
     unresolved = dict(unresolved or {})
-    names = list(dict.fromkeys(companies if companies is not None else [c.company for c in store.companies()]))
+    names = list(
+        dict.fromkeys(companies if companies is not None else [c.company for c in store.companies()])
+    )
     order = list(dict.fromkeys([*names, *unresolved]))
     run = BatchRun(options.out)
-    report = BatchReport(out=str(options.out), engine=options.engine, workers=options.workers, summary=options.summary,
-                         reference_date=today.isoformat(), companies=len(order), started_at=started.isoformat(timespec="seconds"))
+    report = BatchReport(
+        out=str(options.out),
+        engine=options.engine,
+        workers=options.workers,
+        summary=options.summary,
+        reference_date=today.isoformat(),
+        companies=len(order),
+        started_at=started.isoformat(timespec="seconds"),
+    )
     llm_settings: dict[str, Any] | None = None
     if options.summary and settings is not None:
         from assistant.models.llm import model_label
 
         threads = max(1, settings.threads // options.workers) if options.workers > 1 else settings.threads
         llm_settings = settings.model_copy(update={"threads": threads}).model_dump(mode="json")
-        signature = {"as_of": options.as_of.isoformat() if options.as_of else None, "summary": model_label(settings)}
+        signature = {
+            "as_of": options.as_of.isoformat() if options.as_of else None,
+            "summary": model_label(settings),
+        }
     else:
         signature = {"as_of": options.as_of.isoformat() if options.as_of else None, "summary": None}
 
@@ -622,27 +729,47 @@ def run_batch(
         todo: list[str] = []
         for company in names:
             entry = None if options.force else run.state(safe_name(company))
-            if (entry and entry.status == "ok" and entry.fingerprint == prints.get(company)
-                    and entry.options == signature):
+            if (
+                entry
+                and entry.status == "ok"
+                and entry.fingerprint == prints.get(company)
+                and entry.options == signature
+            ):
                 report.skipped += 1
             else:
                 todo.append(company)
 
         def jobs() -> Iterator[Job]:
             for company, error in unresolved.items():
-                yield CompanyResult(company=company, name=safe_name(company), status="failed", error=error,
-                                    row=failed_row(company, error))
+                yield CompanyResult(
+                    company=company,
+                    name=safe_name(company),
+                    status="failed",
+                    error=error,
+                    row=failed_row(company, error),
+                )
             for company in todo:
                 try:
                     chunks = company_texts(store, company)
                 except Exception as exc:  # the store could not be read for this company
                     error = f"cannot read its chunks: {_one_line(exc)}"
-                    yield CompanyResult(company=company, name=safe_name(company), status="failed", error=error,
-                                        row=failed_row(company, error))
+                    yield CompanyResult(
+                        company=company,
+                        name=safe_name(company),
+                        status="failed",
+                        error=error,
+                        row=failed_row(company, error),
+                    )
                     continue
-                yield Task(company=company, aliases=aliases.get(company, []), chunks=chunks,
-                           today=today.isoformat(), summary=options.summary, settings=llm_settings,
-                           name=safe_name(company))
+                yield Task(
+                    company=company,
+                    aliases=aliases.get(company, []),
+                    chunks=chunks,
+                    today=today.isoformat(),
+                    summary=options.summary,
+                    settings=llm_settings,
+                    name=safe_name(company),
+                )
 
         if options.engine == "ray":
             results = _run_ray(jobs(), options.workers)
@@ -657,8 +784,13 @@ def run_batch(
         if show and todo:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(todo) + len(unresolved), unit="company", file=sys.stderr, dynamic_ncols=True,
-                       desc=f"profiles ({report.skipped} already done)" if report.skipped else "profiles")
+            bar = tqdm(
+                total=len(todo) + len(unresolved),
+                unit="company",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                desc=f"profiles ({report.skipped} already done)" if report.skipped else "profiles",
+            )
         try:
             for result in results:
                 run.record(result, prints.get(result.company), signature)
@@ -666,7 +798,9 @@ def run_batch(
                 if result.status == "ok":
                     report.profiled += 1
                     if result.summary_path:
-                        report.summary_paths[result.summary_path] = report.summary_paths.get(result.summary_path, 0) + 1
+                        report.summary_paths[result.summary_path] = (
+                            report.summary_paths.get(result.summary_path, 0) + 1
+                        )
                 else:
                     report.failed += 1
                     report.failures[result.company] = result.error or ""
@@ -687,5 +821,15 @@ def run_batch(
     return report
 
 
-__all__ = ["BatchOptions", "BatchReport", "BatchRun", "CompanyResult", "Task", "csv_row", "open_store",
-           "profile_task", "run_batch", "safe_name"]
+__all__ = [
+    "BatchOptions",
+    "BatchReport",
+    "BatchRun",
+    "CompanyResult",
+    "Task",
+    "csv_row",
+    "open_store",
+    "profile_task",
+    "run_batch",
+    "safe_name",
+]

@@ -30,20 +30,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "batch",
         help="profile many companies: profiles.jsonl, a Markdown and HTML report each, summary.csv (resumable)",
     )
-    p.add_argument("--companies", default="all",
-                   help="'all' (every stored company, default) or a file of company names (one per line, or a CSV "
-                        "with a 'company' column)")
-    p.add_argument("--out", type=Path, required=True, help="output folder (a rerun skips the companies already done)")
+    p.add_argument(
+        "--companies",
+        default="all",
+        help="'all' (every stored company, default) or a file of company names (one per line, or a CSV "
+        "with a 'company' column)",
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, help="output folder (a rerun skips the companies already done)"
+    )
     p.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
-    p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local: this process or a process pool; ray: Ray tasks on a local Ray cluster started for "
-                        "the run")
-    p.add_argument("--summary", action=argparse.BooleanOptionalAction, default=False,
-                   help="add the LLM's verified RM summary to each profile (slow: about half a minute per company "
-                        "on 2 cores; default --no-summary)")
-    p.add_argument("--as-of", dest="as_of", help="reference date for qualification expiry and signals (YYYY-MM-DD, "
-                                                 "default today)")
-    p.add_argument("--force", action="store_true", help="profile every company again, even those already done")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process or a process pool; ray: Ray tasks on a local Ray cluster started for "
+        "the run",
+    )
+    p.add_argument(
+        "--summary",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add the LLM's verified RM summary to each profile (slow: about half a minute per company "
+        "on 2 cores; default --no-summary)",
+    )
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="reference date for qualification expiry and signals (YYYY-MM-DD, default today)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="profile every company again, even those already done"
+    )
     p.add_argument("--json", action="store_true", help="print the run's report as JSON")
 
 
@@ -101,8 +119,14 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError(f"{args.companies} names no company")
     elif not store.companies():
         raise InputError("no companies in the store yet: run `assistant ingest` first")
-    options = BatchOptions(out=args.out, workers=args.workers, engine=args.engine, summary=args.summary, as_of=as_of,
-                           force=args.force)
+    options = BatchOptions(
+        out=args.out,
+        workers=args.workers,
+        engine=args.engine,
+        summary=args.summary,
+        as_of=as_of,
+        force=args.force,
+    )
     report = run_batch(store, companies, options, settings, unresolved)
     if args.json:
         print(report.model_dump_json(indent=2))
@@ -111,10 +135,12 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"failed    {company}: {error}")
         rate = f", {report.companies_per_minute:,.0f} companies/minute" if report.companies_per_minute else ""
         summaries = ", ".join(f"{n} {path}" for path, n in sorted(report.summary_paths.items()))
-        print(f"{report.companies} companies: {report.profiled} profiled, {report.skipped} already done, "
-              f"{report.failed} failed in {report.seconds:.1f}s{rate}"
-              + (f"; summaries: {summaries}" if summaries else "")
-              + f"\noutputs: {args.out / 'profiles.jsonl'}, {args.out / 'summary.csv'}, {args.out / 'reports'}/")
+        print(
+            f"{report.companies} companies: {report.profiled} profiled, {report.skipped} already done, "
+            f"{report.failed} failed in {report.seconds:.1f}s{rate}"
+            + (f"; summaries: {summaries}" if summaries else "")
+            + f"\noutputs: {args.out / 'profiles.jsonl'}, {args.out / 'summary.csv'}, {args.out / 'reports'}/"
+        )
     sys.stdout.flush()
     return 0 if report.ok else 1
 

@@ -60,22 +60,32 @@ def profile_from_chunks(
     financials = {y: {k: v for k, v in row.items() if k in SPECS} for y, row in financials.items()}
     financials = {y: row for y, row in financials.items() if row}
 
-    valuations = [(f.value, f.currency, f.evidence[0]) for f in ex.facts
-                  if f.name == "post_money_valuation" and isinstance(f.value, int | float) and f.evidence]
-    rounds = merge_rounds(ex.rounds, ctxs, valuations)  # type: ignore[arg-type]
+    valuations = [
+        (f.value, f.currency, f.evidence[0])
+        for f in ex.facts
+        if f.name == "post_money_valuation" and isinstance(f.value, int | float) and f.evidence
+    ]
+    rounds = merge_rounds(ex.rounds, ctxs, valuations)
     qualifications = merge_qualifications(ex.qualifications, ctxs, today)
     lawsuits = merge_lawsuits(ex.lawsuits, ctxs)
     patents = merge_patents(ex.patents)
     if rounds:
         last = max((r for r in rounds if r.date), key=lambda r: r.date or "", default=rounds[-1])
         fields["latest_financing_round"] = FieldValue(
-            value=last.round, unit=None, period=last.date, raw=last.round, evidence=last.evidence[:3],
-            confidence=0.9 if len(last.evidence) > 1 else 0.8, status="found",
+            value=last.round,
+            unit=None,
+            period=last.date,
+            raw=last.round,
+            evidence=last.evidence[:3],
+            confidence=0.9 if len(last.evidence) > 1 else 0.8,
+            status="found",
         )
     out_fields = {name: fields.get(name) or unknown(looked_in) for name in FIELD_NAMES}
     top = customers(ex, out_fields, amounts, ctxs)
     checks = run_checks(out_fields, financials, qualifications, today, rounds)
-    signals = compute_signals(out_fields, financials, qualifications, lawsuits, rounds, conflicts, ex.facts, today)
+    signals = compute_signals(
+        out_fields, financials, qualifications, lawsuits, rounds, conflicts, ex.facts, today
+    )
     years = [y for y in financials if re.fullmatch(r"\d{4}", y)]
     profile = Profile(
         company=company,
@@ -84,8 +94,13 @@ def profile_from_chunks(
         reference_date=today.isoformat(),
         fields=out_fields,
         financials=financials,
-        lists=Lists(financing_rounds=rounds, qualifications=qualifications, patents=patents, lawsuits=lawsuits,
-                    top_customers=top),
+        lists=Lists(
+            financing_rounds=rounds,
+            qualifications=qualifications,
+            patents=patents,
+            lawsuits=lawsuits,
+            top_customers=top,
+        ),
         checks=checks,
         signals=signals,
         conflicts=conflicts,

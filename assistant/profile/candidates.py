@@ -81,4 +81,3 @@ class LLMExtractor(Protocol):
     """
 
     def __call__(self, chunks: Sequence[Chunk], missing: Sequence[str]) -> list[Candidate]: ...
-

@@ -23,7 +23,10 @@ YI = 100_000_000
 
 HNTE = ("高新技术企业 (HNTE)", "高新技术企业认定管理办法 国科发火〔2016〕32号 (2016)")
 TSME = ("科技型中小企业 (tech-based SME)", "科技型中小企业评价办法 国科发政〔2022〕67号 (2022 revision)")
-ZJTX = ("专精特新中小企业 (specialised SME)", "优质中小企业梯度培育管理暂行办法 工信部企业〔2022〕63号 (2022)")
+ZJTX = (
+    "专精特新中小企业 (specialised SME)",
+    "优质中小企业梯度培育管理暂行办法 工信部企业〔2022〕63号 (2022)",
+)
 GIANT = ('专精特新"小巨人" (little giant)', "优质中小企业梯度培育管理暂行办法 工信部企业〔2022〕63号 (2022)")
 STAR = ("科创属性 (STAR Market)", "科创属性评价指引（试行） amended 2024-04-30")
 
@@ -62,7 +65,9 @@ class Facts:
     def prc(self) -> bool:
         code = self.fv("unified_social_credit_code")
         name = self.fv("legal_name")
-        return code is not None or bool(name and isinstance(name.value, str) and re.search(r"[" + HAN + r"]", name.value))
+        return code is not None or bool(
+            name and isinstance(name.value, str) and re.search(r"[" + HAN + r"]", name.value)
+        )
 
     def age_years(self) -> float | None:
         fv = self.fv("founded")
@@ -123,11 +128,18 @@ def _fmt_money(x: float) -> str:
 def _not_applicable(name: tuple[str, str], facts: Facts) -> Check | None:
     if facts.prc and facts.currency in (None, "CNY"):
         return None
-    why = "the company is not registered in mainland China (no unified social credit code, no Chinese legal name)" \
-        if not facts.prc else f"its figures are in {facts.currency}, the rule's thresholds are in CNY"
-    return Check(name=name[0], rule_version=name[1], result="unknown",
-                 missing=["registration in mainland China with CNY figures"],
-                 explanation=f"Not evaluated: {why}.")
+    why = (
+        "the company is not registered in mainland China (no unified social credit code, no Chinese legal name)"
+        if not facts.prc
+        else f"its figures are in {facts.currency}, the rule's thresholds are in CNY"
+    )
+    return Check(
+        name=name[0],
+        rule_version=name[1],
+        result="unknown",
+        missing=["registration in mainland China with CNY figures"],
+        explanation=f"Not evaluated: {why}.",
+    )
 
 
 def _years_back(facts: Facts, n: int) -> list[str]:
@@ -137,7 +149,9 @@ def _years_back(facts: Facts, n: int) -> list[str]:
     return [str(int(latest) - k) for k in range(n)]
 
 
-def _sum_ratio(ev: _Eval, years: list[str], num: str, den: str) -> tuple[float | None, float | None, float | None]:
+def _sum_ratio(
+    ev: _Eval, years: list[str], num: str, den: str
+) -> tuple[float | None, float | None, float | None]:
     """(ratio %, sum of num, sum of den) over the years, or None when any year is missing."""
     total_n = total_d = 0.0
     complete = True
@@ -178,7 +192,10 @@ def check_hnte(facts: Facts) -> Check:
     age = facts.age_years()
     ev.use("founded")
     ev.criterion("registered ≥ 1 year", None if age is None else age >= 1)
-    ip = [ev.facts.num(n) for n in ("invention_patents", "utility_model_patents", "design_patents", "software_copyrights")]
+    ip = [
+        ev.facts.num(n)
+        for n in ("invention_patents", "utility_model_patents", "design_patents", "software_copyrights")
+    ]
     known = [x for x in ip if x is not None]
     for n in ("invention_patents", "utility_model_patents", "software_copyrights"):
         if ev.facts.num(n) is not None:
@@ -187,31 +204,57 @@ def check_hnte(facts: Facts) -> Check:
         ev.missing.append("patents / software copyrights")
     ev.criterion("owns core IP", True if any(x > 0 for x in known) else (False if len(known) == 4 else None))
     staff = _staff_ratio(ev)
-    ev.criterion("technical staff ≥ 10% of employees (R&D staff as a lower bound)",
-                 True if staff is not None and staff >= 10 else None)
+    ev.criterion(
+        "technical staff ≥ 10% of employees (R&D staff as a lower bound)",
+        True if staff is not None and staff >= 10 else None,
+    )
     years = _years_back(facts, 3)
     if age is not None and 0 < age < 3:
         years = years[: max(1, int(age) + 1)]
     ratio, _, _ = _sum_ratio(ev, years, "rd_expense", "revenue")
     latest_rev = ev.facts.num("revenue", years[0]) if years else None
-    threshold = None if latest_rev is None else (5.0 if latest_rev <= 50_000_000 else 4.0 if latest_rev <= 200_000_000 else 3.0)
+    threshold = (
+        None
+        if latest_rev is None
+        else (5.0 if latest_rev <= 50_000_000 else 4.0 if latest_rev <= 200_000_000 else 3.0)
+    )
     if ratio is not None and threshold is not None:
         ev.note("rd_ratio_3y (computed)", round(ratio, 2))
         ev.note("rd_ratio_threshold", threshold)
-    ev.criterion(f"R&D over {len(years) or 3} years / sales ≥ {threshold or '3–5'}%",
-                 None if ratio is None or threshold is None else ratio >= threshold)
+    ev.criterion(
+        f"R&D over {len(years) or 3} years / sales ≥ {threshold or '3–5'}%",
+        None if ratio is None or threshold is None else ratio >= threshold,
+    )
     share = ev.use("core_tech_revenue_share")
     ev.criterion("high-tech product revenue ≥ 60% of total", None if share is None else share >= 60)
     if cert:
-        ev.note("certificate", {"number": cert.number, "issued": cert.issued, "expires": cert.expires, "status": cert.status})
-        return Check(name=HNTE[0], rule_version=HNTE[1], result="pass", inputs=ev.inputs, missing=ev.missing,
-                     explanation=f"Holds a valid certificate ({cert.number or 'number not stated'}, expires "
-                                 f"{cert.expires or 'unknown'}). Criteria for re-recognition — " + ev.explain())
-    expired = next((q for q in facts.qualifications if "高新技术企业" in q.name and q.status == "expired"), None)
-    prefix = f"Certificate expired {expired.expires}; criteria:" if expired else "No valid certificate; criteria:"
-    return Check(name=HNTE[0], rule_version=HNTE[1], result=ev.outcome(),  # type: ignore[arg-type]
-                 inputs=ev.inputs, missing=ev.missing, explanation=ev.explain(prefix) +
-                 " (The ≥ 60% of R&D spent in China is not verified.)")
+        ev.note(
+            "certificate",
+            {"number": cert.number, "issued": cert.issued, "expires": cert.expires, "status": cert.status},
+        )
+        return Check(
+            name=HNTE[0],
+            rule_version=HNTE[1],
+            result="pass",
+            inputs=ev.inputs,
+            missing=ev.missing,
+            explanation=f"Holds a valid certificate ({cert.number or 'number not stated'}, expires "
+            f"{cert.expires or 'unknown'}). Criteria for re-recognition — " + ev.explain(),
+        )
+    expired = next(
+        (q for q in facts.qualifications if "高新技术企业" in q.name and q.status == "expired"), None
+    )
+    prefix = (
+        f"Certificate expired {expired.expires}; criteria:" if expired else "No valid certificate; criteria:"
+    )
+    return Check(
+        name=HNTE[0],
+        rule_version=HNTE[1],
+        result=ev.outcome(),
+        inputs=ev.inputs,
+        missing=ev.missing,
+        explanation=ev.explain(prefix) + " (The ≥ 60% of R&D spent in China is not verified.)",
+    )
 
 
 def _band(value: float, bands: list[tuple[float, int]]) -> int:
@@ -290,10 +333,15 @@ def check_tsme(facts: Facts) -> Check:
     else:
         result = "unknown"
         why = f"score between {lo} and {hi}"
-    return Check(name=TSME[0], rule_version=TSME[1], result=result,  # type: ignore[arg-type]
-                 inputs=ev.inputs, missing=ev.missing,
-                 explanation=ev.explain("Size:") + f" Score: tech staff {tech_score}, R&D {rd_score}, IP {ip_score} "
-                 f"(R&D staff share used for 科技人员). Result: {why}.")
+    return Check(
+        name=TSME[0],
+        rule_version=TSME[1],
+        result=result,
+        inputs=ev.inputs,
+        missing=ev.missing,
+        explanation=ev.explain("Size:") + f" Score: tech staff {tech_score}, R&D {rd_score}, IP {ip_score} "
+        f"(R&D staff share used for 科技人员). Result: {why}.",
+    )
 
 
 def check_zjtx(facts: Facts) -> Check:
@@ -317,8 +365,14 @@ def check_zjtx(facts: Facts) -> Check:
     if ok_rev is False and raised is not None and raised >= 20_000_000:
         ok_rev = True
     ev.criterion("revenue ≥ ¥10M (or ≥ ¥20M new equity in 2 years)", ok_rev)
-    return Check(name=ZJTX[0], rule_version=ZJTX[1], result=ev.outcome(),  # type: ignore[arg-type]
-                 inputs=ev.inputs, missing=ev.missing, explanation=ev.explain())
+    return Check(
+        name=ZJTX[0],
+        rule_version=ZJTX[1],
+        result=ev.outcome(),
+        inputs=ev.inputs,
+        missing=ev.missing,
+        explanation=ev.explain(),
+    )
 
 
 def _equity_raised(facts: Facts, years: int) -> float | None:
@@ -381,11 +435,19 @@ def check_giant(facts: Facts) -> Check:
             ev.note("rd_ratio_threshold", need)
         elif need is None:
             ev.note("rd_rule", "revenue < ¥50M: the alternative R&D/financing criteria are not evaluated")
-    ev.criterion("R&D ≥ 3% (revenue ≥ ¥100M) / ≥ 6% (¥50M–¥100M) of revenue in each of the last 2 years", rd_ok)
+    ev.criterion(
+        "R&D ≥ 3% (revenue ≥ ¥100M) / ≥ 6% (¥50M–¥100M) of revenue in each of the last 2 years", rd_ok
+    )
     inv = ev.use("invention_patents")
     ev.criterion("≥ 2 Class-I IP items (invention patents)", None if inv is None else inv >= 2)
-    return Check(name=GIANT[0], rule_version=GIANT[1], result=ev.outcome(),  # type: ignore[arg-type]
-                 inputs=ev.inputs, missing=ev.missing, explanation=ev.explain())
+    return Check(
+        name=GIANT[0],
+        rule_version=GIANT[1],
+        result=ev.outcome(),
+        inputs=ev.inputs,
+        missing=ev.missing,
+        explanation=ev.explain(),
+    )
 
 
 def check_star(facts: Facts) -> Check:
@@ -403,7 +465,9 @@ def check_star(facts: Facts) -> Check:
     staff = _staff_ratio(ev)
     ev.criterion("R&D staff ≥ 10% of employees", None if staff is None else staff >= 10)
     inv = ev.use("invention_patents")
-    ev.criterion("≥ 7 invention patents (all assumed used in the main business)", None if inv is None else inv >= 7)
+    ev.criterion(
+        "≥ 7 invention patents (all assumed used in the main business)", None if inv is None else inv >= 7
+    )
     revs = [facts.num("revenue", y) for y in ys]
     latest = revs[0] if revs else None
     cagr = None
@@ -417,12 +481,24 @@ def check_star(facts: Facts) -> Check:
     else:
         ok_d = None
     ev.criterion("3-year revenue CAGR ≥ 25% or latest revenue ≥ ¥300M", ok_d)
-    return Check(name=STAR[0], rule_version=STAR[1], result=ev.outcome(),  # type: ignore[arg-type]
-                 inputs=ev.inputs, missing=ev.missing, explanation=ev.explain())
+    return Check(
+        name=STAR[0],
+        rule_version=STAR[1],
+        result=ev.outcome(),
+        inputs=ev.inputs,
+        missing=ev.missing,
+        explanation=ev.explain(),
+    )
 
 
-def run_checks(fields: dict[str, FieldValue], financials: dict[str, dict[str, FieldValue]],
-               qualifications: list[Qualification], today: date, rounds: list[Round] | None = None) -> list[Check]:
-    facts = Facts(fields=fields, financials=financials, qualifications=qualifications, today=today,
-                  rounds=rounds or [])
+def run_checks(
+    fields: dict[str, FieldValue],
+    financials: dict[str, dict[str, FieldValue]],
+    qualifications: list[Qualification],
+    today: date,
+    rounds: list[Round] | None = None,
+) -> list[Check]:
+    facts = Facts(
+        fields=fields, financials=financials, qualifications=qualifications, today=today, rounds=rounds or []
+    )
     return [check_hnte(facts), check_tsme(facts), check_zjtx(facts), check_giant(facts), check_star(facts)]

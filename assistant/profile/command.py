@@ -21,17 +21,31 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "profile", help="a company's profile: fields with evidence, checks, red flags (the LLM only with --summary)"
+        "profile",
+        help="a company's profile: fields with evidence, checks, red flags (the LLM only with --summary)",
     )
     p.add_argument("company", help="company name or alias, as `assistant companies` lists it")
-    p.add_argument("--format", choices=["json", "md", "html"], default="json", help="output format (default json)")
+    p.add_argument(
+        "--format", choices=["json", "md", "html"], default="json", help="output format (default json)"
+    )
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
-    p.add_argument("--as-of", dest="as_of", help="reference date for qualification expiry and signals (YYYY-MM-DD, "
-                                                 "default today)")
-    p.add_argument("--llm-extract", dest="llm_extract", action="store_true",
-                   help="ask the embedded LLM (JSON schema) for fields the rules left unknown; verified like rules")
-    p.add_argument("--summary", action=argparse.BooleanOptionalAction, default=False,
-                   help="add the LLM's RM summary, verified against the fields' evidence (default --no-summary)")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="reference date for qualification expiry and signals (YYYY-MM-DD, default today)",
+    )
+    p.add_argument(
+        "--llm-extract",
+        dest="llm_extract",
+        action="store_true",
+        help="ask the embedded LLM (JSON schema) for fields the rules left unknown; verified like rules",
+    )
+    p.add_argument(
+        "--summary",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add the LLM's RM summary, verified against the fields' evidence (default --no-summary)",
+    )
 
 
 def resolve_company(store: Store, name: str) -> str:
@@ -73,7 +87,9 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.profile.llm_extract import LLMFieldExtractor, llama_completer
 
         if not isinstance(services.llm, LlamaCppChat):
-            raise InputError("--llm-extract needs the embedded llama.cpp model (ASSISTANT_LLM_BACKEND=llamacpp)")
+            raise InputError(
+                "--llm-extract needs the embedded llama.cpp model (ASSISTANT_LLM_BACKEND=llamacpp)"
+            )
         extractor = LLMFieldExtractor(llama_completer(services.llm))
     profile = build_profile(store, company, today=today, llm_extractor=extractor, summarizer=summarizer)
     text = render(profile, args.format)

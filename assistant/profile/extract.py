@@ -55,8 +55,12 @@ def _order(chunks: Sequence[Chunk]) -> list[Chunk]:
     return sorted(chunks, key=lambda c: (c.doc, c.page or 0, c.chunk_id))
 
 
-def extract(chunks: Sequence[Chunk], company: str, aliases: Iterable[str] = (),
-            contexts: dict[str, DocContext] | None = None) -> tuple[Extraction, dict[str, DocContext]]:
+def extract(
+    chunks: Sequence[Chunk],
+    company: str,
+    aliases: Iterable[str] = (),
+    contexts: dict[str, DocContext] | None = None,
+) -> tuple[Extraction, dict[str, DocContext]]:
     """Run every rule extractor over a company's chunks."""
     contexts = contexts or document_contexts(chunks)
     names, is_own = own_name_check(company, aliases)
@@ -111,7 +115,9 @@ def extract(chunks: Sequence[Chunk], company: str, aliases: Iterable[str] = (),
     return ex, contexts
 
 
-def run_llm_extractor(llm: LLMExtractor, chunks: Sequence[Chunk], missing: Sequence[str]) -> tuple[list[Candidate], int]:
+def run_llm_extractor(
+    llm: LLMExtractor, chunks: Sequence[Chunk], missing: Sequence[str]
+) -> tuple[list[Candidate], int]:
     """Ask an LLM extractor for the missing fields; keep only candidates that pass :func:`verify`
     against the chunk they cite. Returns (kept, rejected)."""
     by_id = {c.chunk_id: c for c in chunks}

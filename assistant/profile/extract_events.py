@@ -28,16 +28,30 @@ def _money(text: str) -> list[Mention]:
 
 
 # ---- financing rounds -------------------------------------------------------------------------------------
-_ZH_ROUND = re.compile(r"(?P<round>Pre-A\+?轮|pre-A\+?轮|Pre-IPO轮|天使\+?轮|种子轮|[A-F]\+{0,2}\d?轮|战略融资|战略投资)")
-_EN_ROUND = re.compile(r"(?P<round>(?:pre-)?seed|angel|Series [A-F](?:\+|-\d)?|bridge|growth)\s+(?:funding\s+|financing\s+|equity\s+|investment\s+)?round",
-                       re.IGNORECASE)
-_DONE = re.compile(r"完成|获得|领投|投资总额|出资|融资金额|获投|获|宣布|\braised\b|\bclosed\b|\bcompleted\b|\bsecured\b|"
-                   r"\bannounced\b|\breceived\b", re.IGNORECASE)
-_NOT_DONE = re.compile(r"计划|拟|正在|洽谈|推进|筹备|启动|本轮为|目标|预计|意向|raising|to raise|will raise|plans? to|"
-                       r"preparing|seeking|intends?|expects?|aims?|in talks", re.IGNORECASE)
-_ZH_LEAD = (re.compile(r"由(?P<inv>[^，。；、\s]{2,24}?)(?:领投|独家投资|投资|出资)"),
-            re.compile(r"(?P<inv>[^，。；、\s]{2,24}?)(?:领投|以(?:货币)?出资)"))
-_EN_LEAD = re.compile(r"led by\s+(?P<inv>[A-Z][A-Za-z0-9&.'’\- ]+?)(?=\s*(?:[.,;]|$|\band\b|\bwith\b|\bin\b))")
+_ZH_ROUND = re.compile(
+    r"(?P<round>Pre-A\+?轮|pre-A\+?轮|Pre-IPO轮|天使\+?轮|种子轮|[A-F]\+{0,2}\d?轮|战略融资|战略投资)"
+)
+_EN_ROUND = re.compile(
+    r"(?P<round>(?:pre-)?seed|angel|Series [A-F](?:\+|-\d)?|bridge|growth)\s+(?:funding\s+|financing\s+|equity\s+|investment\s+)?round",
+    re.IGNORECASE,
+)
+_DONE = re.compile(
+    r"完成|获得|领投|投资总额|出资|融资金额|获投|获|宣布|\braised\b|\bclosed\b|\bcompleted\b|\bsecured\b|"
+    r"\bannounced\b|\breceived\b",
+    re.IGNORECASE,
+)
+_NOT_DONE = re.compile(
+    r"计划|拟|正在|洽谈|推进|筹备|启动|本轮为|目标|预计|意向|raising|to raise|will raise|plans? to|"
+    r"preparing|seeking|intends?|expects?|aims?|in talks",
+    re.IGNORECASE,
+)
+_ZH_LEAD = (
+    re.compile(r"由(?P<inv>[^，。；、\s]{2,24}?)(?:领投|独家投资|投资|出资)"),
+    re.compile(r"(?P<inv>[^，。；、\s]{2,24}?)(?:领投|以(?:货币)?出资)"),
+)
+_EN_LEAD = re.compile(
+    r"led by\s+(?P<inv>[A-Z][A-Za-z0-9&.'’\- ]+?)(?=\s*(?:[.,;]|$|\band\b|\bwith\b|\bin\b))"
+)
 _LEAD_PREFIX = re.compile(r"^(?:本轮融资|本轮|公司获得|获得|公司|由|发行人|老股东)+")
 _VALUATION = re.compile(r"投后估值(?:约为|约|为|达)?|post-money valuation of|valued at", re.IGNORECASE)
 _MONTH_DAY = re.compile(r"(?<![年\d])(?P<m>\d{1,2})月(?:\s*(?P<d>\d{1,2})日)?")
@@ -74,8 +88,14 @@ def round_items(seg: Segment, ctx: DocContext) -> tuple[list[Round], list[Fact]]
         if val:
             after = [m for m in _money(sentence) if m.start >= val.end() and m.start - val.end() <= 6]
             if after:
-                facts.append(Fact(name="post_money_valuation", value=plain(after[0].value), currency=after[0].currency,
-                                  evidence=[_src(seg, s0, s1)]))
+                facts.append(
+                    Fact(
+                        name="post_money_valuation",
+                        value=plain(after[0].value),
+                        currency=after[0].currency,
+                        evidence=[_src(seg, s0, s1)],
+                    )
+                )
         for k, mark in enumerate(marks):
             lo = marks[k - 1].end() if k else 0
             hi = marks[k + 1].start() if k + 1 < len(marks) else len(sentence)
@@ -106,12 +126,22 @@ def round_items(seg: Segment, ctx: DocContext) -> tuple[list[Round], list[Fact]]
                     lead = [lm.group("inv").strip()]
             name = mark.group("round")
             if not zh:
-                name = name[:1].upper() + name[1:] if not name.lower().startswith("series") else "Series " + name.split()[-1]
-            rounds.append(Round(
-                round=name, date=_event_date(sentence, mark.start(), ctx),
-                amount=plain(amount.value) if amount else None, currency=amount.currency if amount else None,
-                raw_amount=amount.raw if amount else None, lead_investors=lead, evidence=[_src(seg, s0, s1)],
-            ))
+                name = (
+                    name[:1].upper() + name[1:]
+                    if not name.lower().startswith("series")
+                    else "Series " + name.split()[-1]
+                )
+            rounds.append(
+                Round(
+                    round=name,
+                    date=_event_date(sentence, mark.start(), ctx),
+                    amount=plain(amount.value) if amount else None,
+                    currency=amount.currency if amount else None,
+                    raw_amount=amount.raw if amount else None,
+                    lead_investors=lead,
+                    evidence=[_src(seg, s0, s1)],
+                )
+            )
     return rounds, facts
 
 
@@ -137,13 +167,17 @@ def round_rows(rows: list[Segment], ctx: DocContext) -> list[Round]:
         when = dates(cells[c_date]) if c_date is not None else []
         if _NOT_DONE.search(row.text):
             continue
-        out.append(Round(
-            round=cells[c_round], date=when[0].iso if when else None,
-            amount=plain(money[0].value) if money else None, currency=money[0].currency if money else None,
-            raw_amount=money[0].raw if money else None,
-            lead_investors=[cells[c_lead]] if c_lead is not None and cells[c_lead] else [],
-            evidence=[_src(row, 0, len(row.text))],
-        ))
+        out.append(
+            Round(
+                round=cells[c_round],
+                date=when[0].iso if when else None,
+                amount=plain(money[0].value) if money else None,
+                currency=money[0].currency if money else None,
+                raw_amount=money[0].raw if money else None,
+                lead_investors=[cells[c_lead]] if c_lead is not None and cells[c_lead] else [],
+                evidence=[_src(row, 0, len(row.text))],
+            )
+        )
     return out
 
 
@@ -159,17 +193,30 @@ _QUAL = re.compile(
     r"ISO\s?\d{4,5}(?::\d{4})?|IATF\s?16949|CMMI\s?(?:\d级|(?:Level|ML)\s?\d)|UL\s?\d{3,4}|FDA\s+510\(k\)|"
     r"SOC\s?2(?:\s+Type\s+(?:II|I|1|2))?|CE\s+mark(?:ing)?)"
 )
-_QUAL_NO = re.compile(r"(?:证书编号|登记编号|编号|证书号|certificate (?:no\.|number))\s*(?:为|是|：|:)?\s*(?P<no>[A-Z]{0,3}\d{8,})|"
-                      r"\((?P<k>K\d{6})\)", re.IGNORECASE)
-_QUAL_NEG = re.compile(r"尚未取得|未取得|未通过|不再|未被认定|失去|提交[^。；]{0,12}申请|正在准备[^。；]{0,12}申请(?![^。；]*到期)|"
-                       r"not (?:yet )?(?:certified|obtained|granted)", re.IGNORECASE)
-_EXPIRY = re.compile(r"(?:将于|已于|于)?(?P<d>[^，。；]{0,3}?(?:19|20)\d{2}\s*年[^，。；]{0,8}?)(?:到期|届满)|"
-                     r"有效期(?:至|到)\s*(?P<d2>[^，。；]{4,16})|valid until\s+(?P<d3>[^,.;]+)|expires? (?:on )?(?P<d4>[^,.;]+)",
-                     re.IGNORECASE)
-_ISSUE_CUE = re.compile(r"取得|获得|认定|通过|发证日期|认证|入库|评价|since|issued|received|certified|certification|"
-                        r"certificate|listing|clearance|dated|cleared|completed|held|granted", re.IGNORECASE)
+_QUAL_NO = re.compile(
+    r"(?:证书编号|登记编号|编号|证书号|certificate (?:no\.|number))\s*(?:为|是|：|:)?\s*(?P<no>[A-Z]{0,3}\d{8,})|"
+    r"\((?P<k>K\d{6})\)",
+    re.IGNORECASE,
+)
+_QUAL_NEG = re.compile(
+    r"尚未取得|未取得|未通过|不再|未被认定|失去|提交[^。；]{0,12}申请|正在准备[^。；]{0,12}申请(?![^。；]*到期)|"
+    r"not (?:yet )?(?:certified|obtained|granted)",
+    re.IGNORECASE,
+)
+_EXPIRY = re.compile(
+    r"(?:将于|已于|于)?(?P<d>[^，。；]{0,3}?(?:19|20)\d{2}\s*年[^，。；]{0,8}?)(?:到期|届满)|"
+    r"有效期(?:至|到)\s*(?P<d2>[^，。；]{4,16})|valid until\s+(?P<d3>[^,.;]+)|expires? (?:on )?(?P<d4>[^,.;]+)",
+    re.IGNORECASE,
+)
+_ISSUE_CUE = re.compile(
+    r"取得|获得|认定|通过|发证日期|认证|入库|评价|since|issued|received|certified|certification|"
+    r"certificate|listing|clearance|dated|cleared|completed|held|granted",
+    re.IGNORECASE,
+)
 _PLATFORM = re.compile(
-    r"(?P<name>[“\"]?[" + HAN + r"A-Za-z0-9（）()\-]{2,30}?(?:企业技术中心|工程技术研究中心|研究开发中心|工程研究中心|"
+    r"(?P<name>[“\"]?["
+    + HAN
+    + r"A-Za-z0-9（）()\-]{2,30}?(?:企业技术中心|工程技术研究中心|研究开发中心|工程研究中心|"
     r"研发中心|重点实验室|工程实验室|联合实验室|技术中心)[”\"]?)"
 )
 _PLATFORM_CUE = re.compile(r"设有|拥有|获批|认定为|建有|依托|共建|组建|成立了?")
@@ -200,19 +247,40 @@ def qualification_items(seg: Segment, ctx: DocContext, last: list[str]) -> list[
             ds = [dates(c) for c in cells[1:]]
             issued = ds[0][0].iso if len(ds) > 0 and ds[0] else None
             expires = ds[1][0].iso if len(ds) > 1 and ds[1] else None
-            name = m.group("name") if len(cells[0]) > len(m.group("name")) + 4 else cells[0].replace("认证", "").strip()
-            out.append(Qualification(name=name, kind=_qual_kind(name), issued=issued, expires=expires,
-                                     evidence=[_src(seg, 0, len(seg.text))]))
+            name = (
+                m.group("name")
+                if len(cells[0]) > len(m.group("name")) + 4
+                else cells[0].replace("认证", "").strip()
+            )
+            out.append(
+                Qualification(
+                    name=name,
+                    kind=_qual_kind(name),
+                    issued=issued,
+                    expires=expires,
+                    evidence=[_src(seg, 0, len(seg.text))],
+                )
+            )
             last[:] = [name]
         else:
-            for m in re.finditer(r"FDA\s+510\(k\)\s*(?P<k>K\d{6})?[^|]*?(?P<d>(?:19|20)\d{2}-\d{2}-\d{2})", seg.text):
-                out.append(Qualification(name="FDA 510(k)", number=m.group("k"), issued=m.group("d"),
-                                         evidence=[_src(seg, 0, len(seg.text))]))
+            for m in re.finditer(
+                r"FDA\s+510\(k\)\s*(?P<k>K\d{6})?[^|]*?(?P<d>(?:19|20)\d{2}-\d{2}-\d{2})", seg.text
+            ):
+                out.append(
+                    Qualification(
+                        name="FDA 510(k)",
+                        number=m.group("k"),
+                        issued=m.group("d"),
+                        evidence=[_src(seg, 0, len(seg.text))],
+                    )
+                )
         return out
     for s0, s1 in seg.sentences():
         sentence = seg.text[s0:s1]
         names = list(_QUAL.finditer(sentence))
-        if _QUAL_NEG.search(sentence) and not re.search(r"到期|届满|valid until|expire", sentence, re.IGNORECASE):
+        if _QUAL_NEG.search(sentence) and not re.search(
+            r"到期|届满|valid until|expire", sentence, re.IGNORECASE
+        ):
             continue
         if not names:
             exp = _EXPIRY.search(sentence)
@@ -220,9 +288,15 @@ def qualification_items(seg: Segment, ctx: DocContext, last: list[str]) -> list[
                 d = _first_date(next(g for g in exp.groups() if g))
                 if d:
                     num = _QUAL_NO.search(sentence)
-                    out.append(Qualification(name=last[-1], kind=_qual_kind(last[-1]), expires=d,
-                                             number=num.group("no") if num and num.group("no") else None,
-                                             evidence=[_src(seg, s0, s1)]))
+                    out.append(
+                        Qualification(
+                            name=last[-1],
+                            kind=_qual_kind(last[-1]),
+                            expires=d,
+                            number=num.group("no") if num and num.group("no") else None,
+                            evidence=[_src(seg, s0, s1)],
+                        )
+                    )
             out.extend(_platforms(seg, s0, s1, sentence))
             out.extend(_standards(seg, s0, s1, sentence))
             continue
@@ -233,22 +307,44 @@ def qualification_items(seg: Segment, ctx: DocContext, last: list[str]) -> list[
             # the clause, or the whole sentence when it names one qualification only
             scope = sentence if len(names) == 1 else sentence[a:b]
             offset = 0 if len(names) == 1 else a
-            if not _ISSUE_CUE.search(scope) and not _EXPIRY.search(scope) and not re.search(r"是|为|属于|is an?", scope):
+            if (
+                not _ISSUE_CUE.search(scope)
+                and not _EXPIRY.search(scope)
+                and not re.search(r"是|为|属于|is an?", scope)
+            ):
                 continue
             exp = _EXPIRY.search(scope)
             expires = _first_date(next(g for g in exp.groups() if g)) if exp else None
             name_at = m.start() - offset
-            issue_dates = [d for d in dates(scope) if not (exp and exp.start() <= d.start < exp.end())
-                           and _ISSUE_CUE.search(scope[max(0, min(d.start, name_at) - 12) : max(d.end, name_at + len(name)) + 14])]
+            issue_dates = [
+                d
+                for d in dates(scope)
+                if not (exp and exp.start() <= d.start < exp.end())
+                and _ISSUE_CUE.search(
+                    scope[max(0, min(d.start, name_at) - 12) : max(d.end, name_at + len(name)) + 14]
+                )
+            ]
             before = [d for d in issue_dates if d.start <= name_at]
             issued_d = before[-1] if before else (issue_dates[0] if issue_dates else None)
             issued = issued_d.iso if issued_d else None
-            if issued and issued_d is not None and re.match(r"\s*年度", scope[issued_d.end : issued_d.end + 2]):
+            if (
+                issued
+                and issued_d is not None
+                and re.match(r"\s*年度", scope[issued_d.end : issued_d.end + 2])
+            ):
                 issued = issued[:4]
             num = _QUAL_NO.search(scope)
             number = (num.group("no") or num.group("k")) if num else None
-            out.append(Qualification(name=name, kind=_qual_kind(name), number=number, issued=issued, expires=expires,
-                                     evidence=[_src(seg, s0, s1)]))
+            out.append(
+                Qualification(
+                    name=name,
+                    kind=_qual_kind(name),
+                    number=number,
+                    issued=issued,
+                    expires=expires,
+                    evidence=[_src(seg, s0, s1)],
+                )
+            )
             last[:] = [name]
         out.extend(_standards(seg, s0, s1, sentence))
     return out
@@ -259,10 +355,18 @@ def _platforms(seg: Segment, s0: int, s1: int, sentence: str) -> list[Qualificat
         return []
     out: list[Qualification] = []
     for m in _PLATFORM.finditer(sentence):
-        name = m.group("name").strip("“”\"")
+        name = m.group("name").strip('“”"')
         name = re.sub(r"^(?:公司|发行人|并|还|已|设有|拥有|建有|依托|共建)+", "", name)
-        if len(re.sub(r"(?:企业技术中心|工程技术研究中心|研究开发中心|工程研究中心|研发中心|重点实验室|工程实验室|联合实验室|技术中心)$",
-                      "", name)) < 2:
+        if (
+            len(
+                re.sub(
+                    r"(?:企业技术中心|工程技术研究中心|研究开发中心|工程研究中心|研发中心|重点实验室|工程实验室|联合实验室|技术中心)$",
+                    "",
+                    name,
+                )
+            )
+            < 2
+        ):
             continue
         level = None
         ctx_text = sentence[max(0, m.start() - 12) : m.end() + 16]
@@ -272,27 +376,50 @@ def _platforms(seg: Segment, s0: int, s1: int, sentence: str) -> list[Qualificat
             level = "provincial"
         elif re.search(r"市级|^[" + HAN + r"]{2,4}市", ctx_text if "市级" in ctx_text else name):
             level = "municipal"
-        out.append(Qualification(name=name, kind="rd_platform", level=level, status="claimed", evidence=[_src(seg, s0, s1)]))
+        out.append(
+            Qualification(
+                name=name, kind="rd_platform", level=level, status="claimed", evidence=[_src(seg, s0, s1)]
+            )
+        )
     return out
 
 
 def _standards(seg: Segment, s0: int, s1: int, sentence: str) -> list[Qualification]:
     out: list[Qualification] = []
     for m in _STANDARD.finditer(sentence):
-        level = {"国际": "international", "国家": "national", "行业": "industry", "团体": "group", "地方": "local"}[m.group("level")]
+        level = {
+            "国际": "international",
+            "国家": "national",
+            "行业": "industry",
+            "团体": "group",
+            "地方": "local",
+        }[m.group("level")]
         count = m.group("n") or m.group("n2")
         name = f"{m.group('level')}标准" + (f" × {count}" if count else "")
-        out.append(Qualification(name=name, kind="standard", level=level, led=m.group("verb") in ("主导", "牵头", "主持"),
-                                 status="claimed", evidence=[_src(seg, s0, s1)]))
+        out.append(
+            Qualification(
+                name=name,
+                kind="standard",
+                level=level,
+                led=m.group("verb") in ("主导", "牵头", "主持"),
+                status="claimed",
+                evidence=[_src(seg, s0, s1)],
+            )
+        )
     return out
 
 
 # ---- lawsuits and listings ---------------------------------------------------------------------------------
-_LAW = re.compile(r"纠纷|诉讼|起诉|仲裁|被执行人|失信|限制高消费|限高|经营异常|行政处罚|lawsuit|litigation|\bsued\b|\bsuit\b|"
-                  r"arbitration|infringement", re.IGNORECASE)
-_LAW_NEG = re.compile(r"未被列为|未被列入|不存在(?:其他)?(?:尚未了结的)?(?:重大)?(?:诉讼|仲裁)|无(?:其他)?(?:重大)?(?:诉讼|仲裁|被执行|失信|经营异常)|"
-                      r"没有(?:诉讼|仲裁)|not a party|no (?:material )?(?:pending )?legal proceedings|is not party",
-                      re.IGNORECASE)
+_LAW = re.compile(
+    r"纠纷|诉讼|起诉|仲裁|被执行人|失信|限制高消费|限高|经营异常|行政处罚|lawsuit|litigation|\bsued\b|\bsuit\b|"
+    r"arbitration|infringement",
+    re.IGNORECASE,
+)
+_LAW_NEG = re.compile(
+    r"未被列为|未被列入|不存在(?:其他)?(?:尚未了结的)?(?:重大)?(?:诉讼|仲裁)|无(?:其他)?(?:重大)?(?:诉讼|仲裁|被执行|失信|经营异常)|"
+    r"没有(?:诉讼|仲裁)|not a party|no (?:material )?(?:pending )?legal proceedings|is not party",
+    re.IGNORECASE,
+)
 _CAUSE = re.compile(
     r"(?P<c>(?:买卖合同|借款合同|金融借款合同|运输合同|服务合同|租赁合同|建设工程(?:施工)?合同|技术(?:服务)?合同|承揽合同|劳动(?:争议)?|"
     r"劳务合同|侵害(?:计算机)?软件著作权|侵害发明专利权|侵害实用新型专利权|侵害外观设计专利权|专利权权属|著作权权属|侵害商标权|"
@@ -300,25 +427,46 @@ _CAUSE = re.compile(
     r"copyright infringement|trade secret misappropriation)",
     re.IGNORECASE,
 )
-_AMOUNT_CUE = re.compile(r"要求|支付|赔偿|执行标的|诉请|涉案金额|标的额|标的金额|damages|seeking|claims? (?:of|for)", re.IGNORECASE)
-_COURT = re.compile(r"(?P<c>(?:[" + HAN + r"]{2,3}(?:省|自治区))?[" + HAN + r"]{2,4}?(?:市|县|区)(?:[" + HAN + r"]{2,4}?(?:区|县))?"
-                    r"(?:中级|高级|基层)?人民法院)|(?P<e>U\.S\. District Court for the [A-Z][A-Za-z ]+?(?= seeking|,|\.|$)|"
-                    r"(?:High|District|Supreme|Crown) Court(?: of [A-Z][A-Za-z ]+)?)")
+_AMOUNT_CUE = re.compile(
+    r"要求|支付|赔偿|执行标的|诉请|涉案金额|标的额|标的金额|damages|seeking|claims? (?:of|for)", re.IGNORECASE
+)
+_COURT = re.compile(
+    r"(?P<c>(?:["
+    + HAN
+    + r"]{2,3}(?:省|自治区))?["
+    + HAN
+    + r"]{2,4}?(?:市|县|区)(?:["
+    + HAN
+    + r"]{2,4}?(?:区|县))?"
+    r"(?:中级|高级|基层)?人民法院)|(?P<e>U\.S\. District Court for the [A-Z][A-Za-z ]+?(?= seeking|,|\.|$)|"
+    r"(?:High|District|Supreme|Crown) Court(?: of [A-Z][A-Za-z ]+)?)"
+)
 _CASE = re.compile(r"[（(]\d{4}[）)][" + HAN + r"]{1,4}\d{2,5}[" + HAN + r"]{1,3}\d+号")
-_CLOSED = re.compile(r"结案|全额履行|履行完毕|已撤诉|撤诉|和解|settled|dismissed|withdrawn|performed in full", re.IGNORECASE)
-_STATUS = re.compile(r"尚在审理中|仍在审理中|审理中|尚未判决|一审尚未判决|一审判决[^，。；]{0,10}胜诉|一审胜诉|已提起上诉|"
-                     r"二审尚未开庭|已结案|全额履行|pending|no provision has been recognised", re.IGNORECASE)
+_CLOSED = re.compile(
+    r"结案|全额履行|履行完毕|已撤诉|撤诉|和解|settled|dismissed|withdrawn|performed in full", re.IGNORECASE
+)
+_STATUS = re.compile(
+    r"尚在审理中|仍在审理中|审理中|尚未判决|一审尚未判决|一审判决[^，。；]{0,10}胜诉|一审胜诉|已提起上诉|"
+    r"二审尚未开庭|已结案|全额履行|pending|no provision has been recognised",
+    re.IGNORECASE,
+)
 
 
-_PLAINTIFF = re.compile(r"作为原告|(?:公司|发行人|我司)起诉|(?:公司|发行人)向[^，。；]{0,20}(?:提起|起诉)|"
-                        r"the Company (?:filed|sued|brought)|as (?:the )?plaintiff", re.IGNORECASE)
+_PLAINTIFF = re.compile(
+    r"作为原告|(?:公司|发行人|我司)起诉|(?:公司|发行人)向[^，。；]{0,20}(?:提起|起诉)|"
+    r"the Company (?:filed|sued|brought)|as (?:the )?plaintiff",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=256)
 def _defendant_rx(own_names: tuple[str, ...]) -> re.Pattern[str]:
     own = "|".join(re.escape(n) for n in own_names if n) or "公司"
-    return re.compile(rf"作为被告|为该案被告|为被告|起诉(?:公司|我司|发行人|本公司|{own})|对方诉请|against the Company|"
-                      rf"against us|the Company is the defendant|as (?:a )?defendant", re.IGNORECASE)
+    return re.compile(
+        rf"作为被告|为该案被告|为被告|起诉(?:公司|我司|发行人|本公司|{own})|对方诉请|against the Company|"
+        rf"against us|the Company is the defendant|as (?:a )?defendant",
+        re.IGNORECASE,
+    )
 
 
 def lawsuit_items(seg: Segment, ctx: DocContext, own_names: list[str]) -> list[Lawsuit]:
@@ -331,7 +479,9 @@ def lawsuit_items(seg: Segment, ctx: DocContext, own_names: list[str]) -> list[L
         sentence = seg.text[s0:s1]
         if not _LAW.search(sentence) or _LAW_NEG.search(sentence):
             continue
-        listing = re.search(r"(?:被|已被)?(?:列为|列入)(?:失信)?被执行人|被列为失信被执行人|列入经营异常|限制高消费", sentence)
+        listing = re.search(
+            r"(?:被|已被)?(?:列为|列入)(?:失信)?被执行人|被列为失信被执行人|列入经营异常|限制高消费", sentence
+        )
         money = _money(sentence)
         cue = _AMOUNT_CUE.search(sentence)
         amount = None
@@ -344,7 +494,11 @@ def lawsuit_items(seg: Segment, ctx: DocContext, own_names: list[str]) -> list[L
         role = "unknown"
         if listing:
             text = listing.group(0)
-            kind = "dishonest_listing" if "失信" in text else ("abnormal_operation" if "经营异常" in text else "enforcement_listing")
+            kind = (
+                "dishonest_listing"
+                if "失信" in text
+                else ("abnormal_operation" if "经营异常" in text else "enforcement_listing")
+            )
             role = "judgment_debtor"
         elif re.search(r"行政处罚|罚款|penalty|fine of", sentence, re.IGNORECASE):
             kind = "penalty"
@@ -364,30 +518,44 @@ def lawsuit_items(seg: Segment, ctx: DocContext, own_names: list[str]) -> list[L
         case = _CASE.search(sentence)
         status = _STATUS.search(sentence)
         counterparty = None
-        cp = re.search(r"(?P<cp>[A-Z][\w.&\-]*(?: [A-Z][\w.&\-]*)* (?:Inc\.|Ltd\.|LLC|Corp\.?|GmbH|plc))(?= filed| sued| brought)",
-                       sentence)
+        cp = re.search(
+            r"(?P<cp>[A-Z][\w.&\-]*(?: [A-Z][\w.&\-]*)* (?:Inc\.|Ltd\.|LLC|Corp\.?|GmbH|plc))(?= filed| sued| brought)",
+            sentence,
+        )
         if cp:
             counterparty = cp.group("cp")
         else:
-            cp2 = re.search(r"(?:被告|原告|申请执行人为|起诉|一家)(?P<cp>某?[" + HAN + r"]{2,20}?(?:公司|供应商|厂))", sentence)
+            cp2 = re.search(
+                r"(?:被告|原告|申请执行人为|起诉|一家)(?P<cp>某?[" + HAN + r"]{2,20}?(?:公司|供应商|厂))",
+                sentence,
+            )
             if cp2 and not re.fullmatch(r"(?:公司|本公司|发行人)", cp2.group("cp")):
                 counterparty = cp2.group("cp")
-        out.append(Lawsuit(
-            kind=kind,  # type: ignore[arg-type]
-            role=role,  # type: ignore[arg-type]
-            cause=(cause.group("c") or cause.group("e")) if cause else None,
-            amount=plain(amount.value) if amount else None, currency=amount.currency if amount else None,
-            raw_amount=amount.raw if amount else None, date=_sentence_date(sentence),
-            court=court_name, counterparty=counterparty, case_no=case.group(0) if case else None,
-            status=status.group(0) if status else None, closed=bool(_CLOSED.search(sentence)),
-            evidence=[_src(seg, s0, s1)],
-        ))
+        out.append(
+            Lawsuit(
+                kind=kind,
+                role=role,
+                cause=(cause.group("c") or cause.group("e")) if cause else None,
+                amount=plain(amount.value) if amount else None,
+                currency=amount.currency if amount else None,
+                raw_amount=amount.raw if amount else None,
+                date=_sentence_date(sentence),
+                court=court_name,
+                counterparty=counterparty,
+                case_no=case.group(0) if case else None,
+                status=status.group(0) if status else None,
+                closed=bool(_CLOSED.search(sentence)),
+                evidence=[_src(seg, s0, s1)],
+            )
+        )
     return out
 
 
 # ---- listed patents ---------------------------------------------------------------------------------------
-_PATENT_NO = re.compile(r"ZL\s?\d{8,12}\.[\dX]|(?:US|U\.S\.)\s?(?:Patent No\.\s?)?\d{1,2},\d{3},\d{3}(?:\s?B\d)?|"
-                        r"(?:GB|EP|CN|WO)\s?\d{6,10}\s?[AB]\d?|UK \d{7}")
+_PATENT_NO = re.compile(
+    r"ZL\s?\d{8,12}\.[\dX]|(?:US|U\.S\.)\s?(?:Patent No\.\s?)?\d{1,2},\d{3},\d{3}(?:\s?B\d)?|"
+    r"(?:GB|EP|CN|WO)\s?\d{6,10}\s?[AB]\d?|UK \d{7}"
+)
 
 
 def patent_rows(rows: list[Segment]) -> list[Patent]:
@@ -413,16 +581,30 @@ def patent_rows(rows: list[Segment]) -> list[Patent]:
             kind = "design" if design_table else "unknown"
             if c_type is not None:
                 t = cells[c_type]
-                kind = "invention" if "发明" in t or "invention" in t.lower() else (
-                    "utility_model" if "实用新型" in t or "utility" in t.lower() else ("design" if "外观" in t or "design" in t.lower() else kind))
+                kind = (
+                    "invention"
+                    if "发明" in t or "invention" in t.lower()
+                    else (
+                        "utility_model"
+                        if "实用新型" in t or "utility" in t.lower()
+                        else ("design" if "外观" in t or "design" in t.lower() else kind)
+                    )
+                )
             elif not design_table and any("invention" in h for h in header):
                 kind = "invention"
             status = cells[c_status] if c_status is not None else None
             granted = dates(cells[c_granted]) if c_granted is not None else []
-            out.append(Patent(number=cells[c_no], title=cells[c_title] if c_title is not None else None,
-                              type=kind,  # type: ignore[arg-type]
-                              granted=granted[0].iso if granted else None, legal_status=status,
-                              pledged=bool(status and "质押" in status), evidence=[_src(row, 0, len(row.text))]))
+            out.append(
+                Patent(
+                    number=cells[c_no],
+                    title=cells[c_title] if c_title is not None else None,
+                    type=kind,
+                    granted=granted[0].iso if granted else None,
+                    legal_status=status,
+                    pledged=bool(status and "质押" in status),
+                    evidence=[_src(row, 0, len(row.text))],
+                )
+            )
         return out
     return out
 
@@ -434,31 +616,87 @@ def patent_lines(seg: Segment) -> list[Patent]:
     m = re.fullmatch(r"\s*\d{1,3}\s+(?P<title>.+?)\s+(?P<no>ZL\s?\d{8,12}\.[\dX])\s*", seg.text)
     if not m:
         return []
-    return [Patent(number=m.group("no"), title=m.group("title"), type="unknown", evidence=[_src(seg, 0, len(seg.text))])]
+    return [
+        Patent(
+            number=m.group("no"),
+            title=m.group("title"),
+            type="unknown",
+            evidence=[_src(seg, 0, len(seg.text))],
+        )
+    ]
 
 
 # ---- customers and qualitative facts ----------------------------------------------------------------------
-_TOP1_NAME = re.compile(r"第一(?:名|大)客户(?:为|是)(?P<n>[^，。；]{2,30})|第一(?:名|大)客户[（(](?P<n2>[^）)]{2,30})[）)]|"
-                        r"(?:Our|The) largest customer(?:,| is) (?P<n3>an? [^,.;]{3,60})")
-_RELATED_NEG = re.compile(r"不存在关联方|均不是关联方|非关联方|不存在[^。；]{0,8}关联|no customer is a related party|"
-                          r"none of (?:our|the) (?:customers|suppliers) (?:is|are) (?:a )?related",
-                          re.IGNORECASE)
+_TOP1_NAME = re.compile(
+    r"第一(?:名|大)客户(?:为|是)(?P<n>[^，。；]{2,30})|第一(?:名|大)客户[（(](?P<n2>[^）)]{2,30})[）)]|"
+    r"(?:Our|The) largest customer(?:,| is) (?P<n3>an? [^,.;]{3,60})"
+)
+_RELATED_NEG = re.compile(
+    r"不存在关联方|均不是关联方|非关联方|不存在[^。；]{0,8}关联|no customer is a related party|"
+    r"none of (?:our|the) (?:customers|suppliers) (?:is|are) (?:a )?related",
+    re.IGNORECASE,
+)
 _FACTS: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
-    ("ip_pledge", re.compile(r"(?:专利|知识产权)[^。；]{0,20}质押(?:给|予)|已质押|pledged (?:as security|to)", re.IGNORECASE),
-     re.compile(r"未质押|不存在质押|has not pledged|no patents? (?:are|is) pledged", re.IGNORECASE)),
-    ("equity_pledge", re.compile(r"股权质押|股份质押|(?:所持|持有)[^。；]{0,10}股(?:权|份)(?!制)[^。；]{0,6}(?:已|被)?质押|"
-                                 r"shares? (?:are|were) pledged", re.IGNORECASE),
-     re.compile(r"不存在[^。；]{0,10}质押|无[^。；]{0,6}质押|no (?:shares|equity) (?:are|is) pledged", re.IGNORECASE)),
-    ("related_party_transaction", re.compile(r"向关联方[^。；]{0,40}(?:采购|销售|借款|拆借)|关联交易金额|related[- ]party (?:purchases|sales|transactions?) of",
-                                             re.IGNORECASE),
-     re.compile(r"无其他|不存在|no related", re.IGNORECASE)),
-    ("founder_held_patents", re.compile(r"由(?:创始人|实际控制人|法定代表人|股东)个人持有|held by (?:the )?founders? personally", re.IGNORECASE),
-     re.compile(r"不存在|均为公司|none are|not held", re.IGNORECASE)),
-    ("unpaid_tax", re.compile(r"欠税|欠缴税款|unpaid tax|tax arrears", re.IGNORECASE), re.compile(r"无欠税|不存在欠|no unpaid", re.IGNORECASE)),
-    ("working_capital_deficit", re.compile(r"流动负债超过流动资产|current liabilities exceed(?:ed)? current assets", re.IGNORECASE), None),
-    ("going_concern_doubt", re.compile(r"持续经营能力存在重大不确定性|substantial doubt about (?:its|the company's) ability to continue",
-                                       re.IGNORECASE), None),
-    ("legal_rep_change", re.compile(r"法定代表人(?:由[^。；]{1,10})?变更为|changed (?:its|the) legal representative", re.IGNORECASE), None),
+    (
+        "ip_pledge",
+        re.compile(
+            r"(?:专利|知识产权)[^。；]{0,20}质押(?:给|予)|已质押|pledged (?:as security|to)", re.IGNORECASE
+        ),
+        re.compile(r"未质押|不存在质押|has not pledged|no patents? (?:are|is) pledged", re.IGNORECASE),
+    ),
+    (
+        "equity_pledge",
+        re.compile(
+            r"股权质押|股份质押|(?:所持|持有)[^。；]{0,10}股(?:权|份)(?!制)[^。；]{0,6}(?:已|被)?质押|"
+            r"shares? (?:are|were) pledged",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"不存在[^。；]{0,10}质押|无[^。；]{0,6}质押|no (?:shares|equity) (?:are|is) pledged",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "related_party_transaction",
+        re.compile(
+            r"向关联方[^。；]{0,40}(?:采购|销售|借款|拆借)|关联交易金额|related[- ]party (?:purchases|sales|transactions?) of",
+            re.IGNORECASE,
+        ),
+        re.compile(r"无其他|不存在|no related", re.IGNORECASE),
+    ),
+    (
+        "founder_held_patents",
+        re.compile(
+            r"由(?:创始人|实际控制人|法定代表人|股东)个人持有|held by (?:the )?founders? personally",
+            re.IGNORECASE,
+        ),
+        re.compile(r"不存在|均为公司|none are|not held", re.IGNORECASE),
+    ),
+    (
+        "unpaid_tax",
+        re.compile(r"欠税|欠缴税款|unpaid tax|tax arrears", re.IGNORECASE),
+        re.compile(r"无欠税|不存在欠|no unpaid", re.IGNORECASE),
+    ),
+    (
+        "working_capital_deficit",
+        re.compile(r"流动负债超过流动资产|current liabilities exceed(?:ed)? current assets", re.IGNORECASE),
+        None,
+    ),
+    (
+        "going_concern_doubt",
+        re.compile(
+            r"持续经营能力存在重大不确定性|substantial doubt about (?:its|the company's) ability to continue",
+            re.IGNORECASE,
+        ),
+        None,
+    ),
+    (
+        "legal_rep_change",
+        re.compile(
+            r"法定代表人(?:由[^。；]{1,10})?变更为|changed (?:its|the) legal representative", re.IGNORECASE
+        ),
+        None,
+    ),
 )
 
 
@@ -470,8 +708,14 @@ def fact_items(seg: Segment) -> tuple[list[Fact], list[Customer]]:
         for name, rx, neg in _FACTS:
             if rx.search(sentence) and not (neg and neg.search(sentence)):
                 money = _money(sentence)
-                facts.append(Fact(name=name, value=plain(money[0].value) if money else None,
-                                  currency=money[0].currency if money else None, evidence=[_src(seg, s0, s1)]))
+                facts.append(
+                    Fact(
+                        name=name,
+                        value=plain(money[0].value) if money else None,
+                        currency=money[0].currency if money else None,
+                        evidence=[_src(seg, s0, s1)],
+                    )
+                )
         if re.search(r"客户|customer", sentence, re.IGNORECASE):
             if _RELATED_NEG.search(sentence):
                 facts.append(Fact(name="customers_not_related", evidence=[_src(seg, s0, s1)]))
@@ -495,4 +739,3 @@ def iter_tables(segs: list[Segment]) -> list[list[Segment]]:
         else:
             i += 1
     return tables
-

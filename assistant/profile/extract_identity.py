@@ -19,14 +19,26 @@ _EN_PERSON = r"(?:Dr\.\s+)?[A-Z][a-zA-Z'’\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z
 
 # field → (label regex, priority)
 _LABELS: tuple[tuple[str, str, int], ...] = (
-    ("legal_name", r"公司的中文名称|公司中文名称|中文名称|公司名称|企业名称|发行人名称|公司全称|Legal name|Company name|"
-                   r"Registered name", 10),
+    (
+        "legal_name",
+        r"公司的中文名称|公司中文名称|中文名称|公司名称|企业名称|发行人名称|公司全称|Legal name|Company name|"
+        r"Registered name",
+        10,
+    ),
     ("english_name", r"公司的外文名称|公司英文名称|英文名称|英文全称|外文名称|English name", 10),
-    ("unified_social_credit_code", r"统一社会信用代码|社会信用代码|信用代码|USCC|Unified social credit code", 10),
+    (
+        "unified_social_credit_code",
+        r"统一社会信用代码|社会信用代码|信用代码|USCC|Unified social credit code",
+        10,
+    ),
     ("legal_representative", r"公司的法定代表人|法定代表人|法人代表|Legal representative", 10),
     ("legal_representative", r"Chief Executive Officer(?: and director)?|CEO|首席执行官", 8),
-    ("founded", r"(?:有限公司)?成立日期|成立时间|注册日期|Founded|Incorporated|Date of incorporation|Established|"
-                r"Incorporation date", 10),
+    (
+        "founded",
+        r"(?:有限公司)?成立日期|成立时间|注册日期|Founded|Incorporated|Date of incorporation|Established|"
+        r"Incorporation date",
+        10,
+    ),
     ("registered_capital", r"注册资本|Registered capital", 10),
     ("paid_in_capital", r"实收资本|实缴资本|Paid-in capital", 10),
     ("headquarters", r"总部(?:地址|所在地)?|Headquarters|Registered office and headquarters|Head office", 10),
@@ -37,24 +49,66 @@ _LABELS: tuple[tuple[str, str, int], ...] = (
     ("main_business", r"经营范围|Business scope", 8),
     ("actual_controller", r"(?:控股股东(?:及|、)?)?实际控制人|Actual controller|Controlling shareholder", 10),
 )
-_LABEL_RE = [(f, re.compile(rf"(?:^|[\s，,；;|>*])(?P<label>{rx})\s*[：:]\s*(?P<value>[^\n]+)", re.IGNORECASE), p)
-             for f, rx, p in _LABELS]
+_LABEL_RE = [
+    (f, re.compile(rf"(?:^|[\s，,；;|>*])(?P<label>{rx})\s*[：:]\s*(?P<value>[^\n]+)", re.IGNORECASE), p)
+    for f, rx, p in _LABELS
+]
 _LABEL_FULL = [(f, re.compile(rf"^(?:{rx})$", re.IGNORECASE), p) for f, rx, p in _LABELS]
 # "公司的中文名称 金宇生物技术股份有限公司": a two-column table row flattened by the PDF text layer
-_LABEL_SPACE = [(f, re.compile(rf"^(?P<label>{rx})\s+(?P<value>[^\s：:].*)$", re.IGNORECASE), p - 1) for f, rx, p in _LABELS
-                if f in ("legal_name", "english_name", "unified_social_credit_code", "legal_representative", "founded",
-                         "registered_capital", "headquarters", "industry")]
+_LABEL_SPACE = [
+    (f, re.compile(rf"^(?P<label>{rx})\s+(?P<value>[^\s：:].*)$", re.IGNORECASE), p - 1)
+    for f, rx, p in _LABELS
+    if f
+    in (
+        "legal_name",
+        "english_name",
+        "unified_social_credit_code",
+        "legal_representative",
+        "founded",
+        "registered_capital",
+        "headquarters",
+        "industry",
+    )
+]
 
 _SENTENCE_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("legal_representative", re.compile(rf"法定代表人(?:[、，,][^为。；，]{{0,12}})?(?:为|是)(?P<value>{_ZH_NAME})"), 9),
+    (
+        "legal_representative",
+        re.compile(rf"法定代表人(?:[、，,][^为。；，]{{0,12}})?(?:为|是)(?P<value>{_ZH_NAME})"),
+        9,
+    ),
     ("legal_representative", re.compile(rf"法定代表人\s+(?P<value>{_ZH_NAME})(?=[、，,。\s]|$)"), 6),
-    ("founded", re.compile(r"(?:公司|企业|发行人|有限公司)?(?:前身[^，。；]{0,24})?成立于(?P<value>(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?)"), 9),
-    ("founded", re.compile(r"\b(?:was |were )?(?:founded|incorporated|established) (?:on |in )(?P<value>"
-                           r"(?:[A-Z][a-z]+ \d{1,2}, \d{4})|(?:\d{1,2} [A-Z][a-z]+ \d{4})|(?:[A-Z][a-z]+ \d{4})|\d{4})"), 9),
-    ("registered_capital", re.compile(r"注册资本(?:为|是)?(?P<value>[\d,]+(?:\.\d+)?\s*(?:万元|亿元|元))"), 9),
+    (
+        "founded",
+        re.compile(
+            r"(?:公司|企业|发行人|有限公司)?(?:前身[^，。；]{0,24})?成立于(?P<value>(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?)"
+        ),
+        9,
+    ),
+    (
+        "founded",
+        re.compile(
+            r"\b(?:was |were )?(?:founded|incorporated|established) (?:on |in )(?P<value>"
+            r"(?:[A-Z][a-z]+ \d{1,2}, \d{4})|(?:\d{1,2} [A-Z][a-z]+ \d{4})|(?:[A-Z][a-z]+ \d{4})|\d{4})"
+        ),
+        9,
+    ),
+    (
+        "registered_capital",
+        re.compile(r"注册资本(?:为|是)?(?P<value>[\d,]+(?:\.\d+)?\s*(?:万元|亿元|元))"),
+        9,
+    ),
     ("headquarters", re.compile(r"总部(?:位于|设在|在)(?P<value>[^，。；,\n]{2,30})"), 9),
-    ("headquarters", re.compile(r"\bheadquartered in (?P<value>[A-Z][A-Za-z .'\-]+(?:, [A-Z][A-Za-z .'\-]+){0,2})"), 9),
-    ("main_business", re.compile(r"(?:公司|发行人)?(?:的)?主要产品(?:为|是|包括)(?P<value>[^，。；\n]{4,80})"), 7),
+    (
+        "headquarters",
+        re.compile(r"\bheadquartered in (?P<value>[A-Z][A-Za-z .'\-]+(?:, [A-Z][A-Za-z .'\-]+){0,2})"),
+        9,
+    ),
+    (
+        "main_business",
+        re.compile(r"(?:公司|发行人)?(?:的)?主要产品(?:为|是|包括)(?P<value>[^，。；\n]{4,80})"),
+        7,
+    ),
     ("actual_controller", re.compile(rf"实际控制人(?:为|是)(?P<value>{_ZH_NAME})"), 9),
 )
 
@@ -94,15 +148,40 @@ def _clean_text_value(field: str, value: str) -> str | None:
     return value
 
 
-def _candidate(seg: Segment, field: str, value: str | int | float, raw: str, start: int, end: int, priority: int,
-               rule: str, unit: str | None = None, number: str | None = None, tolerance: float = 0.0) -> Candidate:
+def _candidate(
+    seg: Segment,
+    field: str,
+    value: str | int | float,
+    raw: str,
+    start: int,
+    end: int,
+    priority: int,
+    rule: str,
+    unit: str | None = None,
+    number: str | None = None,
+    tolerance: float = 0.0,
+) -> Candidate:
     chunk = seg.chunk
-    return Candidate(field=field, value=value, unit=unit, period=None, raw=raw, number=number, doc=chunk.doc,
-                     page=chunk.page, quote=seg.quote(start, end), chunk_id=chunk.chunk_id, priority=priority,
-                     tolerance=tolerance, rule=rule)
+    return Candidate(
+        field=field,
+        value=value,
+        unit=unit,
+        period=None,
+        raw=raw,
+        number=number,
+        doc=chunk.doc,
+        page=chunk.page,
+        quote=seg.quote(start, end),
+        chunk_id=chunk.chunk_id,
+        priority=priority,
+        tolerance=tolerance,
+        rule=rule,
+    )
 
 
-def _typed(seg: Segment, field: str, value_text: str, start: int, end: int, priority: int, rule: str) -> Candidate | None:
+def _typed(
+    seg: Segment, field: str, value_text: str, start: int, end: int, priority: int, rule: str
+) -> Candidate | None:
     """A candidate whose value is read from ``value_text`` (which sits inside ``seg.text[start:end]``)."""
     if field == "founded":
         found = dates(value_text)
@@ -115,8 +194,19 @@ def _typed(seg: Segment, field: str, value_text: str, start: int, end: int, prio
         if not money or money[0].start > 4:
             return None
         m = money[0]
-        return _candidate(seg, field, plain(m.value), m.raw, start, end, priority, rule, unit=m.currency,
-                          number=m.number, tolerance=float(m.tolerance))
+        return _candidate(
+            seg,
+            field,
+            plain(m.value),
+            m.raw,
+            start,
+            end,
+            priority,
+            rule,
+            unit=m.currency,
+            number=m.number,
+            tolerance=float(m.tolerance),
+        )
     value = _clean_text_value(field, value_text)
     if not value:
         return None
@@ -166,7 +256,9 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
     for m in re.finditer(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])", text):
         if valid_credit_code(m.group(0)) and not any(c.field == "unified_social_credit_code" for c in out):
             s0, s1 = seg.sentence_at(m.start())
-            out.append(_candidate(seg, "unified_social_credit_code", m.group(0), m.group(0), s0, s1, 5, "code"))
+            out.append(
+                _candidate(seg, "unified_social_credit_code", m.group(0), m.group(0), s0, s1, 5, "code")
+            )
     # English companies: the legal name is also the English name
     for c in list(out):
         if c.field == "legal_name" and isinstance(c.value, str) and not re.search(r"[" + HAN + r"]", c.value):

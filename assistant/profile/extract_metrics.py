@@ -35,8 +35,11 @@ _CJK = re.compile(r"[" + HAN + r"]")
 # ---- topics ----------------------------------------------------------------------------------------
 # (topic, pattern) — more specific first: at one position the first alternative wins.
 _ZH_TOPICS: tuple[tuple[str, str], ...] = (
-    ("net_profit_excl", r"扣除非经常性损益后(?:的)?(?:归属于(?:母公司|上市公司)(?:股东|所有者)的)?净利润|"
-                        r"归属于(?:母公司|上市公司)(?:股东|所有者)的扣除非经常性损益(?:后)?的?净利润|扣非(?:后)?(?:归母)?净利润"),
+    (
+        "net_profit_excl",
+        r"扣除非经常性损益后(?:的)?(?:归属于(?:母公司|上市公司)(?:股东|所有者)的)?净利润|"
+        r"归属于(?:母公司|上市公司)(?:股东|所有者)的扣除非经常性损益(?:后)?的?净利润|扣非(?:后)?(?:归母)?净利润",
+    ),
     ("net_profit_attr", r"归属于(?:母公司|上市公司)(?:股东|所有者)的净利润|归母净利润"),
     ("net_loss", r"净亏损"),
     ("net_profit", r"净利润"),
@@ -47,8 +50,11 @@ _ZH_TOPICS: tuple[tuple[str, str], ...] = (
     ("rd_investment", r"研发投入(?:合计|总额|金额)?|研发支出(?:合计|总额)?|研究开发投入"),
     ("rd_expense", r"研发费用|研究开发费用"),
     ("rd_staff", r"研发人员(?:的)?(?:数量|人数|总数)?|研发技术人员|技术研发人员"),
-    ("employees", r"在职员工(?:的数量合计|的数量|总数|总人数|人数)?|在册(?:职工|员工)|(?:员工|职工)(?:总数|总人数|人数)|"
-                  r"(?:公司|发行人|企业|集团)(?:现有|共有|共|目前)?(?:员工|职工)"),
+    (
+        "employees",
+        r"在职员工(?:的数量合计|的数量|总数|总人数|人数)?|在册(?:职工|员工)|(?:员工|职工)(?:总数|总人数|人数)|"
+        r"(?:公司|发行人|企业|集团)(?:现有|共有|共|目前)?(?:员工|职工)",
+    ),
     ("total_assets", r"总资产|资产总额|资产总计"),
     ("total_liabilities", r"总负债|负债总额|负债合计"),
     ("ocf", r"经营活动(?:产生的)?现金流量?净额|经营性现金流量?(?:净额)?|经营活动现金流量?"),
@@ -71,20 +77,32 @@ _ZH_TOPICS: tuple[tuple[str, str], ...] = (
     ("paid_in", r"实收资本|实缴资本"),
 )
 _EN_TOPICS: tuple[tuple[str, str], ...] = (
-    ("rd_staff", r"employees worked in (?:research and development|R&D)|(?:R&D|research and development) "
-                 r"(?:staff|employees|personnel|headcount|engineers)"),
+    (
+        "rd_staff",
+        r"employees worked in (?:research and development|R&D)|(?:R&D|research and development) "
+        r"(?:staff|employees|personnel|headcount|engineers)",
+    ),
     ("net_loss", r"net loss(?:es)?"),
     ("net_profit", r"net income|net profit|profit for the year|profit after tax|net earnings"),
     ("gross_margin", r"gross (?:profit )?margin"),
     ("gross_profit", r"gross profit"),
-    ("revenue", r"(?<!recurring )(?<!deferred )(?<!Deferred )(?<!segment )(?<!product )(?<!subscription )"
-                r"(?<!service )(?<!services )(?<!license )(?<!hardware )(?<!software )(?<!interest )(?<!other )"
-                r"(?:total |net )?revenues?|net sales|turnover"),
-    ("rd_expense", r"research and development (?:expenses?|costs?|spending)|R&D (?:expenses?|costs?|spending)|"
-                   r"research and development"),
+    (
+        "revenue",
+        r"(?<!recurring )(?<!deferred )(?<!Deferred )(?<!segment )(?<!product )(?<!subscription )"
+        r"(?<!service )(?<!services )(?<!license )(?<!hardware )(?<!software )(?<!interest )(?<!other )"
+        r"(?:total |net )?revenues?|net sales|turnover",
+    ),
+    (
+        "rd_expense",
+        r"research and development (?:expenses?|costs?|spending)|R&D (?:expenses?|costs?|spending)|"
+        r"research and development",
+    ),
     ("total_assets", r"total assets"),
     ("total_liabilities", r"total liabilities"),
-    ("ocf_used", r"net cash used in operating activities|(?:net )?cash used in operations|cash used in operating activities"),
+    (
+        "ocf_used",
+        r"net cash used in operating activities|(?:net )?cash used in operations|cash used in operating activities",
+    ),
     ("ocf", r"net cash (?:provided by|from|generated (?:by|from)) operating activities|operating cash flow"),
     ("cash", r"cash and cash equivalents|cash at bank|cash balance|\bcash\b"),
     ("ar", r"accounts receivable|trade receivables"),
@@ -127,7 +145,9 @@ _FORECAST = re.compile(
     r"\bwill\b|\bwould\b|\bgoal\b",
     re.IGNORECASE,
 )
-_CUMULATIVE = re.compile(r"累计|合计(?:三|两)年|最近三年|报告期内(?:累计)?|since inception|cumulative|in total over", re.IGNORECASE)
+_CUMULATIVE = re.compile(
+    r"累计|合计(?:三|两)年|最近三年|报告期内(?:累计)?|since inception|cumulative|in total over", re.IGNORECASE
+)
 
 # Words allowed between a topic and its figure.
 _ZH_FILLER = re.compile(
@@ -160,9 +180,13 @@ _EN_AFTER_YEAR = re.compile(
     r"^\s*(?:,\s*)?(?:in|for|during|of|at)\s+(?:the\s+)?(?:fiscal\s+(?:year\s+)?|FY\s?)?((?:19|20)\d{2})\b",
     re.IGNORECASE,
 )
-_YEAR_END_WORDS = re.compile(r"年末|年底|期末|报告期末|at year[- ]end|at the end of the year|end of (?:the )?year", re.IGNORECASE)
+_YEAR_END_WORDS = re.compile(
+    r"年末|年底|期末|报告期末|at year[- ]end|at the end of the year|end of (?:the )?year", re.IGNORECASE
+)
 _PER_SHARE = re.compile(r"^\s*(?:per (?:basic |diluted )?(?:common )?share|/股|每股)", re.IGNORECASE)
-_CONTINUING = re.compile(r"^\s*(?:\d+[.、]\s*)?(?:其中|此外|另外|Of these|Of which|In addition)", re.IGNORECASE)
+_CONTINUING = re.compile(
+    r"^\s*(?:\d+[.、]\s*)?(?:其中|此外|另外|Of these|Of which|In addition)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -183,38 +207,69 @@ class _Rule:
 # (topic, kind, relation) → field; relation: "rev" share of revenue, "staff" share of staff, "share" generic
 # 占比, None plain. Figures on other combinations are ignored.
 _MONEY: dict[str, _Rule] = {
-    "revenue": _Rule("revenue"), "net_profit": _Rule("net_profit"),
-    "net_profit_attr": _Rule("net_profit", priority=2), "net_loss": _Rule("net_profit", sign=-1),
+    "revenue": _Rule("revenue"),
+    "net_profit": _Rule("net_profit"),
+    "net_profit_attr": _Rule("net_profit", priority=2),
+    "net_loss": _Rule("net_profit", sign=-1),
     "net_profit_excl": _Rule("net_profit_excl_nonrecurring"),
-    "rd_expense": _Rule("rd_expense", basis="expense"), "rd_investment": _Rule("rd_expense", priority=2, basis="investment"),
-    "rd_capitalised": _Rule("rd_capitalised"), "total_assets": _Rule("total_assets"),
-    "total_liabilities": _Rule("total_liabilities"), "ocf": _Rule("operating_cash_flow"),
-    "ocf_used": _Rule("operating_cash_flow", sign=-1), "cash": _Rule("cash"), "ar": _Rule("accounts_receivable"),
-    "subsidies": _Rule("government_subsidies"), "top1": _Rule("top1_customer_amount"),
+    "rd_expense": _Rule("rd_expense", basis="expense"),
+    "rd_investment": _Rule("rd_expense", priority=2, basis="investment"),
+    "rd_capitalised": _Rule("rd_capitalised"),
+    "total_assets": _Rule("total_assets"),
+    "total_liabilities": _Rule("total_liabilities"),
+    "ocf": _Rule("operating_cash_flow"),
+    "ocf_used": _Rule("operating_cash_flow", sign=-1),
+    "cash": _Rule("cash"),
+    "ar": _Rule("accounts_receivable"),
+    "subsidies": _Rule("government_subsidies"),
+    "top1": _Rule("top1_customer_amount"),
     "top5": _Rule("top5_customer_amount"),
 }
 _PERCENT: dict[tuple[str, str | None], _Rule] = {
-    ("gross_margin", None): _Rule("gross_margin"), ("debt_ratio", None): _Rule("debt_ratio"),
-    ("rd_expense", "rev"): _Rule("rd_ratio"), ("rd_investment", "rev"): _Rule("rd_ratio", priority=2),
-    ("rd_staff", "staff"): _Rule("rd_staff_ratio"), ("rd_staff", "share"): _Rule("rd_staff_ratio"),
-    ("top5", "rev"): _Rule("top5_customer_share"), ("top5", "share"): _Rule("top5_customer_share"),
+    ("gross_margin", None): _Rule("gross_margin"),
+    ("debt_ratio", None): _Rule("debt_ratio"),
+    ("rd_expense", "rev"): _Rule("rd_ratio"),
+    ("rd_investment", "rev"): _Rule("rd_ratio", priority=2),
+    ("rd_staff", "staff"): _Rule("rd_staff_ratio"),
+    ("rd_staff", "share"): _Rule("rd_staff_ratio"),
+    ("top5", "rev"): _Rule("top5_customer_share"),
+    ("top5", "share"): _Rule("top5_customer_share"),
     ("top5", None): _Rule("top5_customer_share"),
-    ("top1", "rev"): _Rule("top1_customer_share"), ("top1", "share"): _Rule("top1_customer_share"),
+    ("top1", "rev"): _Rule("top1_customer_share"),
+    ("top1", "share"): _Rule("top1_customer_share"),
     ("top1", None): _Rule("top1_customer_share"),
     ("core_tech", "rev"): _Rule("core_tech_revenue_share"),
 }
 _COUNT: dict[str, _Rule] = {
-    "employees": _Rule("employees"), "rd_staff": _Rule("rd_staff"), "patents_total": _Rule("patents_total"),
-    "invention": _Rule("invention_patents"), "utility": _Rule("utility_model_patents"),
-    "design": _Rule("design_patents"), "software": _Rule("software_copyrights"),
+    "employees": _Rule("employees"),
+    "rd_staff": _Rule("rd_staff"),
+    "patents_total": _Rule("patents_total"),
+    "invention": _Rule("invention_patents"),
+    "utility": _Rule("utility_model_patents"),
+    "design": _Rule("design_patents"),
+    "software": _Rule("software_copyrights"),
 }
 _STAFF_UNITS = ("人", "名")
 _IP_UNITS = ("项", "件", "个")
-STOCK_FIELDS = frozenset({
-    "employees", "rd_staff", "rd_staff_ratio", "patents_total", "invention_patents", "utility_model_patents",
-    "design_patents", "software_copyrights", "total_assets", "total_liabilities", "debt_ratio", "cash",
-    "accounts_receivable", "registered_capital", "paid_in_capital",
-})
+STOCK_FIELDS = frozenset(
+    {
+        "employees",
+        "rd_staff",
+        "rd_staff_ratio",
+        "patents_total",
+        "invention_patents",
+        "utility_model_patents",
+        "design_patents",
+        "software_copyrights",
+        "total_assets",
+        "total_liabilities",
+        "debt_ratio",
+        "cash",
+        "accounts_receivable",
+        "registered_capital",
+        "paid_in_capital",
+    }
+)
 IDENTITY_FIELDS = frozenset({"registered_capital", "paid_in_capital"})
 
 
@@ -261,7 +316,11 @@ def _relation(sentence: str, before_start: int, m: Mention, zh: bool) -> tuple[s
             if before[r.end() :].strip() == "":
                 obj = r.group("obj")
                 if obj is None:
-                    rel = "share" if "占比" in before[r.start() : r.end() + 1] or r.group(0).startswith("占") else None
+                    rel = (
+                        "share"
+                        if "占比" in before[r.start() : r.end() + 1] or r.group(0).startswith("占")
+                        else None
+                    )
                 elif obj in ("营业总收入", "营业收入", "年度销售总额", "销售总额", "主营业务收入", "收入"):
                     rel = "rev"
                 elif obj in ("员工总数", "职工总数", "公司总人数", "总人数", "员工人数", "职工人数"):
@@ -318,8 +377,15 @@ def sentence_dates(sentence: str, zh: bool) -> list[DateMention]:
     return found
 
 
-def _period(field: str, sentence: str, m: Mention, sent_dates: list[DateMention], seg_before: list[DateMention],
-            ctx: SegmentContext, zh: bool) -> tuple[str | None, int]:
+def _period(
+    field: str,
+    sentence: str,
+    m: Mention,
+    sent_dates: list[DateMention],
+    seg_before: list[DateMention],
+    ctx: SegmentContext,
+    zh: bool,
+) -> tuple[str | None, int]:
     """Fiscal year of a figure (or None), and a priority adjustment (-1 when inferred from context)."""
     if field in IDENTITY_FIELDS:
         return None, 0
@@ -337,7 +403,11 @@ def _period(field: str, sentence: str, m: Mention, sent_dates: list[DateMention]
     doc = ctx.doc
     if doc.fiscal_year and doc.type in ("annual_report", "audit_report", "report"):
         return str(doc.fiscal_year), -1
-    if continuing and doc.latest_year and doc.type in ("prospectus", "annual_report", "audit_report", "report"):
+    if (
+        continuing
+        and doc.latest_year
+        and doc.type in ("prospectus", "annual_report", "audit_report", "report")
+    ):
         return str(doc.latest_year), -1
     if stock and doc.as_of:
         return doc.as_of[:4], -1
@@ -367,8 +437,19 @@ def _value(m: Mention, sign: int) -> int | float:
     return plain(value)
 
 
-def _make(field: str, rule: _Rule, m: Mention, seg: Segment, s0: int, s1: int, period: str | None, prio_adj: int,
-          ctx: SegmentContext, name: str, note: str | None = None) -> Candidate | None:
+def _make(
+    field: str,
+    rule: _Rule,
+    m: Mention,
+    seg: Segment,
+    s0: int,
+    s1: int,
+    period: str | None,
+    prio_adj: int,
+    ctx: SegmentContext,
+    name: str,
+    note: str | None = None,
+) -> Candidate | None:
     chunk = seg.chunk
     quote = seg.quote(s0, s1)
     if m.kind == "money":
@@ -378,9 +459,22 @@ def _make(field: str, rule: _Rule, m: Mention, seg: Segment, s0: int, s1: int, p
     else:
         unit = "count"
     return Candidate(
-        field=field, value=_value(m, rule.sign), unit=unit, period=period, raw=m.raw.strip(), number=m.number,
-        doc=chunk.doc, page=chunk.page, quote=quote, chunk_id=chunk.chunk_id, priority=rule.priority * 10 + prio_adj,
-        basis=rule.basis, approx=m.approx, tolerance=float(m.tolerance), note=note, rule=name,
+        field=field,
+        value=_value(m, rule.sign),
+        unit=unit,
+        period=period,
+        raw=m.raw.strip(),
+        number=m.number,
+        doc=chunk.doc,
+        page=chunk.page,
+        quote=quote,
+        chunk_id=chunk.chunk_id,
+        priority=rule.priority * 10 + prio_adj,
+        basis=rule.basis,
+        approx=m.approx,
+        tolerance=float(m.tolerance),
+        note=note,
+        rule=name,
     )
 
 
@@ -398,7 +492,9 @@ def _patent_status(clauses: list[str]) -> list[str]:
     return out
 
 
-_OTHER_ENTITY = re.compile(r"子公司|参股公司|分公司|孙公司|联营企业|合营企业|subsidiar|joint venture|investee", re.IGNORECASE)
+_OTHER_ENTITY = re.compile(
+    r"子公司|参股公司|分公司|孙公司|联营企业|合营企业|subsidiar|joint venture|investee", re.IGNORECASE
+)
 
 
 def sentence_candidates(seg: Segment, ctx: SegmentContext) -> list[Candidate]:
@@ -426,7 +522,9 @@ def _sentence_candidates(seg: Segment, ctx: SegmentContext) -> list[Candidate]:
     return out
 
 
-def _sentence(seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: SegmentContext) -> list[Candidate]:
+def _sentence(
+    seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: SegmentContext
+) -> list[Candidate]:
     topics = _topics(sentence, zh)
     if not topics:
         return []
@@ -441,7 +539,9 @@ def _sentence(seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: Segm
     date_spans = [(d.start, d.end) for d in sent_dates]
     out: list[Candidate] = []
     assigned: dict[int, str] = {}  # mention index → topic name
-    rejected: set[int] = set()  # topics whose own figure was not acceptable: later clauses do not inherit them
+    rejected: set[int] = (
+        set()
+    )  # topics whose own figure was not acceptable: later clauses do not inherit them
     for i, m in enumerate(mentions):
         if m.bound or any(s <= m.start < e for s, e in date_spans):
             continue
@@ -476,7 +576,7 @@ def _sentence(seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: Segm
         if m.kind == "percent":
             rel, cut = _relation(sentence, gap_start, m, zh)
         gap = sentence[gap_start:cut]
-        if m.kind == "percent" and _GROWTH.search(gap if not inherited else sentence[ca:m.start]):
+        if m.kind == "percent" and _GROWTH.search(gap if not inherited else sentence[ca : m.start]):
             continue
         if inherited:
             prefix = strip_parens(sentence[ca:cut])
@@ -489,7 +589,9 @@ def _sentence(seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: Segm
             rejected.add(topic.start)
             continue
         clause_text = clause_texts[ci]
-        topic_clause = next((clause_texts[k] for k, (a, b) in enumerate(clauses) if a <= topic.start < b), clause_text)
+        topic_clause = next(
+            (clause_texts[k] for k, (a, b) in enumerate(clauses) if a <= topic.start < b), clause_text
+        )
         if _FORECAST.search(clause_text) or _FORECAST.search(topic_clause):
             continue
         if _CUMULATIVE.search(sentence[max(0, topic.start - 8) : topic.start]) or _CUMULATIVE.search(gap):
@@ -506,8 +608,13 @@ def _sentence(seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: Segm
                 rule = None
             if rule and rule.field not in ("employees", "rd_staff") and m.unit_word not in _IP_UNITS:
                 rule = None
-            if rule and rule.field in ("patents_total", "invention_patents", "utility_model_patents", "design_patents",
-                                       "software_copyrights"):
+            if rule and rule.field in (
+                "patents_total",
+                "invention_patents",
+                "utility_model_patents",
+                "design_patents",
+                "software_copyrights",
+            ):
                 status = patent_status[ci]
                 if status == "pending":
                     continue
@@ -530,25 +637,60 @@ def _sentence(seg: Segment, s0: int, s1: int, sentence: str, zh: bool, ctx: Segm
 # ---- English counts ----------------------------------------------------------------------------------
 _N = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)"
 _EN_COUNTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("employees", re.compile(rf"\b(?:had|has|have|employed|employs|employing|headcount of|workforce of)\s+"
-                             rf"(?:approximately |about |around |roughly |some )?{_N}\s+(?:full-time\s+|permanent\s+)?"
-                             r"(?:employees|staff|people|FTEs?)\b", re.IGNORECASE)),
-    ("rd_staff", re.compile(rf"{_N}\s+(?:employees|staff|people|engineers)\s+(?:worked|work|working)\s+in\s+"
-                            r"(?:research and development|R&D|engineering)", re.IGNORECASE)),
+    (
+        "employees",
+        re.compile(
+            rf"\b(?:had|has|have|employed|employs|employing|headcount of|workforce of)\s+"
+            rf"(?:approximately |about |around |roughly |some )?{_N}\s+(?:full-time\s+|permanent\s+)?"
+            r"(?:employees|staff|people|FTEs?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "rd_staff",
+        re.compile(
+            rf"{_N}\s+(?:employees|staff|people|engineers)\s+(?:worked|work|working)\s+in\s+"
+            r"(?:research and development|R&D|engineering)",
+            re.IGNORECASE,
+        ),
+    ),
     ("rd_staff", re.compile(rf"\(?{_N}\s+in\s+R&D\b", re.IGNORECASE)),
-    ("patents_total", re.compile(rf"\b(?:held|holds|owned|owns|had|has)\s+{_N}\s+(?:issued|granted)\s+"
-                                 r"(?:U\.S\.\s+|US\s+|UK\s+|European\s+|Chinese\s+)?patents\b", re.IGNORECASE)),
-    ("invention_patents", re.compile(rf"\b{_N}\s+(?:were\s+)?(?:granted\s+|issued\s+)?(?:utility\s+\(invention\)|"
-                                     r"invention\s+\(utility\)|invention)\s+patents", re.IGNORECASE)),
-    ("invention_patents", re.compile(rf"\bAll\s+{_N}\s+(?:issued\s+|granted\s+)?patents\s+are\s+(?:invention|utility)",
-                                     re.IGNORECASE)),
-    ("design_patents", re.compile(rf"\b{_N}\s+(?:were\s+)?(?:registered\s+designs|design\s+patents)", re.IGNORECASE)),
+    (
+        "patents_total",
+        re.compile(
+            rf"\b(?:held|holds|owned|owns|had|has)\s+{_N}\s+(?:issued|granted)\s+"
+            r"(?:U\.S\.\s+|US\s+|UK\s+|European\s+|Chinese\s+)?patents\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "invention_patents",
+        re.compile(
+            rf"\b{_N}\s+(?:were\s+)?(?:granted\s+|issued\s+)?(?:utility\s+\(invention\)|"
+            r"invention\s+\(utility\)|invention)\s+patents",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "invention_patents",
+        re.compile(
+            rf"\bAll\s+{_N}\s+(?:issued\s+|granted\s+)?patents\s+are\s+(?:invention|utility)", re.IGNORECASE
+        ),
+    ),
+    (
+        "design_patents",
+        re.compile(rf"\b{_N}\s+(?:were\s+)?(?:registered\s+designs|design\s+patents)", re.IGNORECASE),
+    ),
     ("software_copyrights", re.compile(rf"\b{_N}\s+(?:registered\s+)?software\s+copyrights", re.IGNORECASE)),
 )
-_EN_NONE = re.compile(r"\b(?:holds|has|had|held|owns)\s+no\s+(?P<what>design patents|registered designs|patents)\b",
-                      re.IGNORECASE)
-_EN_STAFF_RATIO = re.compile(r"^[^.;]{0,60}?\bor\s+(?P<p>\d+(?:\.\d+)?)%\s+of\s+(?:the\s+)?(?:total|all employees|employees)",
-                             re.IGNORECASE)
+_EN_NONE = re.compile(
+    r"\b(?:holds|has|had|held|owns)\s+no\s+(?P<what>design patents|registered designs|patents)\b",
+    re.IGNORECASE,
+)
+_EN_STAFF_RATIO = re.compile(
+    r"^[^.;]{0,60}?\bor\s+(?P<p>\d+(?:\.\d+)?)%\s+of\s+(?:the\s+)?(?:total|all employees|employees)",
+    re.IGNORECASE,
+)
 _RUNWAY = re.compile(
     r"runway of (?:roughly |about |approximately |around )?(?P<a>\d+(?:\.\d+)?) months|"
     r"covers (?:roughly |about |approximately |around )?(?P<b>\d+(?:\.\d+)?) months|"
@@ -577,8 +719,14 @@ def _english_counts(seg: Segment, s0: int, s1: int, sentence: str, ctx: SegmentC
             value = to_decimal(m.group("n"))
             if value is None:
                 continue
-            mention = Mention(kind="count", value=value, raw=sentence[m.start("n") : m.end()].strip("( "),
-                              number=m.group("n"), start=m.start("n"), end=m.end("n"))
+            mention = Mention(
+                kind="count",
+                value=value,
+                raw=sentence[m.start("n") : m.end()].strip("( "),
+                number=m.group("n"),
+                start=m.start("n"),
+                end=m.end("n"),
+            )
             period, adj = _period(field, sentence, mention, sent_dates, seg_before, ctx, False)
             if adj <= -9 or not _valid_period(period, ctx.doc):
                 continue
@@ -588,13 +736,33 @@ def _english_counts(seg: Segment, s0: int, s1: int, sentence: str, ctx: SegmentC
                 if ratio:
                     p = to_decimal(ratio.group("p"))
                     if p is not None:
-                        pm = Mention(kind="percent", value=p, raw=ratio.group("p") + "%", number=ratio.group("p"),
-                                     start=m.end() + ratio.start("p"), end=m.end() + ratio.end("p") + 1)
-                        out.append(_make("rd_staff_ratio", _Rule("rd_staff_ratio"), pm, seg, s0, s1, period, adj, ctx,
-                                         "en:rd_staff_ratio"))  # type: ignore[arg-type]
+                        pm = Mention(
+                            kind="percent",
+                            value=p,
+                            raw=ratio.group("p") + "%",
+                            number=ratio.group("p"),
+                            start=m.end() + ratio.start("p"),
+                            end=m.end() + ratio.end("p") + 1,
+                        )
+                        out.append(
+                            _make(
+                                "rd_staff_ratio",
+                                _Rule("rd_staff_ratio"),
+                                pm,
+                                seg,
+                                s0,
+                                s1,
+                                period,
+                                adj,
+                                ctx,
+                                "en:rd_staff_ratio",
+                            )
+                        )  # type: ignore[arg-type]
     for m in _EN_NONE.finditer(sentence):
         field = "patents_total" if m.group("what").lower() == "patents" else "design_patents"
-        mention = Mention(kind="count", value=Decimal(0), raw=m.group(0), number="", start=m.start(), end=m.end())
+        mention = Mention(
+            kind="count", value=Decimal(0), raw=m.group(0), number="", start=m.start(), end=m.end()
+        )
         period, adj = _period(field, sentence, mention, sent_dates, seg_before, ctx, False)
         if adj <= -9 or not _valid_period(period, ctx.doc):
             continue
@@ -616,15 +784,32 @@ def runway_candidates(seg: Segment, ctx: SegmentContext) -> list[Candidate]:
             if value is None:
                 continue
             zh = bool(_CJK.search(sentence))
-            mention = Mention(kind="count", value=value, raw=m.group(0), number=m.group(key), start=m.start(key),
-                              end=m.end(key), approx=bool(re.search(r"about|roughly|approximately|around|约", m.group(0))))
+            mention = Mention(
+                kind="count",
+                value=value,
+                raw=m.group(0),
+                number=m.group(key),
+                start=m.start(key),
+                end=m.end(key),
+                approx=bool(re.search(r"about|roughly|approximately|around|约", m.group(0))),
+            )
             sent_dates = sentence_dates(sentence, zh)
             period = None
             d = _year_of(sentence, mention, sent_dates, zh)
             if d is not None:
                 period = d.iso[:4]
-            cand = _make("cash_runway_months", _Rule("cash_runway_months"), mention, seg, s0, s1, period, 0, ctx,
-                         "runway")
+            cand = _make(
+                "cash_runway_months",
+                _Rule("cash_runway_months"),
+                mention,
+                seg,
+                s0,
+                s1,
+                period,
+                0,
+                ctx,
+                "runway",
+            )
             if cand is not None:
                 cand.unit = "months"
                 out.append(cand)

@@ -41,56 +41,118 @@ class RowField:
     sign: int = 0
 
 
-def _rows(kind: str, field: str, labels: str, priority: int = 10, basis: str | None = None, sign: int = 0) -> dict[str, RowField]:
+def _rows(
+    kind: str, field: str, labels: str, priority: int = 10, basis: str | None = None, sign: int = 0
+) -> dict[str, RowField]:
     return {label: RowField(field, kind, priority, basis, sign) for label in labels.split("|")}
 
 
 ROW_FIELDS: dict[str, RowField] = {
-    **_rows("money", "revenue", "营业收入|营业总收入|revenue|revenues|total revenue|total revenues|net sales|turnover"),
+    **_rows(
+        "money",
+        "revenue",
+        "营业收入|营业总收入|revenue|revenues|total revenue|total revenues|net sales|turnover",
+    ),
     **_rows("money", "net_profit", "净利润|net income|net profit|profit for the year|profit after tax"),
-    **_rows("money", "net_profit", "归属于母公司股东的净利润|归属于上市公司股东的净利润|归属于母公司所有者的净利润|归母净利润",
-            priority=20),
+    **_rows(
+        "money",
+        "net_profit",
+        "归属于母公司股东的净利润|归属于上市公司股东的净利润|归属于母公司所有者的净利润|归母净利润",
+        priority=20,
+    ),
     **_rows("money", "net_profit", "net loss|净亏损", sign=-1),
-    **_rows("money", "net_profit_excl_nonrecurring",
-            "扣除非经常性损益后的净利润|归属于上市公司股东的扣除非经常性损益的净利润|归属于上市公司股东的扣除非经常性损益后的净利润|"
-            "归属于母公司股东的扣除非经常性损益后的净利润|扣除非经常性损益后归属于母公司股东的净利润|扣非净利润|扣非归母净利润"),
-    **_rows("money", "rd_expense", "研发费用|研究开发费用|research and development|research and development expense|"
-            "research and development expenses|r&d expense|r&d expenses|r&d", basis="expense"),
-    **_rows("money", "rd_expense", "研发投入|研发投入合计|研发投入金额|研发投入总额|研发支出合计", priority=20, basis="investment"),
+    **_rows(
+        "money",
+        "net_profit_excl_nonrecurring",
+        "扣除非经常性损益后的净利润|归属于上市公司股东的扣除非经常性损益的净利润|归属于上市公司股东的扣除非经常性损益后的净利润|"
+        "归属于母公司股东的扣除非经常性损益后的净利润|扣除非经常性损益后归属于母公司股东的净利润|扣非净利润|扣非归母净利润",
+    ),
+    **_rows(
+        "money",
+        "rd_expense",
+        "研发费用|研究开发费用|research and development|research and development expense|"
+        "research and development expenses|r&d expense|r&d expenses|r&d",
+        basis="expense",
+    ),
+    **_rows(
+        "money",
+        "rd_expense",
+        "研发投入|研发投入合计|研发投入金额|研发投入总额|研发支出合计",
+        priority=20,
+        basis="investment",
+    ),
     **_rows("money", "rd_capitalised", "本期资本化研发投入|资本化研发投入|研发投入资本化金额"),
     **_rows("money", "total_assets", "总资产|资产总额|资产总计|total assets"),
     **_rows("money", "total_liabilities", "总负债|负债总额|负债合计|total liabilities"),
-    **_rows("money", "operating_cash_flow", "经营活动产生的现金流量净额|经营活动现金流量净额|"
-            "net cash from operating activities|net cash provided by operating activities|operating cash flow"),
+    **_rows(
+        "money",
+        "operating_cash_flow",
+        "经营活动产生的现金流量净额|经营活动现金流量净额|"
+        "net cash from operating activities|net cash provided by operating activities|operating cash flow",
+    ),
     **_rows("money", "operating_cash_flow", "net cash used in operating activities", sign=-1),
     **_rows("money", "cash", "货币资金|现金及现金等价物|cash and cash equivalents|cash|cash at bank"),
     **_rows("money", "accounts_receivable", "应收账款|accounts receivable|trade receivables"),
-    **_rows("money", "government_subsidies", "政府补助|计入当期损益的政府补助|government grants|government subsidies"),
+    **_rows(
+        "money",
+        "government_subsidies",
+        "政府补助|计入当期损益的政府补助|government grants|government subsidies",
+    ),
     **_rows("money", "registered_capital", "注册资本|registered capital"),
     **_rows("money", "paid_in_capital", "实缴资本|实收资本|paid-in capital"),
     **_rows("percent", "gross_margin", "综合毛利率|毛利率|gross margin|gross profit margin"),
     **_rows("percent", "debt_ratio", "资产负债率|debt ratio|debt-to-asset ratio"),
-    **_rows("percent", "rd_ratio", "研发投入总额占营业收入比例|研发投入占营业收入比例|研发费用占营业收入比例|研发投入占营业收入的比例|"
-            "研发费用率|r&d as % of revenue|r&d ratio"),
-    **_rows("percent", "rd_staff_ratio", "研发人员数量占公司总人数的比例|研发人员占比|研发人员占员工总数比例|研发人员占员工总数的比例"),
-    **_rows("percent", "top5_customer_share", "前五名客户销售占比|前五名客户合计销售额占年度销售总额比例|前五大客户收入占比|top five customers|top 5 customers"),
+    **_rows(
+        "percent",
+        "rd_ratio",
+        "研发投入总额占营业收入比例|研发投入占营业收入比例|研发费用占营业收入比例|研发投入占营业收入的比例|"
+        "研发费用率|r&d as % of revenue|r&d ratio",
+    ),
+    **_rows(
+        "percent",
+        "rd_staff_ratio",
+        "研发人员数量占公司总人数的比例|研发人员占比|研发人员占员工总数比例|研发人员占员工总数的比例",
+    ),
+    **_rows(
+        "percent",
+        "top5_customer_share",
+        "前五名客户销售占比|前五名客户合计销售额占年度销售总额比例|前五大客户收入占比|top five customers|top 5 customers",
+    ),
     **_rows("percent", "top1_customer_share", "第一大客户收入占比|第一名客户销售占比|largest customer"),
-    **_rows("count", "employees", "员工总数|员工人数|在职员工总数|在职员工的数量合计|职工总数|职工人数|员工总人数|employees|"
-            "total employees|headcount|number of employees"),
-    **_rows("count", "rd_staff", "研发人员数量|研发人员人数|研发人员|公司研发人员的数量|研发人员总数|r&d staff|r&d employees"),
-    **_rows("count", "patents_total", "授权专利合计|授权专利|专利合计|有效专利|已授权专利|total granted rights|total patents|"
-            "granted patents|issued patents"),
-    **_rows("count", "invention_patents", "发明专利|授权发明专利|granted invention patents|invention patents"),
+    **_rows(
+        "count",
+        "employees",
+        "员工总数|员工人数|在职员工总数|在职员工的数量合计|职工总数|职工人数|员工总人数|employees|"
+        "total employees|headcount|number of employees",
+    ),
+    **_rows(
+        "count",
+        "rd_staff",
+        "研发人员数量|研发人员人数|研发人员|公司研发人员的数量|研发人员总数|r&d staff|r&d employees",
+    ),
+    **_rows(
+        "count",
+        "patents_total",
+        "授权专利合计|授权专利|专利合计|有效专利|已授权专利|total granted rights|total patents|"
+        "granted patents|issued patents",
+    ),
+    **_rows(
+        "count", "invention_patents", "发明专利|授权发明专利|granted invention patents|invention patents"
+    ),
     **_rows("count", "utility_model_patents", "实用新型专利|实用新型|utility model patents|utility models"),
     **_rows("count", "design_patents", "外观设计专利|外观设计|外观专利|registered designs|design patents"),
     **_rows("count", "software_copyrights", "计算机软件著作权|软件著作权|软著|software copyrights"),
 }
 # "占营业收入比例(%)" under a "研发投入" row (a multi-year R&D table) is the R&D ratio.
-_AFTER_RD = frozenset({"占营业收入比例", "占营业收入的比例", "占营业收入比重", "as % of revenue", "% of revenue"})
+_AFTER_RD = frozenset(
+    {"占营业收入比例", "占营业收入的比例", "占营业收入比重", "as % of revenue", "% of revenue"}
+)
 
 _LEAD = re.compile(r"^(?:其中[：:]|加[：:]|减[：:]|[一二三四五六七八九十]+、|\d+[.、]|[（(]\d+[)）]|\s)+")
 _UNIT_IN_LABEL = re.compile(r"[（(]\s*(?P<u>[^（）()]*?)\s*[)）]")
-_FORECAST_COL = re.compile(r"预测|预计|目标|计划|估|E\b|\bplan\b|forecast|budget|target|projected|estimate", re.IGNORECASE)
+_FORECAST_COL = re.compile(
+    r"预测|预计|目标|计划|估|E\b|\bplan\b|forecast|budget|target|projected|estimate", re.IGNORECASE
+)
 _NOT_VALUE_COL = re.compile(r"增减|变动|同比|比上年|change|growth|%|yoy|较上年", re.IGNORECASE)
 _YEAR_CELL = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _CAPTION_ZH = re.compile(r"单位[：:]\s*(?:人民币)?\s*(?P<s>万亿元|亿元|千万元|百万元|万元|千元|元)")
@@ -101,11 +163,32 @@ _CAPTION_EN = re.compile(
     r"\(\s*in (?P<s4>thousands|millions|billions)\b(?!\s+of\b)",  # currency from the page
     re.IGNORECASE,
 )
-_CUR_WORDS = {"usd": "USD", "us dollars": "USD", "u.s. dollars": "USD", "dollars": "USD", "$": "USD", "us$": "USD",
-              "rmb": "CNY", "cny": "CNY", "eur": "EUR", "euros": "EUR", "€": "EUR", "gbp": "GBP", "pounds": "GBP",
-              "£": "GBP"}
-_SCALE_WORDS = {"thousands": "thousand", "thousand": "thousand", "'000": "thousand", "000s": "thousand",
-                "millions": "million", "million": "million", "billions": "billion", "billion": "billion"}
+_CUR_WORDS = {
+    "usd": "USD",
+    "us dollars": "USD",
+    "u.s. dollars": "USD",
+    "dollars": "USD",
+    "$": "USD",
+    "us$": "USD",
+    "rmb": "CNY",
+    "cny": "CNY",
+    "eur": "EUR",
+    "euros": "EUR",
+    "€": "EUR",
+    "gbp": "GBP",
+    "pounds": "GBP",
+    "£": "GBP",
+}
+_SCALE_WORDS = {
+    "thousands": "thousand",
+    "thousand": "thousand",
+    "'000": "thousand",
+    "000s": "thousand",
+    "millions": "million",
+    "million": "million",
+    "billions": "billion",
+    "billion": "billion",
+}
 
 
 @dataclass(frozen=True)
@@ -164,8 +247,12 @@ def _header_years(cells: list[str]) -> list[str | None] | None:
     found = 0
     for cell in cells:
         m = _YEAR_CELL.search(cell)
-        if m and not _FORECAST_COL.search(cell) and not re.search(r"季度|quarter|Q[1-4]", cell, re.IGNORECASE) \
-                and not _NOT_VALUE_COL.search(cell):
+        if (
+            m
+            and not _FORECAST_COL.search(cell)
+            and not re.search(r"季度|quarter|Q[1-4]", cell, re.IGNORECASE)
+            and not _NOT_VALUE_COL.search(cell)
+        ):
             years.append(m.group(1))
             found += 1
         else:
@@ -173,7 +260,9 @@ def _header_years(cells: list[str]) -> list[str | None] | None:
     return years if found >= 1 else None
 
 
-def _cell_value(cell: str, field: RowField, unit: Unit | None) -> tuple[Decimal, str, str, str | None, Decimal] | None:
+def _cell_value(
+    cell: str, field: RowField, unit: Unit | None
+) -> tuple[Decimal, str, str, str | None, Decimal] | None:
     """(value, raw, number as written, currency, tolerance) of one cell."""
     cell = cell.strip()
     if not cell or cell in ("-", "—", "–", "不适用", "N/A", "n/a", "/"):
@@ -187,7 +276,10 @@ def _cell_value(cell: str, field: RowField, unit: Unit | None) -> tuple[Decimal,
             return m.value, m.raw, m.number, m.currency, m.tolerance
         if unit is None or unit.percent:
             return None
-        num = re.fullmatch(r"(?P<paren>\()?(?P<neg>[-−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<close>\))?", cell)
+        num = re.fullmatch(
+            r"(?P<paren>\()?(?P<neg>[-−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<close>\))?",
+            cell,
+        )
         if not num:
             return None
         value = to_decimal(num.group("num"))
@@ -219,8 +311,15 @@ def _cell_value(cell: str, field: RowField, unit: Unit | None) -> tuple[Decimal,
     return value, num.group(0).strip(), num.group(1), None, Decimal(0)
 
 
-def _candidate(seg: Segment, rf: RowField, parsed: tuple[Decimal, str, str, str | None, Decimal], period: str | None,
-               ctx: DocContext, rule: str, prio_adj: int = 0) -> Candidate | None:
+def _candidate(
+    seg: Segment,
+    rf: RowField,
+    parsed: tuple[Decimal, str, str, str | None, Decimal],
+    period: str | None,
+    ctx: DocContext,
+    rule: str,
+    prio_adj: int = 0,
+) -> Candidate | None:
     value, raw, number, currency, tol = parsed
     if rf.sign < 0:
         value = -abs(value)
@@ -230,9 +329,22 @@ def _candidate(seg: Segment, rf: RowField, parsed: tuple[Decimal, str, str, str 
     if rf.kind == "money" and not unit:
         return None
     quote = seg.quote(0, len(seg.text))
-    return Candidate(field=rf.field, value=plain(value), unit=unit, period=period, raw=raw, number=number,
-                     doc=seg.chunk.doc, page=seg.chunk.page, quote=quote, chunk_id=seg.chunk.chunk_id,
-                     priority=rf.priority + prio_adj, basis=rf.basis, tolerance=float(tol), rule=rule)
+    return Candidate(
+        field=rf.field,
+        value=plain(value),
+        unit=unit,
+        period=period,
+        raw=raw,
+        number=number,
+        doc=seg.chunk.doc,
+        page=seg.chunk.page,
+        quote=quote,
+        chunk_id=seg.chunk.chunk_id,
+        priority=rf.priority + prio_adj,
+        basis=rf.basis,
+        tolerance=float(tol),
+        rule=rule,
+    )
 
 
 def _valid_period(period: str, ctx: DocContext) -> bool:
@@ -277,8 +389,9 @@ def markdown_candidates(segs: list[Segment], ctx: DocContext) -> list[Candidate]
     return out
 
 
-def _markdown_table(rows: list[Segment], caption: str, ctx: DocContext,
-                    currency: Callable[[], str | None]) -> list[Candidate]:
+def _markdown_table(
+    rows: list[Segment], caption: str, ctx: DocContext, currency: Callable[[], str | None]
+) -> list[Candidate]:
     out: list[Candidate] = []
     body = rows
     header: list[str] | None = None
@@ -295,7 +408,7 @@ def _markdown_table(rows: list[Segment], caption: str, ctx: DocContext,
     caption_unit = filled(unit_from_text(caption))
     header_unit = filled(unit_from_text(header[0])) if header else None
     years = _header_years(header[1:]) if header else None
-    first = (header[0].strip().lower() if header else "")
+    first = header[0].strip().lower() if header else ""
     transposed = first in ("year", "年度", "年份", "fiscal year", "期间", "period")
     previous: RowField | None = None
     for row in body:
@@ -477,12 +590,16 @@ def _page_unit(page: PageTables, seg: Segment) -> Unit | None:
 
 def _page_header(page: PageTables, seg: Segment, n_values: int) -> list[str | None] | None:
     def fits(h: _Header) -> bool:
-        return len(h.years) == n_values or (len(h.years) > n_values and all(y is None for y in h.years[n_values:]))
+        return len(h.years) == n_values or (
+            len(h.years) > n_values and all(y is None for y in h.years[n_values:])
+        )
 
-    same = [h for h in page.headers if h.chunk_id == seg.chunk.chunk_id and h.seg_index < seg.index and fits(h)]
+    same = [
+        h for h in page.headers if h.chunk_id == seg.chunk.chunk_id and h.seg_index < seg.index and fits(h)
+    ]
     if same:
         return same[-1].years
     others = [h for h in page.headers if fits(h)]
-    if others and all(h.years[: n_values] == others[0].years[: n_values] for h in others):
+    if others and all(h.years[:n_values] == others[0].years[:n_values] for h in others):
         return others[0].years
     return None

@@ -79,7 +79,9 @@ class LLMFieldExtractor:
 
     def _ranked(self, chunks: Sequence[Chunk], field: str) -> list[Chunk]:
         words = set(tokenize(LABELS.get(field, field.replace("_", " ")) + " " + SPECS[field].description))
-        scored = [(sum(1 for w in words if len(w) > 1 and w in c.text.lower()), i) for i, c in enumerate(chunks)]
+        scored = [
+            (sum(1 for w in words if len(w) > 1 and w in c.text.lower()), i) for i, c in enumerate(chunks)
+        ]
         best = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))[: self.passages]
         return [chunks[i] for _, i in best]
 
@@ -92,7 +94,10 @@ class LLMFieldExtractor:
             passages = "\n\n".join(f"[{n}] {c.text}" for n, c in enumerate(ranked, start=1))
             messages = [
                 {"role": "system", "content": _SYSTEM},
-                {"role": "user", "content": f"Field: {field} — {spec.description}\n\nPassages:\n{passages}\n\nJSON:"},
+                {
+                    "role": "user",
+                    "content": f"Field: {field} — {spec.description}\n\nPassages:\n{passages}\n\nJSON:",
+                },
             ]
             try:
                 reply = json.loads(self.complete(messages, SCHEMA))

@@ -16,12 +16,28 @@ from assistant.text.cjk import HAN
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 
-ZH_SCALES = {"万亿元": Decimal(10) ** 12, "亿元": Decimal(10) ** 8, "千万元": Decimal(10) ** 7,
-             "百万元": Decimal(10) ** 6, "万元": Decimal(10) ** 4, "千元": Decimal(10) ** 3, "元": Decimal(1),
-             "亿": Decimal(10) ** 8, "万": Decimal(10) ** 4}
-EN_SCALES = {"thousand": Decimal(10) ** 3, "thousands": Decimal(10) ** 3, "k": Decimal(10) ** 3,
-             "million": Decimal(10) ** 6, "millions": Decimal(10) ** 6, "mn": Decimal(10) ** 6,
-             "m": Decimal(10) ** 6, "billion": Decimal(10) ** 9, "bn": Decimal(10) ** 9}
+ZH_SCALES = {
+    "万亿元": Decimal(10) ** 12,
+    "亿元": Decimal(10) ** 8,
+    "千万元": Decimal(10) ** 7,
+    "百万元": Decimal(10) ** 6,
+    "万元": Decimal(10) ** 4,
+    "千元": Decimal(10) ** 3,
+    "元": Decimal(1),
+    "亿": Decimal(10) ** 8,
+    "万": Decimal(10) ** 4,
+}
+EN_SCALES = {
+    "thousand": Decimal(10) ** 3,
+    "thousands": Decimal(10) ** 3,
+    "k": Decimal(10) ** 3,
+    "million": Decimal(10) ** 6,
+    "millions": Decimal(10) ** 6,
+    "mn": Decimal(10) ** 6,
+    "m": Decimal(10) ** 6,
+    "billion": Decimal(10) ** 9,
+    "bn": Decimal(10) ** 9,
+}
 
 # 16,842.57万元 / -6,428,315.40元 / 人民币1.2亿元 / 8,000万 / 1.31 亿元
 ZH_MONEY = re.compile(
@@ -37,9 +53,26 @@ PERCENT = re.compile(rf"(?P<neg>[-−])?(?P<num>{_NUM})\s*(?:%|％)")
 ZH_COUNT = re.compile(rf"(?P<num>{_NUM})\s*(?P<unit>人|名|项|件|个|家)")
 BARE_NUMBER = re.compile(rf"(?<![\w.,])(?P<paren>\()?(?P<neg>[-−])?(?P<num>{_NUM})(?P<close>\))?(?![\w%])")
 
-_CURRENCY = {"$": "USD", "US$": "USD", "USD": "USD", "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP",
-             "HK$": "HKD", "HKD": "HKD", "S$": "SGD", "A$": "AUD", "¥": "CNY", "RMB": "CNY", "CNY": "CNY",
-             "人民币": "CNY", "美元": "USD", "港元": "HKD", "欧元": "EUR"}
+_CURRENCY = {
+    "$": "USD",
+    "US$": "USD",
+    "USD": "USD",
+    "€": "EUR",
+    "EUR": "EUR",
+    "£": "GBP",
+    "GBP": "GBP",
+    "HK$": "HKD",
+    "HKD": "HKD",
+    "S$": "SGD",
+    "A$": "AUD",
+    "¥": "CNY",
+    "RMB": "CNY",
+    "CNY": "CNY",
+    "人民币": "CNY",
+    "美元": "USD",
+    "港元": "HKD",
+    "欧元": "EUR",
+}
 
 APPROX_BEFORE = re.compile(
     r"(?:约|大约|近|逾|超过|超|不足|不到|不少于|不低于|至少|最高|高达|约为|接近|"
@@ -47,8 +80,10 @@ APPROX_BEFORE = re.compile(
     r"some|circa|~)\s*$",
     re.IGNORECASE,
 )
-BOUND_BEFORE = re.compile(r"(?:逾|超过|超|不足|不到|不少于|不低于|至少|最高|高达|over|more than|less than|up to|at least)\s*$",
-                          re.IGNORECASE)
+BOUND_BEFORE = re.compile(
+    r"(?:逾|超过|超|不足|不到|不少于|不低于|至少|最高|高达|over|more than|less than|up to|at least)\s*$",
+    re.IGNORECASE,
+)
 BOUND_AFTER = re.compile(r"^\s*(?:余|多|以上|以下|左右|\+|plus\b|or more\b)")
 
 
@@ -107,15 +142,31 @@ def zh_money(text: str) -> list[Mention]:
         # before a measure word): bare 万/亿 must not be followed by a measure word.
         scale_word = m.group("scale")
         nxt = text[m.end() : m.end() + 1]
-        if scale_word in ("万", "亿") and nxt and re.match(r"[" + HAN + r"]", nxt) and nxt not in "元人美港欧，。；、":
+        if (
+            scale_word in ("万", "亿")
+            and nxt
+            and re.match(r"[" + HAN + r"]", nxt)
+            and nxt not in "元人美港欧，。；、"
+        ):
             continue
         scale = ZH_SCALES[scale_word]
         sign = Decimal(-1) if m.group("neg") else Decimal(1)
         cur = m.group("cur") or (m.group("pre") or "").strip() or "人民币"
-        out.append(_qualify(text, Mention(
-            kind="money", value=sign * value * scale, raw=m.group(0).strip(), number=m.group("num"),
-            start=m.start(), end=m.end(), currency=_CURRENCY.get(cur, "CNY"), scale=scale,
-        )))
+        out.append(
+            _qualify(
+                text,
+                Mention(
+                    kind="money",
+                    value=sign * value * scale,
+                    raw=m.group(0).strip(),
+                    number=m.group("num"),
+                    start=m.start(),
+                    end=m.end(),
+                    currency=_CURRENCY.get(cur, "CNY"),
+                    scale=scale,
+                ),
+            )
+        )
     return out
 
 
@@ -132,12 +183,27 @@ def en_money(text: str, default_scale: Decimal = Decimal(1)) -> list[Mention]:
         closed = bool(m.group("close") or m.group("close2"))
         negative = bool(m.group("neg")) or bool(m.group("paren") and closed)
         start = m.start() if (m.group("paren") and closed) or m.group("neg") else m.start("cur")
-        end = m.end() if m.group("paren") and closed else (m.end("scale") if m.group("scale") and scale_word else m.end("num"))
+        end = (
+            m.end()
+            if m.group("paren") and closed
+            else (m.end("scale") if m.group("scale") and scale_word else m.end("num"))
+        )
         cur = m.group("cur").strip()
-        out.append(_qualify(text, Mention(
-            kind="money", value=(-value if negative else value) * scale, raw=text[start:end].strip(),
-            number=m.group("num"), start=start, end=end, currency=_CURRENCY.get(cur, "USD"), scale=scale,
-        )))
+        out.append(
+            _qualify(
+                text,
+                Mention(
+                    kind="money",
+                    value=(-value if negative else value) * scale,
+                    raw=text[start:end].strip(),
+                    number=m.group("num"),
+                    start=start,
+                    end=end,
+                    currency=_CURRENCY.get(cur, "USD"),
+                    scale=scale,
+                ),
+            )
+        )
     return out
 
 
@@ -149,8 +215,19 @@ def percents(text: str) -> list[Mention]:
             continue
         if m.group("neg"):
             value = -value
-        out.append(_qualify(text, Mention(kind="percent", value=value, raw=m.group(0), number=m.group("num"),
-                                          start=m.start(), end=m.end())))
+        out.append(
+            _qualify(
+                text,
+                Mention(
+                    kind="percent",
+                    value=value,
+                    raw=m.group(0),
+                    number=m.group("num"),
+                    start=m.start(),
+                    end=m.end(),
+                ),
+            )
+        )
     return out
 
 
@@ -161,24 +238,72 @@ def zh_counts(text: str) -> list[Mention]:
         if value is None or value != value.to_integral_value():
             continue
         # 412.60万元 or 2023年 are not counts; neither is a figure glued to a preceding digit/letter.
-        if m.start() > 0 and re.match(r"[\w.]", text[m.start() - 1]) and not re.match(r"[" + HAN + r"]", text[m.start() - 1]):
+        if (
+            m.start() > 0
+            and re.match(r"[\w.]", text[m.start() - 1])
+            and not re.match(r"[" + HAN + r"]", text[m.start() - 1])
+        ):
             continue
-        out.append(_qualify(text, Mention(kind="count", value=value, raw=m.group(0), number=m.group("num"),
-                                          start=m.start(), end=m.end(), unit_word=m.group("unit"))))
+        out.append(
+            _qualify(
+                text,
+                Mention(
+                    kind="count",
+                    value=value,
+                    raw=m.group(0),
+                    number=m.group("num"),
+                    start=m.start(),
+                    end=m.end(),
+                    unit_word=m.group("unit"),
+                ),
+            )
+        )
     return out
 
 
-CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 
 
 # ---- dates -------------------------------------------------------------------------------------
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 _MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
-_MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
-            r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+_MONTH_RE = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+)
 
 ZH_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?:(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?")
 ISO_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?(?!\d)")

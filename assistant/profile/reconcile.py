@@ -46,7 +46,9 @@ def _rel(c: Candidate, ctxs: dict[str, DocContext]) -> int:
 _TOTALS = frozenset({"revenue", "total_assets", "total_liabilities"})
 
 
-def _rank(c: Candidate, ctxs: dict[str, DocContext]) -> tuple[int, int, int, float, int, float, int, int, int]:
+def _rank(
+    c: Candidate, ctxs: dict[str, DocContext]
+) -> tuple[int, int, int, float, int, float, int, int, int]:
     """Most reliable document, then label class (priority rounded to tens: 归母 over 净利润), then exact
     and most precise, then the finer priority (explicit period over inferred), a sentence over a table
     cell (it reads better as the first quote), longest text, first page."""
@@ -54,8 +56,17 @@ def _rank(c: Candidate, ctxs: dict[str, DocContext]) -> tuple[int, int, int, flo
     table = int(c.rule.startswith(("text:", "md:")))
     # a segment's revenue or assets are smaller than the company's: between equals, the larger is the total
     size = -abs(float(c.value)) if c.field in _TOTALS and isinstance(c.value, int | float) else 0.0
-    return (-_rel(c, ctxs), -((c.priority + 5) // 10), int(c.approx), c.tolerance, -c.priority, size, table,
-            text_len, c.page or 0)
+    return (
+        -_rel(c, ctxs),
+        -((c.priority + 5) // 10),
+        int(c.approx),
+        c.tolerance,
+        -c.priority,
+        size,
+        table,
+        text_len,
+        c.page or 0,
+    )
 
 
 def agree(a: Candidate, b: Candidate) -> bool:
@@ -88,8 +99,15 @@ def _confidence(chosen: Candidate, agreeing_docs: int, conflict: bool, ctxs: dic
 
 def _conflict_value(c: Candidate, ctxs: dict[str, DocContext], chosen: bool) -> ConflictValue:
     ctx = ctxs.get(c.doc)
-    return ConflictValue(value=c.value, raw=c.raw, doc=c.doc, page=c.page, quote=c.quote,
-                         source_type=ctx.type if ctx else "other", chosen=chosen)
+    return ConflictValue(
+        value=c.value,
+        raw=c.raw,
+        doc=c.doc,
+        page=c.page,
+        quote=c.quote,
+        source_type=ctx.type if ctx else "other",
+        chosen=chosen,
+    )
 
 
 def _describe(c: Candidate, ctxs: dict[str, DocContext]) -> str:
@@ -99,8 +117,9 @@ def _describe(c: Candidate, ctxs: dict[str, DocContext]) -> str:
     return f"{c.doc} ({kind}{audited}) states {c.raw}"
 
 
-def resolve(group: list[Candidate], ctxs: dict[str, DocContext], field: str,
-            period: str | None) -> tuple[FieldValue, Conflict | None]:
+def resolve(
+    group: list[Candidate], ctxs: dict[str, DocContext], field: str, period: str | None
+) -> tuple[FieldValue, Conflict | None]:
     ordered = sorted(group, key=lambda c: _rank(c, ctxs))
     chosen = ordered[0]
     evidence: list[Source] = []
@@ -117,23 +136,33 @@ def resolve(group: list[Candidate], ctxs: dict[str, DocContext], field: str,
         elif c.doc != chosen.doc and (c.basis is None or chosen.basis is None or c.basis == chosen.basis):
             kind = SPECS[field].kind if field in SPECS else "money"
             if (kind != "text" or field in TEXT_CONFLICT_FIELDS) and not any(
-                    agree(c, o) and o.doc == c.doc for o in others):
+                agree(c, o) and o.doc == c.doc for o in others
+            ):
                 others.append(c)
     conflict: Conflict | None = None
     if others:
         values = [_conflict_value(chosen, ctxs, True)] + [_conflict_value(o, ctxs, False) for o in others]
-        note = "; ".join(_describe(o, ctxs) for o in others) + f" — but {_describe(chosen, ctxs)}, the more reliable source, which is kept."
+        note = (
+            "; ".join(_describe(o, ctxs) for o in others)
+            + f" — but {_describe(chosen, ctxs)}, the more reliable source, which is kept."
+        )
         conflict = Conflict(field=field, period=period, unit=chosen.unit, values=values, note=note)
     fv = FieldValue(
-        value=chosen.value, unit=chosen.unit, period=period, raw=chosen.raw, evidence=evidence[:MAX_EVIDENCE],
+        value=chosen.value,
+        unit=chosen.unit,
+        period=period,
+        raw=chosen.raw,
+        evidence=evidence[:MAX_EVIDENCE],
         confidence=_confidence(chosen, len(agreeing_docs), conflict is not None, ctxs),
-        status="conflict" if conflict else "found", note=chosen.note,
+        status="conflict" if conflict else "found",
+        note=chosen.note,
     )
     return fv, conflict
 
 
-def reconcile_fields(cands: list[Candidate], ctxs: dict[str, DocContext]) -> tuple[
-        dict[str, FieldValue], dict[str, dict[str, FieldValue]], list[Conflict]]:
+def reconcile_fields(
+    cands: list[Candidate], ctxs: dict[str, DocContext]
+) -> tuple[dict[str, FieldValue], dict[str, dict[str, FieldValue]], list[Conflict]]:
     """(fields: latest value per field, financials: per year, conflicts)."""
     by_field: dict[str, list[Candidate]] = defaultdict(list)
     for c in cands:
@@ -165,11 +194,23 @@ def reconcile_fields(cands: list[Candidate], ctxs: dict[str, DocContext]) -> tup
         undated = by_period.get(None, [])
         if dated:
             latest = resolved[dated[0]]
-            proxy = Candidate(field=field, value=latest.value if latest.value is not None else 0, unit=latest.unit,
-                              raw=latest.raw or "", doc="", quote="", chunk_id="",
-                              tolerance=max((c.tolerance for c in by_period[dated[0]]), default=0.0))
+            proxy = Candidate(
+                field=field,
+                value=latest.value if latest.value is not None else 0,
+                unit=latest.unit,
+                raw=latest.raw or "",
+                doc="",
+                quote="",
+                chunk_id="",
+                tolerance=max((c.tolerance for c in by_period[dated[0]]), default=0.0),
+            )
             for c in undated:
-                if not c.approx and agree(c, proxy) and c.source not in latest.evidence and len(latest.evidence) < MAX_EVIDENCE:
+                if (
+                    not c.approx
+                    and agree(c, proxy)
+                    and c.source not in latest.evidence
+                    and len(latest.evidence) < MAX_EVIDENCE
+                ):
                     latest.evidence.append(c.source)
             fields[field] = latest
         elif undated:
@@ -195,17 +236,37 @@ def _dates_compatible(a: str | None, b: str | None) -> bool:
 
 
 def _round_key(name: str) -> str:
-    key = name.lower().replace("series", "").replace("轮", "").replace("round", "").replace("融资", "").replace(" ", "")
+    key = (
+        name.lower()
+        .replace("series", "")
+        .replace("轮", "")
+        .replace("round", "")
+        .replace("融资", "")
+        .replace(" ", "")
+    )
     return {"种子": "seed", "天使": "angel"}.get(key, key)
 
 
-def merge_rounds(rounds: list[Round], ctxs: dict[str, DocContext], valuations: list[tuple[float | int, str | None, Source]]) -> list[Round]:
+def merge_rounds(
+    rounds: list[Round], ctxs: dict[str, DocContext], valuations: list[tuple[float | int, str | None, Source]]
+) -> list[Round]:
     merged: list[Round] = []
     ordered = sorted(rounds, key=lambda r: -_reliability_of(r.evidence, ctxs))
     for r in ordered:
-        same = next((m for m in merged if _round_key(m.round) == _round_key(r.round)
-                     and _dates_compatible(m.date, r.date) and (m.amount is None or r.amount is None
-                                                                or abs(float(m.amount) - float(r.amount)) <= 0.02 * float(m.amount))), None)
+        same = next(
+            (
+                m
+                for m in merged
+                if _round_key(m.round) == _round_key(r.round)
+                and _dates_compatible(m.date, r.date)
+                and (
+                    m.amount is None
+                    or r.amount is None
+                    or abs(float(m.amount) - float(r.amount)) <= 0.02 * float(m.amount)
+                )
+            ),
+            None,
+        )
         if same is None:
             merged.append(r.model_copy(deep=True))
             continue
@@ -235,8 +296,12 @@ _QUAL_VALIDITY_YEARS = {"高新技术企业": 3, "专精特新中小企业": 3, 
 def qual_key(name: str) -> str:
     key = re.sub(r"\s+", "", name).lower()
     key = re.sub(r"^(?:国家级?|省级|市级)", "", key)
-    key = re.sub(r"^(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
-                 r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)?", "", key)
+    key = re.sub(
+        r"^(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
+        r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)?",
+        "",
+        key,
+    )
     key = re.sub(r":\d{4}$|认证$|证书$|certification$|certificate$", "", key)
     key = key.replace("“", "").replace("”", "").replace('"', "")
     return key
@@ -260,13 +325,23 @@ def _derived_expiry(q: Qualification) -> str | None:
     return None
 
 
-def merge_qualifications(quals: list[Qualification], ctxs: dict[str, DocContext], today: date) -> list[Qualification]:
+def merge_qualifications(
+    quals: list[Qualification], ctxs: dict[str, DocContext], today: date
+) -> list[Qualification]:
     merged: list[Qualification] = []
     for q in sorted(quals, key=lambda q: -_reliability_of(q.evidence, ctxs)):
         key = qual_key(q.name)
-        same = next((m for m in merged if qual_key(m.name) == key and m.kind == q.kind
-                     and (_dates_compatible(m.issued, q.issued) or q.issued is None or m.issued is None)
-                     and (m.kind != "standard" or m.level == q.level)), None)
+        same = next(
+            (
+                m
+                for m in merged
+                if qual_key(m.name) == key
+                and m.kind == q.kind
+                and (_dates_compatible(m.issued, q.issued) or q.issued is None or m.issued is None)
+                and (m.kind != "standard" or m.level == q.level)
+            ),
+            None,
+        )
         if same is None:
             merged.append(q.model_copy(deep=True))
             continue
@@ -341,7 +416,10 @@ def merge_lawsuits(items: list[Lawsuit], ctxs: dict[str, DocContext]) -> list[La
         same.case_no = same.case_no or item.case_no
         if same.amount is None:
             same.amount, same.currency, same.raw_amount = item.amount, item.currency, item.raw_amount
-        if item.date and (same.date is None or (len(item.date) > len(same.date) and same.date and item.date.startswith(same.date))):
+        if item.date and (
+            same.date is None
+            or (len(item.date) > len(same.date) and same.date and item.date.startswith(same.date))
+        ):
             same.date = item.date
         if item.status and (same.status is None or later(item.evidence[0]) > later(same.evidence[0])):
             same.status = item.status
@@ -370,8 +448,9 @@ def merge_patents(items: list[Patent]) -> list[Patent]:
     return list(merged.values())
 
 
-def customers(ex: Extraction, fields: dict[str, FieldValue], amounts: dict[str, FieldValue],
-              ctxs: dict[str, DocContext]) -> list[Customer]:
+def customers(
+    ex: Extraction, fields: dict[str, FieldValue], amounts: dict[str, FieldValue], ctxs: dict[str, DocContext]
+) -> list[Customer]:
     related_false = [s for f in ex.facts if f.name == "customers_not_related" for s in f.evidence]
     out: list[Customer] = []
     top1, top5 = fields.get("top1_customer_share"), fields.get("top5_customer_share")
@@ -383,18 +462,32 @@ def customers(ex: Extraction, fields: dict[str, FieldValue], amounts: dict[str, 
         name = named[0].name if named else None
         if named:
             evidence += [s for s in named[0].evidence if s not in evidence]
-        out.append(Customer(
-            rank=1, name=name, share=float(share) if isinstance(share, int | float) else None,
-            amount=a1.value if a1 and isinstance(a1.value, int | float) else None, currency=a1.unit if a1 else None,
-            period=top1.period if top1 else None, related_party=False if related_false else None,
-            evidence=(evidence + [s for s in related_false if s not in evidence])[:MAX_EVIDENCE],
-        ))
+        out.append(
+            Customer(
+                rank=1,
+                name=name,
+                share=float(share) if isinstance(share, int | float) else None,
+                amount=a1.value if a1 and isinstance(a1.value, int | float) else None,
+                currency=a1.unit if a1 else None,
+                period=top1.period if top1 else None,
+                related_party=False if related_false else None,
+                evidence=(evidence + [s for s in related_false if s not in evidence])[:MAX_EVIDENCE],
+            )
+        )
     if top5 and top5.status != "unknown":
         a5 = amounts.get("top5_customer_amount")
-        out.append(Customer(
-            rank=None, name="top 5 combined", share=float(top5.value) if isinstance(top5.value, int | float) else None,
-            amount=a5.value if a5 and isinstance(a5.value, int | float) else None, currency=a5.unit if a5 else None,
-            period=top5.period, related_party=False if related_false else None,
-            evidence=(list(top5.evidence) + [s for s in related_false if s not in top5.evidence])[:MAX_EVIDENCE],
-        ))
+        out.append(
+            Customer(
+                rank=None,
+                name="top 5 combined",
+                share=float(top5.value) if isinstance(top5.value, int | float) else None,
+                amount=a5.value if a5 and isinstance(a5.value, int | float) else None,
+                currency=a5.unit if a5 else None,
+                period=top5.period,
+                related_party=False if related_false else None,
+                evidence=(list(top5.evidence) + [s for s in related_false if s not in top5.evidence])[
+                    :MAX_EVIDENCE
+                ],
+            )
+        )
     return out

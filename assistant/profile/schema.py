@@ -43,7 +43,9 @@ class FieldValue(BaseModel):
         description="Normalised value: money in currency units, ratios in percent, counts as integers, "
         "dates ISO (YYYY-MM-DD or YYYY-MM), text as written. None when unknown.",
     )
-    unit: str | None = Field(None, description="CNY/USD/… for money, % for ratios, count, date, months; None for text.")
+    unit: str | None = Field(
+        None, description="CNY/USD/… for money, % for ratios, count, date, months; None for text."
+    )
     period: str | None = Field(
         None, description="Fiscal year ('2023') for flows and year-end figures; None for identity fields."
     )
@@ -51,7 +53,9 @@ class FieldValue(BaseModel):
     evidence: list[Source] = Field(
         default_factory=list, description="Every source that states this value (most reliable first)."
     )
-    confidence: float = Field(0.0, description="0–1: source reliability, agreement between sources, exactness.")
+    confidence: float = Field(
+        0.0, description="0–1: source reliability, agreement between sources, exactness."
+    )
     status: FieldStatus = Field(
         "unknown",
         description="found: a verified value; conflict: sources disagree beyond rounding (value = most "
@@ -88,11 +92,14 @@ class Qualification(BaseModel):
     number: str | None = Field(None, description="Certificate or registration number.")
     issued: str | None = Field(None, description="Issue or recognition date (ISO, possibly YYYY or YYYY-MM).")
     expires: str | None = Field(None, description="Expiry date (ISO).")
-    expires_derived: bool = Field(False, description="True when the expiry comes from the rule (HNTE: 3 years).")
+    expires_derived: bool = Field(
+        False, description="True when the expiry comes from the rule (HNTE: 3 years)."
+    )
     led: bool | None = Field(None, description="Standards: True if the company led (主导/牵头) it.")
     status: Literal["valid", "expiring", "expired", "claimed", "unknown"] = Field(
-        "unknown", description="As of the profile's reference date; expiring = within 180 days; claimed = "
-        "mentioned without dates."
+        "unknown",
+        description="As of the profile's reference date; expiring = within 180 days; claimed = "
+        "mentioned without dates.",
     )
     evidence: list[Source] = Field(default_factory=list, description="Where the qualification is stated.")
 
@@ -102,7 +109,9 @@ class Patent(BaseModel):
 
     number: str = Field(description="Patent number as written, e.g. ZL201810452617.3, US 11,043,590 B2.")
     title: str | None = Field(None, description="Title as listed.")
-    type: Literal["invention", "utility_model", "design", "unknown"] = Field("unknown", description="Patent type.")
+    type: Literal["invention", "utility_model", "design", "unknown"] = Field(
+        "unknown", description="Patent type."
+    )
     granted: str | None = Field(None, description="Grant date (ISO) when listed.")
     legal_status: str | None = Field(None, description="As written, e.g. 有效, 已质押.")
     pledged: bool = Field(False, description="True when the list marks it pledged (质押).")
@@ -112,11 +121,18 @@ class Patent(BaseModel):
 class Lawsuit(BaseModel):
     """A lawsuit, arbitration or a court listing (被执行人 / 失信 / 限高) or 经营异常."""
 
-    kind: Literal["lawsuit", "enforcement_listing", "dishonest_listing", "abnormal_operation", "penalty"] = Field(
-        "lawsuit", description="lawsuit/arbitration, 被执行人 / 失信 listing, 经营异常, administrative penalty.")
+    kind: Literal["lawsuit", "enforcement_listing", "dishonest_listing", "abnormal_operation", "penalty"] = (
+        Field(
+            "lawsuit",
+            description="lawsuit/arbitration, 被执行人 / 失信 listing, 经营异常, administrative penalty.",
+        )
+    )
     role: Literal["plaintiff", "defendant", "judgment_debtor", "unknown"] = Field(
-        "unknown", description="The company's role.")
-    cause: str | None = Field(None, description="Cause of action as written, e.g. 买卖合同纠纷, patent infringement.")
+        "unknown", description="The company's role."
+    )
+    cause: str | None = Field(
+        None, description="Cause of action as written, e.g. 买卖合同纠纷, patent infringement."
+    )
     amount: float | int | None = Field(None, description="Amount claimed / enforced, in currency units.")
     currency: str | None = Field(None, description="CNY, USD …")
     raw_amount: str | None = Field(None, description="Amount as written.")
@@ -132,14 +148,18 @@ class Lawsuit(BaseModel):
 class Customer(BaseModel):
     """A major customer (or the top-5 aggregate)."""
 
-    rank: int | None = Field(None, description="1 for the largest customer; None for the top-5 aggregate row.")
+    rank: int | None = Field(
+        None, description="1 for the largest customer; None for the top-5 aggregate row."
+    )
     name: str | None = Field(None, description="Name or description as written (often anonymised).")
     share: float | None = Field(None, description="Share of revenue in percent.")
     amount: float | int | None = Field(None, description="Sales to it in currency units.")
     currency: str | None = Field(None, description="Currency of the amount.")
     period: str | None = Field(None, description="Fiscal year of the share.")
     related_party: bool | None = Field(None, description="True/False when a document says so.")
-    evidence: list[Source] = Field(default_factory=list, description="Where share, amount and name are stated.")
+    evidence: list[Source] = Field(
+        default_factory=list, description="Where share, amount and name are stated."
+    )
 
 
 class Lists(BaseModel):
@@ -147,11 +167,17 @@ class Lists(BaseModel):
 
     financing_rounds: list[Round] = Field(default_factory=list, description="Equity rounds, oldest first.")
     qualifications: list[Qualification] = Field(
-        default_factory=list, description="Certificates, recognitions, R&D platforms and standards.")
-    patents: list[Patent] = Field(default_factory=list, description="Patents listed by number in the documents.")
-    lawsuits: list[Lawsuit] = Field(default_factory=list, description="Lawsuits and court / registry listings.")
+        default_factory=list, description="Certificates, recognitions, R&D platforms and standards."
+    )
+    patents: list[Patent] = Field(
+        default_factory=list, description="Patents listed by number in the documents."
+    )
+    lawsuits: list[Lawsuit] = Field(
+        default_factory=list, description="Lawsuits and court / registry listings."
+    )
     top_customers: list[Customer] = Field(
-        default_factory=list, description="The largest customer and the top-5 aggregate.")
+        default_factory=list, description="The largest customer and the top-5 aggregate."
+    )
 
 
 class Check(BaseModel):
@@ -160,7 +186,9 @@ class Check(BaseModel):
     name: str = Field(description="e.g. 高新技术企业 (HNTE).")
     rule_version: str = Field(description="The published rule version the check implements.")
     result: CheckResult = Field(description="pass, fail, or unknown (an input is missing and nothing fails).")
-    inputs: dict[str, Any] = Field(default_factory=dict, description="Input values used (with their periods).")
+    inputs: dict[str, Any] = Field(
+        default_factory=dict, description="Input values used (with their periods)."
+    )
     missing: list[str] = Field(default_factory=list, description="Inputs the documents do not give.")
     explanation: str = Field("", description="Each criterion with its outcome.")
 
@@ -169,7 +197,9 @@ class Signal(BaseModel):
     """A credit signal or red flag with its evidence."""
 
     name: str = Field(description="Stable identifier, e.g. customer_concentration_top1.")
-    kind: Literal["signal", "red_flag"] = Field(description="red_flag for the red flags of DOMAIN.md, else signal.")
+    kind: Literal["signal", "red_flag"] = Field(
+        description="red_flag for the red flags of DOMAIN.md, else signal."
+    )
     severity: Literal["info", "warning", "high"] = Field("info", description="How much it should weigh.")
     value: float | int | str | None = Field(None, description="The measured value (share, months, ratio …).")
     explanation: str = Field("", description="One sentence for the analyst.")
@@ -209,11 +239,17 @@ class DocumentInfo(BaseModel):
     """A source document and how far it is trusted."""
 
     doc: str = Field(description="File name as ingested.")
-    type: str = Field(description="annual_report, audit_report, prospectus, business_plan, news, visit_notes, "
-                                  "profile, patent_list or other.")
-    audited: bool = Field(False, description="True for audited statements (audit report, audited annual report).")
+    type: str = Field(
+        description="annual_report, audit_report, prospectus, business_plan, news, visit_notes, "
+        "profile, patent_list or other."
+    )
+    audited: bool = Field(
+        False, description="True for audited statements (audit report, audited annual report)."
+    )
     reliability: int = Field(description="0–100; higher wins in reconciliation.")
-    year: int | None = Field(None, description="Fiscal year of a report, or the year written in the file name.")
+    year: int | None = Field(
+        None, description="Fiscal year of a report, or the year written in the file name."
+    )
 
 
 class Profile(BaseModel):
@@ -222,12 +258,16 @@ class Profile(BaseModel):
     company: str = Field(description="The company's name in the store.")
     aliases: list[str] = Field(default_factory=list, description="Other names it is known by.")
     as_of: str | None = Field(None, description="Latest fiscal year end the figures cover (ISO date).")
-    reference_date: str | None = Field(None, description="Date qualifications and signals are judged at (ISO).")
+    reference_date: str | None = Field(
+        None, description="Date qualifications and signals are judged at (ISO)."
+    )
     fields: dict[str, FieldValue] = Field(default_factory=dict, description="Latest value of every field.")
     financials: dict[str, dict[str, FieldValue]] = Field(
         default_factory=dict, description="Per fiscal year: the per-year fields."
     )
-    lists: Lists = Field(default_factory=Lists, description="Financing rounds, qualifications, patents, lawsuits, customers.")
+    lists: Lists = Field(
+        default_factory=Lists, description="Financing rounds, qualifications, patents, lawsuits, customers."
+    )
     checks: list[Check] = Field(default_factory=list, description="The qualification rules of DOMAIN.md.")
     signals: list[Signal] = Field(default_factory=list, description="Credit signals and red flags.")
     conflicts: list[Conflict] = Field(default_factory=list, description="Documents that disagree.")
@@ -252,11 +292,18 @@ def _spec(name: str, kind: FieldKind, per_year: bool, description: str) -> Field
 FIELD_SPECS: tuple[FieldSpec, ...] = (
     _spec("legal_name", "text", False, "Registered legal name (Chinese if the company has one)."),
     _spec("english_name", "text", False, "English legal name."),
-    _spec("unified_social_credit_code", "text", False, "统一社会信用代码, 18 characters, check character verified."),
+    _spec(
+        "unified_social_credit_code",
+        "text",
+        False,
+        "统一社会信用代码, 18 characters, check character verified.",
+    ),
     _spec("legal_representative", "text", False, "法定代表人; for companies outside China the CEO."),
     _spec("founded", "date", False, "Founding / incorporation date."),
     _spec("registered_capital", "money", False, "注册资本."),
-    _spec("headquarters", "text", False, "Headquarters or registered location (province and city for China)."),
+    _spec(
+        "headquarters", "text", False, "Headquarters or registered location (province and city for China)."
+    ),
     _spec("industry", "text", False, "Industry as the documents classify it (GB/T 4754 code when given)."),
     _spec("main_business", "text", False, "Main products and services."),
     _spec("employees", "count", True, "Employees at year end."),
@@ -265,7 +312,9 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
     _spec("rd_expense", "money", True, "R&D spend of the year (研发投入合计 when given, else 研发费用)."),
     _spec("rd_ratio", "percent", True, "R&D spend / revenue of the year (stated)."),
     _spec("revenue", "money", True, "Operating revenue (营业收入)."),
-    _spec("net_profit", "money", True, "Net profit (attributable to the parent when given); losses negative."),
+    _spec(
+        "net_profit", "money", True, "Net profit (attributable to the parent when given); losses negative."
+    ),
     _spec("gross_margin", "percent", True, "Gross margin (综合毛利率)."),
     _spec("operating_cash_flow", "money", True, "Net cash from operating activities."),
     _spec("total_assets", "money", True, "Total assets at year end."),
@@ -287,7 +336,9 @@ FIELD_SPECS: tuple[FieldSpec, ...] = (
     _spec("accounts_receivable", "money", True, "Accounts receivable at year end."),
     _spec("government_subsidies", "money", True, "Government subsidies recognised in profit or loss."),
     _spec("rd_capitalised", "money", True, "Capitalised R&D of the year (资本化研发投入)."),
-    _spec("core_tech_revenue_share", "percent", True, "Revenue share of core-technology / high-tech products."),
+    _spec(
+        "core_tech_revenue_share", "percent", True, "Revenue share of core-technology / high-tech products."
+    ),
     _spec("cash_runway_months", "months", True, "Cash runway in months as stated by a document."),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(s.name for s in FIELD_SPECS)

@@ -50,14 +50,20 @@ _TEXT_TYPES: tuple[tuple[str, str], ...] = (
     (r"企业画像|company profile", "profile"),
     (r"来源[：:]|发布日期[：:]|记者|本报讯|published:|\bby [A-Z][a-z]+ [A-Z][a-z]+,", "news"),
 )
-_REPORTED = re.compile(r"((?:19|20)\d{2})\s*年(?:度|末|12月31日)|(?:December 31|31 December),? ((?:19|20)\d{2})")
+_REPORTED = re.compile(
+    r"((?:19|20)\d{2})\s*年(?:度|末|12月31日)|(?:December 31|31 December),? ((?:19|20)\d{2})"
+)
 _AUDITED = re.compile(
     r"审计意见|经审计|标准无保留|审计机构|会计师事务所.{0,10}审计|audited|auditor|unqualified opinion|unmodified opinion",
     re.IGNORECASE,
 )
-_PUBLISHED = re.compile(r"(?:发布日期|发布时间|报道日期|走访日期|编制日期|Published|Date of visit|Publication date)\s*[：:]\s*",
-                        re.IGNORECASE)
-_AS_OF = re.compile(r"(?:统计截止日|数据截止日|截止日期|截至日期|Status as of|As of|Data as of)\s*[：:]\s*", re.IGNORECASE)
+_PUBLISHED = re.compile(
+    r"(?:发布日期|发布时间|报道日期|走访日期|编制日期|Published|Date of visit|Publication date)\s*[：:]\s*",
+    re.IGNORECASE,
+)
+_AS_OF = re.compile(
+    r"(?:统计截止日|数据截止日|截止日期|截至日期|Status as of|As of|Data as of)\s*[：:]\s*", re.IGNORECASE
+)
 _FISCAL_TITLE = re.compile(
     r"((?:19|20)\d{2})\s*年(?:年度|度)(?:报告|审计报告)|((?:19|20)\d{2})\s*年年度报告|"
     r"annual report (?:and [^\n]{0,40})?(?:for the year ended [^\n]{0,20}?)?((?:19|20)\d{2})|"
@@ -76,7 +82,9 @@ class DocContext:
     max_year: int | None = None  # no actual figure can be later than this
     published: str | None = None  # ISO date of a news item / visit
     as_of: str | None = None  # 统计截止日 of a list
-    latest_year: int | None = None  # the latest fiscal year the document reports on (2023年度 / 2023年12月31日)
+    latest_year: int | None = (
+        None  # the latest fiscal year the document reports on (2023年度 / 2023年12月31日)
+    )
 
     @property
     def reliability(self) -> int:
@@ -92,7 +100,7 @@ class DocContext:
 
 
 def _head(chunks: list[Chunk]) -> str:
-    ordered = sorted(chunks, key=lambda c: (c.page or 0))
+    ordered = sorted(chunks, key=lambda c: c.page or 0)
     return "\n".join(c.text for c in ordered[:4])
 
 
@@ -102,10 +110,14 @@ def doc_context(doc: str, chunks: list[Chunk]) -> DocContext:
     kind = next((t for rx, t in _NAME_TYPES if re.search(rx, name)), None)
     if kind in (None, "report", "news") or kind == "other":
         text_kind = next((t for rx, t in _TEXT_TYPES if re.search(rx, head[:1500], re.IGNORECASE)), None)
-        if text_kind and (kind is None or kind == "report" or (kind == "news" and text_kind == "visit_notes")):
+        if text_kind and (
+            kind is None or kind == "report" or (kind == "news" and text_kind == "visit_notes")
+        ):
             kind = text_kind
     kind = kind or "other"
-    audited = kind == "audit_report" or (kind in ("annual_report", "prospectus") and bool(_AUDITED.search(head)))
+    audited = kind == "audit_report" or (
+        kind in ("annual_report", "prospectus") and bool(_AUDITED.search(head))
+    )
     reliability = RELIABILITY[kind]
     if kind == "annual_report" and not audited:
         reliability = UNAUDITED_ANNUAL
@@ -128,8 +140,14 @@ def doc_context(doc: str, chunks: list[Chunk]) -> DocContext:
     info = DocumentInfo(doc=doc, type=kind, audited=audited, reliability=reliability, year=year)
     reported = [int(a or b) for c in chunks for a, b in _REPORTED.findall(c.text)]
     reported = [y for y in reported if max_year is None or y <= max_year]
-    return DocContext(info=info, fiscal_year=fiscal, max_year=max_year, published=published, as_of=as_of,
-                      latest_year=fiscal or (max(reported) if reported else None))
+    return DocContext(
+        info=info,
+        fiscal_year=fiscal,
+        max_year=max_year,
+        published=published,
+        as_of=as_of,
+        latest_year=fiscal or (max(reported) if reported else None),
+    )
 
 
 def _dated(label: re.Pattern[str], text: str) -> str | None:

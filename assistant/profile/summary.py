@@ -58,50 +58,104 @@ _SENTENCE = re.compile(
     r"(?P<body>.+?(?:[。！？!?]|\.(?=\s|$)|$))(?P<cites>(?:\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】])*)",
     re.S,
 )
-_CLEAN_MONEY = re.compile(r"^[-−－]?\s*(?:[$¥￥€£]|US\$|HK\$|RMB\s?)?\s*\d[\d,]*(?:\.\d+)?\s*"
-                          r"(?:万元|亿元|元|万|亿|thousand|million|billion|[kKmM])?$")
+_CLEAN_MONEY = re.compile(
+    r"^[-−－]?\s*(?:[$¥￥€£]|US\$|HK\$|RMB\s?)?\s*\d[\d,]*(?:\.\d+)?\s*"
+    r"(?:万元|亿元|元|万|亿|thousand|million|billion|[kKmM])?$"
+)
 _CLEAN_PERCENT = re.compile(r"^-?\d[\d,]*(?:\.\d+)?\s*[%％]$")
 
 # Which fields an RM reads first (the first ``max_facts`` verified ones are used), and their labels.
-PRIORITY = ("legal_name", "main_business", "revenue", "net_profit", "rd_ratio", "gross_margin", "top1_customer_share",
-            "top5_customer_share", "debt_ratio", "invention_patents", "employees", "latest_financing_round", "founded",
-            "headquarters", "rd_expense", "operating_cash_flow", "rd_staff", "patents_total", "software_copyrights",
-            "cash_runway_months")
+PRIORITY = (
+    "legal_name",
+    "main_business",
+    "revenue",
+    "net_profit",
+    "rd_ratio",
+    "gross_margin",
+    "top1_customer_share",
+    "top5_customer_share",
+    "debt_ratio",
+    "invention_patents",
+    "employees",
+    "latest_financing_round",
+    "founded",
+    "headquarters",
+    "rd_expense",
+    "operating_cash_flow",
+    "rd_staff",
+    "patents_total",
+    "software_copyrights",
+    "cash_runway_months",
+)
 LABELS: dict[Lang, dict[str, str]] = {
-    "zh": {"legal_name": "公司名称", "main_business": "主营业务", "founded": "成立日期", "headquarters": "总部",
-           "revenue": "营业收入", "net_profit": "净利润", "gross_margin": "综合毛利率", "rd_expense": "研发投入",
-           "rd_ratio": "研发投入占营业收入比例", "operating_cash_flow": "经营活动现金流量净额", "debt_ratio": "资产负债率",
-           "employees": "员工人数", "rd_staff": "研发人员", "invention_patents": "发明专利", "patents_total": "授权专利",
-           "software_copyrights": "软件著作权", "top1_customer_share": "第一大客户占营业收入比例",
-           "top5_customer_share": "前五大客户占营业收入比例", "latest_financing_round": "最近一轮融资",
-           "cash_runway_months": "现金可支撑月数"},
-    "en": {"legal_name": "Legal name", "main_business": "Main business", "founded": "Founded",
-           "headquarters": "Headquarters", "revenue": "Revenue", "net_profit": "Net profit", "gross_margin": "Gross margin",
-           "rd_expense": "R&D expense", "rd_ratio": "R&D expense as a share of revenue",
-           "operating_cash_flow": "Operating cash flow", "debt_ratio": "Debt ratio", "employees": "Employees",
-           "rd_staff": "R&D staff", "invention_patents": "Invention patents", "patents_total": "Granted patents",
-           "software_copyrights": "Software copyrights", "top1_customer_share": "Largest customer's share of revenue",
-           "top5_customer_share": "Top-5 customers' share of revenue", "latest_financing_round": "Latest financing round",
-           "cash_runway_months": "Cash runway in months"},
+    "zh": {
+        "legal_name": "公司名称",
+        "main_business": "主营业务",
+        "founded": "成立日期",
+        "headquarters": "总部",
+        "revenue": "营业收入",
+        "net_profit": "净利润",
+        "gross_margin": "综合毛利率",
+        "rd_expense": "研发投入",
+        "rd_ratio": "研发投入占营业收入比例",
+        "operating_cash_flow": "经营活动现金流量净额",
+        "debt_ratio": "资产负债率",
+        "employees": "员工人数",
+        "rd_staff": "研发人员",
+        "invention_patents": "发明专利",
+        "patents_total": "授权专利",
+        "software_copyrights": "软件著作权",
+        "top1_customer_share": "第一大客户占营业收入比例",
+        "top5_customer_share": "前五大客户占营业收入比例",
+        "latest_financing_round": "最近一轮融资",
+        "cash_runway_months": "现金可支撑月数",
+    },
+    "en": {
+        "legal_name": "Legal name",
+        "main_business": "Main business",
+        "founded": "Founded",
+        "headquarters": "Headquarters",
+        "revenue": "Revenue",
+        "net_profit": "Net profit",
+        "gross_margin": "Gross margin",
+        "rd_expense": "R&D expense",
+        "rd_ratio": "R&D expense as a share of revenue",
+        "operating_cash_flow": "Operating cash flow",
+        "debt_ratio": "Debt ratio",
+        "employees": "Employees",
+        "rd_staff": "R&D staff",
+        "invention_patents": "Invention patents",
+        "patents_total": "Granted patents",
+        "software_copyrights": "Software copyrights",
+        "top1_customer_share": "Largest customer's share of revenue",
+        "top5_customer_share": "Top-5 customers' share of revenue",
+        "latest_financing_round": "Latest financing round",
+        "cash_runway_months": "Cash runway in months",
+    },
 }
 NEGATIVE_LABELS: dict[Lang, dict[str, str]] = {
     "zh": {"net_profit": "净亏损", "operating_cash_flow": "经营活动现金净流出"},
     "en": {"net_profit": "Net loss", "operating_cash_flow": "Net cash used in operating activities"},
 }
 _DISPUTED: dict[Lang, str] = {"zh": "（各文件数值不一致）", "en": " (documents disagree)"}
-_COUNT_UNIT: dict[str, str] = {"employees": "人", "rd_staff": "人", "invention_patents": "项", "patents_total": "项",
-                               "software_copyrights": "项"}
+_COUNT_UNIT: dict[str, str] = {
+    "employees": "人",
+    "rd_staff": "人",
+    "invention_patents": "项",
+    "patents_total": "项",
+    "software_copyrights": "项",
+}
 # Words a summary may use although no fact says them (the template's own words among them).
 _VOCABULARY: dict[Lang, str] = {
     "zh": "企业概况 公司 该公司 企业 一家 主要 从事 专注 主营 业务 产品 成立 成立于 位于 总部 年 年度 实现 达到 为 是 "
-          "其中 同时 以及 并且 此外 分别 合计 拥有 持有 占 比例 营业收入 收入 营收 净利润 净亏损 亏损 毛利率 研发 投入 "
-          "费用 员工 人员 人数 专利 发明 授权 软件 著作权 客户 第一大 前五大 集中 负债率 资产 现金流 经营活动 现金 "
-          "融资 最近 一轮 完成 月 个月 可支撑 文件 数值 不一致 来源 可靠 最可靠 取 截至 末",
+    "其中 同时 以及 并且 此外 分别 合计 拥有 持有 占 比例 营业收入 收入 营收 净利润 净亏损 亏损 毛利率 研发 投入 "
+    "费用 员工 人员 人数 专利 发明 授权 软件 著作权 客户 第一大 前五大 集中 负债率 资产 现金流 经营活动 现金 "
+    "融资 最近 一轮 完成 月 个月 可支撑 文件 数值 不一致 来源 可靠 最可靠 取 截至 末",
     "en": "summary company the a an is was were has had its it in of and with for as at by to on from which while "
-          "founded headquartered based makes develops sells provides main business products revenue net profit loss "
-          "gross margin expense share largest customer customers top five accounted employed employees staff "
-          "patents invention granted software copyrights debt ratio operating cash flow used latest financing round "
-          "runway months documents disagree most reliable source kept research development year fiscal",
+    "founded headquartered based makes develops sells provides main business products revenue net profit loss "
+    "gross margin expense share largest customer customers top five accounted employed employees staff "
+    "patents invention granted software copyrights debt ratio operating cash flow used latest financing round "
+    "runway months documents disagree most reliable source kept research development year fiscal",
 }
 
 
@@ -120,8 +174,11 @@ class FactLine:
     def head(self, lang: Lang) -> str:
         when = ""
         if self.period:
-            when = f"（{self.period}年）" if lang == "zh" and re.fullmatch(r"\d{4}", self.period) else (
-                f"（{self.period}）" if lang == "zh" else f" ({self.period})")
+            when = (
+                f"（{self.period}年）"
+                if lang == "zh" and re.fullmatch(r"\d{4}", self.period)
+                else (f"（{self.period}）" if lang == "zh" else f" ({self.period})")
+            )
         sep = "：" if lang == "zh" else ": "
         return f"{self.label}{when}{sep}{self.figure}{_DISPUTED[lang] if self.disputed else ''}"
 
@@ -132,8 +189,11 @@ class FactLine:
     def prompt(self, lang: Lang) -> str:
         where = self.source.doc + (f" p.{self.source.page}" if self.source.page else "")
         quote = "原文" if lang == "zh" else "Quote"
-        return f"[{self.n}] ({where})\n{self.head(lang)}。{quote}：“{mask_instructions(self.source.quote)}”" if lang == "zh" \
-            else f"[{self.n}] ({where})\n{self.head(lang)}. {quote}: \"{mask_instructions(self.source.quote)}\""
+        return (
+            f"[{self.n}] ({where})\n{self.head(lang)}。{quote}：“{mask_instructions(self.source.quote)}”"
+            if lang == "zh"
+            else f'[{self.n}] ({where})\n{self.head(lang)}. {quote}: "{mask_instructions(self.source.quote)}"'
+        )
 
 
 @dataclass
@@ -203,8 +263,17 @@ def select_facts(profile: Profile, lang: Lang, max_facts: int = 12) -> list[Fact
             continue
         negative = isinstance(fv.value, int | float) and fv.value < 0 and name in NEGATIVE_LABELS[lang]
         label = NEGATIVE_LABELS[lang][name] if negative else LABELS[lang][name]
-        out.append(FactLine(n=len(out) + 1, name=name, label=label, figure=figure(name, fv, lang), period=fv.period,
-                            disputed=fv.status == "conflict", source=fv.evidence[0]))
+        out.append(
+            FactLine(
+                n=len(out) + 1,
+                name=name,
+                label=label,
+                figure=figure(name, fv, lang),
+                period=fv.period,
+                disputed=fv.status == "conflict",
+                source=fv.evidence[0],
+            )
+        )
         if len(out) >= max_facts:
             break
     return out
@@ -217,7 +286,9 @@ def format_facts(facts: list[FactLine], lang: Lang) -> str:
 # ---- verification --------------------------------------------------------------------------------------------
 def _numbers(text: str) -> list[str]:
     body = _CITE.sub("", text)
-    return list(dict.fromkeys(m.replace(",", "").replace("，", "").rstrip(".") for m in _NUMBER.findall(body)))
+    return list(
+        dict.fromkeys(m.replace(",", "").replace("，", "").rstrip(".") for m in _NUMBER.findall(body))
+    )
 
 
 def unsupported(text: str, passages: list[str]) -> list[str]:
@@ -241,7 +312,9 @@ def vocabulary(facts: list[FactLine], lang: Lang, company: str) -> str:
     return " ".join([company, _VOCABULARY[lang], *(f.label for f in facts)])
 
 
-def verify_summary(raw: str, facts: list[FactLine], lang: Lang, company: str, max_chars: int | None = None) -> Verdict:
+def verify_summary(
+    raw: str, facts: list[FactLine], lang: Lang, company: str, max_chars: int | None = None
+) -> Verdict:
     """Check a summary against the facts it was given (see the module's rules); repairs missing or wrong
     citations of figures that a fact does state."""
     texts = [f.text(lang) for f in facts]
@@ -252,8 +325,10 @@ def verify_summary(raw: str, facts: list[FactLine], lang: Lang, company: str, ma
     given = {int(x) for m in _CITE.finditer(raw) for x in re.findall(r"\d+", m.group(1))}
     invalid = sorted(n for n in given if not 1 <= n <= len(facts))
     if invalid:
-        return Verdict(problem=f"it cites {', '.join(f'[{n}]' for n in invalid)}, which is not one of the facts "
-                               f"[1]-[{len(facts)}]")
+        return Verdict(
+            problem=f"it cites {', '.join(f'[{n}]' for n in invalid)}, which is not one of the facts "
+            f"[1]-[{len(facts)}]"
+        )
     if len(_CITE.sub("", raw)) > limit:
         return Verdict(problem=f"it is longer than {limit} characters")
     question = vocabulary(facts, lang, company)
@@ -263,7 +338,9 @@ def verify_summary(raw: str, facts: list[FactLine], lang: Lang, company: str, ma
         body, tail = m.group("body"), m.group("cites") or ""
         if not body.strip() and not tail.strip():
             continue
-        cites = list(dict.fromkeys(int(x) for c in _CITE.finditer(body + tail) for x in re.findall(r"\d+", c.group(1))))
+        cites = list(
+            dict.fromkeys(int(x) for c in _CITE.finditer(body + tail) for x in re.findall(r"\d+", c.group(1)))
+        )
         plain = _CITE.sub("", body).strip()
         if not plain:
             out.append(m.group(0))
@@ -281,12 +358,16 @@ def verify_summary(raw: str, facts: list[FactLine], lang: Lang, company: str, ma
                     return Verdict(problem=f"the figure {number} in “{plain[:60]}” is in none of the facts")
                 repaired.append(holders[0])
             if unsupported(plain, [texts[n - 1] for n in repaired]):
-                return Verdict(problem=f"the figures of “{plain[:60]}” are in none of the facts it could cite")
+                return Verdict(
+                    problem=f"the figures of “{plain[:60]}” are in none of the facts it could cite"
+                )
             cites = list(dict.fromkeys(repaired))
         if cites:
             mismatched = unit_mismatches(plain, [texts[n - 1] for n in cites])
             if mismatched:
-                return Verdict(problem=f"{', '.join(mismatched)}: the fact gives this figure with another unit")
+                return Verdict(
+                    problem=f"{', '.join(mismatched)}: the fact gives this figure with another unit"
+                )
         new_words = unsupported_words(plain, question, texts)
         if new_words:
             return Verdict(problem=f"“{plain[:60]}” says what no fact says ({', '.join(new_words[:6])})")
@@ -305,9 +386,9 @@ def _recite(whole: str, body: str, cites: list[int]) -> str:
     marks = "".join(f"[{n}]" for n in cites if n not in have)
     if not marks:
         return whole
-    tail = whole[len(body):]
+    tail = whole[len(body) :]
     stripped = body.rstrip()
-    space = body[len(stripped):]
+    space = body[len(stripped) :]
     if stripped and stripped[-1] in "。！？!?.":
         return f"{stripped[:-1].rstrip()} {marks}{stripped[-1]}{space}{tail}"
     return f"{stripped} {marks}{space}{tail}"
@@ -348,7 +429,8 @@ def template_summary(profile: Profile, facts: list[FactLine], lang: Lang) -> str
     """A summary from the facts alone (each clause cites its fact), used when the LLM's fails twice."""
     by = {f.name: f for f in facts}
     main_year = next((f.period for f in facts if f.name == "revenue"), None) or next(
-        (f.period for f in facts if f.period and re.fullmatch(r"\d{4}", f.period)), None)
+        (f.period for f in facts if f.period and re.fullmatch(r"\d{4}", f.period)), None
+    )
 
     def fig(name: str) -> str:
         f = by[name]
@@ -373,15 +455,30 @@ def template_summary(profile: Profile, facts: list[FactLine], lang: Lang) -> str
         if "main_business" in by:
             parts.append(f"主营{fig('main_business')}")
         sentences.append(who + ("，" + "，".join(parts) if parts else "") + "。")
-        money = [f"{by[n].label}{fig(n)}" for n in has("revenue", "net_profit", "gross_margin", "operating_cash_flow")]
+        money = [
+            f"{by[n].label}{fig(n)}"
+            for n in has("revenue", "net_profit", "gross_margin", "operating_cash_flow")
+        ]
         if money:
             sentences.append((f"{main_year}年" if main_year else "") + "，".join(money) + "。")
-        rd = [f"{by[n].label}{fig(n)}" for n in has("rd_expense", "rd_ratio", "employees", "rd_staff",
-                                                    "invention_patents", "patents_total", "software_copyrights")]
+        rd = [
+            f"{by[n].label}{fig(n)}"
+            for n in has(
+                "rd_expense",
+                "rd_ratio",
+                "employees",
+                "rd_staff",
+                "invention_patents",
+                "patents_total",
+                "software_copyrights",
+            )
+        ]
         if rd:
             sentences.append("，".join(rd) + "。")
-        risk = [f"{by[n].label}{fig(n)}" for n in has("top1_customer_share", "top5_customer_share", "debt_ratio",
-                                                      "cash_runway_months")]
+        risk = [
+            f"{by[n].label}{fig(n)}"
+            for n in has("top1_customer_share", "top5_customer_share", "debt_ratio", "cash_runway_months")
+        ]
         if risk:
             sentences.append("，".join(risk) + "。")
         if "latest_financing_round" in by:
@@ -398,17 +495,31 @@ def template_summary(profile: Profile, facts: list[FactLine], lang: Lang) -> str
     if "main_business" in by:
         lead += f"; main business: {fig('main_business')}"
     sentences.append(lead + ".")
-    money = [f"{by[n].label.lower()} was {fig(n)}" for n in has("revenue", "net_profit", "gross_margin",
-                                                                 "operating_cash_flow")]
+    money = [
+        f"{by[n].label.lower()} was {fig(n)}"
+        for n in has("revenue", "net_profit", "gross_margin", "operating_cash_flow")
+    ]
     if money:
         line = ", ".join(money)
         sentences.append(f"In {main_year}, {line}." if main_year else line[:1].upper() + line[1:] + ".")
-    rest = [f"{by[n].label}: {fig(n)}" for n in has("rd_expense", "rd_ratio", "employees", "rd_staff",
-                                                     "invention_patents", "patents_total", "software_copyrights")]
+    rest = [
+        f"{by[n].label}: {fig(n)}"
+        for n in has(
+            "rd_expense",
+            "rd_ratio",
+            "employees",
+            "rd_staff",
+            "invention_patents",
+            "patents_total",
+            "software_copyrights",
+        )
+    ]
     if rest:
         sentences.append("; ".join(rest) + ".")
-    risk = [f"{by[n].label}: {fig(n)}" for n in has("top1_customer_share", "top5_customer_share", "debt_ratio",
-                                                     "cash_runway_months")]
+    risk = [
+        f"{by[n].label}: {fig(n)}"
+        for n in has("top1_customer_share", "top5_customer_share", "debt_ratio", "cash_runway_months")
+    ]
     if risk:
         sentences.append("; ".join(risk) + ".")
     if "latest_financing_round" in by:
@@ -476,9 +587,13 @@ class ProfileSummarizer:
                 outcome.problems.append(verdict.problem)
         text = template_summary(profile, facts, lang)
         verdict = verify_summary(text, facts, lang, profile.company, max_chars=4000)
-        if verdict.problem:  # not expected (tests check the corpus); keep the template, cite every fact it names
+        if (
+            verdict.problem
+        ):  # not expected (tests check the corpus); keep the template, cite every fact it names
             outcome.problems.append(f"template: {verdict.problem}")
-            cited = list(dict.fromkeys(int(x) for m in _CITE.finditer(text) for x in re.findall(r"\d+", m.group(1))))
+            cited = list(
+                dict.fromkeys(int(x) for m in _CITE.finditer(text) for x in re.findall(r"\d+", m.group(1)))
+            )
             verdict = Verdict(text=text, cited=cited)
         outcome.summary = finish(verdict, facts)
         outcome.path = "template"
@@ -486,5 +601,17 @@ class ProfileSummarizer:
         return outcome
 
 
-__all__ = ["FactLine", "ProfileSummarizer", "SummaryOutcome", "Verdict", "figure", "finish", "format_facts",
-           "select_facts", "summary_language", "template_summary", "unsupported", "verify_summary"]
+__all__ = [
+    "FactLine",
+    "ProfileSummarizer",
+    "SummaryOutcome",
+    "Verdict",
+    "figure",
+    "finish",
+    "format_facts",
+    "select_facts",
+    "summary_language",
+    "template_summary",
+    "unsupported",
+    "verify_summary",
+]

@@ -26,7 +26,49 @@ _ZH_LABEL_START = re.compile(r"^[^：:，。\s|]{2,16}[：:]")
 _EN_LABEL_START = re.compile(r"^[A-Z][A-Za-z0-9 &/()'’.\-]{1,40}:\s")
 _LIST_MARKER = re.compile(r"(?:\d{1,2}[.)、](?!\d)|[-*•])\s*")
 _ABBREV = frozenset(
-    ["inc", "ltd", "co", "corp", "no", "nos", "dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "e.g", "i.e", "u.s", "u.k", "etc", "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "plc", "llc", "l.l.c", "s.a", "n.v", "b.v", "dept", "est"]
+    [
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "no",
+        "nos",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "st",
+        "jr",
+        "sr",
+        "vs",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "etc",
+        "fig",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "plc",
+        "llc",
+        "l.l.c",
+        "s.a",
+        "n.v",
+        "b.v",
+        "dept",
+        "est",
+    ]
 )
 
 
@@ -114,7 +156,12 @@ def _continues(prev: str, nxt: str) -> bool:
         return False
     if looks_tabular(prev) or looks_tabular(nxt):
         return False
-    if prev.lstrip().startswith("#") or _ITEM_START.match(nxt) or _ZH_LABEL_START.match(nxt) or _EN_LABEL_START.match(nxt):
+    if (
+        prev.lstrip().startswith("#")
+        or _ITEM_START.match(nxt)
+        or _ZH_LABEL_START.match(nxt)
+        or _EN_LABEL_START.match(nxt)
+    ):
         return False
     last = prev.rstrip()[-1]
     if last in _TERMINAL:
@@ -153,8 +200,11 @@ def segments(chunk: Chunk) -> list[Segment]:
                     offsets.append(offset - 1)  # the line break
             text += line
             offsets.extend(range(offset, offset + len(line)))
-        out.append(Segment(chunk=chunk, text=text, offsets=offsets, index=index,
-                           table_row=bool(_TABLE_ROW.match(text))))
+        out.append(
+            Segment(
+                chunk=chunk, text=text, offsets=offsets, index=index, table_row=bool(_TABLE_ROW.match(text))
+            )
+        )
     return out
 
 
@@ -175,7 +225,12 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
             token = (word.group(1) if word else "").lower()
             if ch != "." or not rest:
                 cut = True
-            elif token in _ABBREV or (len(token) == 1 and token.isalpha()) or rest[:1].islower() or rest[:1].isdigit():
+            elif (
+                token in _ABBREV
+                or (len(token) == 1 and token.isalpha())
+                or rest[:1].islower()
+                or rest[:1].isdigit()
+            ):
                 cut = False
             else:
                 cut = True
@@ -203,8 +258,15 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
             depth += 1
         elif ch in "）)":
             depth = max(0, depth - 1)
-        elif depth == 0 and (ch in "，；;" or (ch == "," and i + 1 < end and text[i + 1] == " "
-                                                and not re.match(r" (?:19|20)\d{2}\b", text[i + 1 : i + 6]))):
+        elif depth == 0 and (
+            ch in "，；;"
+            or (
+                ch == ","
+                and i + 1 < end
+                and text[i + 1] == " "
+                and not re.match(r" (?:19|20)\d{2}\b", text[i + 1 : i + 6])
+            )
+        ):
             out.append((cs, i))
             cs = i + 1
     out.append((cs, end))

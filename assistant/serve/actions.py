@@ -55,7 +55,9 @@ class DocumentInfo(BaseModel):
     warnings: list[str]
     sha256: str
     updated_at: str
-    uploaded: bool = Field(description="Uploaded through the API or the web app (kept under the store's uploads/).")
+    uploaded: bool = Field(
+        description="Uploaded through the API or the web app (kept under the store's uploads/)."
+    )
 
 
 def need(who: Principal, permission: Permission, note: Note = no_note) -> None:
@@ -92,7 +94,9 @@ class Portal:
                 if create and name in who.portfolio:
                     return safe_company(name)  # in the portfolio, not ingested yet
                 mine = ", ".join(sorted(who.portfolio)) or "none"
-                raise Forbidden(f"company '{name}' is not in your portfolio (your companies: {mine})") from None
+                raise Forbidden(
+                    f"company '{name}' is not in your portfolio (your companies: {mine})"
+                ) from None
             if create:
                 return safe_company(name)
             raise CompanyNotFound(str(exc)) from None
@@ -105,7 +109,9 @@ class Portal:
         return found
 
     # ---- search and questions ----------------------------------------------------------------------
-    def search(self, who: Principal, query: str, company: str | None, k: int, note: Note = no_note) -> list[SearchHit]:
+    def search(
+        self, who: Principal, query: str, company: str | None, k: int, note: Note = no_note
+    ) -> list[SearchHit]:
         """Ranked passages (hybrid retrieval), only of companies the caller may see."""
         from assistant.answer.search import search as run_search
 
@@ -116,11 +122,14 @@ class Portal:
         name = self.company(who, company) if company else None
         note(company=name)
         hits = run_search(self.store, self.answerer, query, name, k, who.allowed)
-        note(hits=[{"company": h.company, "doc": h.doc, "page": h.page, "chunk_id": h.chunk_id} for h in hits])
+        note(
+            hits=[{"company": h.company, "doc": h.doc, "page": h.page, "chunk_id": h.chunk_id} for h in hits]
+        )
         return hits
 
-
-    def question(self, who: Principal, question: str | None, company: str | None, note: Note = no_note) -> tuple[str, str | None]:
+    def question(
+        self, who: Principal, question: str | None, company: str | None, note: Note = no_note
+    ) -> tuple[str, str | None]:
         """A question and the company it is asked about, checked before anything runs."""
         need(who, "read", note)
         question = (question or "").strip()
@@ -146,7 +155,9 @@ class Portal:
         return build_profile(self.store, name)
 
     # ---- documents -------------------------------------------------------------------------------
-    def documents(self, who: Principal, company: str | None = None, note: Note = no_note) -> list[DocumentInfo]:
+    def documents(
+        self, who: Principal, company: str | None = None, note: Note = no_note
+    ) -> list[DocumentInfo]:
         """The stored documents of one company, or of every company the caller may see."""
         need(who, "read", note)
         note(company_requested=company)
@@ -158,13 +169,23 @@ class Portal:
             if not who.sees(str(r["company"])):
                 continue
             quality = r["quality"]
-            out.append(DocumentInfo(
-                company=r["company"], doc=r["doc"], reader=r["reader"], pages=r["pages"] or 0, chunks=r["chunks"] or 0,
-                quality=quality, low_quality=quality is not None and quality < LOW,
-                warnings=json.loads(r["warnings"] or "[]"), sha256=r["sha256"],
-                updated_at=dt.datetime.fromtimestamp(r["updated_at"], tz=dt.UTC).isoformat(timespec="seconds"),
-                uploaded=str(r["path"]) == str(self.uploads.path_of(r["company"], r["doc"])),
-            ))
+            out.append(
+                DocumentInfo(
+                    company=r["company"],
+                    doc=r["doc"],
+                    reader=r["reader"],
+                    pages=r["pages"] or 0,
+                    chunks=r["chunks"] or 0,
+                    quality=quality,
+                    low_quality=quality is not None and quality < LOW,
+                    warnings=json.loads(r["warnings"] or "[]"),
+                    sha256=r["sha256"],
+                    updated_at=dt.datetime.fromtimestamp(r["updated_at"], tz=dt.UTC).isoformat(
+                        timespec="seconds"
+                    ),
+                    uploaded=str(r["path"]) == str(self.uploads.path_of(r["company"], r["doc"])),
+                )
+            )
         note(count=len(out))
         return out
 

@@ -86,10 +86,15 @@ class Gate:
         action = None
         try:
             if who is None:
-                action, code = ("login_throttled", 429) if failure.wait else \
-                    ("login_failed" if failure.attempted else "unauthenticated", 401)
+                action, code = (
+                    ("login_throttled", 429)
+                    if failure.wait
+                    else ("login_failed" if failure.attempted else "unauthenticated", 401)
+                )
                 status["code"] = code
-                await self._reply(send, code, failure.reason, authenticate=code == 401, retry_after=failure.wait)
+                await self._reply(
+                    send, code, failure.reason, authenticate=code == 401, retry_after=failure.wait
+                )
                 return
             state["principal"] = who
             limit = self._body_limit(scope)
@@ -97,7 +102,11 @@ class Gate:
             if length.isdigit() and int(length) > limit:
                 status["code"] = 413
                 state["audit"]["details"]["content_length"] = int(length)
-                await self._reply(send, 413, f"the request body is {int(length) / 1e6:.3g} MB; the limit is {limit / 1e6:g} MB")
+                await self._reply(
+                    send,
+                    413,
+                    f"the request body is {int(length) / 1e6:.3g} MB; the limit is {limit / 1e6:g} MB",
+                )
                 return
             counted, over = metered(receive, limit)  # a chunked body (no Content-Length) has the same limit
 
@@ -111,14 +120,18 @@ class Gate:
 
             try:
                 await self.app(scope, counted, watch)
-            except Exception as exc:  # a body cut off (answered 413 below), or a bug or backend failure: a JSON 500
+            except (
+                Exception
+            ) as exc:  # a body cut off (answered 413 below), or a bug or backend failure: a JSON 500
                 if not over["yes"]:
                     if status.get("started"):
                         raise
                     log.exception("%s %s failed", scope.get("method"), path)
                     status["code"] = 500
                     state["audit"]["details"]["error"] = f"{type(exc).__name__}: {exc}"
-                    await self._reply(send, 500, "internal server error (recorded in the server log and the audit trail)")
+                    await self._reply(
+                        send, 500, "internal server error (recorded in the server log and the audit trail)"
+                    )
             if over["yes"] and not status.get("started"):
                 status["code"] = 413
                 state["audit"]["details"]["body_bytes_over"] = limit
@@ -127,7 +140,9 @@ class Gate:
             route = scope.get("route")
             entry = state.get("audit") or {}
             details = dict(entry.get("details") or {})
-            details.update(method=scope.get("method"), path=path, ms=round((time.perf_counter() - started) * 1000, 1))
+            details.update(
+                method=scope.get("method"), path=path, ms=round((time.perf_counter() - started) * 1000, 1)
+            )
             if address:
                 details["ip"] = address
             if who is None:
@@ -136,14 +151,16 @@ class Gate:
                     details["attempted"] = failure.attempted
             with anyio.CancelScope(shield=True):
                 if failure.audit:  # not: a refusal within a wait whose first refusal was recorded
-                    await anyio.to_thread.run_sync(lambda: self.ctx.audit.record(
-                        who.name if who else "-",
-                        action or getattr(route, "name", None) or f"{scope.get('method')} {path}",
-                        role=who.role if who else None,
-                        company=entry.get("company"),
-                        status=status["code"],
-                        details=details,
-                    ))
+                    await anyio.to_thread.run_sync(
+                        lambda: self.ctx.audit.record(
+                            who.name if who else "-",
+                            action or getattr(route, "name", None) or f"{scope.get('method')} {path}",
+                            role=who.role if who else None,
+                            company=entry.get("company"),
+                            status=status["code"],
+                            details=details,
+                        )
+                    )
 
     def _body_limit(self, scope: Scope) -> int:
         if scope.get("method") == "POST" and scope.get("path") == f"{API}/documents":
@@ -158,7 +175,9 @@ class Gate:
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
         if not scheme:
-            return None, Refusal("", "authentication required: HTTP Basic (user:password) or 'Authorization: Bearer <token>'")
+            return None, Refusal(
+                "", "authentication required: HTTP Basic (user:password) or 'Authorization: Bearer <token>'"
+            )
         if scheme.lower() == "basic":
             try:
                 name, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
@@ -178,18 +197,29 @@ class Gate:
             checking = found is None  # a real check: counted as a failure from now until it succeeds
             wait = sign_ins.begin(name, address) if checking else sign_ins.wait(name, address)
             if wait > 0:
-                return None, Refusal(shown, f"too many failed sign-ins: try again in {math.ceil(wait)} s", math.ceil(wait),
-                                     audit=sign_ins.report(name, address))
+                return None, Refusal(
+                    shown,
+                    f"too many failed sign-ins: try again in {math.ceil(wait)} s",
+                    math.ceil(wait),
+                    audit=sign_ins.report(name, address),
+                )
             if checking:
-                found = await anyio.to_thread.run_sync(auth.verify_password, name, password) if name \
+                found = (
+                    await anyio.to_thread.run_sync(auth.verify_password, name, password)
+                    if name
                     else auth.verify_token(value)
+                )
                 if found is None:
-                    return None, Refusal(shown, "wrong user name or password" if name else "unknown or revoked API token")
+                    return None, Refusal(
+                        shown, "wrong user name or password" if name else "unknown or revoked API token"
+                    )
                 sign_ins.succeeded(name, address)
         return found, Refusal()
 
     @staticmethod
-    async def _reply(send: Send, status: int, detail: str, authenticate: bool = False, retry_after: float = 0) -> None:
+    async def _reply(
+        send: Send, status: int, detail: str, authenticate: bool = False, retry_after: float = 0
+    ) -> None:
         response = JSONResponse({"detail": detail}, status_code=status)
         if retry_after:
             response.headers["Retry-After"] = str(int(retry_after))
@@ -221,7 +251,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         parts = []
         for e in errors:
             loc = list(e.get("loc", ()))
-            where = ".".join(str(x) for x in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc))
+            where = ".".join(
+                str(x) for x in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+            )
             parts.append(f"{where or 'body'}: {e.get('msg')}")
         detail = "; ".join(parts)
         note(request, error=detail)
@@ -268,7 +300,7 @@ def build_api(
         queue = LLMQueue()
         queued = QueuedChat(inner=lambda: services.llm, queue=queue)
         answerer = Answerer(services.store, lambda: queued, services.settings, model_label(services.settings))
-        services.answerer = answerer  # type: ignore[misc]  # the web app takes its turn in the same queue
+        services.answerer = answerer  # the web app takes its turn in the same queue
     uploads = Uploads(services.store, services.settings)
     ctx = ApiContext(
         services=services,
@@ -317,14 +349,29 @@ def _mount_ui(app: FastAPI, ctx: ApiContext) -> None:
         auth = ctx.auth
         return await anyio.to_thread.run_sync(auth.verify_password, username, password) is not None
 
-    gr.mount_gradio_app(app, blocks, path=PREFIX, auth=login if ctx.auth else None, css=getattr(web, "CSS", None),
-                        show_error=False, footer_links=[], max_file_size=ctx.uploads.max_bytes)
+    gr.mount_gradio_app(
+        app,
+        blocks,
+        path=PREFIX,
+        auth=login if ctx.auth else None,
+        css=getattr(web, "CSS", None),
+        show_error=False,
+        footer_links=[],
+        max_file_size=ctx.uploads.max_bytes,
+    )
 
     def gradio_app() -> Any:
         return next((r.app for r in app.routes if isinstance(r, Mount) and r.path == PREFIX), None)
 
-    app.add_middleware(WebGate, auth=ctx.auth, audit=ctx.audit, owners=owners, sign_ins=ctx.sign_ins,
-                       gradio=gradio_app, upload_limit=ctx.uploads.max_bytes * 20 + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        WebGate,
+        auth=ctx.auth,
+        audit=ctx.audit,
+        owners=owners,
+        sign_ins=ctx.sign_ins,
+        gradio=gradio_app,
+        upload_limit=ctx.uploads.max_bytes * 20 + MULTIPART_OVERHEAD,
+    )
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -349,7 +396,9 @@ class WebAccess:
             raise InputError("not signed in: reload the page and sign in")
         return who
 
-    def record(self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any) -> None:
+    def record(
+        self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any
+    ) -> None:
         try:
             who: Principal | None = self.principal(request)
         except InputError:
@@ -357,8 +406,14 @@ class WebAccess:
         client = getattr(request, "client", None)
         if client is not None and getattr(client, "host", None):
             details["ip"] = client.host
-        self.audit.record(who.name if who else "-", action, role=who.role if who else None, company=company,
-                          status=status, details={"via": "ui", **details})
+        self.audit.record(
+            who.name if who else "-",
+            action,
+            role=who.role if who else None,
+            company=company,
+            status=status,
+            details={"via": "ui", **details},
+        )
 
     def add_file(self, request: Any, path: Path, name: str) -> str:
         url: str = self.owners.add_file(self.principal(request).name, path, name)

@@ -58,7 +58,9 @@ class AuditEntry(BaseModel):
     time: str = Field(description="UTC time, ISO 8601 with microseconds.")
     user: str = Field(description="Who: a user or token name, 'local' without authentication, '-' unknown.")
     role: str | None = None
-    action: str = Field(description="What: ask, search, companies, documents, upload, delete, login_failed, audit …")
+    action: str = Field(
+        description="What: ask, search, companies, documents, upload, delete, login_failed, audit …"
+    )
     company: str | None = Field(None, description="The company concerned, when there is one.")
     status: int | None = Field(None, description="HTTP status of the call.")
     details: dict[str, Any] = Field(default_factory=dict)
@@ -176,7 +178,10 @@ class AuditLog:
             last = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             new_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             row = (new_id, ts_us, user, role, action, company, status, text)
-            db.execute(f"INSERT INTO audit ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", (*row, prev, _digest(prev, row)))
+            db.execute(
+                f"INSERT INTO audit ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (*row, prev, _digest(prev, row)),
+            )
         return new_id
 
     # ---- reading -------------------------------------------------------------------------------
@@ -226,8 +231,17 @@ class AuditLog:
             sql += f" LIMIT {int(limit)}"
         with self._read() as db:
             for r in db.execute(sql, args):
-                    yield AuditEntry(id=r[0], time=_iso(r[1]), user=r[2], role=r[3], action=r[4], company=r[5],
-                                 status=r[6], details=json.loads(r[7]), hash=r[9])
+                yield AuditEntry(
+                    id=r[0],
+                    time=_iso(r[1]),
+                    user=r[2],
+                    role=r[3],
+                    action=r[4],
+                    company=r[5],
+                    status=r[6],
+                    details=json.loads(r[7]),
+                    hash=r[9],
+                )
 
     def export(self, fmt: Literal["jsonl", "csv"], **filters: Any) -> Iterator[str]:
         """The matching entries, oldest first, as JSON Lines or CSV (details as a JSON column)."""
@@ -241,8 +255,22 @@ class AuditLog:
         fields = ["id", "time", "user", "role", "action", "company", "status", "details", "hash"]
         writer.writerow(fields)
         for e in entries:
-            writer.writerow([csv_cell(v) for v in (e.id, e.time, e.user, e.role or "", e.action, e.company or "",
-                                                    e.status or "", _canonical(e.details), e.hash)])
+            writer.writerow(
+                [
+                    csv_cell(v)
+                    for v in (
+                        e.id,
+                        e.time,
+                        e.user,
+                        e.role or "",
+                        e.action,
+                        e.company or "",
+                        e.status or "",
+                        _canonical(e.details),
+                        e.hash,
+                    )
+                ]
+            )
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -257,10 +285,20 @@ class AuditLog:
                 count += 1
                 row = tuple(r[:8])
                 if r[0] != expected_id:
-                    return ChainReport(ok=False, entries=count, head=prev, first_bad_id=r[0],
-                                       problem=f"entry {expected_id} is missing")
+                    return ChainReport(
+                        ok=False,
+                        entries=count,
+                        head=prev,
+                        first_bad_id=r[0],
+                        problem=f"entry {expected_id} is missing",
+                    )
                 if r[8] != prev or r[9] != _digest(prev, row):
-                    return ChainReport(ok=False, entries=count, head=prev, first_bad_id=r[0],
-                                       problem=f"entry {r[0]} does not match its hash: changed after it was written")
+                    return ChainReport(
+                        ok=False,
+                        entries=count,
+                        head=prev,
+                        first_bad_id=r[0],
+                        problem=f"entry {r[0]} does not match its hash: changed after it was written",
+                    )
                 prev, expected_id = r[9], expected_id + 1
         return ChainReport(ok=True, entries=count, head=prev)

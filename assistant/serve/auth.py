@@ -34,7 +34,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -111,7 +111,9 @@ class AuthConfig:
         self._lock = threading.Lock()
         self._flights: dict[bytes, threading.Lock] = {}
         costs = [int(m.group(1)) for e in self._users.values() if (m := _BCRYPT.match(e.secret_hash))]
-        self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(max(costs, default=12))) if costs else b""
+        self._dummy = (
+            bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(max(costs, default=12))) if costs else b""
+        )
 
     @property
     def users(self) -> list[Principal]:
@@ -190,9 +192,22 @@ class Throttle:
     ``cap_s``) after the last failure — even with the right password, so guessing stays slow. A success
     clears the key. Counting every name (known or not) alike, it tells nothing about which users exist."""
 
-    def __init__(self, free: int = 5, base_s: float = 1.0, cap_s: float = 300.0, window_s: float = 900.0,
-                 max_keys: int = 100_000, clock: Any = time.monotonic) -> None:
-        self.free, self.base_s, self.cap_s, self.window_s, self.max_keys = free, base_s, cap_s, window_s, max_keys
+    def __init__(
+        self,
+        free: int = 5,
+        base_s: float = 1.0,
+        cap_s: float = 300.0,
+        window_s: float = 900.0,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.free, self.base_s, self.cap_s, self.window_s, self.max_keys = (
+            free,
+            base_s,
+            cap_s,
+            window_s,
+            max_keys,
+        )
         self.clock = clock
         self._seen: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key → (failures, last failure)
         self._told: set[str] = set()  # keys whose current wait was already reported
@@ -204,7 +219,9 @@ class Throttle:
             failures, last = self._live(key)
         if failures < self.free:
             return 0.0
-        delay = min(self.cap_s, self.base_s * 2.0 ** min(failures - self.free, 64))  # 2**64 s: capped long before
+        delay = min(
+            self.cap_s, self.base_s * 2.0 ** min(failures - self.free, 64)
+        )  # 2**64 s: capped long before
         return max(0.0, last + delay - self.clock())
 
     def failed(self, key: str) -> None:
@@ -316,7 +333,9 @@ def load_auth_config(path: Path | str) -> AuthConfig:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise fail(f"no such file (set {ENV_VAR} to the users file; see `python -m assistant.serve.auth --help`)") from None
+        raise fail(
+            f"no such file (set {ENV_VAR} to the users file; see `python -m assistant.serve.auth --help`)"
+        ) from None
     except OSError as exc:
         raise fail(f"cannot be read ({exc.strerror or exc})") from None
     data = _parse(path, raw, fail)
@@ -374,44 +393,58 @@ def _entry(fail: Any, kind: str, name: object, spec: object) -> _Entry:
     if not isinstance(name, str) or not _NAME.match(name):
         raise fail(f"{where}: a name is 1-64 letters, digits or _ . @ - (starting with a letter or digit)")
     if not isinstance(spec, dict):
-        raise fail(f"{where}: expected a table with role, portfolio and {'password_hash' if kind == 'users' else 'sha256'}")
+        raise fail(
+            f"{where}: expected a table with role, portfolio and {'password_hash' if kind == 'users' else 'sha256'}"
+        )
     secret_key = "password_hash" if kind == "users" else "sha256"
     allowed_keys = {"role", "portfolio", secret_key}
     if kind == "users" and "password" in spec:
-        raise fail(f"{where}: plain-text 'password' is not accepted; store a bcrypt hash as password_hash "
-                   "(python -m assistant.serve.auth hash-password)")
+        raise fail(
+            f"{where}: plain-text 'password' is not accepted; store a bcrypt hash as password_hash "
+            "(python -m assistant.serve.auth hash-password)"
+        )
     if kind == "tokens" and "token" in spec:
-        raise fail(f"{where}: store the token's sha256, never the token (python -m assistant.serve.auth create-token)")
+        raise fail(
+            f"{where}: store the token's sha256, never the token (python -m assistant.serve.auth create-token)"
+        )
     extra = sorted(set(spec) - allowed_keys)
     if extra:
-        raise fail(f"{where}: unknown key {', '.join(map(repr, extra))} (expected {', '.join(sorted(allowed_keys))})")
+        raise fail(
+            f"{where}: unknown key {', '.join(map(repr, extra))} (expected {', '.join(sorted(allowed_keys))})"
+        )
     role = spec.get("role")
     if role not in ROLES:
         raise fail(f"{where}: role must be one of {', '.join(ROLES)} (got {role!r})")
     secret = spec.get(secret_key)
     if kind == "users" and not (isinstance(secret, str) and _BCRYPT.match(secret)):
-        raise fail(f"{where}: password_hash must be a bcrypt hash ($2b$12$…, 60 characters); "
-                   "make one with python -m assistant.serve.auth hash-password")
+        raise fail(
+            f"{where}: password_hash must be a bcrypt hash ($2b$12$…, 60 characters); "
+            "make one with python -m assistant.serve.auth hash-password"
+        )
     if kind == "tokens" and not (isinstance(secret, str) and _SHA256.match(secret.lower())):
-        raise fail(f"{where}: sha256 must be 64 hexadecimal characters; make a token with python -m assistant.serve.auth create-token")
+        raise fail(
+            f"{where}: sha256 must be 64 hexadecimal characters; make a token with python -m assistant.serve.auth create-token"
+        )
     portfolio = _portfolio(fail, where, role, spec.get("portfolio"))
     via: Literal["password", "token"] = "password" if kind == "users" else "token"
-    return _Entry(Principal(name, role, portfolio, via), str(secret).lower() if kind == "tokens" else str(secret))
+    return _Entry(
+        Principal(name, role, portfolio, via), str(secret).lower() if kind == "tokens" else str(secret)
+    )
 
 
 def _portfolio(fail: Any, where: str, role: str, value: object) -> frozenset[str] | None:
     if role == "admin":
         if value not in (None, "*", ["*"]):
-            raise fail(f"{where}: an admin sees every company; drop its portfolio or set it to \"*\"")
+            raise fail(f'{where}: an admin sees every company; drop its portfolio or set it to "*"')
         return None
     if value is None:
-        raise fail(f"{where}: portfolio is missing: a list of company names, or \"*\" for every company")
+        raise fail(f'{where}: portfolio is missing: a list of company names, or "*" for every company')
     if value == "*" or value == ["*"]:
         return None
     if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
-        raise fail(f"{where}: portfolio must be a list of company names, or \"*\" (got {value!r})")
+        raise fail(f'{where}: portfolio must be a list of company names, or "*" (got {value!r})')
     if "*" in value:
-        raise fail(f"{where}: portfolio mixes \"*\" with company names; use one or the other")
+        raise fail(f'{where}: portfolio mixes "*" with company names; use one or the other')
     return frozenset(c.strip() for c in value)
 
 
@@ -438,8 +471,11 @@ def _toml_list(companies: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.serve.auth", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.serve.auth",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("hash-password", help="print a bcrypt hash for password_hash (asks for the password)")
     p.add_argument("--stdin", action="store_true", help="read the password from standard input (for scripts)")
@@ -466,7 +502,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "create-token":
             token, digest = new_token()
             print(f"token (shown once; give it to the program): {token}", file=sys.stderr)
-            print(f'[tokens.{args.name}]\nrole = "{args.role}"\nportfolio = {_toml_list(args.portfolio)}\nsha256 = "{digest}"')
+            print(
+                f'[tokens.{args.name}]\nrole = "{args.role}"\nportfolio = {_toml_list(args.portfolio)}\nsha256 = "{digest}"'
+            )
         else:
             path = config_path(args.path)
             if path is None:

@@ -80,6 +80,7 @@ def note(request: Request, company: str | None = None, **details: Any) -> None:
 
 # ---- the gate: authentication, body limit, audit ---------------------------------------------
 
+
 def status_of(exc: BaseException) -> int:
     """The HTTP status of an error: 4xx for the caller's mistakes, 5xx for the server's."""
     if isinstance(exc, StarletteHTTPException):

@@ -52,7 +52,9 @@ class SearchRequest(BaseModel):
     """``assistant search QUERY [--company NAME] [-k N]``"""
 
     query: str = Field(max_length=2000)
-    company: str | None = Field(None, description="Search one company (any alias); default: every company you may see.")
+    company: str | None = Field(
+        None, description="Search one company (any alias); default: every company you may see."
+    )
     k: int = Field(5, ge=1, le=50, description="Number of passages.")
 
 
@@ -61,8 +63,12 @@ class AskRequest(BaseModel):
 
     question: str
     company: str | None = None
-    session_id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
-                                   description="Any id you choose; questions with the same id are one conversation.")
+    session_id: str | None = Field(
+        None,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Any id you choose; questions with the same id are one conversation.",
+    )
 
 
 class Deleted(BaseModel):
@@ -101,7 +107,9 @@ class AskRunner:
     """Runs questions in worker threads (retrieval in parallel; generation in the LLM queue's turn),
     at most ``max_pending`` at once (503 beyond), and keeps conversations by (user, session id)."""
 
-    def __init__(self, answerer: Answerer, queue: LLMQueue, max_pending: int = 64, max_sessions: int = 2000) -> None:
+    def __init__(
+        self, answerer: Answerer, queue: LLMQueue, max_pending: int = 64, max_sessions: int = 2000
+    ) -> None:
         self.answerer = answerer
         self.queue = queue
         self.max_pending = max_pending
@@ -131,8 +139,11 @@ class AskRunner:
         Leaving the iteration early (the client went away) cancels the question, also in the LLM queue."""
         with self._lock:
             if self.in_progress >= self.max_pending:
-                raise HTTPException(503, f"{self.in_progress} questions are being answered, the limit; try again shortly",
-                                    headers={"Retry-After": "10"})
+                raise HTTPException(
+                    503,
+                    f"{self.in_progress} questions are being answered, the limit; try again shortly",
+                    headers={"Retry-After": "10"},
+                )
             self.in_progress += 1
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -170,7 +181,9 @@ class AskRunner:
             self.in_progress -= 1
 
     @staticmethod
-    async def _drain(inbox: asyncio.Queue[tuple[str, Any]], ticket: Ticket, ahead: int) -> AsyncIterator[tuple[str, Any]]:
+    async def _drain(
+        inbox: asyncio.Queue[tuple[str, Any]], ticket: Ticket, ahead: int
+    ) -> AsyncIterator[tuple[str, Any]]:
         try:
             yield "queue", ahead
             told = ahead
@@ -210,8 +223,12 @@ def _prepare(request: Request, body: AskRequest, who: Principal, stream: bool) -
 @router.get("/me", name="me", response_model=Me)
 def me(who: Reader) -> Me:
     """Who you are, your role, the companies you may see and what you may do."""
-    return Me(name=who.name, role=who.role, portfolio="*" if who.portfolio is None else sorted(who.portfolio),
-              permissions=[p for p, roles in PERMISSIONS.items() if who.role in roles])
+    return Me(
+        name=who.name,
+        role=who.role,
+        portfolio="*" if who.portfolio is None else sorted(who.portfolio),
+        permissions=[p for p, roles in PERMISSIONS.items() if who.role in roles],
+    )
 
 
 @router.get("/companies", name="companies", response_model=list[CompanyInfo])
@@ -283,12 +300,15 @@ async def ask_stream(body: AskRequest, request: Request, who: Reader) -> Streami
 def queue(request: Request, who: Reader) -> QueueStatus:
     """The model's queue: one answer is generated at a time."""
     ctx = context(request)
-    return QueueStatus(**ctx.queue.status(), asks_in_progress=ctx.asks.in_progress, max_pending=ctx.asks.max_pending)
+    return QueueStatus(
+        **ctx.queue.status(), asks_in_progress=ctx.asks.in_progress, max_pending=ctx.asks.max_pending
+    )
 
 
 @router.get("/documents", name="documents", response_model=list[DocumentInfo])
 def documents(
-    request: Request, who: Reader,
+    request: Request,
+    who: Reader,
     company: Annotated[str | None, Query(description="One company (any alias).")] = None,
 ) -> list[DocumentInfo]:
     """The stored documents of one company, or of every company you may see."""
@@ -297,7 +317,9 @@ def documents(
 
 @router.get("/profile/{company}", name="profile_view")
 def profile(
-    company: str, request: Request, who: Reader,
+    company: str,
+    request: Request,
+    who: Reader,
     format: Literal["json", "md", "html"] = "json",  # noqa: A002 - the public parameter name
 ) -> Response:
     """``assistant profile COMPANY --format json|md|html``: the company's profile, each field with its evidence."""
@@ -305,17 +327,42 @@ def profile(
 
     built = context(request).portal.profile(who, company, noter(request))
     note(request, format=format)
-    media = {"json": "application/json", "md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+    media = {
+        "json": "application/json",
+        "md": "text/markdown; charset=utf-8",
+        "html": "text/html; charset=utf-8",
+    }
     return Response(render(built, format), media_type=media[format])
 
 
 @router.post(
-    "/documents", name="upload", response_model=IngestReport,
-    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["file", "company"],
-        "properties": {"file": {"type": "string", "format": "binary"},
-                       "company": {"type": "string", "description": "The company the document belongs to."},
-                       "create": {"type": "boolean", "description": "Add a company that has no documents yet."}}}}}}},
+    "/documents",
+    name="upload",
+    response_model=IngestReport,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "company"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "company": {
+                                "type": "string",
+                                "description": "The company the document belongs to.",
+                            },
+                            "create": {
+                                "type": "boolean",
+                                "description": "Add a company that has no documents yet.",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def upload(request: Request, who: Uploader) -> JSONResponse:
     """Upload one document (multipart: ``file``, ``company``, optional ``create``); it is saved under the
@@ -323,16 +370,28 @@ async def upload(request: Request, who: Uploader) -> JSONResponse:
     or duplicate, 422 failed (nothing kept)."""
     ctx = context(request)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(415, "send the document as multipart/form-data with the fields 'file' and 'company'")
+        raise HTTPException(
+            415, "send the document as multipart/form-data with the fields 'file' and 'company'"
+        )
     async with request.form(max_files=1, max_fields=10) as form:  # a malformed body: 400 from Starlette
-        file, company_raw, create = form.get("file"), form.get("company"), str(form.get("create") or "").lower()
+        file, company_raw, create = (
+            form.get("file"),
+            form.get("company"),
+            str(form.get("create") or "").lower(),
+        )
         if not isinstance(file, UploadFile):
             raise HTTPException(400, "no file: send it in the multipart field 'file'")
         if not isinstance(company_raw, str) or not company_raw.strip():
             raise HTTPException(400, "no company: send the company's name in the multipart field 'company'")
         report = await run_in_threadpool(
-            ctx.portal.upload, who, company_raw, file.filename, file.file, content_type=file.content_type,
-            create=create in ("1", "true", "yes", "on"), note=noter(request),
+            ctx.portal.upload,
+            who,
+            company_raw,
+            file.filename,
+            file.file,
+            content_type=file.content_type,
+            create=create in ("1", "true", "yes", "on"),
+            note=noter(request),
         )
     result = IngestReport(files=[report], seconds=report.seconds).model_dump(mode="json")
     if report.status == "failed":
@@ -348,17 +407,24 @@ def delete(company: str, doc: str, request: Request, who: Deleter) -> Deleted:
 
 # ---- audit (admins) ----------------------------------------------------------------------------
 def _filters(
-    user: str | None = None, action: str | None = None, company: str | None = None,
+    user: str | None = None,
+    action: str | None = None,
+    company: str | None = None,
     since: Annotated[dt.datetime | None, Query(description="ISO 8601; without a zone: UTC.")] = None,
-    until: Annotated[dt.datetime | None, Query(description="ISO 8601, exclusive; without a zone: UTC.")] = None,
+    until: Annotated[
+        dt.datetime | None, Query(description="ISO 8601, exclusive; without a zone: UTC.")
+    ] = None,
 ) -> dict[str, Any]:
     return {"user": user, "action": action, "company": company, "since": since, "until": until}
 
 
 @admin.get("/audit", name="audit", response_model=AuditPage)
 def audit_search(
-    request: Request, who: Auditor, filters: Annotated[dict[str, Any], Depends(_filters)],
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, before_id: Annotated[int | None, Query(ge=1)] = None,
+    request: Request,
+    who: Auditor,
+    filters: Annotated[dict[str, Any], Depends(_filters)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> AuditPage:
     """Audit entries, newest first, filtered by user, action, company and time range."""
     note(request, **{k: str(v) for k, v in filters.items() if v is not None})
@@ -368,7 +434,9 @@ def audit_search(
 
 @admin.get("/audit/export", name="audit_export")
 def audit_export(
-    request: Request, who: Auditor, filters: Annotated[dict[str, Any], Depends(_filters)],
+    request: Request,
+    who: Auditor,
+    filters: Annotated[dict[str, Any], Depends(_filters)],
     format: Literal["jsonl", "csv"] = "jsonl",  # noqa: A002 - the public parameter name
 ) -> StreamingResponse:
     """Every matching entry, oldest first, as a JSON Lines or CSV download."""
@@ -376,7 +444,8 @@ def audit_export(
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
     return StreamingResponse(
-        context(request).audit.export(format, **filters), media_type=media,
+        context(request).audit.export(format, **filters),
+        media_type=media,
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{format}"'},
     )
 
@@ -392,4 +461,3 @@ def audit_verify(request: Request, who: Auditor) -> ChainReport:
 @router.get("/health", name="health", include_in_schema=False)
 def health() -> dict[str, bool]:
     return {"ok": True}
-

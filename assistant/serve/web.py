@@ -52,7 +52,9 @@ class Access(Protocol):
 
     def principal(self, request: Any) -> Principal: ...
 
-    def record(self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any) -> None: ...
+    def record(
+        self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any
+    ) -> None: ...
 
     def add_file(self, request: Any, path: Path, name: str) -> str: ...
 
@@ -68,7 +70,9 @@ class LocalAccess:
     def principal(self, request: Any) -> Principal:
         return LOCAL
 
-    def record(self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any) -> None:
+    def record(
+        self, request: Any, action: str, company: str | None = None, status: int = 200, **details: Any
+    ) -> None:
         return None
 
     def add_file(self, request: Any, path: Path, name: str) -> str:
@@ -83,7 +87,11 @@ def render_sources(answer: Answer) -> str:
     if answer.candidates:
         return verdict + "<p>" + html.escape(" | ".join(answer.candidates)) + "</p>"
     if answer.insufficient_evidence:
-        searched = f"<p class='searched'>Searched / 检索范围: {html.escape(answer.searched)}</p>" if answer.searched else ""
+        searched = (
+            f"<p class='searched'>Searched / 检索范围: {html.escape(answer.searched)}</p>"
+            if answer.searched
+            else ""
+        )
         return "<p class='not-found'><b>Not in the documents / 文档中未找到</b></p>" + verdict + searched
     items = []
     for c in answer.citations:
@@ -137,8 +145,11 @@ class _Job:
 
 def _links(items: list[tuple[str, str]]) -> str:
     """Download links (URL, file name) as HTML."""
-    return " · ".join(f"<a href='{html.escape(url, quote=True)}' download='{html.escape(name, quote=True)}'>"
-                      f"{html.escape(name)}</a>" for url, name in items)
+    return " · ".join(
+        f"<a href='{html.escape(url, quote=True)}' download='{html.escape(name, quote=True)}'>"
+        f"{html.escape(name)}</a>"
+        for url, name in items
+    )
 
 
 def _message(exc: BaseException) -> str:
@@ -254,7 +265,9 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
         try:
             with acting(request, "chat_export") as (principal, note):
                 path = user_dir(principal) / "conversation.md"
-                path.write_text(conversation_markdown(list(history or []), list(shown or [])), encoding="utf-8")
+                path.write_text(
+                    conversation_markdown(list(history or []), list(shown or [])), encoding="utf-8"
+                )
                 note(turns=len(history or []))
                 return _links([(access.add_file(request, path, path.name), path.name)])
         except Exception as exc:
@@ -287,7 +300,10 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
                 rows = portal.documents(principal, company, note) if company and company != AUTO else []
         except Exception:
             return []
-        return [[r.doc, r.reader, r.pages, r.chunks, r.quality, "low quality" if r.low_quality else "ok"] for r in rows]
+        return [
+            [r.doc, r.reader, r.pages, r.chunks, r.quality, "low quality" if r.low_quality else "ok"]
+            for r in rows
+        ]
 
     def upload(files: list[str] | None, company: str, request: gr.Request) -> tuple[Any, ...]:
         rows: list[list[Any]] = []
@@ -296,8 +312,14 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
             try:
                 with acting(request, "upload") as (principal, note), _uploaded(path) as handle:
                     report = portal.upload(principal, company, doc, handle, create=True, note=note)
-                rows.append([report.doc or doc, report.status, report.chunks,
-                             report.error or "; ".join(report.warnings)])
+                rows.append(
+                    [
+                        report.doc or doc,
+                        report.status,
+                        report.chunks,
+                        report.error or "; ".join(report.warnings),
+                    ]
+                )
             except Exception as exc:
                 rows.append([doc, "failed", 0, _message(exc)])
         if not files:
@@ -339,8 +361,11 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
                     return "no job yet / 尚无任务", ""
                 links = []
                 if job.finished:
-                    links = [(access.add_file(request, p, p.name), p.name) for p in sorted(job.out.glob("*"))
-                             if p.is_file() and p.suffix in (".jsonl", ".csv")]
+                    links = [
+                        (access.add_file(request, p, p.name), p.name)
+                        for p in sorted(job.out.glob("*"))
+                        if p.is_file() and p.suffix in (".jsonl", ".csv")
+                    ]
                 note(done=job.done, total=job.total, finished=job.finished)
         except Exception as exc:
             return f"⚠ {_message(exc)}", ""
@@ -348,6 +373,7 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
         return state, _links(links)
 
     # ---- layout --------------------------------------------------------------------------------------
+    app: gr.Blocks
     with gr.Blocks(title="SME Credit Assistant / 科技企业画像助手") as app:
         gr.Markdown(
             "## SME Credit Assistant · 科技型中小企业画像助手\n"
@@ -356,8 +382,14 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
         )
         with gr.Tab("Chat / 对话"):
             with gr.Row():
-                company = gr.Dropdown(choices=[AUTO], value=AUTO, label="Company / 企业", scale=1, elem_id="company",
-                                      allow_custom_value=True)
+                company = gr.Dropdown(
+                    choices=[AUTO],
+                    value=AUTO,
+                    label="Company / 企业",
+                    scale=1,
+                    elem_id="company",
+                    allow_custom_value=True,
+                )
             chat = gr.Chatbot(label="Conversation / 对话", height=380, elem_id="chat", buttons=["copy"])
             question = gr.Textbox(
                 label="Question / 问题",
@@ -379,14 +411,20 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
             clear.click(new_chat, None, [chat, sources, session, shown, exported])
             export.click(export_chat, [chat, shown], exported, api_name="export_chat")
         with gr.Tab("Profile / 画像"):
-            profile_company = gr.Dropdown(choices=[], label="Company / 企业", elem_id="profile-company", allow_custom_value=True)
+            profile_company = gr.Dropdown(
+                choices=[], label="Company / 企业", elem_id="profile-company", allow_custom_value=True
+            )
             show = gr.Button("Show profile / 查看画像", variant="primary", elem_id="show-profile")
             downloads = gr.HTML(elem_id="profile-downloads")
             report = gr.HTML(elem_id="profile-report")
             show.click(show_profile, [profile_company], [report, downloads], api_name="profile")
         with gr.Tab("Documents / 文档"):
-            docs_company = gr.Dropdown(choices=[], label="Company / 企业", allow_custom_value=True, elem_id="docs-company")
-            files = gr.File(label="Upload files / 上传文件", file_count="multiple", type="filepath", elem_id="upload")
+            docs_company = gr.Dropdown(
+                choices=[], label="Company / 企业", allow_custom_value=True, elem_id="docs-company"
+            )
+            files = gr.File(
+                label="Upload files / 上传文件", file_count="multiple", type="filepath", elem_id="upload"
+            )
             send = gr.Button("Upload and ingest / 上传并导入", variant="primary", elem_id="send")
             report_table = gr.Dataframe(headers=["file", "status", "passages", "note"], label="Ingest report / 导入结果",
                                         elem_id="ingest-report")  # fmt: skip
@@ -424,7 +462,9 @@ def _uploaded(path: object) -> Iterator[BinaryIO]:
     try:
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        raise InputError("the uploaded file is gone: upload it again / 上传的文件已失效，请重新上传") from None
+        raise InputError(
+            "the uploaded file is gone: upload it again / 上传的文件已失效，请重新上传"
+        ) from None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise InputError("the upload is not a file / 上传内容不是文件")

@@ -43,13 +43,38 @@ log = logging.getLogger("assistant.serve.webgate")
 PREFIX = "/ui"
 DOWNLOAD = "/download/"
 JSON_LIMIT = 1_000_000
-_PUBLIC = {"/", "/login", "/login/", "/config", "/config/", "/theme.css", "/favicon.ico", "/manifest.json",
-           "/robots.txt", "/gradio_api/startup-events", "/gradio_api/login_check", "/gradio_api/login_check/",
-           "/gradio_api/app_id", "/gradio_api/app_id/", "/gradio_api/user", "/gradio_api/user/"}
+_PUBLIC = {
+    "/",
+    "/login",
+    "/login/",
+    "/config",
+    "/config/",
+    "/theme.css",
+    "/favicon.ico",
+    "/manifest.json",
+    "/robots.txt",
+    "/gradio_api/startup-events",
+    "/gradio_api/login_check",
+    "/gradio_api/login_check/",
+    "/gradio_api/app_id",
+    "/gradio_api/app_id/",
+    "/gradio_api/user",
+    "/gradio_api/user/",
+}
 _PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon")
-_SIGNED_IN = {"/logout", "/gradio_api/info", "/gradio_api/info/", "/gradio_api/queue/join", "/gradio_api/queue/data",
-              "/gradio_api/queue/status", "/gradio_api/cancel", "/gradio_api/reset", "/gradio_api/reset/",
-              "/gradio_api/upload", "/gradio_api/upload_progress"}
+_SIGNED_IN = {
+    "/logout",
+    "/gradio_api/info",
+    "/gradio_api/info/",
+    "/gradio_api/queue/join",
+    "/gradio_api/queue/data",
+    "/gradio_api/queue/status",
+    "/gradio_api/cancel",
+    "/gradio_api/reset",
+    "/gradio_api/reset/",
+    "/gradio_api/upload",
+    "/gradio_api/upload_progress",
+}
 _SIGNED_IN_PREFIXES = ("/gradio_api/heartbeat/", "/gradio_api/file=", DOWNLOAD)
 _WITH_BODY = {"/gradio_api/queue/join", "/gradio_api/cancel", "/gradio_api/reset", "/gradio_api/reset/"}
 SESSION_IDLE_S = 24 * 3600.0  # Gradio drops a closed session's state after an hour
@@ -167,8 +192,9 @@ class WebGate:
         details = {"via": "ui", "path": scope.get("path"), **details}
         if client:
             details["ip"] = client[0]
-        self.audit.record(who.name if who else "-", action, role=who.role if who else None, status=status,
-                          details=details)
+        self.audit.record(
+            who.name if who else "-", action, role=who.role if who else None, status=status, details=details
+        )
 
     # ---- the gate --------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -180,7 +206,7 @@ class WebGate:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             return
-        rel = path[len(PREFIX):] or "/"
+        rel = path[len(PREFIX) :] or "/"
         method = scope.get("method", "GET")
         if rel in ("/login", "/login/") and method == "POST":
             await self._login(scope, receive, send)
@@ -205,7 +231,7 @@ class WebGate:
                 await _reply(send, status, reason)
                 return
             if rel.startswith(DOWNLOAD):
-                await self._download(scope, receive, send, who, rel[len(DOWNLOAD):])
+                await self._download(scope, receive, send, who, rel[len(DOWNLOAD) :])
                 return
             if rel in _WITH_BODY:
                 body = await _read(receive, JSON_LIMIT)
@@ -224,7 +250,9 @@ class WebGate:
                 send = self._capture_uploads(send, who)
         await self._forward(scope, receive, send, over, limit)
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, over: dict[str, bool], limit: int) -> None:
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, over: dict[str, bool], limit: int
+    ) -> None:
         started = {"yes": False}
 
         async def watch(message: Message) -> None:
@@ -244,7 +272,7 @@ class WebGate:
         query = _query(scope)
         session = query.get("session_hash")
         if rel.startswith("/gradio_api/heartbeat/"):
-            session = rel[len("/gradio_api/heartbeat/"):]
+            session = rel[len("/gradio_api/heartbeat/") :]
         if session is not None and not self.owners.claim(session, who.name):
             return 403, "this session belongs to another user", "session_refused"
         upload = query.get("upload_id")  # an upload's progress is its uploader's
@@ -255,13 +283,17 @@ class WebGate:
         if rel == "/gradio_api/queue/data":
             self.record(scope, who, "ui_subscribe", 200, session=(session or "")[:8])
         if rel.startswith("/gradio_api/file="):
-            target = rel[len("/gradio_api/file="):]  # the path as Gradio will read it (decoded once, by the server)
+            target = rel[
+                len("/gradio_api/file=") :
+            ]  # the path as Gradio will read it (decoded once, by the server)
             if not self.owners.owns_upload(who.name, target):
                 return 404, "no such file", "download_refused"
             self.record(scope, who, "download", 200, file=Path(target).name, kind="upload")
         return None
 
-    def _check_event(self, scope: Scope, rel: str, who: Principal, body: bytes) -> tuple[int, str, str] | None:
+    def _check_event(
+        self, scope: Scope, rel: str, who: Principal, body: bytes
+    ) -> tuple[int, str, str] | None:
         try:
             payload = json.loads(body or b"{}")
         except ValueError:
@@ -276,8 +308,14 @@ class WebGate:
         for path in file_paths(payload):
             if not self.owners.owns_upload(who.name, path):
                 return 403, "a file in the request was not uploaded by you in this app", "upload_refused"
-        self.record(scope, who, "ui_event", 200, fn=self._fn_name(payload.get("fn_index")),
-                    session=str(session or "")[:8])
+        self.record(
+            scope,
+            who,
+            "ui_event",
+            200,
+            fn=self._fn_name(payload.get("fn_index")),
+            session=str(session or "")[:8],
+        )
         return None
 
     def _fn_name(self, index: object) -> str:
@@ -336,11 +374,20 @@ class WebGate:
             wait = self.sign_ins.begin(name, address)  # counted as a failure until it succeeds
             if wait > 0:
                 if self.sign_ins.report(name, address):
-                    self.record(scope, None, "login_throttled", 429, attempted=safe_text(name),
-                                reason="too many failed sign-ins")
+                    self.record(
+                        scope,
+                        None,
+                        "login_throttled",
+                        429,
+                        attempted=safe_text(name),
+                        reason="too many failed sign-ins",
+                    )
                 seconds = math.ceil(wait)
-                response = JSONResponse({"detail": f"too many failed sign-ins: try again in {seconds} s"},
-                                        status_code=429, headers={"Retry-After": str(seconds)})
+                response = JSONResponse(
+                    {"detail": f"too many failed sign-ins: try again in {seconds} s"},
+                    status_code=429,
+                    headers={"Retry-After": str(seconds)},
+                )
                 await response(scope, receive, send)
                 return
             state = {"status": 0}
@@ -356,8 +403,14 @@ class WebGate:
                 who = self.auth.user(name) if self.auth else LOCAL
                 self.record(scope, who, "login", 200)
             else:
-                self.record(scope, None, "login_failed", 401, attempted=safe_text(name),
-                            reason="wrong user name or password")
+                self.record(
+                    scope,
+                    None,
+                    "login_failed",
+                    401,
+                    attempted=safe_text(name),
+                    reason="wrong user name or password",
+                )
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------------

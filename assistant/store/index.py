@@ -161,7 +161,9 @@ class Store:
         timings: dict[str, float] | None = None,
     ) -> int:
         """Store a document's chunks, replacing any earlier version. Returns how many were new vectors."""
-        return self.write_documents([Write(document=document, chunks=chunks, quality=quality, timings=timings)])[0]
+        return self.write_documents(
+            [Write(document=document, chunks=chunks, quality=quality, timings=timings)]
+        )[0]
 
     def write_documents(self, writes: list[Write]) -> list[int]:
         """Store several documents' chunks, each replacing its earlier version, with one embedding call and
@@ -179,12 +181,30 @@ class Store:
                     company, doc = document.company, document.doc
                     db.execute(
                         "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (company, doc, document.path, document.sha256, document.reader, len(document.pages),
-                         len(w.chunks), "pending", w.quality, dumps(document.warnings), dumps(w.timings or {}),
-                         time.time(), CHUNKER_VERSION),
+                        (
+                            company,
+                            doc,
+                            document.path,
+                            document.sha256,
+                            document.reader,
+                            len(document.pages),
+                            len(w.chunks),
+                            "pending",
+                            w.quality,
+                            dumps(document.warnings),
+                            dumps(w.timings or {}),
+                            time.time(),
+                            CHUNKER_VERSION,
+                        ),
                     )
-                    old_by_doc.append({r[0] for r in db.execute(
-                        "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc))})
+                    old_by_doc.append(
+                        {
+                            r[0]
+                            for r in db.execute(
+                                "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc)
+                            )
+                        }
+                    )
                     db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
                 old_ids = set().union(*old_by_doc)
                 new_ids = {c.chunk_id for w in writes for c in w.chunks}
@@ -193,7 +213,9 @@ class Store:
                 db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
             # a passage a document keeps is not embedded again; one that moves to another document is
             # (its metadata then names the document that has it now)
-            present = in_use.union(*(old & {c.chunk_id for c in w.chunks} for old, w in zip(old_by_doc, writes, strict=True)))
+            present = in_use.union(
+                *(old & {c.chunk_id for c in w.chunks} for old, w in zip(old_by_doc, writes, strict=True))
+            )
             for start in range(0, len(orphans), _BATCH):
                 self.collection.delete(ids=orphans[start : start + _BATCH])
             first: dict[str, tuple[int, Chunk]] = {}
@@ -235,15 +257,21 @@ class Store:
         """Remove a document: its ledger row, its sources, and every chunk no other document shares."""
         with self._write_lock:
             with self.ledger.tx() as db:
-                ids = {r[0] for r in db.execute("SELECT chunk_id FROM sources WHERE company=? AND doc=?",
-                                                 (company, doc))}
+                ids = {
+                    r[0]
+                    for r in db.execute(
+                        "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc)
+                    )
+                }
                 found = db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc)).rowcount
                 db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
                 shared = _with_sources(db, ids)
                 orphans = sorted(ids - shared)
                 db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
                 moved = {
-                    cid: db.execute("SELECT doc, page FROM sources WHERE chunk_id=? LIMIT 1", (cid,)).fetchone()
+                    cid: db.execute(
+                        "SELECT doc, page FROM sources WHERE chunk_id=? LIMIT 1", (cid,)
+                    ).fetchone()
                     for cid in shared
                 }
             for start in range(0, len(orphans), _BATCH):
@@ -293,10 +321,14 @@ class Store:
         cached = self._pools.get(company)
         if cached and cached[0] == key:
             return cached[1], cached[2]
-        got = self.collection.get(where={"company": company}, include=["documents", "metadatas", "embeddings"])
+        got = self.collection.get(
+            where={"company": company}, include=["documents", "metadatas", "embeddings"]
+        )
         chunks = [
             _chunk(cid, text or "", dict(meta or {}))
-            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
         ]
         vectors = np.asarray(got["embeddings"] if got["embeddings"] is not None else [], dtype=np.float32)
         self._pools[company] = (key, chunks, vectors)
@@ -316,7 +348,9 @@ class Store:
                 got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
         chunks = [
             _chunk(cid, text or "", dict(meta or {}))
-            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
         ]
         vectors = list(got["embeddings"]) if got["embeddings"] is not None else []
         return chunks, vectors
@@ -352,7 +386,9 @@ class Store:
         metas = (result.get("metadatas") or [[]])[0]
         dists = (result.get("distances") or [[]])[0]
         for cid, text_, meta, dist in zip(ids, docs, metas, dists, strict=False):
-            out.append(Evidence(chunk=_chunk(cid, text_ or "", dict(meta or {})), score=round(1.0 - float(dist), 4)))
+            out.append(
+                Evidence(chunk=_chunk(cid, text_ or "", dict(meta or {})), score=round(1.0 - float(dist), 4))
+            )
         return out
 
 
@@ -363,7 +399,10 @@ def _with_sources(db: Any, ids: set[str]) -> set[str]:
     for start in range(0, len(listed), 500):
         part = listed[start : start + 500]
         marks = ",".join("?" * len(part))
-        found |= {r[0] for r in db.execute(f"SELECT DISTINCT chunk_id FROM sources WHERE chunk_id IN ({marks})", part)}
+        found |= {
+            r[0]
+            for r in db.execute(f"SELECT DISTINCT chunk_id FROM sources WHERE chunk_id IN ({marks})", part)
+        }
     return found
 
 

@@ -78,7 +78,9 @@ class Ledger:
                     f"the store at {path.parent} was built by an older version of the assistant; "
                     f"move it aside and ingest again (e.g. mv {path.parent} {path.parent}.old && assistant ingest corpus/)"
                 )
-            if columns and "chunker" not in columns:  # stores from before chunker versions: chunked by version 1
+            if (
+                columns and "chunker" not in columns
+            ):  # stores from before chunker versions: chunked by version 1
                 db.execute("ALTER TABLE documents ADD COLUMN chunker TEXT NOT NULL DEFAULT '1'")
             db.executescript(SCHEMA)
 
@@ -123,7 +125,9 @@ class Ledger:
 
     def pending(self) -> list[tuple[str, str]]:
         with self.tx() as db:
-            return [(r[0], r[1]) for r in db.execute("SELECT company, doc FROM documents WHERE status='pending'")]
+            return [
+                (r[0], r[1]) for r in db.execute("SELECT company, doc FROM documents WHERE status='pending'")
+            ]
 
     def documents(self, company: str | None = None) -> list[dict[str, object]]:
         with self.tx() as db:
@@ -154,7 +158,9 @@ class Ledger:
             db.execute("DELETE FROM failures WHERE path=?", (path,))
 
     # ---- keyword index ---------------------------------------------------------------------
-    def keyword_search(self, tokens: Iterable[str], company: str | None, limit: int) -> list[tuple[str, float]]:
+    def keyword_search(
+        self, tokens: Iterable[str], company: str | None, limit: int
+    ) -> list[tuple[str, float]]:
         """(chunk_id, score) by FTS5 BM25 (higher is better) for any of the tokens."""
         terms = sorted({t for t in tokens if t})
         if not terms:
@@ -200,9 +206,14 @@ class Ledger:
                     "SELECT company, COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents GROUP BY company"
                 )
             }
-            spans = db.execute("SELECT company, MIN(rowid), MAX(rowid), COUNT(*) FROM keywords GROUP BY company")
+            spans = db.execute(
+                "SELECT company, MIN(rowid), MAX(rowid), COUNT(*) FROM keywords GROUP BY company"
+            )
             self._ranges = {
-                name: ((*versions.get(name, (0, 0.0)), newest_id), [(low, high)] if high - low + 1 == n else None)
+                name: (
+                    (*versions.get(name, (0, 0.0)), newest_id),
+                    [(low, high)] if high - low + 1 == n else None,
+                )
                 for name, low, high, n in spans
             }
             cached = self._ranges.setdefault(company, (key, []))  # no rows at all: nothing to search

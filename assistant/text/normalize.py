@@ -53,7 +53,9 @@ def index_text(text: str) -> str:
 _TABLE_RULE = re.compile(r"^\|[ \t:|-]*-[ \t:|-]*\|(?:\n|$)", re.MULTILINE)
 _ROW_EDGE = re.compile(r"^\|[ \t]*|[ \t]*\|$", re.MULTILINE)
 _CELL_BAR = re.compile(r"[ \t]*\|[ \t]*")
-CELL_SEPARATOR = " / "  # measured against " ", "/", "，", "; ", " · " on devset and corpus retrieval (hit@1/3/5)
+CELL_SEPARATOR = (
+    " / "  # measured against " ", "/", "，", "; ", " · " on devset and corpus retrieval (hit@1/3/5)
+)
 
 
 def embedding_text(text: str) -> str:

@@ -7,7 +7,9 @@ TABLE = (
 
 
 def test_differences_between_the_years_asked_for_the_rows_asked() -> None:
-    lines = year_calculations("What is the change in active users between 2018 and 2019 (in thousands)?", ["x", TABLE])
+    lines = year_calculations(
+        "What is the change in active users between 2018 and 2019 (in thousands)?", ["x", TABLE]
+    )
     assert lines == ["[2] Active users: 2019 31,720 − 2018 28,450 = 3,270 (+11.49%)"]
     zh = "| 项目 | 2020年 | 2019年 |\n| 营业收入 | 1,482,615,304.27 | 1,235,508,911.52 |"
     assert year_calculations("2019年到2020年营业收入增长了多少？", [zh]) == [
@@ -28,7 +30,12 @@ def test_a_figure_from_another_years_column_is_caught() -> None:
     table = "（金额单位：人民币万元）\n项目 2023年 2022年 增减\n营业收入 16,842.57 12,306.18 36.86%"
     assert wrong_year_figures(["12306.18"], "栖云智算2023年营业收入是多少？", [table]) == ["12306.18"]
     assert wrong_year_figures(["16842.57"], "栖云智算2023年营业收入是多少？", [table]) == []
-    passages = [Evidence(chunk=Chunk(chunk_id="x", company="栖云智算", doc="ar.pdf", page=2, text=table), score=0.6)]
-    assert "another year" in verify("12,306.18万元 [1]", "栖云智算2023年营业收入是多少？", "栖云智算", passages).problem
+    passages = [
+        Evidence(chunk=Chunk(chunk_id="x", company="栖云智算", doc="ar.pdf", page=2, text=table), score=0.6)
+    ]
+    assert (
+        "another year"
+        in verify("12,306.18万元 [1]", "栖云智算2023年营业收入是多少？", "栖云智算", passages).problem
+    )
     ok = verify("16,842.57 [1]", "栖云智算2023年营业收入是多少？", "栖云智算", passages)
     assert not ok.problem

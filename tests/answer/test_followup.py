@@ -28,7 +28,10 @@ def test_a_pronoun_becomes_the_company() -> None:
 
 def test_a_follow_up_naming_another_company_swaps_it() -> None:
     last = Turn(question="What was Brightfold's revenue in 2023?", company="Brightfold")
-    assert rewrite("What about Tessavolt?", last, "Tessavolt", named=True) == "What was Tessavolt's revenue in 2023?"
+    assert (
+        rewrite("What about Tessavolt?", last, "Tessavolt", named=True)
+        == "What was Tessavolt's revenue in 2023?"
+    )
 
 
 def test_a_standalone_question_is_left_alone() -> None:
@@ -46,7 +49,10 @@ def test_session_follow_up_is_answered_as_a_standalone_question(fake_services: S
     assert follow.standalone_question == "星河科技2019年营业收入是多少？"
     assert follow.company == "星河科技"
     assert follow.insufficient_evidence  # no passage mentions 2019: refused, not answered with 2023's figure
-    assert [t.question for t in session.turns] == ["星河科技2023年营业收入是多少？", "星河科技2019年营业收入是多少？"]
+    assert [t.question for t in session.turns] == [
+        "星河科技2023年营业收入是多少？",
+        "星河科技2019年营业收入是多少？",
+    ]
 
 
 def test_relative_years_count_from_the_previous_question() -> None:

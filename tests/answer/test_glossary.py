@@ -9,4 +9,9 @@ def test_ratio_questions_add_the_statement_lines_they_are_computed_from() -> Non
 
 
 def test_fiscal_year_forms() -> None:
-    assert fiscal_years("From FY21 to FY22, and fiscal year 2019 and FY 2020") == ["2021", "2022", "2019", "2020"]
+    assert fiscal_years("From FY21 to FY22, and fiscal year 2019 and FY 2020") == [
+        "2021",
+        "2022",
+        "2019",
+        "2020",
+    ]

@@ -12,7 +12,9 @@ VARS = frozenset({"company", "passages", "question"})
 @pytest.mark.parametrize("name", ["answer_en", "answer_zh"])
 def test_shipped_prompts_load_and_render(name: str) -> None:
     prompt = load_prompt(Settings().prompts_dir, name, VARS)
-    messages = prompt.format_messages(company="Acme", passages="[1] (a.txt)\nRevenue was $1.", question="Revenue?")
+    messages = prompt.format_messages(
+        company="Acme", passages="[1] (a.txt)\nRevenue was $1.", question="Revenue?"
+    )
     assert messages[0].type == "system" and "[2]" in str(messages[0].content)
     assert "Revenue was $1." in str(messages[1].content)
 

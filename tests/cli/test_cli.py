@@ -25,7 +25,14 @@ def test_ingest_companies_search_ask_json(cli, docs: Path, capsys: pytest.Captur
 
     assert cli("ask", "What was revenue in fiscal 2023?", "--company", "Acme", "--json") == 0
     answer = json.loads(capsys.readouterr().out)
-    assert list(answer)[:6] == ["question", "answer", "insufficient_evidence", "citations", "model", "latency_s"]
+    assert list(answer)[:6] == [
+        "question",
+        "answer",
+        "insufficient_evidence",
+        "citations",
+        "model",
+        "latency_s",
+    ]
     assert answer["path"] == "verified" and answer["company"] == "Acme"
     assert answer["insufficient_evidence"] is False
     assert list(answer["citations"][0]) == ["n", "company", "doc", "page", "chunk_id", "quote"]
@@ -71,7 +78,9 @@ def test_console_script_no_traceback(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "assistant"
     proc = subprocess.run(
         [str(exe), "--store", str(tmp_path / "s"), "--llm", "fake", "--embeddings", "fake", "ask", "  "],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: the question is empty"

@@ -22,7 +22,9 @@ def test_evidence_hit_ignores_white_space_table_rules_and_script() -> None:
     assert evidence_hit("公司於2023年實現營業收入", "公司于2023年实现营业收入")
     assert not evidence_hit("公司2023年实现营业收入", "公司2022年实现营业收入")
     long = "Total current assets 9,842 7,316 Intangible assets, net 2,207 1,954 " * 3
-    assert evidence_hit("Balance sheet: Total current assets 9,842 7,316 Intangible assets, net 2,207 1,954 more", long)
+    assert evidence_hit(
+        "Balance sheet: Total current assets 9,842 7,316 Intangible assets, net 2,207 1,954 more", long
+    )
     assert not evidence_hit("Intangible assets", long)
 
 
@@ -45,7 +47,9 @@ def test_yes_no_reads_the_leading_word() -> None:
 
 
 def test_text_key_facts() -> None:
-    assert text_correct("Corvane was founded in 2014 by Mira Okafor and Jun Takeda [1]", "2014; Mira Okafor and Jun Takeda")
+    assert text_correct(
+        "Corvane was founded in 2014 by Mira Okafor and Jun Takeda [1]", "2014; Mira Okafor and Jun Takeda"
+    )
     assert not text_correct("Corvane was founded in 2014 [1]", "2014; Mira Okafor and Jun Takeda")
     assert text_correct("星河科技2019年获得Pre-A轮融资，投资方为远川资本 [1]", "Pre-A轮，远川资本")
     assert not text_correct("星河科技获得A轮融资 [1]", "Pre-A轮，远川资本")
@@ -53,7 +57,9 @@ def test_text_key_facts() -> None:
 
 def test_refusal_scoring() -> None:
     q = EvalQuestion(id="r", question="Who led the A round?", answer="NOT_IN_DOCS")
-    assert answer_correct(q, "Not in the documents: no passage answers this (searched 12 passages of X).", True)
+    assert answer_correct(
+        q, "Not in the documents: no passage answers this (searched 12 passages of X).", True
+    )
     assert not answer_correct(q, "Sequoia led it [1]", False)
     answerable = EvalQuestion(id="a", question="Revenue?", answer="$8.1 million", answer_type="number")
     assert not answer_correct(answerable, "Not in the documents.", True)

@@ -7,8 +7,15 @@ def _doc(pages: list[Page]) -> Document:
 
 
 def test_chinese_and_english_sentence_boundaries() -> None:
-    parts = split_sentences("公司成立于2015年。营业收入增长31.2%！Revenue grew 31.2%. It is 3.5 times larger.")
-    assert parts == ["公司成立于2015年。", "营业收入增长31.2%！", "Revenue grew 31.2%.", "It is 3.5 times larger."]
+    parts = split_sentences(
+        "公司成立于2015年。营业收入增长31.2%！Revenue grew 31.2%. It is 3.5 times larger."
+    )
+    assert parts == [
+        "公司成立于2015年。",
+        "营业收入增长31.2%！",
+        "Revenue grew 31.2%.",
+        "It is 3.5 times larger.",
+    ]
 
 
 def test_chunks_respect_size_pages_and_keep_numbers_whole() -> None:
@@ -46,7 +53,11 @@ def test_english_words_joined_with_spaces_chinese_without() -> None:
 
 def test_tables_kept_whole_or_split_by_rows_with_header() -> None:
     rows = "\n".join(f"| 项目{i} | {i},000.00 | {i * 2},000.00 |" for i in range(1, 41))
-    text = "这是一段较长的正文说明，超过四十个字符，因此不会被当作表格标题的一部分来处理，对吧。\n研发投入情况表\n单位：元\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n" + rows + "\n表后说明文字。"
+    text = (
+        "这是一段较长的正文说明，超过四十个字符，因此不会被当作表格标题的一部分来处理，对吧。\n研发投入情况表\n单位：元\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n"
+        + rows
+        + "\n表后说明文字。"
+    )
     chunks = chunk_document(_doc([Page(number=3, text=text)]), size=200, overlap=0)
     tables = [c.text for c in chunks if "| 项目 | 2023年 | 2022年 |" in c.text]
     assert len(tables) > 1  # a long table is split …
@@ -70,36 +81,42 @@ def test_pipe_tables_without_outer_bars_stay_whole_with_their_header() -> None:
         "S&M grew in 2019.\n[TABLE]\n | Years ended December 31, |  |  | 2019 vs 2018\n | 2019 | 2018 | 2017 | % Change\n"
         " | (in thousands) |  |  | \nSelling and marketing | $ 84,210 | $ 61,530 | $ 52,870 | 36.9 %\n[/TABLE]\n"
     )
-    doc = Document(company="S", doc="s.txt", path="s.txt", sha256="x", reader="text", pages=[Page(number=1, text=text)])
+    doc = Document(
+        company="S", doc="s.txt", path="s.txt", sha256="x", reader="text", pages=[Page(number=1, text=text)]
+    )
     (table,) = [c for c in chunk_document(doc) if "84,210" in c.text]
     assert "| 2019 | 2018 | 2017 | % Change" in table.text and "Years ended December 31" in table.text
 
 
 # A Chinese page as pypdf gives it: justified lines cut mid-word ("研\n发"), paragraphs ending with 。
-ZH_PAGE = "\n".join([
-    "一、研发平台优势",
-    "公司是国内首家可以同时开展口蹄疫、非洲猪瘟、布鲁氏菌病疫苗研究开发相关实验活动的",
-    "动物疫苗企业。依托兽用疫苗国家工程实验室和动物生物安全三级实验室，与合作方共建全球动保研",
-    "发中心，加快了重大科研成果的转化效率。",
-    "从显性研发成果来看：获得发明专利9项、实用新型3项，受理发明专利12项，获批新兽药证书3",
-    "个，获批产品批准文号6个。",
-    "生物控股 指 内蒙古金宇生物控股有限公司金宇生物控股有限公司金宇生物控股有限公司",
-    "金宇保灵 指 金宇保灵生物药品有限公司金宇保灵生物药品有限公司金宇保灵生物药品有",
-    "1、公司已建立病原诊断与菌毒种平台、细胞技术平台、基因工程表达平台等十余个研发平台",
-    "2、组建了非洲猪瘟疫苗、口蹄疫相关疫苗等分产品线研发攻关团队。",
-])
+ZH_PAGE = "\n".join(
+    [
+        "一、研发平台优势",
+        "公司是国内首家可以同时开展口蹄疫、非洲猪瘟、布鲁氏菌病疫苗研究开发相关实验活动的",
+        "动物疫苗企业。依托兽用疫苗国家工程实验室和动物生物安全三级实验室，与合作方共建全球动保研",
+        "发中心，加快了重大科研成果的转化效率。",
+        "从显性研发成果来看：获得发明专利9项、实用新型3项，受理发明专利12项，获批新兽药证书3",
+        "个，获批产品批准文号6个。",
+        "生物控股 指 内蒙古金宇生物控股有限公司金宇生物控股有限公司金宇生物控股有限公司",
+        "金宇保灵 指 金宇保灵生物药品有限公司金宇保灵生物药品有限公司金宇保灵生物药品有",
+        "1、公司已建立病原诊断与菌毒种平台、细胞技术平台、基因工程表达平台等十余个研发平台",
+        "2、组建了非洲猪瘟疫苗、口蹄疫相关疫苗等分产品线研发攻关团队。",
+    ]
+)
 
 # An English page with ragged-right lines, and short lines whose breaks are the author's
-EN_PAGE = "\n".join([
-    "Legal name: Brightfold Robotics Inc.",
-    "Main products: FoldPick autonomous mobile robots (AMR) and FoldOS fleet software",
-    "Brightfold Robotics Inc. was founded on March 14, 2016 and is headquartered in Pittsburgh,",
-    "Pennsylvania.",
-    "Daniel R. Whitcombe, a co-founder, has served as Chief Executive Officer since the company was",
-    "founded.",
-    "In 2023, robot hardware accounted for 71.8% of revenue and FoldOS subscriptions and services",
-    "for 28.2%.",
-])
+EN_PAGE = "\n".join(
+    [
+        "Legal name: Brightfold Robotics Inc.",
+        "Main products: FoldPick autonomous mobile robots (AMR) and FoldOS fleet software",
+        "Brightfold Robotics Inc. was founded on March 14, 2016 and is headquartered in Pittsburgh,",
+        "Pennsylvania.",
+        "Daniel R. Whitcombe, a co-founder, has served as Chief Executive Officer since the company was",
+        "founded.",
+        "In 2023, robot hardware accounted for 71.8% of revenue and FoldOS subscriptions and services",
+        "for 28.2%.",
+    ]
+)
 
 
 def test_lines_a_pdf_layout_wrapped_are_joined_and_the_authors_breaks_kept() -> None:
@@ -116,19 +133,36 @@ def test_lines_a_pdf_layout_wrapped_are_joined_and_the_authors_breaks_kept() -> 
     assert "headquartered in Pittsburgh, Pennsylvania." in en
     assert "since the company was founded." in en and "FoldOS subscriptions and services for 28.2%." in en
     assert "Brightfold Robotics Inc.\nMain products:" in en  # short lines keep their breaks …
-    assert "fleet software\nBrightfold Robotics Inc. was founded" in en  # … and so does a line "Brightfold" fitted on
+    assert (
+        "fleet software\nBrightfold Robotics Inc. was founded" in en
+    )  # … and so does a line "Brightfold" fitted on
 
 
 def test_an_empty_line_is_always_the_authors_break() -> None:
-    title = "星河科技宣布完成数亿元人民币C轮融资将加速新一代固态储能电池量产与海外市场布局"  # full width, no 。
+    title = (
+        "星河科技宣布完成数亿元人民币C轮融资将加速新一代固态储能电池量产与海外市场布局"  # full width, no 。
+    )
     body = ZH_PAGE.split("\n", 1)[1]
-    doc = Document(path="x", doc="news.txt", company="C", sha256="0", reader="txt",
-                   pages=[Page(number=None, text=f"{title}\n\n{body}")])
+    doc = Document(
+        path="x",
+        doc="news.txt",
+        company="C",
+        sha256="0",
+        reader="txt",
+        pages=[Page(number=None, text=f"{title}\n\n{body}")],
+    )
     text = "\n".join(c.text for c in chunk_document(doc, size=2000))
     assert text.startswith(f"{title}\n公司是国内首家") and "动保研发中心" in text
 
 
 def test_only_layout_formats_are_unwrapped() -> None:
-    docx = Document(path="x", doc="x.docx", company="C", sha256="0", reader="docx", pages=[Page(number=None, text=EN_PAGE)])
+    docx = Document(
+        path="x",
+        doc="x.docx",
+        company="C",
+        sha256="0",
+        reader="docx",
+        pages=[Page(number=None, text=EN_PAGE)],
+    )
     text = "\n".join(c.text for c in chunk_document(docx, size=2000))
     assert "Pittsburgh,\nPennsylvania." in text  # a Word paragraph break is the author's

@@ -23,7 +23,9 @@ def _squash(text: str) -> str:
 def test_pdfs_are_reproducible_from_sources() -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_corpus_pdfs.py"), "--check"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -61,8 +61,11 @@ def test_lone_file_company_from_flag_or_text_or_error(fake_services: Services, t
     assert report.files[0].status == "stored"
 
     named = tmp_path / "report.txt"
-    named.write_text("杭州星河智能科技股份有限公司 2023年年度报告\n公司名称：杭州星河智能科技股份有限公司\n"
-                     "2023年营业收入为1.2亿元。\n", encoding="utf-8")
+    named.write_text(
+        "杭州星河智能科技股份有限公司 2023年年度报告\n公司名称：杭州星河智能科技股份有限公司\n"
+        "2023年营业收入为1.2亿元。\n",
+        encoding="utf-8",
+    )
     report = ingest_paths([named], store, settings)
     assert report.files[0].status == "stored", report.files[0].error
     assert report.files[0].company == "星河智能"
@@ -85,9 +88,14 @@ def test_documents_chunked_by_an_older_chunker_are_chunked_again(fake_services: 
     services = Services(Settings(**settings.model_dump()))
     with services.store.ledger.tx() as db:
         assert {r[0] for r in db.execute("SELECT chunker FROM documents")} == {"1"}
-        db.execute("UPDATE documents SET chunker=? WHERE doc='news.md'", (VERSION,))  # only this one is current
+        db.execute(
+            "UPDATE documents SET chunker=? WHERE doc='news.md'", (VERSION,)
+        )  # only this one is current
     report = ingest_paths([docs], services.store, settings)
     assert {f.doc: f.status for f in report.files} == {"notes.txt": "stored", "news.md": "unchanged"}
     with services.store.ledger.tx() as db:
         assert {r[0] for r in db.execute("SELECT chunker FROM documents")} == {VERSION}
-    assert [f.status for f in ingest_paths([docs], services.store, settings).files] == ["unchanged", "unchanged"]
+    assert [f.status for f in ingest_paths([docs], services.store, settings).files] == [
+        "unchanged",
+        "unchanged",
+    ]

@@ -27,10 +27,16 @@ def test_thousand_files_with_some_bad(fake_services: Services, tmp_path: Path) -
                 path.write_bytes(bytes(range(256)) * 8)
                 bad[f"{folder.name}/{name}"] = "binary"
             else:
-                path.write_text(f"公司{c}的第{i}份文件：2023年营业收入为{c * 1000 + i}.5万元。\n", encoding="utf-8")
+                path.write_text(
+                    f"公司{c}的第{i}份文件：2023年营业收入为{c * 1000 + i}.5万元。\n", encoding="utf-8"
+                )
     report = ingest_paths([root], fake_services.store, fake_services.settings)
     assert len(report.files) == 1000
-    failed = {f"{Path(f.path).parent.name}/{Path(f.path).name}": f.error or "" for f in report.files if f.status == "failed"}
+    failed = {
+        f"{Path(f.path).parent.name}/{Path(f.path).name}": f.error or ""
+        for f in report.files
+        if f.status == "failed"
+    }
     assert set(failed) == set(bad)
     for key, reason in bad.items():
         assert key.split("/")[1] in failed[key] and reason in failed[key], failed[key]

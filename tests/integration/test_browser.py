@@ -30,7 +30,9 @@ SERVED: dict[str, object] = {}  # the app under test (its audit log)
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make install installs it)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian chromium is not installed (make install installs it)"
+    ),
 ]
 
 
@@ -78,7 +80,12 @@ def page(server: str) -> Iterator[object]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+            ],
         )
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         yield context.new_page()
@@ -96,7 +103,9 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
     page.locator("#question textarea").wait_for()
 
     # ask a corpus question; the answer cites the annual report; open the citation
-    page.locator("#question textarea").fill("根据2023年年度报告（annual_report_2023.pdf），栖云智算经审计的2023年营业收入是多少？")
+    page.locator("#question textarea").fill(
+        "根据2023年年度报告（annual_report_2023.pdf），栖云智算经审计的2023年营业收入是多少？"
+    )
     page.locator("#ask").click()
     citation = page.locator("#sources details.citation").first
     citation.wait_for()
@@ -112,7 +121,10 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
     page.locator("#question textarea").fill("绿湃储能2023年营业收入是多少？")
     page.locator("#ask").click()
     page.locator("#sources .verdict").wait_for()
-    assert "绿湃储能" not in page.locator("#sources").inner_text() or "Not in the documents" in page.locator("#sources").inner_text()
+    assert (
+        "绿湃储能" not in page.locator("#sources").inner_text()
+        or "Not in the documents" in page.locator("#sources").inner_text()
+    )
 
     # the profile
     page.get_by_role("tab", name="Profile / 画像").click()
@@ -129,7 +141,9 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
 
     # upload a document and find it listed
     note = tmp_path / "visit_notes_2024-09.txt"
-    note.write_text("栖云智算 2024年9月走访纪要：公司在手订单约1.2亿元，客户主要为省级政务云平台。\n", encoding="utf-8")
+    note.write_text(
+        "栖云智算 2024年9月走访纪要：公司在手订单约1.2亿元，客户主要为省级政务云平台。\n", encoding="utf-8"
+    )
     page.get_by_role("tab", name="Documents / 文档").click()
     page.locator("#docs-company input").fill("栖云智算")
     page.locator("#docs-company input").press("Enter")

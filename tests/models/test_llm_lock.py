@@ -46,7 +46,9 @@ def _chat(tmp_path: Path) -> llm.LlamaCppChat:
     return llm.LlamaCppChat(model_name="m", model_path=str(tmp_path / "m.gguf"))
 
 
-def test_wrappers_of_one_model_share_its_lock_and_never_generate_at_once(fake: _FakeLlama, tmp_path: Path) -> None:
+def test_wrappers_of_one_model_share_its_lock_and_never_generate_at_once(
+    fake: _FakeLlama, tmp_path: Path
+) -> None:
     a, b = _chat(tmp_path), _chat(tmp_path)
     assert a._lock is b._lock is llm.model_lock(fake)
     replies: list[str] = []

@@ -25,7 +25,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+        type(self).requests.append(
+            {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+        )
         if self.path != "/v1/chat/completions":
             self.send_error(404)
             return
@@ -35,14 +37,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
             for word in REPLY.split(" "):
-                chunk = {**base, "object": "chat.completion.chunk",
-                         "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+                chunk = {
+                    **base,
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}],
+                }
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
             return
-        payload = {**base, "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY},
-                                        "finish_reason": "stop"}],
-                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        payload = {
+            **base,
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
         data = json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -63,8 +72,13 @@ def server() -> Iterator[str]:
 
 def test_answer_through_openai_compatible_server(server: str, tmp_path: Path, docs: Path) -> None:
     settings = Settings(
-        store=tmp_path / "s", llm_backend="openai", openai_base_url=server, llm_model="bank-llm-70b",
-        openai_api_key="secret-token", embedding_backend="fake", min_relevance=0.05,
+        store=tmp_path / "s",
+        llm_backend="openai",
+        openai_base_url=server,
+        llm_model="bank-llm-70b",
+        openai_api_key="secret-token",
+        embedding_backend="fake",
+        min_relevance=0.05,
     )
     services = Services(settings)
     ingest_paths([docs], services.store, settings)
@@ -89,8 +103,14 @@ def test_missing_base_url_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_server_is_an_llm_error(tmp_path: Path, docs: Path) -> None:
-    settings = Settings(store=tmp_path / "s", llm_backend="openai", openai_base_url="http://127.0.0.1:9/v1",
-                        embedding_backend="fake", min_relevance=0.05, openai_timeout_s=2)
+    settings = Settings(
+        store=tmp_path / "s",
+        llm_backend="openai",
+        openai_base_url="http://127.0.0.1:9/v1",
+        embedding_backend="fake",
+        min_relevance=0.05,
+        openai_timeout_s=2,
+    )
     services = Services(settings)
     ingest_paths([docs], services.store, settings)
     from assistant.core.errors import LLMError

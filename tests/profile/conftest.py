@@ -13,7 +13,9 @@ from assistant.profile import Profile, build_profile
 
 @pytest.fixture(scope="session")
 def corpus_services(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    settings = Settings(store=tmp_path_factory.mktemp("profile-store"), llm_backend="fake", embedding_backend="fake")
+    settings = Settings(
+        store=tmp_path_factory.mktemp("profile-store"), llm_backend="fake", embedding_backend="fake"
+    )
     services = Services(settings)
     report = ingest_paths([CORPUS], services.store, settings)
     assert report.ok, [f.error for f in report.files if f.error]

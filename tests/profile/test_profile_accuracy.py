@@ -64,26 +64,40 @@ def test_latest_fields_are_the_latest_year(profiles: dict[str, Profile]) -> None
         for name in ("revenue", "net_profit", "rd_expense", "employees"):
             fv = profile.fields[name]
             if fv.status != "unknown" and fv.period:
-                assert fv.period == max(y for y, row in profile.financials.items() if name in row), (company, name)
+                assert fv.period == max(y for y, row in profile.financials.items() if name in row), (
+                    company,
+                    name,
+                )
 
 
 def test_every_planted_contradiction_is_reported(profiles: dict[str, Profile]) -> None:
     planted = [(c["name"], k) for c in truth()["companies"] for k in c.get("conflicts", [])]
     assert len(planted) >= 8
     for company, conflict in planted:
-        found = [c for c in profiles[company].conflicts if c.field == conflict["field"] and c.period == conflict["period"]]
+        found = [
+            c
+            for c in profiles[company].conflicts
+            if c.field == conflict["field"] and c.period == conflict["period"]
+        ]
         assert found, (company, conflict["field"], conflict["period"])
         values = found[0].values
         for expected in conflict["values"]:
-            assert any(v.doc == expected["doc"] and _same(expected["value"], v.value) for v in values), (company, expected)
+            assert any(v.doc == expected["doc"] and _same(expected["value"], v.value) for v in values), (
+                company,
+                expected,
+            )
         # the audited document's value is the one kept
         audited = next(v for v in conflict["values"] if v["page"] is not None)
-        assert values[0].chosen and values[0].doc == audited["doc"] and _same(audited["value"], values[0].value)
+        assert (
+            values[0].chosen and values[0].doc == audited["doc"] and _same(audited["value"], values[0].value)
+        )
         assert profiles[company].fields[conflict["field"]].status == "conflict"
 
 
 def test_no_contradiction_where_the_documents_agree(profiles: dict[str, Profile]) -> None:
-    planted = {(c["name"], k["field"], k["period"]) for c in truth()["companies"] for k in c.get("conflicts", [])}
+    planted = {
+        (c["name"], k["field"], k["period"]) for c in truth()["companies"] for k in c.get("conflicts", [])
+    }
     reported = {(company, c.field, c.period) for company, p in profiles.items() for c in p.conflicts}
     assert reported == planted
 
@@ -92,5 +106,9 @@ def test_rounded_plan_figures_agree_with_audited_ones(profiles: dict[str, Profil
     # business plan "1.23亿" (2022) vs audited 12,306.18万元; "9,831.65万" vs 98,316,540.72元: rounding, no conflict
     assert profiles["栖云智算"].financials["2022"]["revenue"].status == "found"
     assert profiles["绿湃储能"].financials["2022"]["revenue"].status == "found"
-    plan = [e for e in profiles["绿湃储能"].financials["2023"]["revenue"].evidence if e.doc == "business_plan_2024.md"]
+    plan = [
+        e
+        for e in profiles["绿湃储能"].financials["2023"]["revenue"].evidence
+        if e.doc == "business_plan_2024.md"
+    ]
     assert plan, "the plan's agreeing figure is extra evidence"

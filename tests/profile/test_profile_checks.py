@@ -44,7 +44,13 @@ EXPECTED = {
 @pytest.mark.parametrize("company", sorted(EXPECTED))
 def test_checks_give_the_expected_results(profiles: dict[str, Profile], company: str) -> None:
     checks = profiles[company].checks
-    assert [c.name.split(" ")[0] for c in checks] == ["高新技术企业", "科技型中小企业", "专精特新中小企业", '专精特新"小巨人"', "科创属性"]
+    assert [c.name.split(" ")[0] for c in checks] == [
+        "高新技术企业",
+        "科技型中小企业",
+        "专精特新中小企业",
+        '专精特新"小巨人"',
+        "科创属性",
+    ]
     got = tuple(c.result for c in checks)
     assert got == EXPECTED[company], [(c.name, c.result, c.explanation) for c in checks]
     for c in checks:
@@ -69,10 +75,22 @@ def _flags(profile: Profile) -> set[str]:
 
 def test_red_flags(profiles: dict[str, Profile]) -> None:
     chengtai = _flags(profiles["铖泰精密"])
-    assert {"customer_concentration_top1", "customer_concentration_top5", "qualification_expiring"} <= chengtai
+    assert {
+        "customer_concentration_top1",
+        "customer_concentration_top5",
+        "qualification_expiring",
+    } <= chengtai
     lvpai = _flags(profiles["绿湃储能"])
-    assert {"debt_ratio", "lawsuit_defendant", "enforcement_listing", "related_party_transaction",
-            "documents_contradict", "subsidy_dependence", "receivables_vs_revenue", "working_capital_deficit"} <= lvpai
+    assert {
+        "debt_ratio",
+        "lawsuit_defendant",
+        "enforcement_listing",
+        "related_party_transaction",
+        "documents_contradict",
+        "subsidy_dependence",
+        "receivables_vs_revenue",
+        "working_capital_deficit",
+    } <= lvpai
     zhiheng = _flags(profiles["知衡软件"])
     assert {"qualification_expired", "documents_contradict"} <= zhiheng
     tessavolt = _flags(profiles["Tessavolt"])
@@ -92,7 +110,9 @@ def test_runway_and_losses(profiles: dict[str, Profile]) -> None:
     assert runway.kind == "signal" and 29 <= float(runway.value) <= 30  # $15,230k / ($6,174k / 12)
     lumenaut = {s.name: s for s in profiles["Lumenaut"].signals}
     assert lumenaut["loss_making"].value == -5_200_000 and 28 <= float(lumenaut["cash_runway"].value) <= 29
-    assert {s.name: s for s in profiles["绿湃储能"].signals}["cash_runway"].kind == "red_flag"  # loss, no cash figure
+    assert {s.name: s for s in profiles["绿湃储能"].signals}[
+        "cash_runway"
+    ].kind == "red_flag"  # loss, no cash figure
 
 
 def test_financing_rounds(profiles: dict[str, Profile]) -> None:
@@ -106,7 +126,10 @@ def test_financing_rounds(profiles: dict[str, Profile]) -> None:
             v = fact["value"]
             match = [r for r in rounds if r.date and r.date.startswith(v["date"]) and r.amount == v["amount"]]
             assert match, (company["name"], fact["id"], [(r.round, r.date, r.amount) for r in rounds])
-            assert v["lead_investor"] in match[0].lead_investors[0] or match[0].lead_investors[0] in v["lead_investor"]
+            assert (
+                v["lead_investor"] in match[0].lead_investors[0]
+                or match[0].lead_investors[0] in v["lead_investor"]
+            )
             if "post_money_valuation" in v:
                 assert match[0].post_money_valuation == v["post_money_valuation"]
     latest = {c: p.fields["latest_financing_round"] for c, p in profiles.items()}
@@ -129,9 +152,18 @@ def test_qualifications_and_lawsuits(profiles: dict[str, Profile]) -> None:
     defendant = next(s for s in suits if s.kind == "lawsuit")
     assert defendant.role == "defendant" and defendant.amount == 3_865_400 and len(defendant.evidence) >= 2
     qiyun_suit = profiles["栖云智算"].lists.lawsuits[0]
-    assert qiyun_suit.role == "plaintiff" and qiyun_suit.amount == 4_126_000 and qiyun_suit.cause == "买卖合同纠纷"
+    assert (
+        qiyun_suit.role == "plaintiff"
+        and qiyun_suit.amount == 4_126_000
+        and qiyun_suit.cause == "买卖合同纠纷"
+    )
     kestrel = profiles["Tessavolt"].lists.lawsuits[0]
-    assert (kestrel.role, kestrel.amount, kestrel.currency, kestrel.date) == ("defendant", 2_300_000, "USD", "2023-03")
+    assert (kestrel.role, kestrel.amount, kestrel.currency, kestrel.date) == (
+        "defendant",
+        2_300_000,
+        "USD",
+        "2023-03",
+    )
     assert profiles["Brightfold"].lists.lawsuits == [] and profiles["Lumenaut"].lists.lawsuits == []
 
 

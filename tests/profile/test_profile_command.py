@@ -28,7 +28,12 @@ def test_profile_json_to_stdout(corpus_services: Services, capsys: pytest.Captur
 
 def test_profile_html_to_file_by_alias(corpus_services: Services, tmp_path: Path) -> None:
     out = tmp_path / "reports" / "brightfold.html"
-    assert cmd_profile(_args("Brightfold Robotics Inc.", "--format", "html", "--out", str(out)), corpus_services.settings) == 0
+    assert (
+        cmd_profile(
+            _args("Brightfold Robotics Inc.", "--format", "html", "--out", str(out)), corpus_services.settings
+        )
+        == 0
+    )
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
@@ -39,7 +44,14 @@ def test_unknown_company_and_bad_date(corpus_services: Services) -> None:
         cmd_profile(_args("栖云智算", "--as-of", "yesterday"), corpus_services.settings)
 
 
-def test_profile_with_a_verified_summary(corpus_services: Services, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cmd_profile(_args("栖云智算", "--as-of", "2024-06-30", "--summary"), corpus_services.settings) == 0  # fake LLM
+def test_profile_with_a_verified_summary(
+    corpus_services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        cmd_profile(_args("栖云智算", "--as-of", "2024-06-30", "--summary"), corpus_services.settings) == 0
+    )  # fake LLM
     data = json.loads(capsys.readouterr().out)
-    assert data["summary"]["text"].endswith("[1]") and data["summary"]["citations"][0]["doc"] == "annual_report_2023.pdf"
+    assert (
+        data["summary"]["text"].endswith("[1]")
+        and data["summary"]["citations"][0]["doc"] == "annual_report_2023.pdf"
+    )

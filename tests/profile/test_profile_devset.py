@@ -40,7 +40,9 @@ GOLD = {  # field: (value, page)
 
 @pytest.fixture(scope="module")
 def jinyu(tmp_path_factory: pytest.TempPathFactory) -> Profile:
-    settings = Settings(store=tmp_path_factory.mktemp("devset-profile"), llm_backend="fake", embedding_backend="fake")
+    settings = Settings(
+        store=tmp_path_factory.mktemp("devset-profile"), llm_backend="fake", embedding_backend="fake"
+    )
     services = Services(settings)
     report = ingest_paths([DEVSET / PDF], services.store, settings, company="金宇生物")
     assert report.ok, [f.error for f in report.files if f.error]
@@ -74,4 +76,6 @@ def test_devset_profile_identity_and_checks(jinyu: Profile) -> None:
     assert jinyu.fields["legal_name"].value == "金宇生物技术股份有限公司"
     assert jinyu.fields["revenue"].value == 1_581_905_632.48
     assert jinyu.fields["total_assets"].value == 6_278_282_683.24  # consolidated, not a subsidiary's
-    assert {c.name.split(" ")[0]: c.result for c in jinyu.checks}["科技型中小企业"] == "fail"  # revenue > ¥200M
+    assert {c.name.split(" ")[0]: c.result for c in jinyu.checks}[
+        "科技型中小企业"
+    ] == "fail"  # revenue > ¥200M

@@ -22,7 +22,9 @@ def test_a_reply_backed_by_its_passage_becomes_a_profile_value() -> None:
     def complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
         asked.append(schema)
         if "software_copyrights" in messages[-1]["content"]:
-            return json.dumps({"found": True, "passage": 1, "quote": "登记在册的计算机软件作品：17件", "value": "17件"})
+            return json.dumps(
+                {"found": True, "passage": 1, "quote": "登记在册的计算机软件作品：17件", "value": "17件"}
+            )
         return json.dumps({"found": False, "passage": 0, "quote": "", "value": ""})
 
     assert profile_from_chunks(CHUNKS, "X").fields["software_copyrights"].status == "unknown"  # rules miss it

@@ -31,7 +31,13 @@ def _sources(profile: Profile) -> list[Source]:
         for fv in row.values():
             found += fv.evidence
     lists = profile.lists
-    for items in (lists.financing_rounds, lists.qualifications, lists.patents, lists.lawsuits, lists.top_customers):
+    for items in (
+        lists.financing_rounds,
+        lists.qualifications,
+        lists.patents,
+        lists.lawsuits,
+        lists.top_customers,
+    ):
         for item in items:
             found += item.evidence
     for signal in profile.signals:

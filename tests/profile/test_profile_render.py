@@ -20,8 +20,15 @@ def test_json_round_trips(profiles: dict[str, Profile]) -> None:
 def test_markdown_report(profiles: dict[str, Profile]) -> None:
     md = render(profiles["栖云智算"], "md")
     assert md.startswith("# 杭州栖云智算科技股份有限公司 — company profile")
-    for heading in ("## Identity", "## Financials and operations by year", "## Qualification checks", "## Red flags",
-                    "## Contradictions between documents (3)", "## Not in the documents", "## Financing rounds"):
+    for heading in (
+        "## Identity",
+        "## Financials and operations by year",
+        "## Qualification checks",
+        "## Red flags",
+        "## Contradictions between documents (3)",
+        "## Not in the documents",
+        "## Financing rounds",
+    ):
         assert heading in md
     assert "| Revenue | ¥1.23亿 | ¥1.68亿 ⚠ | +36.9% |" in md  # period over period, conflict marked
     assert "annual_report_2023.pdf p.2" in md

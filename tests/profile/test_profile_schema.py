@@ -9,7 +9,36 @@ import pydantic
 
 from assistant.profile import REQUIRED_FIELDS, Profile, schema
 
-ISSUE_FIELDS = ["legal_name", "english_name", "unified_social_credit_code", "legal_representative", "founded", "registered_capital", "headquarters", "industry", "main_business", "employees", "rd_staff", "rd_staff_ratio", "rd_expense", "rd_ratio", "revenue", "net_profit", "gross_margin", "operating_cash_flow", "total_assets", "total_liabilities", "debt_ratio", "patents_total", "invention_patents", "utility_model_patents", "software_copyrights", "top1_customer_share", "top5_customer_share", "latest_financing_round"]
+ISSUE_FIELDS = [
+    "legal_name",
+    "english_name",
+    "unified_social_credit_code",
+    "legal_representative",
+    "founded",
+    "registered_capital",
+    "headquarters",
+    "industry",
+    "main_business",
+    "employees",
+    "rd_staff",
+    "rd_staff_ratio",
+    "rd_expense",
+    "rd_ratio",
+    "revenue",
+    "net_profit",
+    "gross_margin",
+    "operating_cash_flow",
+    "total_assets",
+    "total_liabilities",
+    "debt_ratio",
+    "patents_total",
+    "invention_patents",
+    "utility_model_patents",
+    "software_copyrights",
+    "top1_customer_share",
+    "top5_customer_share",
+    "latest_financing_round",
+]
 
 
 def test_required_field_names_are_the_issues() -> None:
@@ -26,10 +55,26 @@ def test_every_schema_field_is_described() -> None:
 def test_profile_json_shape(profiles: dict[str, Profile]) -> None:
     for company, profile in profiles.items():
         data = json.loads(profile.model_dump_json())
-        assert {"company", "aliases", "as_of", "fields", "financials", "lists", "checks", "signals", "conflicts",
-                "summary"} <= set(data), company
+        assert {
+            "company",
+            "aliases",
+            "as_of",
+            "fields",
+            "financials",
+            "lists",
+            "checks",
+            "signals",
+            "conflicts",
+            "summary",
+        } <= set(data), company
         assert set(ISSUE_FIELDS) <= set(data["fields"]), company
-        assert set(data["lists"]) == {"financing_rounds", "qualifications", "patents", "lawsuits", "top_customers"}
+        assert set(data["lists"]) == {
+            "financing_rounds",
+            "qualifications",
+            "patents",
+            "lawsuits",
+            "top_customers",
+        }
         assert set(data["summary"]) == {"text", "citations"} and data["summary"]["text"] == ""
         for name, fv in data["fields"].items():
             assert {"value", "unit", "period", "raw", "evidence", "confidence", "status"} <= set(fv), name
@@ -50,7 +95,11 @@ def test_profile_json_shape(profiles: dict[str, Profile]) -> None:
 
 def test_normalised_units(profiles: dict[str, Profile]) -> None:
     qiyun = profiles["栖云智算"].fields
-    assert qiyun["revenue"].value == 168_425_700 and qiyun["revenue"].unit == "CNY" and qiyun["revenue"].raw == "16,842.57万元"
+    assert (
+        qiyun["revenue"].value == 168_425_700
+        and qiyun["revenue"].unit == "CNY"
+        and qiyun["revenue"].raw == "16,842.57万元"
+    )
     assert qiyun["gross_margin"].value == 38.6 and qiyun["gross_margin"].unit == "%"
     assert qiyun["employees"].value == 286 and qiyun["employees"].unit == "count"
     assert qiyun["founded"].value == "2017-04-18" and qiyun["founded"].unit == "date"

@@ -37,8 +37,13 @@ class ScriptedChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.prompts.append("\n".join(str(m.content) for m in messages))
         reply = self.replies[min(len(self.prompts), len(self.replies)) - 1]
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
@@ -55,7 +60,9 @@ def _n(profile: Profile, field: str) -> int:
     return next(f.n for f in facts if f.name == field)
 
 
-def _summarize(services: Services, company: str, llm: BaseChatModel | None) -> tuple[Profile, ProfileSummarizer]:
+def _summarize(
+    services: Services, company: str, llm: BaseChatModel | None
+) -> tuple[Profile, ProfileSummarizer]:
     summarizer = ProfileSummarizer(llm, services.settings.prompts_dir)
     profile = build_profile(services.store, company, today=TODAY, summarizer=summarizer)
     return profile, summarizer
@@ -79,8 +86,12 @@ def _numbers_are_in_their_citations(profile: Profile) -> None:
 def test_fabricated_number_is_rejected_and_the_template_used(corpus_services: Services) -> None:
     base = build_profile(corpus_services.store, "栖云智算", today=TODAY)
     revenue = _n(base, "revenue")
-    llm = ScriptedChat(replies=[f"2023年营业收入为2.5亿元 [{revenue}]。",  # invented figure
-                                f"2023年营业收入同比增长50% [{revenue}]。"])  # a computation of its own: not in the fact
+    llm = ScriptedChat(
+        replies=[
+            f"2023年营业收入为2.5亿元 [{revenue}]。",  # invented figure
+            f"2023年营业收入同比增长50% [{revenue}]。",
+        ]
+    )  # a computation of its own: not in the fact
     profile, summarizer = _summarize(corpus_services, "栖云智算", llm)
     outcome = summarizer.last
     assert outcome is not None and outcome.path == "template" and outcome.llm_calls == 2
@@ -89,7 +100,9 @@ def test_fabricated_number_is_rejected_and_the_template_used(corpus_services: Se
     lang = summary_language(base)
     assert profile.summary.text.startswith("杭州栖云智算科技股份有限公司[1]")
     assert "16,842.57万元" in profile.summary.text and profile.summary.citations
-    assert len(llm.prompts) == 2 and "没有通过核查" in llm.prompts[1] and "2.5" in llm.prompts[1]  # the stricter prompt
+    assert (
+        len(llm.prompts) == 2 and "没有通过核查" in llm.prompts[1] and "2.5" in llm.prompts[1]
+    )  # the stricter prompt
     assert lang == "zh"
     _numbers_are_in_their_citations(profile)
 
@@ -97,21 +110,34 @@ def test_fabricated_number_is_rejected_and_the_template_used(corpus_services: Se
 def test_a_correct_summary_is_verified_and_renumbered(corpus_services: Services) -> None:
     base = build_profile(corpus_services.store, "栖云智算", today=TODAY)
     rev, net, top1 = _n(base, "revenue"), _n(base, "net_profit"), _n(base, "top1_customer_share")
-    reply = (f"2023年，栖云智算营业收入为1.68亿元，净利润1,523.40万元 [{rev}][{net}]。"
-             f"第一大客户占营业收入的18.70% [{top1}]。")
+    reply = (
+        f"2023年，栖云智算营业收入为1.68亿元，净利润1,523.40万元 [{rev}][{net}]。"
+        f"第一大客户占营业收入的18.70% [{top1}]。"
+    )
     profile, summarizer = _summarize(corpus_services, "栖云智算", ScriptedChat(replies=[reply]))
-    assert summarizer.last is not None and summarizer.last.path == "verified" and summarizer.last.llm_calls == 1
-    assert profile.summary.text == "2023年，栖云智算营业收入为1.68亿元，净利润1,523.40万元 [1][2]。第一大客户占营业收入的18.70% [3]。"
+    assert (
+        summarizer.last is not None and summarizer.last.path == "verified" and summarizer.last.llm_calls == 1
+    )
+    assert (
+        profile.summary.text
+        == "2023年，栖云智算营业收入为1.68亿元，净利润1,523.40万元 [1][2]。第一大客户占营业收入的18.70% [3]。"
+    )
     assert [c.quote for c in profile.summary.citations] == [
-        base.fields["revenue"].evidence[0].quote, base.fields["net_profit"].evidence[0].quote,
-        base.fields["top1_customer_share"].evidence[0].quote]
+        base.fields["revenue"].evidence[0].quote,
+        base.fields["net_profit"].evidence[0].quote,
+        base.fields["top1_customer_share"].evidence[0].quote,
+    ]
 
 
 def test_a_failed_first_answer_is_retried_once(corpus_services: Services) -> None:
     base = build_profile(corpus_services.store, "Brightfold", today=TODAY)
     rev = _n(base, "revenue")
-    llm = ScriptedChat(replies=[f"Brightfold's revenue reached $25 million [{rev}].",
-                                f"Revenue was $18,742 thousand in 2023 [{rev}]."])
+    llm = ScriptedChat(
+        replies=[
+            f"Brightfold's revenue reached $25 million [{rev}].",
+            f"Revenue was $18,742 thousand in 2023 [{rev}].",
+        ]
+    )
     profile, summarizer = _summarize(corpus_services, "Brightfold", llm)
     assert summarizer.last is not None and summarizer.last.path == "retried"
     assert profile.summary.text == "Revenue was $18,742 thousand in 2023 [1]."
@@ -138,7 +164,9 @@ def test_verification_rules(corpus_services: Services) -> None:
 
 def test_backend_failure_falls_back_to_the_template(corpus_services: Services) -> None:
     profile, summarizer = _summarize(corpus_services, "绿湃储能", BrokenChat(replies=[]))
-    assert summarizer.last is not None and summarizer.last.path == "template" and summarizer.last.llm_calls == 0
+    assert (
+        summarizer.last is not None and summarizer.last.path == "template" and summarizer.last.llm_calls == 0
+    )
     assert "LLM failed" in summarizer.last.problems[0]
     assert "净亏损642.83万元" in profile.summary.text  # a loss is said as a loss, in 万元
 
@@ -153,7 +181,9 @@ def test_fake_llm_through_the_build_profile_hook(corpus_services: Services) -> N
     assert 'href="#ref1"' in html.split("<h2>Identity</h2>")[0]
 
 
-@pytest.mark.parametrize("lang_of", ["栖云智算", "知衡软件", "绿湃储能", "铖泰精密", "Brightfold", "Lumenaut", "Tessavolt"])
+@pytest.mark.parametrize(
+    "lang_of", ["栖云智算", "知衡软件", "绿湃储能", "铖泰精密", "Brightfold", "Lumenaut", "Tessavolt"]
+)
 def test_template_passes_its_own_verification(profiles: dict[str, Profile], lang_of: str) -> None:
     profile = profiles[lang_of]
     lang = summary_language(profile)

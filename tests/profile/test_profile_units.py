@@ -34,15 +34,18 @@ def test_amounts_units_and_dates() -> None:
     assert en_money("a net loss of ($3.2 million)")[0].value == Decimal("-3200000")
     assert percents("占比 0 %")[0].value == 0
     assert zh_counts("研发人员112人")[0].value == 112
-    assert [d.iso for d in dates("成立于2017年4月18日，2024年5月；Founded: March 14, 2016; 9 November 2015")] == [
-        "2017-04-18", "2024-05", "2016-03-14", "2015-11-09"]
+    assert [
+        d.iso for d in dates("成立于2017年4月18日，2024年5月；Founded: March 14, 2016; 9 November 2015")
+    ] == ["2017-04-18", "2024-05", "2016-03-14", "2015-11-09"]
     approx = zh_money("约1.9亿元")[0]
     assert approx.approx and not approx.bound
     assert zh_counts("软件著作权70余项") == []  # "70-odd" is no count
 
 
 def test_wrapped_lines_are_joined_but_quotes_keep_the_line_break() -> None:
-    chunk = _chunk("2023年11月，公司作为原告向杭州市西湖区人民法院提起买卖合同纠纷诉讼，\n要求被告支付货款412.60万元。")
+    chunk = _chunk(
+        "2023年11月，公司作为原告向杭州市西湖区人民法院提起买卖合同纠纷诉讼，\n要求被告支付货款412.60万元。"
+    )
     (seg,) = segments(chunk)
     assert "\n" not in seg.text
     quote = seg.quote(0, len(seg.text))
@@ -50,15 +53,19 @@ def test_wrapped_lines_are_joined_but_quotes_keep_the_line_break() -> None:
 
 
 def test_chinese_sentences() -> None:
-    got = _values([_chunk(
-        "2023年，公司实现营业收入16,842.57万元，较2022年的12,306.18万元同比增长36.86%。\n"
-        "2024年公司营业收入目标为2.6亿元。\n"
-        "截至2023年12月31日，公司员工总数为154人，其中研发人员41人，占员工总数的26.62%。\n"
-        "员工中硕士及以上学历47人。\n"
-        "2023年，公司研发费用为865.40万元，占营业收入的比例为8.76%。\n"
-        "其中发明专利6项、实用新型专利19项，另有12项发明专利申请处于实质审查阶段。\n"
-        "最近三年累计研发投入为4,445.15万元，占最近三年累计营业收入的比例为19.75%。"
-    )])
+    got = _values(
+        [
+            _chunk(
+                "2023年，公司实现营业收入16,842.57万元，较2022年的12,306.18万元同比增长36.86%。\n"
+                "2024年公司营业收入目标为2.6亿元。\n"
+                "截至2023年12月31日，公司员工总数为154人，其中研发人员41人，占员工总数的26.62%。\n"
+                "员工中硕士及以上学历47人。\n"
+                "2023年，公司研发费用为865.40万元，占营业收入的比例为8.76%。\n"
+                "其中发明专利6项、实用新型专利19项，另有12项发明专利申请处于实质审查阶段。\n"
+                "最近三年累计研发投入为4,445.15万元，占最近三年累计营业收入的比例为19.75%。"
+            )
+        ]
+    )
     assert got[("revenue", "2023")] == 168_425_700 and got[("revenue", "2022")] == 123_061_800
     assert ("revenue", "2024") not in got  # a target, not a figure
     assert got[("employees", "2023")] == 154 and got[("rd_staff", "2023")] == 41
@@ -70,19 +77,23 @@ def test_chinese_sentences() -> None:
 
 
 def test_english_sentences() -> None:
-    got = _values([_chunk(
-        "Revenue for 2023 was $27.6 million, up 23.8% from $22.3 million in 2022.\n"
-        "Gross margin was 36.8% in 2023 (2022: 35.4%).\n"
-        "Research and development expense was $4.1 million in 2023, or 14.9% of revenue.\n"
-        "At 31 December 2023 the Company had 212 employees.\n"
-        "Of these, 64 employees worked in research and development.\n"
-        "The average number of employees during 2023 was 198.\n"
-        "Our largest customer, a hospital network, accounted for 38.2% of 2023 revenue.\n"
-        "Annual recurring revenue reached $8.1 million at December 31, 2023.\n"
-        "Cash was $12.9 million at December 31, 2023.\n"
-        "We generated net income attributable to Acme Inc. of $1,316 million, or $1.54 per diluted share.\n"
-        "We expect to reach revenue of $32.0 million in 2024."
-    )])
+    got = _values(
+        [
+            _chunk(
+                "Revenue for 2023 was $27.6 million, up 23.8% from $22.3 million in 2022.\n"
+                "Gross margin was 36.8% in 2023 (2022: 35.4%).\n"
+                "Research and development expense was $4.1 million in 2023, or 14.9% of revenue.\n"
+                "At 31 December 2023 the Company had 212 employees.\n"
+                "Of these, 64 employees worked in research and development.\n"
+                "The average number of employees during 2023 was 198.\n"
+                "Our largest customer, a hospital network, accounted for 38.2% of 2023 revenue.\n"
+                "Annual recurring revenue reached $8.1 million at December 31, 2023.\n"
+                "Cash was $12.9 million at December 31, 2023.\n"
+                "We generated net income attributable to Acme Inc. of $1,316 million, or $1.54 per diluted share.\n"
+                "We expect to reach revenue of $32.0 million in 2024."
+            )
+        ]
+    )
     assert got[("revenue", "2023")] == 27_600_000 and got[("revenue", "2022")] == 22_300_000
     assert got[("gross_margin", "2023")] == 36.8 and got[("gross_margin", "2022")] == 35.4
     assert got[("rd_expense", "2023")] == 4_100_000 and got[("rd_ratio", "2023")] == 14.9
@@ -94,13 +105,23 @@ def test_english_sentences() -> None:
 
 
 def test_tables() -> None:
-    md = _chunk("研发投入情况表 / 单位：元\n| | |\n|---|---|\n| 研发投入合计 | 206,997,240.33 |\n"
-                "| 研发投入总额占营业收入比例（%） | 13.09 |\n| 公司研发人员的数量 | 269 |", cid="m")
-    plan = _chunk("| 指标 | 2022年（实际） | 2023年（实际） | 2024年（预测） |\n|---|---|---|---|\n"
-                  "| 营业收入（亿元） | 1.23 | 1.90 | 2.60 |\n| 综合毛利率 | 36.2% | 39.5% | 40.0% |",
-                  doc="business_plan_2024.md", page=None, cid="p")
-    text = _chunk("(in thousands of USD, except percentages)\nItem 2023 2022\nRevenue 18,742 12,961\n"
-                  "Net loss (3,218) (4,507)", cid="t")
+    md = _chunk(
+        "研发投入情况表 / 单位：元\n| | |\n|---|---|\n| 研发投入合计 | 206,997,240.33 |\n"
+        "| 研发投入总额占营业收入比例（%） | 13.09 |\n| 公司研发人员的数量 | 269 |",
+        cid="m",
+    )
+    plan = _chunk(
+        "| 指标 | 2022年（实际） | 2023年（实际） | 2024年（预测） |\n|---|---|---|---|\n"
+        "| 营业收入（亿元） | 1.23 | 1.90 | 2.60 |\n| 综合毛利率 | 36.2% | 39.5% | 40.0% |",
+        doc="business_plan_2024.md",
+        page=None,
+        cid="p",
+    )
+    text = _chunk(
+        "(in thousands of USD, except percentages)\nItem 2023 2022\nRevenue 18,742 12,961\n"
+        "Net loss (3,218) (4,507)",
+        cid="t",
+    )
     got = _values([md, plan, text])
     assert got[("rd_expense", "2023")] == 206_997_240.33 and got[("rd_ratio", "2023")] == 13.09
     assert got[("rd_staff", "2023")] == 269
@@ -110,27 +131,52 @@ def test_tables() -> None:
     ex, _ = extract([text], "Acme")
     assert {c.value for c in ex.candidates if c.field == "revenue"} == {18_742_000, 12_961_000}
     # "(in thousands)" without a currency: the page's own money tells it
-    bare = _chunk("Selected data (in thousands)\nItem 2023 2022\nRevenue 18,742 12,961\n"
-                  "Total revenue was $18,742 thousand in fiscal 2023.", cid="b")
+    bare = _chunk(
+        "Selected data (in thousands)\nItem 2023 2022\nRevenue 18,742 12,961\n"
+        "Total revenue was $18,742 thousand in fiscal 2023.",
+        cid="b",
+    )
     assert {(c.value, c.unit) for c in extract([bare], "Acme")[0].candidates if c.field == "revenue"} == {
-        (18_742_000, "USD"), (12_961_000, "USD")}
+        (18_742_000, "USD"),
+        (12_961_000, "USD"),
+    }
 
 
 def test_identity() -> None:
-    got = _values([_chunk(
-        "公司中文名称：杭州栖云智算科技股份有限公司\n统一社会信用代码：91330106MA2J7K4X6L\n统一社会信用代码：91330106MA2J7K4X6M\n"
-        "法定代表人：沈立帆（董事长兼总经理）\n注册资本：5,000万元，实收资本：3,200万元\n注册地址：浙江省杭州市西湖区三墩镇\n"
-        "公司成立于2017年4月18日。", page=1)], company="栖云智算")
+    got = _values(
+        [
+            _chunk(
+                "公司中文名称：杭州栖云智算科技股份有限公司\n统一社会信用代码：91330106MA2J7K4X6L\n统一社会信用代码：91330106MA2J7K4X6M\n"
+                "法定代表人：沈立帆（董事长兼总经理）\n注册资本：5,000万元，实收资本：3,200万元\n注册地址：浙江省杭州市西湖区三墩镇\n"
+                "公司成立于2017年4月18日。",
+                page=1,
+            )
+        ],
+        company="栖云智算",
+    )
     assert got[("legal_name", None)] == "杭州栖云智算科技股份有限公司"
-    assert got[("unified_social_credit_code", None)] == "91330106MA2J7K4X6L"  # the other code fails its check digit
+    assert (
+        got[("unified_social_credit_code", None)] == "91330106MA2J7K4X6L"
+    )  # the other code fails its check digit
     assert got[("legal_representative", None)] == "沈立帆"
     assert got[("registered_capital", None)] == 50_000_000 and got[("paid_in_capital", None)] == 32_000_000
     assert got[("headquarters", None)] == "浙江省杭州市" and got[("founded", None)] == "2017-04-18"
 
 
 def _cand(value: float, number: str, tol: float, approx: bool = False) -> Candidate:
-    return Candidate(field="revenue", value=value, unit="CNY", period="2023", raw=number, number=number,
-                     doc="d", quote=number, chunk_id="c", tolerance=tol, approx=approx)
+    return Candidate(
+        field="revenue",
+        value=value,
+        unit="CNY",
+        period="2023",
+        raw=number,
+        number=number,
+        doc="d",
+        quote=number,
+        chunk_id="c",
+        tolerance=tol,
+        approx=approx,
+    )
 
 
 def test_agreement_within_rounding() -> None:
@@ -142,10 +188,22 @@ def test_agreement_within_rounding() -> None:
 
 def test_verification_rejects_unquoted_values() -> None:
     chunk = _chunk("2023年，公司实现营业收入16,842.57万元。")
-    good = Candidate(field="revenue", value=168_425_700, unit="CNY", period="2023", raw="16,842.57万元",
-                     number="16,842.57", doc=chunk.doc, page=2, quote="公司实现营业收入16,842.57万元", chunk_id="c1")
+    good = Candidate(
+        field="revenue",
+        value=168_425_700,
+        unit="CNY",
+        period="2023",
+        raw="16,842.57万元",
+        number="16,842.57",
+        doc=chunk.doc,
+        page=2,
+        quote="公司实现营业收入16,842.57万元",
+        chunk_id="c1",
+    )
     assert verify(good, chunk)
-    assert not verify(good.model_copy(update={"quote": "公司实现营业收入16842.57万元"}), chunk)  # not verbatim
+    assert not verify(
+        good.model_copy(update={"quote": "公司实现营业收入16842.57万元"}), chunk
+    )  # not verbatim
     assert not verify(good.model_copy(update={"number": "17,000.00"}), chunk)  # number not in the quote
 
 
@@ -160,7 +218,13 @@ class _FakeLLM:
         c = chunks[0]
         base = dict(unit=None, period=None, doc=c.doc, page=c.page, chunk_id=c.chunk_id)
         return [
-            Candidate(field="industry", value="仪器仪表制造业", raw="仪器仪表制造业", quote="属于仪器仪表制造业", **base),
+            Candidate(
+                field="industry",
+                value="仪器仪表制造业",
+                raw="仪器仪表制造业",
+                quote="属于仪器仪表制造业",
+                **base,
+            ),
             Candidate(field="main_business", value="机器人", raw="机器人", quote="主营机器人", **base),
             Candidate(field="revenue", value=1, raw="1", quote="属于仪器仪表制造业", **base),
         ]

@@ -86,12 +86,17 @@ class Api:
         with ledger.tx() as db:
             failures = db.execute("SELECT COUNT(*) FROM failures").fetchone()[0]
             keywords = db.execute("SELECT COUNT(*) FROM keywords").fetchone()[0]
-        files = sorted(str(p.relative_to(self.store)) for p in (self.store / "uploads").rglob("*") if p.is_file()) \
-            if (self.store / "uploads").exists() else []
+        files = (
+            sorted(str(p.relative_to(self.store)) for p in (self.store / "uploads").rglob("*") if p.is_file())
+            if (self.store / "uploads").exists()
+            else []
+        )
         return (self.services.store.documents(), self.services.store.chunk_count(), failures, keywords, files)
 
 
-def make_api(settings: Settings, docs: Path, tmp_path: Path, llm: BaseChatModel | None = None, **kw: Any) -> Api:
+def make_api(
+    settings: Settings, docs: Path, tmp_path: Path, llm: BaseChatModel | None = None, **kw: Any
+) -> Api:
     services = Services(settings, llm=llm)
     ingest_paths([docs], services.store, settings)
     users = tmp_path / "users.toml"
@@ -108,10 +113,18 @@ def api(fake_settings: Settings, docs: Path, tmp_path: Path) -> Iterator[Api]:
 
 
 ENDPOINTS = [
-    ("GET", "/api/me"), ("GET", "/api/companies"), ("POST", "/api/search"), ("POST", "/api/ask"),
-    ("POST", "/api/ask/stream"), ("GET", "/api/queue"), ("GET", "/api/documents"), ("POST", "/api/documents"),
+    ("GET", "/api/me"),
+    ("GET", "/api/companies"),
+    ("POST", "/api/search"),
+    ("POST", "/api/ask"),
+    ("POST", "/api/ask/stream"),
+    ("GET", "/api/queue"),
+    ("GET", "/api/documents"),
+    ("POST", "/api/documents"),
     ("GET", "/api/profile/Acme"),
-    ("DELETE", "/api/documents/Acme/notes.txt"), ("GET", "/api/audit"), ("GET", "/api/audit/export"),
+    ("DELETE", "/api/documents/Acme/notes.txt"),
+    ("GET", "/api/audit"),
+    ("GET", "/api/audit/export"),
     ("GET", "/api/audit/verify"),
 ]
 
@@ -119,8 +132,14 @@ ENDPOINTS = [
 # ---- authentication ----------------------------------------------------------------------------
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_every_endpoint_needs_credentials(api: Api, method: str, path: str) -> None:
-    for headers in ({}, basic("rita", "wrong"), basic("nobody"), {"Authorization": "Bearer nope"},
-                    {"Authorization": "Basic !!!"}, {"Authorization": "Digest x"}):
+    for headers in (
+        {},
+        basic("rita", "wrong"),
+        basic("nobody"),
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic !!!"},
+        {"Authorization": "Digest x"},
+    ):
         r = api.client.request(method, path, headers=headers, json={"query": "x", "question": "x"})
         assert r.status_code == 401, (headers, r.text)
         assert r.headers.get_list("www-authenticate")[0].startswith("Basic realm=")
@@ -142,7 +161,11 @@ def test_failed_sign_ins_are_audited_without_secrets(api: Api) -> None:
 
 def test_me_and_tokens(api: Api) -> None:
     assert api.client.get("/api/me", headers=RITA).json() == {
-        "name": "rita", "role": "rm", "portfolio": ["Acme"], "permissions": ["read", "upload"]}
+        "name": "rita",
+        "role": "rm",
+        "portfolio": ["Acme"],
+        "permissions": ["read", "upload"],
+    }
     assert api.client.get("/api/me", headers=ROOT).json()["portfolio"] == "*"
     me = api.client.get("/api/me", headers=CRM).json()
     assert me["name"] == "crm" and me["role"] == "analyst" and "delete" in me["permissions"]
@@ -178,13 +201,21 @@ def test_role_matrix(api: Api, headers: dict[str, str], method: str, path: str, 
 def test_companies_are_the_portfolio(api: Api) -> None:
     assert [c["company"] for c in api.client.get("/api/companies", headers=RITA).json()] == ["Acme"]
     full = api.client.get("/api/companies", headers=ANN).json()
-    assert full == [{"company": "Acme", "documents": 1, "chunks": 1}, {"company": "星河科技", "documents": 1, "chunks": 1}]
+    assert full == [
+        {"company": "Acme", "documents": 1, "chunks": 1},
+        {"company": "星河科技", "documents": 1, "chunks": 1},
+    ]
 
 
 def test_search_shape_matches_the_cli(api: Api) -> None:
     r = api.client.post("/api/search", headers=ANN, json={"query": "营业收入", "company": "星河科技", "k": 3})
     hits = [SearchHit.model_validate(h) for h in r.json()]
-    assert r.status_code == 200 and hits[0].company == "星河科技" and hits[0].doc == "news.md" and hits[0].rank == 1
+    assert (
+        r.status_code == 200
+        and hits[0].company == "星河科技"
+        and hits[0].doc == "news.md"
+        and hits[0].rank == 1
+    )
     assert set(r.json()[0]) == set(SearchHit.model_fields)
 
 
@@ -199,7 +230,9 @@ def test_ask_shape_matches_the_cli(api: Api) -> None:
 
 
 def test_ask_stream_ndjson_and_sse(api: Api) -> None:
-    r = api.client.post("/api/ask/stream", headers=ROOT, json={"question": "What was Acme's revenue in 2023?"})
+    r = api.client.post(
+        "/api/ask/stream", headers=ROOT, json={"question": "What was Acme's revenue in 2023?"}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
     events = [json.loads(line) for line in r.text.splitlines()]
     assert events[0] == {"kind": "queue", "position": 0}
@@ -208,8 +241,11 @@ def test_ask_stream_ndjson_and_sse(api: Api) -> None:
     assert events[-1]["kind"] == "answer" and final.citations[0].doc == "notes.txt"
     assert "".join(e["token"] for e in events[1:-1]).strip() == "Acme Robotics Inc. [1]"
 
-    r = api.client.post("/api/ask/stream", headers={**ROOT, "Accept": "text/event-stream"},
-                        json={"question": "What was Acme's revenue in 2023?"})
+    r = api.client.post(
+        "/api/ask/stream",
+        headers={**ROOT, "Accept": "text/event-stream"},
+        json={"question": "What was Acme's revenue in 2023?"},
+    )
     assert r.headers["content-type"].startswith("text/event-stream")
     frames = [f for f in r.text.split("\n\n") if f]
     assert frames[0].startswith("event: queue\ndata: ") and frames[-1].startswith("event: answer\ndata: ")
@@ -217,12 +253,20 @@ def test_ask_stream_ndjson_and_sse(api: Api) -> None:
 
 
 def test_follow_ups_keep_their_session_per_user(api: Api) -> None:
-    first = api.client.post("/api/ask", headers=ROOT, json={"question": "星河科技2023年营业收入是多少？", "session_id": "s1"})
+    first = api.client.post(
+        "/api/ask", headers=ROOT, json={"question": "星河科技2023年营业收入是多少？", "session_id": "s1"}
+    )
     assert first.json()["company"] == "星河科技"
-    follow = api.client.post("/api/ask", headers=ROOT, json={"question": "那2019年呢？", "session_id": "s1"}).json()
-    assert follow["standalone_question"] == "星河科技2019年营业收入是多少？" and follow["insufficient_evidence"]
+    follow = api.client.post(
+        "/api/ask", headers=ROOT, json={"question": "那2019年呢？", "session_id": "s1"}
+    ).json()
+    assert (
+        follow["standalone_question"] == "星河科技2019年营业收入是多少？" and follow["insufficient_evidence"]
+    )
     # another user with the same session id has a conversation of their own
-    other = api.client.post("/api/ask", headers=ANN, json={"question": "那2019年呢？", "session_id": "s1"}).json()
+    other = api.client.post(
+        "/api/ask", headers=ANN, json={"question": "那2019年呢？", "session_id": "s1"}
+    ).json()
     assert other["standalone_question"] is None
 
 
@@ -259,7 +303,9 @@ def test_outside_company_never_answers(api: Api, question: str) -> None:
 
 
 def test_follow_up_cannot_switch_to_an_outside_company(api: Api) -> None:
-    api.client.post("/api/ask", headers=RITA, json={"question": "What was Acme's revenue in 2023?", "session_id": "x"})
+    api.client.post(
+        "/api/ask", headers=RITA, json={"question": "What was Acme's revenue in 2023?", "session_id": "x"}
+    )
     for question in ("What about 星河科技?", "那星河科技呢？", "And 星河科技's R&D?"):
         r = api.client.post("/api/ask", headers=RITA, json={"question": question, "session_id": "x"})
         assert r.status_code == 200 and not _leaks(r.text.replace(question, ""), question)
@@ -284,12 +330,20 @@ def test_outside_company_looks_like_an_unknown_one(api: Api, method: str, path: 
     before = api.snapshot()
     outside, unknown = call("星河科技"), call("火星重工")
     assert outside.status_code == unknown.status_code == 403
-    assert outside.json()["detail"].replace("星河科技", "X") == unknown.json()["detail"].replace("火星重工", "X")
+    assert outside.json()["detail"].replace("星河科技", "X") == unknown.json()["detail"].replace(
+        "火星重工", "X"
+    )
     assert "Acme" in outside.json()["detail"] and api.snapshot() == before
     # an unrestricted user is told the company is unknown, and which ones exist
-    assert api.client.request(method, path.replace("{name}", "火星重工"), headers=ROOT,
-                              json=json.loads(json.dumps(payload).replace("{name}", "火星重工")) if payload else None
-                              ).status_code == 404
+    assert (
+        api.client.request(
+            method,
+            path.replace("{name}", "火星重工"),
+            headers=ROOT,
+            json=json.loads(json.dumps(payload).replace("{name}", "火星重工")) if payload else None,
+        ).status_code
+        == 404
+    )
 
 
 def test_documents_list_is_the_portfolio(api: Api) -> None:
@@ -304,8 +358,15 @@ def test_documents_list_is_the_portfolio(api: Api) -> None:
 
 
 # ---- documents: upload, list, delete -------------------------------------------------------------
-def upload(api: Api, headers: dict[str, str], name: str, data: bytes, company: str | None = "Acme",
-           mime: str = "text/plain", **fields: str) -> Any:
+def upload(
+    api: Api,
+    headers: dict[str, str],
+    name: str,
+    data: bytes,
+    company: str | None = "Acme",
+    mime: str = "text/plain",
+    **fields: str,
+) -> Any:
     form = {"company": company, **fields} if company is not None else fields
     return api.client.post("/api/documents", headers=headers, files={"file": (name, data, mime)}, data=form)
 
@@ -321,7 +382,9 @@ def test_upload_list_search_delete(api: Api) -> None:
     assert (api.store / "uploads" / "Acme" / "visit_2024.txt").read_bytes() == text
     listed = {d["doc"]: d for d in api.client.get("/api/documents?company=Acme", headers=RITA).json()}
     assert listed["visit_2024.txt"]["uploaded"] is True
-    hits = api.client.post("/api/search", headers=RITA, json={"query": "Model K gripper orders", "company": "Acme"}).json()
+    hits = api.client.post(
+        "/api/search", headers=RITA, json={"query": "Model K gripper orders", "company": "Acme"}
+    ).json()
     assert hits[0]["doc"] == "visit_2024.txt"
 
     again = upload(api, RITA, "visit_2024.txt", text)
@@ -330,7 +393,9 @@ def test_upload_list_search_delete(api: Api) -> None:
     r = api.client.delete("/api/documents/Acme/visit_2024.txt", headers=ANDY)
     assert r.status_code == 200 and r.json() == {"deleted": ["Acme/visit_2024.txt"]}
     assert not (api.store / "uploads" / "Acme").exists()
-    assert [d["doc"] for d in api.client.get("/api/documents?company=Acme", headers=RITA).json()] == ["notes.txt"]
+    assert [d["doc"] for d in api.client.get("/api/documents?company=Acme", headers=RITA).json()] == [
+        "notes.txt"
+    ]
     gone = api.client.delete("/api/documents/Acme/visit_2024.txt", headers=ANDY)
     assert gone.status_code == 404 and gone.json()["detail"] == "no stored document 'visit_2024.txt' of Acme"
 
@@ -354,32 +419,70 @@ def test_duplicate_upload_does_not_reveal_the_outside_twin(api: Api, docs: Path)
     """Content another company holds is stored for the uploader's company like any new content: the
     answer is the same as for a file nobody has, so an upload cannot probe other portfolios."""
     twin = (docs / "星河科技" / "news.md").read_bytes()
-    fresh = upload(api, RITA, "fresh.md", "# Acme\n2023年 Acme 新签合同3,100万元。\n".encode(), mime="text/markdown")
+    fresh = upload(
+        api, RITA, "fresh.md", "# Acme\n2023年 Acme 新签合同3,100万元。\n".encode(), mime="text/markdown"
+    )
     r = upload(api, RITA, "copy.md", twin, mime="text/markdown")
     assert r.status_code == fresh.status_code == 201
     entry, other = r.json()["files"][0], fresh.json()["files"][0]
-    assert entry["status"] == other["status"] == "stored" and entry["company"] == "Acme" and not entry["error"]
+    assert (
+        entry["status"] == other["status"] == "stored" and entry["company"] == "Acme" and not entry["error"]
+    )
     assert set(entry) == set(other)
     assert "星河科技" not in r.text and "news.md" not in r.text
     assert ("Acme", "copy.md") in api.services.store.documents("Acme")
-    assert ("星河科技", "news.md") in api.services.store.documents("星河科技")  # the other company's copy is untouched
+    assert ("星河科技", "news.md") in api.services.store.documents(
+        "星河科技"
+    )  # the other company's copy is untouched
     again = upload(api, RITA, "copy2.md", twin, mime="text/markdown")  # within one company it is a duplicate
-    assert again.json()["files"][0]["status"] == "duplicate" and "Acme/copy.md" in again.json()["files"][0]["error"]
+    assert (
+        again.json()["files"][0]["status"] == "duplicate"
+        and "Acme/copy.md" in again.json()["files"][0]["error"]
+    )
 
 
-BAD_NAMES = ["../../etc/passwd.txt", "/etc/passwd.txt", "..\\..\\boot.ini.txt", "a/b.txt", "evil\x00.txt",
-             "..", ".hidden.txt", "_private.txt", "line\nbreak.txt", "tab\tname.txt", "x" * 300 + ".txt", 'quote".txt',
-             "C:\\Windows\\win.ini.txt", "a:b.txt"]
+BAD_NAMES = [
+    "../../etc/passwd.txt",
+    "/etc/passwd.txt",
+    "..\\..\\boot.ini.txt",
+    "a/b.txt",
+    "evil\x00.txt",
+    "..",
+    ".hidden.txt",
+    "_private.txt",
+    "line\nbreak.txt",
+    "tab\tname.txt",
+    "x" * 300 + ".txt",
+    'quote".txt',
+    "C:\\Windows\\win.ini.txt",
+    "a:b.txt",
+]
 
 
 def raw_upload(api: Api, name: str, data: bytes, company: str = "Acme") -> Any:
     """A multipart body written by hand: the file name's bytes exactly as given (no client escaping)."""
     b = b"----boundary42"
-    body = (b"--" + b + b'\r\nContent-Disposition: form-data; name="company"\r\n\r\n' + company.encode() + b"\r\n"
-            + b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="' + name.encode()
-            + b'"\r\nContent-Type: text/plain\r\n\r\n' + data + b"\r\n--" + b + b"--\r\n")
-    return api.client.post("/api/documents", headers={**ROOT, "Content-Type": f"multipart/form-data; boundary={b.decode()}"},
-                           content=body)
+    body = (
+        b"--"
+        + b
+        + b'\r\nContent-Disposition: form-data; name="company"\r\n\r\n'
+        + company.encode()
+        + b"\r\n"
+        + b"--"
+        + b
+        + b'\r\nContent-Disposition: form-data; name="file"; filename="'
+        + name.encode()
+        + b'"\r\nContent-Type: text/plain\r\n\r\n'
+        + data
+        + b"\r\n--"
+        + b
+        + b"--\r\n"
+    )
+    return api.client.post(
+        "/api/documents",
+        headers={**ROOT, "Content-Type": f"multipart/form-data; boundary={b.decode()}"},
+        content=body,
+    )
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -405,14 +508,27 @@ def test_path_traversal_and_bad_names_are_refused(api: Api, name: str) -> None:
         ("notes.txt", b"hello", "application/pdf", 415, "content type 'application/pdf' does not match"),
         ("tool.exe", b"MZ\x90\x00", "application/octet-stream", 415, "unsupported file type '.exe'"),
         ("README", b"plain", "text/plain", 415, "unsupported file type '(none)'"),
-        ("photo.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "text/plain", 415, "is a PNG image, not a document"),
-        ("prog.txt", b"\x7fELF\x02\x01\x01" + b"\x00" * 64, "application/octet-stream", 415, "is an executable program"),
+        (
+            "photo.txt",
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+            "text/plain",
+            415,
+            "is a PNG image, not a document",
+        ),
+        (
+            "prog.txt",
+            b"\x7fELF\x02\x01\x01" + b"\x00" * 64,
+            "application/octet-stream",
+            415,
+            "is an executable program",
+        ),
         ("empty.txt", b"   \n", "text/plain", 400, "is empty"),
         ("broken.pdf", b"%PDF-1.4\n%%EOF garbage that is not a pdf", "application/pdf", 422, "broken.pdf"),
     ],
 )
-def test_wrong_types_and_bad_content_are_refused(api: Api, name: str, data: bytes, mime: str, status: int,
-                                                 message: str) -> None:
+def test_wrong_types_and_bad_content_are_refused(
+    api: Api, name: str, data: bytes, mime: str, status: int, message: str
+) -> None:
     before = api.snapshot()
     r = upload(api, ROOT, name, data, mime=mime)
     assert r.status_code == status, r.text
@@ -438,12 +554,17 @@ def test_malformed_uploads(api: Api) -> None:
     before = api.snapshot()
     r = api.client.post("/api/documents", headers=ROOT, json={"company": "Acme"})
     assert r.status_code == 415 and "multipart/form-data" in r.json()["detail"]
-    r = api.client.post("/api/documents", headers=ROOT, data={"company": "Acme"}, files={"other": ("a.txt", b"x")})
+    r = api.client.post(
+        "/api/documents", headers=ROOT, data={"company": "Acme"}, files={"other": ("a.txt", b"x")}
+    )
     assert r.status_code == 400 and "field 'file'" in r.json()["detail"]
     r = upload(api, ROOT, "a.txt", b"Acme revenue", company=None)
     assert r.status_code == 400 and "field 'company'" in r.json()["detail"]
-    r = api.client.post("/api/documents", headers={**ROOT, "Content-Type": "multipart/form-data; boundary=zz"},
-                        content=b"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nabc")
+    r = api.client.post(
+        "/api/documents",
+        headers={**ROOT, "Content-Type": "multipart/form-data; boundary=zz"},
+        content=b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc',
+    )
     assert r.status_code == 400
     two = [("file", ("a.txt", b"Acme one", "text/plain")), ("file", ("b.txt", b"Acme two", "text/plain"))]
     r = api.client.post("/api/documents", headers=ROOT, data={"company": "Acme"}, files=two)
@@ -465,15 +586,20 @@ def test_malformed_json_and_bad_parameters(api: Api) -> None:
     r = post("/api/search", headers=ANN, json={"k": 3})
     assert r.status_code == 422 and r.json()["detail"] == "query: Field required"
     assert post("/api/search", headers=ANN, json={"query": "  "}).json()["detail"] == "the query is empty"
-    assert post("/api/ask", headers=ANN, json={"question": "？？"}).json()["detail"] == "the question is empty"
+    assert (
+        post("/api/ask", headers=ANN, json={"question": "？？"}).json()["detail"] == "the question is empty"
+    )
     r = post("/api/ask", headers=ANN, json={"question": "x" * 2001})
     assert r.status_code == 400 and "the limit is 2000" in r.json()["detail"]
     r = post("/api/ask", headers=ANN, json={"question": "hi", "session_id": "../../x"})
     assert r.status_code == 422 and r.json()["detail"].startswith("session_id: String should match pattern")
     r = api.client.get("/api/audit", headers=ROOT, params={"since": "yesterday"})
     assert r.status_code == 422 and r.json()["detail"].startswith("since: Input should be a valid datetime")
-    r = post("/api/search", headers={**ANN, "Content-Length": "5000000", "Content-Type": "application/json"},
-             content=b"{}")
+    r = post(
+        "/api/search",
+        headers={**ANN, "Content-Length": "5000000", "Content-Type": "application/json"},
+        content=b"{}",
+    )
     assert r.status_code == 413
     assert api.client.get("/api/nowhere", headers=ANN).status_code == 404
 
@@ -491,28 +617,57 @@ def test_each_call_is_audited(api: Api) -> None:
 
     entries = list(reversed(api.audit()))
     assert [(e.user, e.action, e.status) for e in entries] == [
-        ("rita", "companies", 200), ("rita", "search", 200), ("rita", "ask", 200), ("crm", "ask", 200),
-        ("andy", "upload", 201), ("andy", "delete", 200), ("rita", "documents", 200), ("rita", "ask", 403)]
+        ("rita", "companies", 200),
+        ("rita", "search", 200),
+        ("rita", "ask", 200),
+        ("crm", "ask", 200),
+        ("andy", "upload", 201),
+        ("andy", "delete", 200),
+        ("rita", "documents", 200),
+        ("rita", "ask", 403),
+    ]
     search, ask, stream, up, delete, _, denied = entries[1:]
-    assert search.company == "Acme" and search.details["query"] == "patents" and search.details["hits"][0]["doc"] == "notes.txt"
+    assert (
+        search.company == "Acme"
+        and search.details["query"] == "patents"
+        and search.details["hits"][0]["doc"] == "notes.txt"
+    )
     assert ask.details["question"] == "How many invention patents does Acme hold?" and ask.company == "Acme"
-    assert ask.details["answer"] and ask.details["citations"][0]["doc"] == "notes.txt" and ask.details["completed"]
-    assert stream.details["stream"] and stream.company == "星河科技" and "8,652.30" in stream.details["answer"]
-    assert up.company == "Acme" and up.details["doc"] == "visit.txt" and up.details["status_detail"] == "stored"
+    assert (
+        ask.details["answer"]
+        and ask.details["citations"][0]["doc"] == "notes.txt"
+        and ask.details["completed"]
+    )
+    assert (
+        stream.details["stream"] and stream.company == "星河科技" and "8,652.30" in stream.details["answer"]
+    )
+    assert (
+        up.company == "Acme" and up.details["doc"] == "visit.txt" and up.details["status_detail"] == "stored"
+    )
     assert delete.company == "Acme" and delete.details["doc"] == "visit.txt"
     assert denied.company is None and denied.details["company_requested"] == "星河科技"
     assert all(e.role and e.details["ip"] and e.details["ms"] >= 0 for e in entries)
 
     page = api.client.get("/api/audit", headers=ROOT, params={"user": "rita", "action": "ask"}).json()
     assert [e["status"] for e in page["entries"]] == [403, 200] and page["next_before_id"] is None
-    assert [e["action"] for e in api.client.get("/api/audit", headers=ROOT, params={"company": "Acme"}).json()["entries"]]
-    lines = api.client.get("/api/audit/export", headers=ROOT, params={"format": "jsonl", "user": "andy"}).text.splitlines()
+    assert [
+        e["action"]
+        for e in api.client.get("/api/audit", headers=ROOT, params={"company": "Acme"}).json()["entries"]
+    ]
+    lines = api.client.get(
+        "/api/audit/export", headers=ROOT, params={"format": "jsonl", "user": "andy"}
+    ).text.splitlines()
     assert [json.loads(x)["action"] for x in lines] == ["upload", "delete"]
     r = api.client.get("/api/audit/export", headers=ROOT, params={"format": "csv"})
-    assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
+    assert (
+        r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
+    )
     assert r.text.splitlines()[0] == "id,time,user,role,action,company,status,details,hash"
     assert api.client.get("/api/audit/verify", headers=ROOT).json()["ok"] is True
-    assert api.client.get("/api/audit", headers=ROOT, params={"since": "2999-01-01T00:00:00"}).json()["entries"] == []
+    assert (
+        api.client.get("/api/audit", headers=ROOT, params={"since": "2999-01-01T00:00:00"}).json()["entries"]
+        == []
+    )
 
 
 def test_an_unexpected_failure_is_a_json_500_and_audited(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -545,25 +700,33 @@ class GatedChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "gated"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         raise NotImplementedError
 
-    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                **kw: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Iterator[ChatGenerationChunk]:
         self.started.set()
         assert self.release.wait(10)
         for chunk in FakeChat().stream(messages):
             yield ChatGenerationChunk(message=AIMessageChunk(content=chunk.content))
 
 
-def test_questions_queue_for_the_model_while_search_stays_responsive(fake_settings: Settings, docs: Path,
-                                                                     tmp_path: Path) -> None:
+def test_questions_queue_for_the_model_while_search_stays_responsive(
+    fake_settings: Settings, docs: Path, tmp_path: Path
+) -> None:
     release, started = threading.Event(), threading.Event()
-    api = make_api(fake_settings, docs, tmp_path, llm=GatedChat(release=release, started=started), max_pending_asks=2)
+    api = make_api(
+        fake_settings, docs, tmp_path, llm=GatedChat(release=release, started=started), max_pending_asks=2
+    )
     results: dict[str, Any] = {}
 
     def ask(key: str) -> None:
-        results[key] = api.client.post("/api/ask/stream", headers=ROOT, json={"question": "What was Acme's revenue?"})
+        results[key] = api.client.post(
+            "/api/ask/stream", headers=ROOT, json={"question": "What was Acme's revenue?"}
+        )
 
     with api.client:
         first = threading.Thread(target=ask, args=("first",))
@@ -631,7 +794,14 @@ def test_web_app_docs_and_home(fake_settings: Settings, docs: Path, tmp_path: Pa
     assert client.get("/ui/").status_code == 200
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/companies", "/api/search", "/api/ask", "/api/ask/stream", "/api/documents", "/api/audit"} <= set(paths)
+    assert {
+        "/api/companies",
+        "/api/search",
+        "/api/ask",
+        "/api/ask/stream",
+        "/api/documents",
+        "/api/audit",
+    } <= set(paths)
     assert client.post("/ui/login", data={"username": "root", "password": PASSWORD}).status_code == 200
     assert client.post("/ui/login", data={"username": "root", "password": "nope"}).status_code >= 400
     rm_login = client.post("/ui/login", data={"username": "rita", "password": PASSWORD}).status_code
@@ -650,7 +820,9 @@ def test_web_app_enforces_the_portfolio(fake_settings: Settings, docs: Path, tmp
     from assistant.serve import web
 
     if "access" not in inspect.signature(web.build_app).parameters:
-        pytest.skip("assistant.serve.web.build_app does not take `access` yet (see the patch in the API report)")
+        pytest.skip(
+            "assistant.serve.web.build_app does not take `access` yet (see the patch in the API report)"
+        )
     services = Services(fake_settings)
     ingest_paths([docs], services.store, fake_settings)
     users = tmp_path / "users.toml"
@@ -685,11 +857,15 @@ def test_profiles_through_the_api_keep_to_the_portfolio(api: Api) -> None:
     r = api.client.get("/api/profile/Acme", headers=RITA)
     assert r.status_code == 200 and r.json()["company"] == "Acme"
     md = api.client.get("/api/profile/Acme", params={"format": "md"}, headers=RITA)
-    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown") and "Acme" in md.text
+    assert (
+        md.status_code == 200 and md.headers["content-type"].startswith("text/markdown") and "Acme" in md.text
+    )
     for name in ("星河科技", "火星重工"):  # outside the portfolio, or unknown: the same refusal
         r = api.client.get(f"/api/profile/{name}", headers=RITA)
         assert r.status_code == 403 and "not in your portfolio" in r.json()["detail"]
         assert all(fact not in r.text for fact in OUTSIDE_FACTS)
     assert api.client.get("/api/profile/星河科技", headers=ANN).status_code == 200
     views = api.audit(action="profile_view")
-    assert [e.status for e in views] == [200, 403, 403, 200, 200] and views[-1].company == "Acme"  # newest first
+    assert [e.status for e in views] == [200, 403, 403, 200, 200] and views[
+        -1
+    ].company == "Acme"  # newest first

@@ -19,10 +19,27 @@ from assistant.serve.audit import AuditLog
 def log(tmp_path: Path) -> AuditLog:
     audit = AuditLog(tmp_path / "audit.sqlite3")
     t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp()
-    audit.record("alice", "ask", role="rm", company="Acme", status=200,
-                 details={"question": "营业收入是多少？", "citations": [{"doc": "a.pdf", "page": 3}]}, when=t0)
-    audit.record("bob", "upload", role="analyst", company="星河科技", status=201, details={"doc": "b.pdf"}, when=t0 + 60)
-    audit.record("alice", "search", role="rm", company="Acme", status=200, details={"query": "R&D"}, when=t0 + 120)
+    audit.record(
+        "alice",
+        "ask",
+        role="rm",
+        company="Acme",
+        status=200,
+        details={"question": "营业收入是多少？", "citations": [{"doc": "a.pdf", "page": 3}]},
+        when=t0,
+    )
+    audit.record(
+        "bob",
+        "upload",
+        role="analyst",
+        company="星河科技",
+        status=201,
+        details={"doc": "b.pdf"},
+        when=t0 + 60,
+    )
+    audit.record(
+        "alice", "search", role="rm", company="Acme", status=200, details={"query": "R&D"}, when=t0 + 120
+    )
     audit.record("-", "login_failed", status=401, details={"attempted": "mallory"}, when=t0 + 180)
     return audit
 

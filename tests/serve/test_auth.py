@@ -62,7 +62,12 @@ def test_valid_toml_users_and_tokens(tmp_path: Path) -> None:
     root = config.verify_password("root", "s3cret")
     assert root is not None and root.role == "admin" and root.allowed is None
     bot = config.verify_token(TOKEN)
-    assert bot is not None and bot.name == "crm-sync" and bot.via == "token" and bot.allowed == frozenset({"Acme"})
+    assert (
+        bot is not None
+        and bot.name == "crm-sync"
+        and bot.via == "token"
+        and bot.allowed == frozenset({"Acme"})
+    )
     assert config.user("alice") == alice and config.user("nobody") is None
 
 
@@ -108,7 +113,10 @@ def test_parallel_sign_ins_share_one_check(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(auth.bcrypt, "checkpw", slow)
     found = []
-    threads = [threading.Thread(target=lambda: found.append(config.verify_password("alice", "s3cret"))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: found.append(config.verify_password("alice", "s3cret")))
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -139,21 +147,48 @@ tokens:
     ("text", "reason"),
     [
         ("[users.alice\nrole = 'rm'", "not valid TOML"),
-        (f'[users.alice]\nrole = "manager"\nportfolio = "*"\npassword_hash = "{HASH}"', "role must be one of rm, analyst, admin"),
-        ('[users.alice]\nrole = "rm"\nportfolio = "*"\npassword = "hunter2"', "plain-text 'password' is not accepted"),
-        ('[users.alice]\nrole = "rm"\nportfolio = "*"\npassword_hash = "hunter2"', "password_hash must be a bcrypt hash"),
+        (
+            f'[users.alice]\nrole = "manager"\nportfolio = "*"\npassword_hash = "{HASH}"',
+            "role must be one of rm, analyst, admin",
+        ),
+        (
+            '[users.alice]\nrole = "rm"\nportfolio = "*"\npassword = "hunter2"',
+            "plain-text 'password' is not accepted",
+        ),
+        (
+            '[users.alice]\nrole = "rm"\nportfolio = "*"\npassword_hash = "hunter2"',
+            "password_hash must be a bcrypt hash",
+        ),
         (f'[users.alice]\nrole = "rm"\npassword_hash = "{HASH}"', "portfolio is missing"),
-        (f'[users.alice]\nrole = "rm"\nportfolio = "Acme"\npassword_hash = "{HASH}"', "portfolio must be a list"),
+        (
+            f'[users.alice]\nrole = "rm"\nportfolio = "Acme"\npassword_hash = "{HASH}"',
+            "portfolio must be a list",
+        ),
         (f'[users.alice]\nrole = "rm"\nportfolio = ["*", "Acme"]\npassword_hash = "{HASH}"', "mixes"),
-        (f'[users.alice]\nrole = "admin"\nportfolio = ["Acme"]\npassword_hash = "{HASH}"', "an admin sees every company"),
-        (f'[users.alice]\nrole = "rm"\nportfolio = "*"\npasword_hash = "{HASH}"', "unknown key 'pasword_hash'"),
-        (f'[users."al ice"]\nrole = "rm"\nportfolio = "*"\npassword_hash = "{HASH}"', "users.al ice: a name is"),
+        (
+            f'[users.alice]\nrole = "admin"\nportfolio = ["Acme"]\npassword_hash = "{HASH}"',
+            "an admin sees every company",
+        ),
+        (
+            f'[users.alice]\nrole = "rm"\nportfolio = "*"\npasword_hash = "{HASH}"',
+            "unknown key 'pasword_hash'",
+        ),
+        (
+            f'[users."al ice"]\nrole = "rm"\nportfolio = "*"\npassword_hash = "{HASH}"',
+            "users.al ice: a name is",
+        ),
         ('[tokens.bot]\nrole = "rm"\nportfolio = "*"\nsha256 = "abc"', "sha256 must be 64 hexadecimal"),
         ('[tokens.bot]\nrole = "rm"\nportfolio = "*"\ntoken = "asst_x"', "never the token"),
-        (f'[tokens.a]\nrole = "rm"\nportfolio = "*"\nsha256 = "{TOKEN_SHA}"\n[tokens.b]\nrole = "rm"\nportfolio = "*"\n'
-         f'sha256 = "{TOKEN_SHA}"', "the same token as tokens.a"),
-        (f'[users.x]\nrole = "rm"\nportfolio = "*"\npassword_hash = "{HASH}"\n[tokens.x]\nrole = "rm"\nportfolio = "*"\n'
-         f'sha256 = "{TOKEN_SHA}"', "also a user's"),
+        (
+            f'[tokens.a]\nrole = "rm"\nportfolio = "*"\nsha256 = "{TOKEN_SHA}"\n[tokens.b]\nrole = "rm"\nportfolio = "*"\n'
+            f'sha256 = "{TOKEN_SHA}"',
+            "the same token as tokens.a",
+        ),
+        (
+            f'[users.x]\nrole = "rm"\nportfolio = "*"\npassword_hash = "{HASH}"\n[tokens.x]\nrole = "rm"\nportfolio = "*"\n'
+            f'sha256 = "{TOKEN_SHA}"',
+            "also a user's",
+        ),
         ("[groups.x]\n", "unknown section 'groups'"),
         ("users = 3\n", "'users' must be a table"),
         ("", "defines no users and no tokens"),
@@ -200,8 +235,9 @@ def test_role_matrix() -> None:
     assert PERMISSIONS["audit"] == {"admin"}
 
 
-def test_cli_hash_password_and_create_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_hash_password_and_create_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
     assert auth.main(["hash-password", "--stdin", "--rounds", "4"]) == 0
     hashed = capsys.readouterr().out.strip()
@@ -213,7 +249,9 @@ def test_cli_hash_password_and_create_token(tmp_path: Path, monkeypatch: pytest.
     entry = tomllib.loads(out.out)["tokens"]["crm"]
     assert entry["role"] == "rm" and entry["portfolio"] == ["Acme", "星河科技"]
 
-    users = write(tmp_path, f'[users.dana]\nrole = "analyst"\nportfolio = "*"\npassword_hash = "{hashed}"\n\n' + out.out)
+    users = write(
+        tmp_path, f'[users.dana]\nrole = "analyst"\nportfolio = "*"\npassword_hash = "{hashed}"\n\n' + out.out
+    )
     config = load_auth_config(users)
     assert config.verify_password("dana", "correct horse") is not None
     who = config.verify_token(token)
@@ -228,7 +266,9 @@ def test_cli_hash_password_and_create_token(tmp_path: Path, monkeypatch: pytest.
     assert f"{broken}: users.x: role must be one of" in capsys.readouterr().err
 
 
-def test_cli_refuses_overlong_password(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_overlong_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("x" * 80 + "\n"))
     assert auth.main(["hash-password", "--stdin", "--rounds", "4"]) == 2
     assert "80 bytes long; bcrypt uses at most 72" in capsys.readouterr().err
@@ -243,11 +283,20 @@ def test_throttle_waits_double_up_to_the_cap_and_never_overflow() -> None:
     for _ in range(6):
         waits.append(throttle.wait("u"))
         throttle.failed("u")
-    assert waits == [0.0, 0.0, 1.0, 2.0, 4.0, 8.0]  # after each failure the wait doubles (the clock stood still)
+    assert waits == [
+        0.0,
+        0.0,
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+    ]  # after each failure the wait doubles (the clock stood still)
     for _ in range(3000):  # thousands of failures: capped, no OverflowError
         throttle.failed("u")
     assert throttle.wait("u") == 300.0
-    assert throttle.first_refusal("u") and not throttle.first_refusal("u")  # the first refusal of a wait is reported
+    assert throttle.first_refusal("u") and not throttle.first_refusal(
+        "u"
+    )  # the first refusal of a wait is reported
     throttle.failed("u")
     assert throttle.first_refusal("u")  # a new failure, a new wait
     now[0] += 301.0

@@ -29,7 +29,9 @@ def test_chat_answers_with_source_file(fake_services: Services, docs: Path) -> N
         assert "星河科技2019年营业收入是多少？" in sources
         assert "文档中没有找到" in str(history[-1]["content"])
 
-        history, _, sources = client.predict("星河科技2019年营业收入是多少？", "星河科技", [], api_name="/ask")
+        history, _, sources = client.predict(
+            "星河科技2019年营业收入是多少？", "星河科技", [], api_name="/ask"
+        )
         assert "文档中没有找到" in str(history[-1]["content"])
         assert "Not in the documents" in sources
     finally:
@@ -48,15 +50,18 @@ class FakeAccess:
     def principal(self, request: object):
         return self.user
 
-    def record(self, request: object, action: str, company: str | None = None, status: int = 200,
-               **details: object) -> None:
+    def record(
+        self, request: object, action: str, company: str | None = None, status: int = 200, **details: object
+    ) -> None:
         self.records.append((action, company, status))
 
     def add_file(self, request: object, path: Path, name: str) -> str:
         return f"/ui/download/{name}"
 
 
-def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: Services, docs: Path, tmp_path: Path) -> None:
+def test_portfolio_profile_upload_and_audit_through_the_web_app(
+    fake_services: Services, docs: Path, tmp_path: Path
+) -> None:
     from gradio_client import handle_file
 
     ingest_paths([docs], fake_services.store, fake_services.settings)
@@ -72,7 +77,9 @@ def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: S
         frame, links = client.predict("Acme", api_name="/profile")
         assert "Acme" in frame and "/ui/download/profile.json" in links
         note = tmp_path / "visit_notes.txt"
-        note.write_text("Acme visit notes: the CFO said 2024 orders reached $3.1 million.\n", encoding="utf-8")
+        note.write_text(
+            "Acme visit notes: the CFO said 2024 orders reached $3.1 million.\n", encoding="utf-8"
+        )
         report, listing = client.predict([handle_file(str(note))], "Acme", api_name="/upload")
         assert report["data"][0][:2] == ["visit_notes.txt", "stored"]
         assert "visit_notes.txt" in [row[0] for row in listing["data"]]
@@ -80,12 +87,19 @@ def test_portfolio_profile_upload_and_audit_through_the_web_app(fake_services: S
         assert report["data"][0][1] == "failed" and "not in your portfolio" in report["data"][0][3]
         # every action is audited, refused ones with their status (an outside company looks unknown: 404)
         assert [(a, s) for a, _, s in access.records if a != "companies" and a != "documents"] == [
-            ("ask", 200), ("profile_view", 403), ("profile_view", 200), ("upload", 200), ("upload", 403)]
+            ("ask", 200),
+            ("profile_view", 403),
+            ("profile_view", 200),
+            ("upload", 200),
+            ("upload", 403),
+        ]
     finally:
         app.close()
 
 
-def test_a_batch_job_started_from_the_web_app_writes_its_outputs(fake_services: Services, docs: Path, tmp_path: Path) -> None:
+def test_a_batch_job_started_from_the_web_app_writes_its_outputs(
+    fake_services: Services, docs: Path, tmp_path: Path
+) -> None:
     from assistant.serve.web import _Job
 
     ingest_paths([docs], fake_services.store, fake_services.settings)

@@ -58,7 +58,11 @@ def test_identical_file_is_skipped_as_duplicate(fake_services: Services, docs: P
     (docs / "Acme" / "copy_of_notes.txt").write_bytes((docs / "Acme" / "notes.txt").read_bytes())
     report = ingest_paths([docs], fake_services.store, fake_services.settings)
     by_doc = {f.doc: f for f in report.files}
-    dup = by_doc["copy_of_notes.txt"] if by_doc["copy_of_notes.txt"].status == "duplicate" else by_doc["notes.txt"]
+    dup = (
+        by_doc["copy_of_notes.txt"]
+        if by_doc["copy_of_notes.txt"].status == "duplicate"
+        else by_doc["notes.txt"]
+    )
     assert dup.status == "duplicate" and "same content as Acme/" in (dup.error or "")
     assert report.ok
 
@@ -91,7 +95,10 @@ def test_manifest_names_companies(fake_services: Services, tmp_path: Path) -> No
     (root / "r2.txt").write_text("营业收入为1,000万元。\n")
     (root / "companies.csv").write_text("file,company\nr1.txt,Quill\nr2.txt,星河科技\n", encoding="utf-8")
     report = ingest_paths([root], fake_services.store, fake_services.settings)
-    assert [(f.doc, f.company, f.status) for f in report.files] == [("r1.txt", "Quill", "stored"), ("r2.txt", "星河科技", "stored")]
+    assert [(f.doc, f.company, f.status) for f in report.files] == [
+        ("r1.txt", "Quill", "stored"),
+        ("r2.txt", "星河科技", "stored"),
+    ]
 
 
 _KILL_SCRIPT = """
@@ -125,12 +132,17 @@ def test_sigkill_half_way_then_resume_stores_every_document_once(tmp_path: Path)
     for c in range(3):
         (root / f"Co{c}").mkdir(parents=True)
         for d in range(40):
-            lines = [f"Company Co{c} document {d} line {i}: revenue item {c * 1000 + d * 10 + i}." for i in range(30)]
+            lines = [
+                f"Company Co{c} document {d} line {i}: revenue item {c * 1000 + d * 10 + i}."
+                for i in range(30)
+            ]
             (root / f"Co{c}" / f"doc{d:02d}.txt").write_text("\n".join(lines) + "\n")
     store_dir = tmp_path / "store"
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILL_SCRIPT, str(store_dir), str(root)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
     assert proc.stdout is not None
     stored = 0
@@ -165,8 +177,10 @@ def test_store_from_an_older_version_is_refused_with_a_clear_message(tmp_path: P
     store = tmp_path / "old"
     store.mkdir()
     db = sqlite3.connect(store / "ledger.sqlite3")
-    db.execute("CREATE TABLE documents (company TEXT, doc TEXT, path TEXT, sha256 TEXT, reader TEXT, "
-               "pages INTEGER, chunks INTEGER, status TEXT, updated_at REAL)")
+    db.execute(
+        "CREATE TABLE documents (company TEXT, doc TEXT, path TEXT, sha256 TEXT, reader TEXT, "
+        "pages INTEGER, chunks INTEGER, status TEXT, updated_at REAL)"
+    )
     db.commit()
     db.close()
     settings = Settings(store=store, llm_backend="fake", embedding_backend="fake")
@@ -174,14 +188,20 @@ def test_store_from_an_older_version_is_refused_with_a_clear_message(tmp_path: P
         _ = Services(settings).store
 
 
-def test_keyword_search_within_a_company_equals_filtering_the_whole_table(fake_services: Services, tmp_path: Path) -> None:
+def test_keyword_search_within_a_company_equals_filtering_the_whole_table(
+    fake_services: Services, tmp_path: Path
+) -> None:
     from assistant.ingest.pipeline import ingest_paths
 
     root = tmp_path / "kw"
-    for i, company in enumerate(["甲公司", "乙公司", "Acme", "甲公司", "Beta"]):  # interleaved ingests of one company
+    for i, company in enumerate(
+        ["甲公司", "乙公司", "Acme", "甲公司", "Beta"]
+    ):  # interleaved ingests of one company
         (root / company).mkdir(parents=True, exist_ok=True)
         (root / company / f"doc{i}.txt").write_text(
-            "\n".join(f"{company} 2023年营业收入{j}万元，研发投入 R&D revenue patents {j * i}." for j in range(12)),
+            "\n".join(
+                f"{company} 2023年营业收入{j}万元，研发投入 R&D revenue patents {j * i}." for j in range(12)
+            ),
             encoding="utf-8",
         )
         ingest_paths([root / company], fake_services.store, fake_services.settings, company=company)

@@ -30,13 +30,22 @@ def test_a_calculation_on_cited_figures_is_verified_and_a_wrong_one_is_not() -> 
     from assistant.core.records import Chunk, Evidence
 
     table = "| | 2019 | 2018 | 2017 |\nActive users | 31,720 | 28,450 | 26,010\nDevices sold | 12,400 | 11,250 | 10,980"
-    passages = [Evidence(chunk=Chunk(chunk_id="x", company="F", doc="d.txt", page=None, text=table), score=0.5)]
+    passages = [
+        Evidence(chunk=Chunk(chunk_id="x", company="F", doc="d.txt", page=None, text=table), score=0.5)
+    ]
     question = "What is the change in Lumio's active users between 2018 and 2019 (in thousands)?"
     ok = verify("Active users grew by 3,270 thousand [1].", question, "Lumio", passages)
     assert not ok.problem and ok.cited == [1]
     wrong = verify("Active users grew by 3,370 thousand [1].", question, "Lumio", passages)
     assert "3370" in wrong.problem
-    pct = verify("Devices sold increased by 10.2% [1].", "Percentage change of devices sold from 2018 to 2019?", "Lumio", passages)
+    pct = verify(
+        "Devices sold increased by 10.2% [1].",
+        "Percentage change of devices sold from 2018 to 2019?",
+        "Lumio",
+        passages,
+    )
     assert not pct.problem
     # not a calculation question: a figure absent from the passages stays unsupported
-    assert verify("Lumio has 3,270 stores [1].", "How many stores does Lumio have?", "Lumio", passages).problem
+    assert verify(
+        "Lumio has 3,270 stores [1].", "How many stores does Lumio have?", "Lumio", passages
+    ).problem

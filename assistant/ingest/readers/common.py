@@ -33,8 +33,6 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
-
-
 def join_fragments(parts: Iterable[str]) -> str:
     """Join pieces of one logical line: no space between CJK characters, one space between Latin words."""
     out = ""

@@ -201,8 +201,7 @@ def _drop_boilerplate(root: Any) -> None:
 
 def _render(root: Any) -> list[str]:
     """Blocks of text in document order (explicit stack: no recursion on deep trees)."""
-    from bs4 import NavigableString
-    from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+    from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 
     blocks: list[str] = []
     buffer: list[str] = []

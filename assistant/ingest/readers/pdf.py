@@ -211,7 +211,9 @@ def _extract_all(data: bytes, key: str, count: int, tables: bool) -> list[RawPag
     from assistant.ingest.readers import pdf_worker
 
     batches = [list(range(start, min(start + BATCH_PAGES, count))) for start in range(0, count, BATCH_PAGES)]
-    done = pdf_worker.run_batches(data, key, batches, tables, jobs - 1, lambda b: extract_pages(data, key, b, tables))
+    done = pdf_worker.run_batches(
+        data, key, batches, tables, jobs - 1, lambda b: extract_pages(data, key, b, tables)
+    )
     _release()
     pages: list[RawPage] = []
     for number, batch in enumerate(batches):

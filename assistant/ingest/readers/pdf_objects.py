@@ -55,7 +55,9 @@ def _chars(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
             code = get_unicode(raw, i)
             if code == _SOFT_HYPHEN:
                 code = 45  # "-"
-            if code < 32 or (code == 32 and is_generated(raw, i) == 1):  # PDFium generates only spaces and breaks
+            if code < 32 or (
+                code == 32 and is_generated(raw, i) == 1
+            ):  # PDFium generates only spaces and breaks
                 continue
             get_box(raw, i, box)
             left, right, top, bottom = box.left, box.right, height - box.top, height - box.bottom
@@ -87,7 +89,11 @@ def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
     pm = ctypes.byref(m)
     get_matrix, count = pdfium_c.FPDFPageObj_GetMatrix, pdfium_c.FPDFPath_CountSegments
     get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
-    get_type, get_close, moveto = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPathSegment_GetClose, pdfium_c.FPDF_SEGMENT_MOVETO
+    get_type, get_close, moveto = (
+        pdfium_c.FPDFPathSegment_GetType,
+        pdfium_c.FPDFPathSegment_GetClose,
+        pdfium_c.FPDF_SEGMENT_MOVETO,
+    )
     for handle in _paths(page.raw, None, 0):
         if not get_matrix(handle, pm):
             continue
@@ -130,7 +136,11 @@ def _paths(page: Any, form: Any, level: int) -> Iterator[Any]:
     else:
         n, get = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject
         parent = form
-    get_type, path, xobject = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+    get_type, path, xobject = (
+        pdfium_c.FPDFPageObj_GetType,
+        pdfium_c.FPDF_PAGEOBJ_PATH,
+        pdfium_c.FPDF_PAGEOBJ_FORM,
+    )
     for i in range(n):
         handle = get(parent, i)
         if not handle:

@@ -43,9 +43,7 @@ from pypdf.generic import (
 from pypdf.generic._font import Font
 
 # the operators pypdf's text extractor acts on (``PageObject._extract_text`` and ``TextExtraction``)
-TEXT_OPERATORS = frozenset(
-    b"BT ET q Q cm Tz Tc Tw TL Tf Td Tm T* Tj TJ TD Do ' \"".split()
-)
+TEXT_OPERATORS = frozenset(b"BT ET q Q cm Tz Tc Tw TL Tf Td Tm T* Tj TJ TD Do ' \"".split())
 # operators after which pypdf's parser reads differently, or fails: leave those streams to it
 _PYPDF_ONLY = frozenset([b"BI", b"ID", b"EI", b"R"])
 
@@ -66,14 +64,38 @@ _IGNORED = rb"(?!(?:" + _NOTED + rb")(?!" + _REGULAR + rb"))" + _OPERATOR  # an 
 # a run of operations the text extractor ignores, then one it acts on (or one pypdf must parse):
 # group 1 its operands, group 2 its operator
 _OPERATION = re.compile(
-    rb"(?:" + _WS + rb"*+(?:" + _OPERAND + _WS + rb"*+)*+" + _IGNORED + rb")*+"
-    + _WS + rb"*+((?:" + _OPERAND + _WS + rb"*+)*+)(" + _OPERATOR + rb")",
+    rb"(?:"
+    + _WS
+    + rb"*+(?:"
+    + _OPERAND
+    + _WS
+    + rb"*+)*+"
+    + _IGNORED
+    + rb")*+"
+    + _WS
+    + rb"*+((?:"
+    + _OPERAND
+    + _WS
+    + rb"*+)*+)("
+    + _OPERATOR
+    + rb")",
     re.DOTALL,
 )
 # what may follow the last such operation: ignored operations, operands without an operator
 _TAIL = re.compile(
-    rb"(?:" + _WS + rb"*+(?:" + _OPERAND + _WS + rb"*+)*+" + _IGNORED + rb")*+"
-    + _WS + rb"*+(?:" + _OPERAND + _WS + rb"*+)*+",
+    rb"(?:"
+    + _WS
+    + rb"*+(?:"
+    + _OPERAND
+    + _WS
+    + rb"*+)*+"
+    + _IGNORED
+    + rb")*+"
+    + _WS
+    + rb"*+(?:"
+    + _OPERAND
+    + _WS
+    + rb"*+)*+",
     re.DOTALL,
 )
 
@@ -204,7 +226,10 @@ def _font(cls: type[Font], font_resource: Any) -> Font:
         return _ORIGINAL_FONT(cls, font_resource)  # type: ignore[no-any-return]
     held = fonts.get(id(font_resource))
     if held is None or held[0] is not font_resource:
-        held = (font_resource, _ORIGINAL_FONT(cls, font_resource))  # the resource is held: its id stays its own
+        held = (
+            font_resource,
+            _ORIGINAL_FONT(cls, font_resource),
+        )  # the resource is held: its id stays its own
         fonts[id(font_resource)] = held
     return held[1]
 

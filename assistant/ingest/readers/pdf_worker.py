@@ -104,7 +104,12 @@ def _ready(fds: list[int], timeout: float | None) -> list[int]:
 
 
 def run_batches(
-    data: bytes, key: str, batches: list[list[int]], tables: bool, helpers: int, local: Callable[[list[int]], T]
+    data: bytes,
+    key: str,
+    batches: list[list[int]],
+    tables: bool,
+    helpers: int,
+    local: Callable[[list[int]], T],
 ) -> dict[int, T]:
     """Pages of one PDF in batches, shared as they finish between this process (``local``) and
     ``helpers`` workers: each worker gets the PDF's bytes with its first batch, then only page numbers,
@@ -139,7 +144,11 @@ def run_batches(
             busy.clear()
         try:
             while todo or any(busy.values()):
-                pipes = {w.process.stdout.fileno(): w for w, q in busy.items() if q and w.process.stdout is not None}
+                pipes = {
+                    w.process.stdout.fileno(): w
+                    for w, q in busy.items()
+                    if q and w.process.stdout is not None
+                }
                 ready = _ready(list(pipes), 0 if todo else None)
                 for worker in [pipes[fd] for fd in ready]:
                     number = busy[worker].popleft()  # a worker answers in the order it was asked
