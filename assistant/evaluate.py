@@ -442,7 +442,8 @@ def _mark(value: bool | None) -> str:
 def render_table(report: EvalReport) -> str:
     """The per-question table and the summary, for a terminal."""
     lines = [
-        f"{'id':<6} {'lang':<4} {'type':<8} {'hit@' + str(report.k):<6} {'open':<5} {'path':<13} {'ok':<4} {'sec':>5}  answer"
+        f"{'id':<6} {'lang':<4} {'type':<8} {'hit@' + str(report.k):<6} {'open':<5} "
+        f"{'path':<13} {'ok':<4} {'sec':>5}  answer"
     ]
     for r in report.results:
         answer = " ".join((r.error or r.answer).split())
@@ -459,7 +460,8 @@ def render_table(report: EvalReport) -> str:
     lines += [
         "",
         f"questions {report.questions}   model {report.model}",
-        f"retrieval hit@{report.k}: company given {f(report.retrieval_hit_company)}, resolved from the question {f(report.retrieval_hit_open)}",
+        f"retrieval hit@{report.k}: company given {f(report.retrieval_hit_company)}, "
+        f"resolved from the question {f(report.retrieval_hit_open)}",
         f"answer accuracy {f(report.answer_accuracy)}   refusal accuracy {f(report.refusal_accuracy)}   "
         f"false refusals {f(report.false_refusal_rate)}   citation validity {f(report.citation_validity)}",
         "by type: " + ", ".join(f"{k} {v.correct}/{v.n}" for k, v in report.by_type.items()),

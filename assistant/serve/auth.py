@@ -423,7 +423,8 @@ def _entry(fail: Any, kind: str, name: object, spec: object) -> _Entry:
         )
     if kind == "tokens" and not (isinstance(secret, str) and _SHA256.match(secret.lower())):
         raise fail(
-            f"{where}: sha256 must be 64 hexadecimal characters; make a token with python -m assistant.serve.auth create-token"
+            f"{where}: sha256 must be 64 hexadecimal characters; "
+            "make a token with python -m assistant.serve.auth create-token"
         )
     portfolio = _portfolio(fail, where, role, spec.get("portfolio"))
     via: Literal["password", "token"] = "password" if kind == "users" else "token"
@@ -503,7 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             token, digest = new_token()
             print(f"token (shown once; give it to the program): {token}", file=sys.stderr)
             print(
-                f'[tokens.{args.name}]\nrole = "{args.role}"\nportfolio = {_toml_list(args.portfolio)}\nsha256 = "{digest}"'
+                f'[tokens.{args.name}]\nrole = "{args.role}"\n'
+                f'portfolio = {_toml_list(args.portfolio)}\nsha256 = "{digest}"'
             )
         else:
             path = config_path(args.path)

@@ -54,9 +54,8 @@ def test_english_words_joined_with_spaces_chinese_without() -> None:
 def test_tables_kept_whole_or_split_by_rows_with_header() -> None:
     rows = "\n".join(f"| 项目{i} | {i},000.00 | {i * 2},000.00 |" for i in range(1, 41))
     text = (
-        "这是一段较长的正文说明，超过四十个字符，因此不会被当作表格标题的一部分来处理，对吧。\n研发投入情况表\n单位：元\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n"
-        + rows
-        + "\n表后说明文字。"
+        "这是一段较长的正文说明，超过四十个字符，因此不会被当作表格标题的一部分来处理，对吧。\n"
+        "研发投入情况表\n单位：元\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n" + rows + "\n表后说明文字。"
     )
     chunks = chunk_document(_doc([Page(number=3, text=text)]), size=200, overlap=0)
     tables = [c.text for c in chunks if "| 项目 | 2023年 | 2022年 |" in c.text]
@@ -78,7 +77,8 @@ def test_pipe_tables_without_outer_bars_stay_whole_with_their_header() -> None:
     from assistant.core.records import Document, Page
 
     text = (
-        "S&M grew in 2019.\n[TABLE]\n | Years ended December 31, |  |  | 2019 vs 2018\n | 2019 | 2018 | 2017 | % Change\n"
+        "S&M grew in 2019.\n[TABLE]\n | Years ended December 31, |  |  | 2019 vs 2018\n"
+        " | 2019 | 2018 | 2017 | % Change\n"
         " | (in thousands) |  |  | \nSelling and marketing | $ 84,210 | $ 61,530 | $ 52,870 | 36.9 %\n[/TABLE]\n"
     )
     doc = Document(

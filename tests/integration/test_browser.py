@@ -54,7 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ingest_paths([ROOT / "corpus"], services.store, settings)
     users = store / "users.toml"
     users.write_text(
-        f'[users.rita]\nrole = "rm"\nportfolio = ["栖云智算", "Brightfold"]\npassword_hash = "{hash_password(PASSWORD, rounds=4)}"\n',
+        f'[users.rita]\nrole = "rm"\nportfolio = ["栖云智算", "Brightfold"]\n'
+        f'password_hash = "{hash_password(PASSWORD, rounds=4)}"\n',
         encoding="utf-8",
     )
     port = _free_port()
@@ -151,7 +152,8 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
     page.locator("#send").click()
     listing = page.locator("#documents")
     page.wait_for_function(
-        "() => document.querySelector('#documents') && document.querySelector('#documents').innerText.includes('visit_notes_2024-09.txt')"
+        "() => document.querySelector('#documents') && "
+        "document.querySelector('#documents').innerText.includes('visit_notes_2024-09.txt')"
     )
     assert "stored" in page.locator("#ingest-report").inner_text()
     assert "visit_notes_2024-09.txt" in listing.inner_text()

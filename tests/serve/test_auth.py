@@ -180,12 +180,14 @@ tokens:
         ('[tokens.bot]\nrole = "rm"\nportfolio = "*"\nsha256 = "abc"', "sha256 must be 64 hexadecimal"),
         ('[tokens.bot]\nrole = "rm"\nportfolio = "*"\ntoken = "asst_x"', "never the token"),
         (
-            f'[tokens.a]\nrole = "rm"\nportfolio = "*"\nsha256 = "{TOKEN_SHA}"\n[tokens.b]\nrole = "rm"\nportfolio = "*"\n'
+            f'[tokens.a]\nrole = "rm"\nportfolio = "*"\nsha256 = "{TOKEN_SHA}"\n'
+            '[tokens.b]\nrole = "rm"\nportfolio = "*"\n'
             f'sha256 = "{TOKEN_SHA}"',
             "the same token as tokens.a",
         ),
         (
-            f'[users.x]\nrole = "rm"\nportfolio = "*"\npassword_hash = "{HASH}"\n[tokens.x]\nrole = "rm"\nportfolio = "*"\n'
+            f'[users.x]\nrole = "rm"\nportfolio = "*"\npassword_hash = "{HASH}"\n'
+            '[tokens.x]\nrole = "rm"\nportfolio = "*"\n'
             f'sha256 = "{TOKEN_SHA}"',
             "also a user's",
         ),
