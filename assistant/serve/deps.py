@@ -18,7 +18,8 @@ from assistant.ingest.uploads import Uploads
 from assistant.models.queue import Cancelled, LLMQueue
 from assistant.serve.actions import Note, Portal, need
 from assistant.serve.audit import AuditLog
-from assistant.serve.auth import AuthConfig, Permission, Principal, SignIns
+from assistant.serve.auth import AuthConfig, Permission, Principal
+from assistant.serve.throttle import SignIns
 
 
 @dataclass

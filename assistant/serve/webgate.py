@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.serve.asgi import BodyTooLarge, header, metered, query_params, read_body, replay, reply
 from assistant.serve.audit import AuditLog, safe_text
-from assistant.serve.auth import LOCAL, AuthConfig, Principal, SignIns
+from assistant.serve.auth import LOCAL, AuthConfig, Principal
+from assistant.serve.throttle import SignIns
 
 log = logging.getLogger("assistant.serve.webgate")
 PREFIX = "/ui"
@@ -173,7 +174,7 @@ class WebGate:
         if self.auth is None:
             return LOCAL
         app = self.gradio()
-        raw = _header(scope, "cookie")
+        raw = header(scope, "cookie")
         if app is None or not raw:
             return None
         try:
@@ -216,10 +217,10 @@ class WebGate:
             if who is not None:
                 self.record(scope, who, "ui_refused", 404, reason="not a route of the web app")
             log.info("web app: refused %s %s", method, rel)
-            await _reply(send, 404, "not found")
+            await reply(send, 404, "not found")
             return
         if who is None and not _public(rel):
-            await _reply(send, 401, "sign in first")
+            await reply(send, 401, "sign in first")
             return
         limit = self.upload_limit if rel == "/gradio_api/upload" else JSON_LIMIT
         receive, over = metered(receive, limit)
@@ -228,24 +229,24 @@ class WebGate:
             if refused is not None:
                 status, reason, action = refused
                 self.record(scope, who, action, status, reason=reason)
-                await _reply(send, status, reason)
+                await reply(send, status, reason)
                 return
             if rel.startswith(DOWNLOAD):
                 await self._download(scope, receive, send, who, rel[len(DOWNLOAD) :])
                 return
             if rel in _WITH_BODY:
-                body = await _read(receive, JSON_LIMIT)
+                body = await read_body(receive, JSON_LIMIT)
                 if body is None:
                     self.record(scope, who, "ui_refused", 413, reason="request body over the limit")
-                    await _reply(send, 413, f"the request body is over the limit of {JSON_LIMIT / 1e6:g} MB")
+                    await reply(send, 413, f"the request body is over the limit of {JSON_LIMIT / 1e6:g} MB")
                     return
                 refused = self._check_event(scope, rel, who, body)
                 if refused is not None:
                     status, reason, action = refused
                     self.record(scope, who, action, status, reason=reason)
-                    await _reply(send, status, reason)
+                    await reply(send, status, reason)
                     return
-                receive = _replay(body)
+                receive = replay(body)
             if rel == "/gradio_api/upload":
                 send = self._capture_uploads(send, who)
         await self._forward(scope, receive, send, over, limit)
@@ -265,11 +266,11 @@ class WebGate:
         with suppress(BodyTooLarge):
             await self.app(scope, receive, watch)
         if over["yes"] and not started["yes"]:
-            await _reply(send, 413, f"the request body is over the limit of {limit / 1e6:g} MB")
+            await reply(send, 413, f"the request body is over the limit of {limit / 1e6:g} MB")
 
     async def _check(self, scope: Scope, rel: str, who: Principal) -> tuple[int, str, str] | None:
         """(status, reason, audit action) of a refusal, or None; records the file downloads it lets through."""
-        query = _query(scope)
+        query = query_params(scope)
         session = query.get("session_hash")
         if rel.startswith("/gradio_api/heartbeat/"):
             session = rel[len("/gradio_api/heartbeat/") :]
@@ -352,19 +353,19 @@ class WebGate:
         found = self.owners.file(who.name, key)
         if found is None:
             self.record(scope, who, "download_refused", 404, reason="not a file of yours")
-            await _reply(send, 404, "no such file")
+            await reply(send, 404, "no such file")
             return
         self.record(scope, who, "download", 200, file=found.name)
         response = FileResponse(found.path, filename=found.name, headers={"Cache-Control": "no-store"})
         await response(scope, receive, send)
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read(receive, 64_000)
+        body = await read_body(receive, 64_000)
         if body is None:
-            await _reply(send, 413, "the sign-in form is too large")
+            await reply(send, 413, "the sign-in form is too large")
             return
         try:  # url-encoded or multipart, as the browser sends it
-            async with Request(scope, _replay(body)).form(max_files=0, max_fields=10) as form:
+            async with Request(scope, replay(body)).form(max_files=0, max_fields=10) as form:
                 name = str(form.get("username") or "").strip()
         except Exception:  # a malformed form: Gradio answers it; the attempt counts as nameless
             name = ""
@@ -397,7 +398,7 @@ class WebGate:
                     state["status"] = message["status"]
                 await send(message)
 
-            await self.app(scope, _replay(body), watch)
+            await self.app(scope, replay(body), watch)
             if state["status"] == 200:
                 self.sign_ins.succeeded(name, address)
                 who = self.auth.user(name) if self.auth else LOCAL
@@ -414,73 +415,3 @@ class WebGate:
 
 
 # ---- ASGI helpers ----------------------------------------------------------------------------------
-class BodyTooLarge(Exception):
-    """Raised into the app when a request body grows past its limit while it is read."""
-
-
-def _header(scope: Scope, name: str) -> str:
-    wanted = name.encode()
-    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == wanted), "")
-
-
-def _query(scope: Scope) -> dict[str, str]:
-    raw = scope.get("query_string", b"").decode("latin-1")
-    return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-
-
-def metered(receive: Receive, limit: int) -> tuple[Receive, dict[str, bool]]:
-    """``receive`` that stops a body growing past ``limit`` (declared or chunked alike)."""
-    seen = {"bytes": 0}
-    over = {"yes": False}
-
-    async def counted() -> Message:
-        message = await receive()
-        if message["type"] == "http.request":
-            seen["bytes"] += len(message.get("body", b""))
-            if seen["bytes"] > limit:
-                over["yes"] = True
-                raise BodyTooLarge
-        return message
-
-    return counted, over
-
-
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    """The whole body (None when it is over ``limit``)."""
-    parts, size = [], 0
-    while True:
-        try:
-            message = await receive()
-        except BodyTooLarge:
-            return None
-        if message["type"] != "http.request":
-            break
-        part = message.get("body", b"")
-        size += len(part)
-        if size > limit:
-            return None
-        parts.append(part)
-        if not message.get("more_body"):
-            break
-    return b"".join(parts)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = {"done": False}
-
-    async def receive() -> Message:
-        if not sent["done"]:
-            sent["done"] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
-async def _reply(send: Send, status: int, detail: str) -> None:
-    response: Response = JSONResponse({"detail": detail}, status_code=status)
-
-    async def nothing() -> Message:
-        return {"type": "http.disconnect"}
-
-    await response({"type": "http"}, nothing, send)

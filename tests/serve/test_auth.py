@@ -277,7 +277,7 @@ def test_cli_refuses_overlong_password(
 
 
 def test_throttle_waits_double_up_to_the_cap_and_never_overflow() -> None:
-    from assistant.serve.auth import Throttle
+    from assistant.serve.throttle import Throttle
 
     now = [1000.0]
     throttle = Throttle(free=2, base_s=1.0, cap_s=300.0, clock=lambda: now[0])

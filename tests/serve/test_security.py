@@ -26,7 +26,8 @@ from assistant.core.services import Services
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
-from assistant.serve.auth import SignIns, hash_password, load_auth_config
+from assistant.serve.auth import hash_password, load_auth_config
+from assistant.serve.throttle import SignIns
 
 PASSWORD = "pw-sec-123"
 HASH = hash_password(PASSWORD, rounds=4)
