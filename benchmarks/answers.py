@@ -3,8 +3,9 @@
 
     .venv/bin/python benchmarks/answers.py                    # devset with 1.5B and 0.5B, then corpus with 1.5B
     .venv/bin/python benchmarks/answers.py --models qwen2.5-coder-1.5b --limit 10   # a quick look
-    .venv/bin/python benchmarks/answers.py --quick            # smoke run (~5 s): corpus only, 4 questions (zh, en,
-                                                              # refusals), the fake LLM; prints the report, writes nothing
+    .venv/bin/python benchmarks/answers.py --quick            # smoke run (~5 s): corpus only, 4 questions
+                                                              # (zh, en, refusals), the fake LLM; prints the
+                                                              # report, writes nothing
 
 For each question set: ingests its documents into a fresh store with the default embeddings
 (``use-multilingual``), runs ``assistant.evaluate.run_eval`` (the code behind ``assistant eval``) once per
@@ -199,12 +200,14 @@ def render(res: Json) -> str:
         wrong = [r for r in report.results if r.correct is False or r.hit_company is False]
         if wrong:
             out += ["", f"Wrong answers or retrieval misses with {first}:", "",
-                    "| id | category | type | hit@5 given/open | path | gold | answer |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+                    "| id | category | type | hit@5 given/open | path | gold | answer |",
+                    "|---|---|---|---|---|---|---|"]  # fmt: skip
             for r in wrong:
                 answer = " ".join((r.error or r.answer).split())[:140].replace("|", "\\|")
                 gold = " ".join(r.gold.split())[:60].replace("|", "\\|")
                 out.append(
-                    f"| {r.id} | {r.category} | {r.answer_type} | {r.hit_company}/{r.hit_open} | {r.path} | {gold} | {answer} |"
+                    f"| {r.id} | {r.category} | {r.answer_type} | {r.hit_company}/{r.hit_open} | {r.path} | "
+                    f"{gold} | {answer} |"
                 )
         out.append("")
     return "\n".join(out)

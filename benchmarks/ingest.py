@@ -37,37 +37,40 @@ import datetime as dt
 import gc
 import io
 import json
-import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
 from common import (
     CONTENTION_CORES,
-    OUT_HELP,
-    QUICK_HELP,
+    CpuMonitor,
+    IdleGate,
     Json,
+    RssSampler,
+    add_run_arguments,
+    exit_status,
+    finish_result,
     fmt_n,
     fmt_s,
     idle_budget,
     now,
-    print_unwritten,
-    quick_failures,
+    per_s,
     report_head,
     results_dir,
     rnd,
+    rss_mb,
+    run_section,
+    section_errors,
+    start_result,
+    write_results,
 )
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
@@ -113,135 +116,8 @@ def make_plan(quick: bool, docs: int | None = None) -> Plan:
 # ---------------------------------------------------------------------------------------------
 
 
-def per_s(count: float, seconds: float | None) -> float | None:
-    return round(count / seconds, 2) if seconds else None
-
-
 def fmt_pct(share: float | None) -> str:
     return "–" if share is None else f"{share * 100:.0f}%"
-
-
-def machine_info() -> Json:
-    try:
-        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip())
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        nproc = os.cpu_count() or 0
-    cpu = "unknown"
-    with suppress(OSError, StopIteration):
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    return {
-        "nproc": nproc,
-        "cpu_model": cpu,
-        "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def _tree() -> list[psutil.Process]:
-    me = psutil.Process()
-    try:
-        return [me, *me.children(recursive=True)]
-    except psutil.Error:
-        return [me]
-
-
-def rss_mb() -> float:
-    """Resident memory of this process and its children (PDF workers), in MB."""
-    total = 0
-    for proc in _tree():
-        with suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return total / 1e6
-
-
-class RssSampler:
-    """Peak RSS of the process tree, sampled every ``interval`` seconds in a daemon thread."""
-
-    def __init__(self, interval: float = 0.1) -> None:
-        self.interval = interval
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, rss_mb())
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> RssSampler:
-        self.start_mb = rss_mb()
-        self.peak_mb = self.start_mb
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, rss_mb())
-
-
-class CpuMonitor:
-    """CPU time used by *other* processes while a measurement runs, in cores (/proc/stat minus our tree)."""
-
-    def __init__(self) -> None:
-        self._start = self._sample()
-
-    @staticmethod
-    def _own() -> float:
-        total = 0.0
-        for proc in _tree():
-            try:
-                t = proc.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
-            except psutil.Error:
-                pass
-        return total
-
-    def _sample(self) -> tuple[float, float, float]:
-        try:
-            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-            busy = (sum(fields[:3]) + sum(fields[5:8])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError):
-            busy = float("nan")
-        return now(), busy, self._own()
-
-    def other_cores(self) -> float | None:
-        (w0, b0, o0), (w1, b1, o1) = self._start, self._sample()
-        if w1 <= w0 or b1 != b1:
-            return None
-        return round(max(0.0, (b1 - b0) - (o1 - o0)) / (w1 - w0), 2)
-
-
-class IdleGate:
-    """Before a timed section, wait (within a run-wide budget) for other processes to leave the CPU."""
-
-    def __init__(self, budget_s: float, threshold: float = CONTENTION_CORES, window_s: float = 1.5) -> None:
-        self.budget_s, self.threshold, self.window_s = budget_s, threshold, window_s
-        self.spent_s = 0.0
-
-    def wait(self, label: str) -> float | None:
-        if self.budget_s - self.spent_s <= 0:
-            return None
-        t0, announced = now(), False
-        while True:
-            mon = CpuMonitor()
-            time.sleep(self.window_s)
-            reading = mon.other_cores()
-            if reading is None or reading < self.threshold or self.spent_s + now() - t0 >= self.budget_s:
-                break
-            if not announced:
-                print(
-                    f"   machine busy ({reading} cores used by others) before {label}; waiting …", flush=True
-                )
-                announced = True
-        self.spent_s += max(0.0, now() - t0 - self.window_s)
-        return reading
 
 
 class OcrMeter:
@@ -1091,30 +967,32 @@ def pdf_read_variants(pdf: Path) -> Json:
     import pypdf
 
     from assistant.ingest.readers import pdf as pdf_reader
-    from assistant.ingest.readers import read_document
+    from assistant.ingest.readers import pdf_pages, read_document
 
-    variants: dict[str, dict[str, Any]] = {
-        "default (tables, worker process)": {},
-        "TABLES=False": {"TABLES": False},
-        "one process (PARALLEL_MIN_PAGES=inf)": {"PARALLEL_MIN_PAGES": 10**9},
-        "one process, pypdf's own content parser (FAST_TEXT=False)": {
-            "PARALLEL_MIN_PAGES": 10**9,
-            "FAST_TEXT": False,
-        },
+    # (module, switch, value): the reader's switches live in ``pdf`` (tables, workers) and ``pdf_pages``
+    # (the text path of whichever process reads a page)
+    variants: dict[str, list[tuple[Any, str, Any]]] = {
+        "default (tables, worker process)": [],
+        "TABLES=False": [(pdf_reader, "TABLES", False)],
+        "one process (PARALLEL_MIN_PAGES=inf)": [(pdf_reader, "PARALLEL_MIN_PAGES", 10**9)],
+        "one process, pypdf's own content parser (FAST_TEXT=False)": [
+            (pdf_reader, "PARALLEL_MIN_PAGES", 10**9),
+            (pdf_pages, "FAST_TEXT", False),
+        ],
     }
     out: Json = {}
     for name, switches in variants.items():
-        saved = {k: getattr(pdf_reader, k) for k in switches}
+        saved = [(module, k, getattr(module, k)) for module, k, _ in switches]
         mon = CpuMonitor()
         try:
-            for k, v in switches.items():
-                setattr(pdf_reader, k, v)
+            for module, k, v in switches:
+                setattr(module, k, v)
             t0 = now()
             document = read_document(pdf, "bench")
             seconds = now() - t0
         finally:
-            for k, v in saved.items():
-                setattr(pdf_reader, k, v)
+            for module, k, v in saved:
+                setattr(module, k, v)
         out[name] = {
             "seconds": rnd(seconds, 2),
             "pages_per_s": per_s(len(document.pages), seconds),
@@ -1371,7 +1249,8 @@ def render_markdown(res: Json) -> str:
         if same:
             lines += [
                 "",
-                f"Pages whose text is identical with and without `pdf_text.fast_text`: {same['pages']} of {same['of']}.",
+                "Pages whose text is identical with and without `pdf_text.fast_text`: "
+                f"{same['pages']} of {same['of']}.",
             ]
     lines += [
         "",
@@ -1401,30 +1280,6 @@ def render_markdown(res: Json) -> str:
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
-def run_section(res: Json, key: str, title: str, fn: Callable[[], Json | None], gate: IdleGate) -> None:
-    print(f"\n== {title}", flush=True)
-    spent = gate.spent_s
-    before = gate.wait(f"section {key}")
-    waited = gate.spent_s - spent
-    mon = CpuMonitor()
-    t0 = now()
-    try:
-        out = fn()
-        if out is not None:
-            res[key] = out
-    except Exception as exc:
-        traceback.print_exc()
-        res[key] = {"error": f"{type(exc).__name__}: {exc}"}
-    other = mon.other_cores()
-    res["sections"][key] = {
-        "seconds": rnd(now() - t0, 1),
-        "waited_for_idle_s": rnd(waited, 1),
-        "other_cores_before": before,
-        "other_cores_during": other,
-    }
-    print(f"   done in {now() - t0:.1f} s (other processes used {other} cores meanwhile)", flush=True)
-
-
 def quick_checks(res: Json) -> dict[str, bool]:
     """What a smoke run must show besides running without an error: every generated file stored (the
     scanned one through OCR), then found unchanged, and the embedding probe measured."""
@@ -1449,33 +1304,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (20 documents, no devset)")
+    add_run_arguments(parser, " (20 documents, no devset)", 120.0, "before each section")
     parser.add_argument(
         "--skip-devset", action="store_true", help="skip the devset section (--quick always does)"
     )
     parser.add_argument("--docs", type=int, default=None, help="generated documents (default 1000; quick 20)")
     parser.add_argument("--devset", type=Path, default=DEVSET / "docs", help="devset documents folder")
-    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
-    parser.add_argument(
-        "--wait-idle",
-        type=float,
-        default=None,
-        metavar="S",
-        help="before each section wait for other processes to leave the CPU, at most S seconds in all "
-        "(default 120, --quick 0; 0: never wait)",
-    )
     args = parser.parse_args(argv)
 
     plan = make_plan(args.quick, args.docs)
     out_dir = results_dir(args.out_dir, plan.quick)
     started = now()
     gate = IdleGate(idle_budget(args.wait_idle, plan.quick, 120.0))
-    res: Json = {
-        "date": dt.date.today().isoformat(),
-        "started_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "quick": plan.quick,
-        "machine": machine_info(),
-        "plan": {
+    res = start_result(
+        plan.quick,
+        {
             "docs": plan.docs,
             "companies": plan.companies,
             "scanned_docs": plan.ocr_docs,
@@ -1484,27 +1327,25 @@ def main(argv: list[str] | None = None) -> int:
             "chunk_chars": Settings().chunk_chars,
             "embedding_threads": Settings().threads,
         },
-        "sections": {},
-        "notes": [
-            "Stage shares are summed from FileReport.timings of stored files over the run's wall time: read "
-            "(hashing + parsing, OCR shown apart), chunk, store split into embed (time inside the embeddings' "
-            "embed_documents, metered by the benchmark) and write (Chroma + ledger); 'other' is "
-            "what no stage timer covers (discovery, unchanged/duplicate checks, quality, alias learning).",
-            "Peak RSS is of the whole benchmark process and its children (PDF workers), sampled every 0.1 s; "
-            "'start' is the RSS when the run began (embedding model and earlier sections included).",
-            "Scanned PDFs: one image-only page each (a generated text page"
-            + (" of one paragraph, in this quick run," if plan.quick else "")
-            + " rendered by pypdfium2 at scale 1.5 and "
-            "wrapped by reportlab), capped at "
-            f"{plan.ocr_docs} documents because OCR costs seconds per page; the rest of their 5% share "
-            "are text "
-            "PDFs. The first OCR page includes loading the OCR engine.",
-            "The generated corpus is written to a temp directory and deleted afterwards; the devset is "
-            "read in "
-            "place through symlinks in a temp folder per company (nothing is copied into the repository).",
-        ],
-    }
-    print(f"machine: {res['machine']}", flush=True)
+    )
+    res["notes"] = [
+        "Stage shares are summed from FileReport.timings of stored files over the run's wall time: read "
+        "(hashing + parsing, OCR shown apart), chunk, store split into embed (time inside the embeddings' "
+        "embed_documents, metered by the benchmark) and write (Chroma + ledger); 'other' is "
+        "what no stage timer covers (discovery, unchanged/duplicate checks, quality, alias learning).",
+        "Peak RSS is of the whole benchmark process and its children (PDF workers), sampled every 0.1 s; "
+        "'start' is the RSS when the run began (embedding model and earlier sections included).",
+        "Scanned PDFs: one image-only page each (a generated text page"
+        + (" of one paragraph, in this quick run," if plan.quick else "")
+        + " rendered by pypdfium2 at scale 1.5 and "
+        "wrapped by reportlab), capped at "
+        f"{plan.ocr_docs} documents because OCR costs seconds per page; the rest of their 5% share "
+        "are text "
+        "PDFs. The first OCR page includes loading the OCR engine.",
+        "The generated corpus is written to a temp directory and deleted afterwards; the devset is "
+        "read in "
+        "place through symlinks in a temp folder per company (nothing is copied into the repository).",
+    ]
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-corpus-"))
     keep: dict[str, Any] = {}
     try:
@@ -1550,27 +1391,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     run_section(res, "embed_threads", "5. USE threads=2 vs 1", lambda: bench_embed_threads(plan), gate)
 
-    res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    res["total_s"] = rnd(now() - started, 1)
-    res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1)}
-    markdown = render_markdown(res)
-    if out_dir is None:
-        print("\n" + markdown)
-        print_unwritten(res)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"ingest_{res['date']}{'_quick' if plan.quick else ''}"
-        json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
-        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
-        md_path.write_text(markdown)
-        print("\n" + markdown)
-        print(f"wrote {json_path}\nwrote {md_path}")
-    failed = [k for k in (*SECTIONS, "corpus") if isinstance(res.get(k), dict) and "error" in res[k]]
-    if plan.quick and not failed:
-        failed = quick_failures(quick_checks(res))
-    if failed:
-        print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    finish_result(res, started, gate)
+    write_results(res, render_markdown(res), out_dir, "ingest")
+    return exit_status(section_errors(res, (*SECTIONS, "corpus")), plan.quick, lambda: quick_checks(res))
 
 
 if __name__ == "__main__":

@@ -312,7 +312,10 @@ class Run:
             i = 0
             while time.perf_counter() < self.stop_at:
                 name = f"load_note_{i:05d}.txt"
-                text = f"{company} visit note {i}: the client reported steady orders and {i % 97} new customers in 2024.\n"
+                text = (
+                    f"{company} visit note {i}: the client reported steady orders and {i % 97} new customers "
+                    "in 2024.\n"
+                )
                 r = await self.call(
                     client,
                     "upload",

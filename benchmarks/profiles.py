@@ -60,18 +60,23 @@ from common import (
     CONTENTION_CORES,
     OUT_HELP,
     QUICK_HELP,
+    CpuMonitor,
+    IdleGate,
     Json,
+    RssSampler,
     fmt_n,
     fmt_s,
     idle_budget,
+    machine_info,
     now,
     print_unwritten,
+    process_tree,
     quick_failures,
     report_head,
     results_dir,
     rnd,
+    rss_mb,
 )
-from ingest import CpuMonitor, IdleGate, RssSampler, _tree, machine_info, rss_mb
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 from assistant.core.settings import REPO_ROOT, Settings
@@ -150,7 +155,7 @@ class TreeCpu:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _sample(self) -> None:
-        for proc in _tree():
+        for proc in process_tree():
             with contextlib.suppress(psutil.Error):
                 t = proc.cpu_times()
                 self.last[(proc.pid, proc.create_time())] = t.user + t.system
@@ -326,7 +331,8 @@ def render_markdown(res: Json) -> str:
     lines += [
         "## Without the LLM (rule extraction + reconciliation + checks + signals + 3 renderings)",
         "",
-        "| Run | Companies | Wall | Companies/min | vs baseline | Peak RSS (tree) | Cores: ours / others | Same outputs | Notes |",
+        "| Run | Companies | Wall | Companies/min | vs baseline | Peak RSS (tree) | Cores: ours / others | "
+        "Same outputs | Notes |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for key in ("baseline", "local_1", "local_2_process", "local_2_thread", "ray_2", "resume"):
@@ -358,7 +364,8 @@ def render_markdown(res: Json) -> str:
         lines += [
             f"{model}; {res.get('llm_companies')} companies: {', '.join(res.get('llm_names', []))}.",
             "",
-            "| Run | Companies | Wall | Companies/min | vs no-LLM inline | Peak RSS (tree) | Cores: ours / others | Summary paths | Notes |",
+            "| Run | Companies | Wall | Companies/min | vs no-LLM inline | Peak RSS (tree) | Cores: ours / "
+            "others | Summary paths | Notes |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         no_llm = (res.get("local_1") or {}).get("per_min")
@@ -518,7 +525,8 @@ def main(argv: list[str] | None = None) -> int:
             "Cores: ours = CPU time of the benchmark's process tree / wall time (2 = both cores busy with the "
             "run); others = CPU other processes used meanwhile (the machine is shared; > "
             f"{CONTENTION_CORES} marks a section as disturbed). A pool of 2 workers can only be ~2× inline when "
-            "ours can reach 2. Both are sampled every 0.1 s per process (pool workers and Ray's processes exit before the run ends).",
+            "ours can reach 2. Both are sampled every 0.1 s per process (pool workers and Ray's processes "
+            "exit before the run ends).",
         ],
     }
     print(f"machine: {res['machine']}", flush=True)

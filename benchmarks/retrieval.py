@@ -62,26 +62,23 @@ from common import (
     CONTENTION_CORES,
     OUT_HELP,
     QUICK_HELP,
+    CpuMonitor,
+    IdleGate,
     Json,
     fmt_n,
     fmt_s,
     idle_budget,
+    machine_info,
     now,
     print_unwritten,
     quick_failures,
     report_head,
     results_dir,
     rnd,
-)
-from ingest import (
-    CpuMonitor,
-    IdleGate,
-    Text,
-    company_names,
-    machine_info,
     rss_mb,
     run_section,
 )
+from ingest import Text, company_names
 from langchain_core.embeddings import Embeddings
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads

@@ -22,19 +22,15 @@ Sections (each one records an ``error`` instead of stopping the run when it fail
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -43,18 +39,24 @@ from typing import Any, TypeVar
 
 from common import (
     CONTENTION_CORES,
-    OUT_HELP,
-    QUICK_HELP,
+    CpuMonitor,
+    IdleGate,
     Json,
+    add_run_arguments,
+    exit_status,
+    finish_result,
     fmt_n,
     fmt_s,
     idle_budget,
     now,
-    print_unwritten,
-    quick_failures,
+    percentile,
     report_head,
     results_dir,
     rnd,
+    run_section,
+    section_errors,
+    start_result,
+    write_results,
 )
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
@@ -114,15 +116,13 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolation percentile (numpy's default method)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+def llama_cpp_version() -> str:
+    try:
+        import llama_cpp
+
+        return str(llama_cpp.__version__)
+    except Exception:  # reported, never fatal
+        return "unavailable"
 
 
 def round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
@@ -130,114 +130,6 @@ def round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
     for i in range(max((len(g) for g in groups), default=0)):
         out.extend(g[i] for g in groups if i < len(g))
     return out
-
-
-def machine_info() -> Json:
-    try:
-        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip())
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        nproc = os.cpu_count() or 0
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gib = round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    try:
-        import llama_cpp
-
-        llama_version = str(llama_cpp.__version__)
-    except Exception:  # pragma: no cover - reported, never fatal
-        llama_version = "unavailable"
-    return {
-        "nproc": nproc,
-        "cpu_model": cpu,
-        "memory_gib": mem_gib,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "llama_cpp_python": llama_version,
-        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-class CpuMonitor:
-    """CPU time used by *other* processes while a measurement runs, in cores (from /proc/stat).
-
-    The machine is shared: anything else busy on 2 cores slows llama.cpp badly, so every section
-    reports how many cores other processes kept busy; figures with a high value are unreliable.
-    """
-
-    def __init__(self) -> None:
-        self._start = self._sample()
-
-    @staticmethod
-    def _sample() -> tuple[float, float, float]:
-        try:
-            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-            busy = (sum(fields[:3]) + sum(fields[5:8])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError):
-            busy = float("nan")
-        t = os.times()
-        return now(), busy, t.user + t.system + t.children_user + t.children_system
-
-    def other_cores(self) -> float | None:
-        (w0, b0, o0), (w1, b1, o1) = self._start, self._sample()
-        if w1 <= w0 or b1 != b1:  # no time passed, or /proc/stat unreadable (NaN)
-            return None
-        return round(max(0.0, (b1 - b0) - (o1 - o0)) / (w1 - w0), 2)
-
-
-class IdleGate:
-    """Waits for other processes to leave the CPU before a timed measurement, within a run-wide budget.
-
-    Each check samples ``window_s`` of /proc/stat; once the budget is spent, measurements go ahead
-    regardless and their ``other_cores`` readings show how contended they were.
-    """
-
-    def __init__(self, budget_s: float, threshold: float = CONTENTION_CORES, window_s: float = 1.5) -> None:
-        self.budget_s = budget_s
-        self.threshold = threshold
-        self.window_s = window_s
-        self.spent_s = 0.0
-        self.waits = 0
-
-    @property
-    def remaining_s(self) -> float:
-        return max(0.0, self.budget_s - self.spent_s)
-
-    def wait(self, label: str = "") -> float | None:
-        """Block until the machine is idle or the budget is spent; the last reading in cores."""
-        if self.remaining_s <= 0:
-            return None
-        t0 = now()
-        announced = False
-        while True:
-            mon = CpuMonitor()
-            time.sleep(self.window_s)
-            reading = mon.other_cores()
-            busy = reading is not None and reading >= self.threshold
-            if not busy or self.spent_s + (now() - t0) >= self.budget_s:
-                break
-            if not announced:
-                print(
-                    f"   machine busy ({reading} cores used by other processes){' before ' + label if label else ''}"
-                    f"; waiting (budget left {self.remaining_s - (now() - t0):.0f} s) …",
-                    flush=True,
-                )
-                announced = True
-                self.waits += 1
-        # the first sampling window is the price of checking, not waiting
-        self.spent_s += max(0.0, now() - t0 - self.window_s)
-        return reading
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1053,28 +945,6 @@ def render_markdown(res: Json) -> str:
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
-def run_section(res: Json, key: str, title: str, fn: Callable[[], Json], gate: IdleGate) -> None:
-    print(f"\n== {title}", flush=True)
-    spent = gate.spent_s
-    before = gate.wait(f"section {key}")
-    waited = gate.spent_s - spent
-    mon = CpuMonitor()
-    t0 = now()
-    try:
-        res[key] = fn()
-    except Exception as exc:
-        traceback.print_exc()
-        res[key] = {"error": f"{type(exc).__name__}: {exc}"}
-    other = mon.other_cores()
-    res["sections"][key] = {
-        "seconds": rnd(now() - t0, 1),
-        "waited_for_idle_s": rnd(waited, 1),
-        "other_cores_before": before,
-        "other_cores_during": other,
-    }
-    print(f"   done in {now() - t0:.1f} s (other processes used {other} cores meanwhile)", flush=True)
-
-
 def quick_checks(res: Json, plan: Plan) -> dict[str, bool]:
     """What a smoke run must show besides running without an error."""
     join, speed, emb, ask = res["join"]["models"], res["llm"]["models"], res["embeddings"], res["ask"]
@@ -1096,20 +966,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (implies --skip-install)")
+    add_run_arguments(parser, " (implies --skip-install)", 300.0, "before timed measurements")
     parser.add_argument("--skip-install", action="store_true", help="skip the fresh-venv install timing")
     parser.add_argument("--corpus", type=Path, default=REPO_ROOT / "corpus", help="corpus folder")
     parser.add_argument(
         "--questions", type=Path, default=None, help="questions JSONL (default corpus/_questions.jsonl)"
-    )
-    parser.add_argument("--out-dir", type=Path, default=None, help=OUT_HELP)
-    parser.add_argument(
-        "--wait-idle",
-        type=float,
-        default=None,
-        metavar="S",
-        help="before timed measurements wait for other processes to leave the CPU, at most S seconds in "
-        "all (default 300, --quick 0; 0: never wait)",
     )
     args = parser.parse_args(argv)
 
@@ -1119,12 +980,9 @@ def main(argv: list[str] | None = None) -> int:
     started = now()
     settings = get_settings()
     gate = IdleGate(idle_budget(args.wait_idle, plan.quick, 300.0))
-    res: Json = {
-        "date": dt.date.today().isoformat(),
-        "started_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "quick": plan.quick,
-        "machine": machine_info(),
-        "plan": {
+    res = start_result(
+        plan.quick,
+        {
             "models": list(plan.models),
             "llm_repeats": plan.llm_repeats,
             "llm_max_tokens": plan.llm_max_tokens,
@@ -1132,10 +990,9 @@ def main(argv: list[str] | None = None) -> int:
             "passages": plan.passages,
             "questions": plan.questions,
         },
-        "install": None,
-        "sections": {},
-    }
-    print(f"machine: {res['machine']}")
+        llama_cpp_python=llama_cpp_version(),
+    )
+    res["install"] = None
     docs = load_corpus(args.corpus)
 
     if not (args.skip_install or plan.quick):
@@ -1162,30 +1019,12 @@ def main(argv: list[str] | None = None) -> int:
         gate,
     )
 
-    res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    res["total_s"] = rnd(now() - started, 1)
-    res["idle_wait"] = {"budget_s": gate.budget_s, "spent_s": rnd(gate.spent_s, 1), "waits": gate.waits}
-    markdown = render_markdown(res)
-
-    if out_dir is None:
-        print("\n" + markdown)
-        print_unwritten(res)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"foundation_{res['date']}{'_quick' if plan.quick else ''}"
-        json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
-        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n")
-        md_path.write_text(markdown)
-        print("\n" + markdown)
-        print(f"wrote {json_path}\nwrote {md_path}")
-    failed = [k for k in SECTIONS if isinstance(res.get(k), dict) and "error" in res[k]]
+    finish_result(res, started, gate)
+    write_results(res, render_markdown(res), out_dir, "foundation")
+    failed = section_errors(res, SECTIONS)
     if isinstance(res.get("ask"), dict) and res["ask"].get("errors"):
         failed.append(f"ask ({res['ask']['errors']} questions failed)")
-    if plan.quick and not failed:
-        failed = quick_failures(quick_checks(res, plan))
-    if failed:
-        print(f"sections with errors: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    return exit_status(failed, plan.quick, lambda: quick_checks(res, plan))
 
 
 if __name__ == "__main__":

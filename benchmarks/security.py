@@ -69,9 +69,12 @@ from common import (
     BENCH_DIR,
     OUT_HELP,
     QUICK_HELP,
+    CpuMonitor,
+    IdleGate,
     Json,
     fmt_n,
     idle_budget,
+    machine_info,
     now,
     print_unwritten,
     quick_failures,
@@ -79,7 +82,6 @@ from common import (
     results_dir,
     rnd,
 )
-from ingest import CpuMonitor, IdleGate, machine_info
 
 import assistant  # noqa: F401 - sets the offline environment variables before any model library loads
 
@@ -110,7 +112,8 @@ def serve_main(argv: list[str]) -> int:
     from assistant.ingest.pipeline import ingest_paths
     from assistant.serve import web
     from assistant.serve.api import WebAccess, build_api
-    from assistant.serve.auth import SignIns, Throttle, load_auth_config
+    from assistant.serve.auth import load_auth_config
+    from assistant.serve.throttle import SignIns, Throttle
     from assistant.serve.webgate import PREFIX, Owners
 
     docs = args.root / "docs"
@@ -517,7 +520,7 @@ def backoff_model(
     bcrypt on ``cores``); when refused, the attacker waits Retry-After (whole seconds, rounded up) and retries.
     Should ``Throttle.wait`` raise (it overflowed a float once), the model waits until the key is forgotten
     (``window_s + cap_s`` after its last failure) and counts a reset."""
-    from assistant.serve.auth import SignIns, Throttle
+    from assistant.serve.throttle import SignIns, Throttle
 
     clock = [0.0]
     real = SignIns()
@@ -685,8 +688,10 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
     }
     bullet = (
         f"- **Gate overhead**: a web-app event round trip (queue/join + queue/data until process_completed) takes "
-        f"p50 {fmt_n(on['list_documents']['p50_ms'], 2)} ms with WebGate vs {fmt_n(off['list_documents']['p50_ms'], 2)} ms "
-        f"without (`list_documents`, ×{g['ratio']['list_documents']['p50_ms']}; p95 ×{g['ratio']['list_documents']['p95_ms']}), "
+        f"p50 {fmt_n(on['list_documents']['p50_ms'], 2)} ms with WebGate vs "
+        f"{fmt_n(off['list_documents']['p50_ms'], 2)} ms "
+        f"without (`list_documents`, ×{g['ratio']['list_documents']['p50_ms']}; p95 "
+        f"×{g['ratio']['list_documents']['p95_ms']}), "
         f"{fmt_n(on['profile']['p50_ms'], 2)} vs {fmt_n(off['profile']['p50_ms'], 2)} ms (`profile`, "
         f"×{g['ratio']['profile']['p50_ms']}; p95 ×{g['ratio']['profile']['p95_ms']}): "
         f"{g['added_ms']['list_documents']['p50_ms']:+.2f} / {g['added_ms']['profile']['p50_ms']:+.2f} ms per event. "
@@ -697,13 +702,15 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
         "## 1. Gate overhead (WebGate in front of the Gradio app)",
         "",
         f"{g['n']} sequential calls of each kind per app, interleaved in blocks of {g['block']} (the first app of a "
-        f"block alternates), after {g.get('warmup', 10)} warm-up calls each; one signed-in rm (portfolio Acme), one Gradio "
+        f"block alternates), after {g.get('warmup', 10)} warm-up calls each; one signed-in rm (portfolio "
+        "Acme), one Gradio "
         "session per app. "
         "The round trip is timed from sending `POST /ui/gradio_api/queue/join` to reading `process_completed` from "
         "`GET /ui/gradio_api/queue/data`. Gate off = the same Blocks, handlers, access and login function mounted by "
         "`gr.mount_gradio_app` on a bare FastAPI app (see the script's docstring).",
         "",
-        "| request | gate on p50 | gate on p95 | gate off p50 | gate off p95 | ratio p50 | ratio p95 | added p50 | audit rows/call on / off |",
+        "| request | gate on p50 | gate on p95 | gate off p50 | gate off p95 | ratio p50 | ratio p95 | added "
+        "p50 | audit rows/call on / off |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in ("list_documents", "profile", "config"):
@@ -714,9 +721,11 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
         )
         lines.append(
             f"| {labels[kind]} | {fmt_n(on[kind]['p50_ms'], 2)} ms | {fmt_n(on[kind]['p95_ms'], 2)} ms | "
-            f"{fmt_n(off[kind]['p50_ms'], 2)} ms | {fmt_n(off[kind]['p95_ms'], 2)} ms | ×{g['ratio'][kind]['p50_ms']} | "
+            f"{fmt_n(off[kind]['p50_ms'], 2)} ms | {fmt_n(off[kind]['p95_ms'], 2)} ms | "
+            f"×{g['ratio'][kind]['p50_ms']} | "
             f"×{g['ratio'][kind]['p95_ms']} | {g['added_ms'][kind]['p50_ms']:+.2f} ms | {rows} |"
         )
+    added_rows = on["list_documents"]["audit_rows_per_call"] - off["list_documents"]["audit_rows_per_call"]
     lines += [
         "",
         "Means: "
@@ -725,10 +734,11 @@ def _gate_lines(res: Json) -> tuple[str, list[str]]:
             for k in ("list_documents", "profile", "config")
         )
         + ".",
-        f"The gate adds {rnd(on['list_documents']['audit_rows_per_call'] - off['list_documents']['audit_rows_per_call'], 2)} "
+        f"The gate adds {rnd(added_rows, 2)} "
         "audit rows per event (`ui_event` at queue/join, `ui_subscribe` at queue/data) to the handler's own row, "
         f"which both apps write. One `AuditLog.record` (SQLite WAL insert with the hash chain) costs p50 "
-        f"{fmt_n(ins['p50_ms'], 3)} ms, p95 {fmt_n(ins['p95_ms'], 3)} ms here (scratch log, {ins['n']} inserts), so the "
+        f"{fmt_n(ins['p50_ms'], 3)} ms, p95 {fmt_n(ins['p95_ms'], 3)} ms here (scratch log, {ins['n']} "
+        "inserts), so the "
         "rest of the added time is the gate's own work (cookie and session checks, reading and replaying the join "
         "body, scanning it for file paths, wrapping send/receive).",
         "",
@@ -786,20 +796,24 @@ def render(res: Json) -> str:
         "## Summary",
         "",
         gate_bullet,
-        f"- **Back-off, one client guessing one user's password from one address**: {s['seq_honour']['checked']} guesses "
+        "- **Back-off, one client guessing one user's password from one address**: "
+        f"{s['seq_honour']['checked']} guesses "
         f"checked in {s['seq_honour']['seconds']:g} s ({fmt_n(s['seq_honour']['checked_per_min'], 1)}/min, the "
         f"{seq['free_failures']} free ones included) against {s['seq_off']['checked']} "
-        f"({fmt_n(s['seq_off']['checked_per_min'], 1)}/min, bcrypt-bound) with the back-off off: ×{d['ratio_measured']}. "
+        f"({fmt_n(s['seq_off']['checked_per_min'], 1)}/min, bcrypt-bound) with the back-off off: "
+        f"×{d['ratio_measured']}. "
         f"The wait keeps doubling to {seq['cap_s']:.0f} s: in the long run {fmt_n(seq['long_run_per_min'], 2)} "
         f"guesses/min, ×{fmt_n(d['ratio_long_run'], 0)} fewer than without the back-off.",
         f"- **A 10,000-word dictionary** against one user: {_duration(seq['dictionary_s'])} with the back-off (model, "
         f"checked against the first {d['window_s']:g} s: {seq['first_window']} modelled, {s['seq_honour']['checked']} "
         f"measured), {fmt_n(d['dictionary_no_backoff_min'], 0)} min without it.",
         f"- **Parallel guesses**: {k} concurrent clients got {s['conc_on']['checked']} checked in "
-        f"{s['conc_on']['seconds']:g} s (one client: {s['seq_honour']['checked']}); {s['burst_name']['clients']} guesses "
+        f"{s['conc_on']['seconds']:g} s (one client: {s['seq_honour']['checked']}); "
+        f"{s['burst_name']['clients']} guesses "
         f"sent at once against one name: {s['burst_name']['checked']} checked, {s['burst_name']['refused']} refused. "
         f"So {together}",
-        f"- **Spraying names**: {s['spray']['clients']} guesses sent at once from one address, each for another (unknown) "
+        f"- **Spraying names**: {s['spray']['clients']} guesses sent at once from one address, each for "
+        "another (unknown) "
         f"user name: {s['spray']['checked']} checked, {s['spray']['refused']} refused — {spray}",
         f"- **After ~{seq['free_failures'] + 1030:,} recorded failures of a name** (where `2 ** (failures - free)` "
         f"no longer fits a float): its right password got HTTP {ov['victim_api_status']} from `/api/me` and "
@@ -815,7 +829,8 @@ def render(res: Json) -> str:
         "(bcrypt), a 429 one that was refused. Back-off off: the same server with `ctx.sign_ins.users` and "
         "`.addresses` replaced by `Throttle(free=10**9)`.",
         "",
-        "| attacker | back-off | seconds | requests | checked (401) | refused (429) | other | checked/min | check p50 | refusal p50 | audit rows |",
+        "| attacker | back-off | seconds | requests | checked (401) | refused (429) | other | checked/min | "
+        "check p50 | refusal p50 | audit rows |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, run in s.items():
@@ -885,7 +900,8 @@ def render(res: Json) -> str:
         "| section | seconds | waited for idle | other cores before | other cores during |",
         "|---|---:|---:|---:|---:|",
         *[
-            f"| {key} | {v['seconds']} | {v['waited_for_idle_s']} | {v['other_cores_before']} | {v['other_cores_during']} |"
+            f"| {key} | {v['seconds']} | {v['waited_for_idle_s']} | {v['other_cores_before']} | "
+            f"{v['other_cores_during']} |"
             for key, v in res["sections"].items()
         ],
     ]

@@ -5,7 +5,7 @@ A small CPU model asked "What is the change in active users between 2018 and 201
 years and a passage holds a table whose header names those years, every row whose label shares a key
 term with the question gets its difference and percent change computed here, e.g.
 ``[2] Active users: 2019 29,566 − 2018 27,627 = 1,939 (+7.02%)``. The model copies the figure; the
-verifier accepts it because it is a calculation on cited figures (``qa.computed_figures``).
+verifier accepts it because it is a calculation on cited figures (``figure_checks.computed_figures``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 
 from assistant.answer.glossary import fiscal_years
+from assistant.answer.query import Query
 from assistant.store.keywords import tokenize
 from assistant.text.figures import quantities
+from assistant.text.tables import is_pipe_row, line_cells, row_cells, title_year, year_titles
 
-_YEAR_CELL = re.compile(r"^(?:FY\s?)?((?:19|20)\d\d)(?:年|年度)?$", re.I)
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _ASKS = re.compile(
     r"change|differ|increase|decrease|grow|growth|decline|compared|变化|变动|增长|增加|减少|下降|差额|相差|增幅|降幅|同比",
     re.I,
@@ -26,12 +26,8 @@ _IGNORE = {"what", "the", "is", "of", "in", "and", "between", "from", "to", "was
            "thousands", "多少", "变化", "增长", "之间"}  # fmt: skip
 
 
-def _cells(row: str) -> list[str]:
-    return [c.strip() for c in row.strip().strip("|").split("|")]
-
-
 def _value(cell: str) -> float | None:
-    found = quantities(cell.replace("(", "-").replace(")", ""))
+    found = quantities(cell)
     return found[0].value if found else None
 
 
@@ -39,20 +35,20 @@ def _fmt(x: float) -> str:
     return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def year_calculations(question: str, passages: list[str]) -> list[str]:
+def year_calculations(query: Query, passages: list[str]) -> list[str]:
     """Lines of computed differences for the years a change question names (none if not such a question)."""
-    years = sorted(set(_YEAR.findall(question)) | set(fiscal_years(question)))
-    if len(years) < 2 or not _ASKS.search(question):
+    years = sorted(set(query.years) | set(fiscal_years(query.text)))
+    if len(years) < 2 or not _ASKS.search(query.text):
         return []
-    key = {t for t in tokenize(question) if t not in _IGNORE and not t.isdigit() and len(t) > 1}
+    key = {t for t in query.tokens if t not in _IGNORE and not t.isdigit() and len(t) > 1}
     out: list[str] = []
     for n, passage in enumerate(passages, start=1):
         columns: list[str] = []
         for line in passage.split("\n"):
-            if line.count("|") < 2:
+            if not is_pipe_row(line):
                 continue
-            cells = _cells(line)
-            found = [m.group(1) for c in cells if (m := _YEAR_CELL.match(c))]
+            cells = row_cells(line)
+            found = year_titles(cells)
             if len(found) >= 2:
                 columns = found
                 continue
@@ -73,13 +69,6 @@ def year_calculations(question: str, passages: list[str]) -> list[str]:
     return out[:6]
 
 
-_YEAR_TOKEN = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:年度?|年末|年初)?(?!\d)")
-
-
-def _table_cells(line: str) -> list[str]:
-    return _cells(line) if line.count("|") >= 2 else line.split()
-
-
 def figure_columns(figure: str, passage: str) -> list[str | None]:
     """For each occurrence of ``figure`` (digits, no separators) in the passage: the year of the table
     column it sits in ("营业收入 16,842.57 12,306.18" under "项目 2023年 2022年" → 2023 for 16842.57), or None
@@ -87,12 +76,12 @@ def figure_columns(figure: str, passage: str) -> list[str | None]:
     out: list[str | None] = []
     columns: list[str] = []
     for line in passage.split("\n"):
-        cells = _table_cells(line)
-        years = [m.group(1) for c in cells if (m := _YEAR_TOKEN.fullmatch(c.strip()))]
+        cells = line_cells(line)
+        years = year_titles(cells)
         if len(years) >= 2:
             columns = years
             continue
-        numbers = [c for c in cells[1:] if _value(c) is not None and not _YEAR_TOKEN.fullmatch(c.strip())]
+        numbers = [c for c in cells[1:] if _value(c) is not None and not title_year(c)]
         for i, cell in enumerate(numbers):
             if cell.replace(",", "").replace("，", "").strip("$¥￥ ").rstrip("%") == figure:
                 out.append(columns[i] if columns and i < len(columns) else None)
@@ -101,9 +90,9 @@ def figure_columns(figure: str, passage: str) -> list[str | None]:
     return out
 
 
-def wrong_year_figures(figures: list[str], question: str, passages: list[str]) -> list[str]:
+def wrong_year_figures(figures: list[str], query: Query, passages: list[str]) -> list[str]:
     """Figures of an answer that sit only in table columns of other years than the one question asks."""
-    asked = set(_YEAR.findall(question)) | set(fiscal_years(question))
+    asked = set(query.years) | set(fiscal_years(query.text))
     if len(asked) != 1:
         return []
     wrong = []

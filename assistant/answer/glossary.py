@@ -12,7 +12,8 @@ import re
 
 TERMS: dict[str, str] = {
     # liquidity and leverage
-    r"quick ratio|acid[- ]test": "cash equivalents short-term investments accounts receivable total current liabilities",
+    r"quick ratio|acid[- ]test": "cash equivalents short-term investments accounts receivable "
+    "total current liabilities",
     r"current ratio|liquidity|working capital": "total current assets total current liabilities",
     r"debt ratio|leverage|debt[- ]to[- ]assets|gearing": "total liabilities total assets",
     r"速动比率": "货币资金 交易性金融资产 应收账款 流动负债合计",

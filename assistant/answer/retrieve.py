@@ -1,4 +1,6 @@
-"""Retrieval: dense search in the store, relevance floor, and a prompt-sized selection."""
+"""The home of retrieval: dense and keyword search of the store fused, the relevance floor, and a
+prompt-sized selection. Answers search with their ``Query`` (its tokens and glossary expansions);
+``hybrid_search`` and ``retrieve`` take a text for callers that have no Query (search command, evaluation)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from assistant.answer.glossary import expand
+from assistant.answer.query import Query
 from assistant.core.records import Chunk, Evidence
 from assistant.store.index import Store
 from assistant.store.keywords import tokenize
@@ -37,23 +39,39 @@ def hybrid_search(
     doc: str | None = None,
     allowed: Collection[str] | None = None,
 ) -> list[Evidence]:
-    """Dense (cosine) and keyword (BM25 over jieba tokens) rankings fused; Evidence.score is the cosine.
+    """``rank`` for a question text (analysed here) about ``company``."""
+    return rank(store, Query.parse(question, company), k, doc, allowed)
 
-    Within one company every chunk is scored densely (exact); across companies Chroma's nearest
-    neighbours and the keyword index's best matches are pooled. ``allowed`` (a user's portfolio) limits
-    the search to those companies: no passage of another company is ever returned.
-    """
-    if allowed is not None and company is not None and company not in allowed:
-        return []
-    query = np.asarray(store.embeddings.embed_query(embedding_text(question)), dtype=np.float32)
-    terms = tokenize(question)
-    terms += [t for t in tokenize(expand(question)) if t not in terms]  # statement words for ratio questions
-    if company:  # within one company its own names match everywhere and only favour title pages
-        names = {t for alias in [company, *store.ledger.aliases().get(company, [])] for t in tokenize(alias)}
+
+def _keyword_terms(store: Store, query: Query, doc: str | None) -> list[str]:
+    """The query's tokens and its glossary words; within one company, without its own names (they match
+    everywhere and only favour title pages), and without the words of a document it names."""
+    terms = list(query.tokens)
+    terms += [t for t in query.expansion_tokens if t not in terms]  # statement words for ratio questions
+    company = query.company
+    if company:
+        aliases = store.ledger.aliases().get(company, [])
+        names = query.company_tokens | {t for alias in aliases for t in tokenize(alias)}
         terms = [t for t in terms if t not in names] or terms
     if doc:
         terms = [t for t in terms if t not in set(tokenize(doc))] or terms
-    hits = dict(store.ledger.keyword_search(terms, company, limit=max(50, k * 5)))
+    return terms
+
+
+def rank(
+    store: Store, query: Query, k: int, doc: str | None = None, allowed: Collection[str] | None = None
+) -> list[Evidence]:
+    """Dense (cosine) and keyword (BM25 over jieba tokens) rankings fused; Evidence.score is the cosine.
+
+    Within the query's company every chunk is scored densely (exact); across companies Chroma's nearest
+    neighbours and the keyword index's best matches are pooled. ``allowed`` (a user's portfolio) limits
+    the search to those companies: no passage of another company is ever returned.
+    """
+    company = query.company
+    if allowed is not None and company is not None and company not in allowed:
+        return []
+    vector = np.asarray(store.embeddings.embed_query(embedding_text(query.text)), dtype=np.float32)
+    hits = dict(store.ledger.keyword_search(_keyword_terms(store, query, doc), company, limit=max(50, k * 5)))
     pool: dict[str, Chunk] = {}
     dense: dict[str, float] = {}
     scoped = (
@@ -67,16 +85,16 @@ def hybrid_search(
             for i, c in enumerate(chunks):
                 if doc is None or c.doc == doc:
                     pool[c.chunk_id] = c
-                    dense[c.chunk_id] = float(vectors[i] @ query)
+                    dense[c.chunk_id] = float(vectors[i] @ vector)
     else:
-        candidates = store.query(question, company=None, k=max(k * 5, 50), doc=doc, vector=query.tolist())
+        candidates = store.query(query.text, company=None, k=max(k * 5, 50), doc=doc, vector=vector.tolist())
         pool = {e.chunk.chunk_id: e.chunk for e in candidates}
         dense = {e.chunk.chunk_id: e.score for e in candidates}
         extra = [cid for cid in hits if cid not in pool]
-        for chunk, vector in zip(*store.chunks_with_vectors(extra), strict=False):
+        for chunk, row in zip(*store.chunks_with_vectors(extra), strict=False):
             if doc is None or chunk.doc == doc:
                 pool[chunk.chunk_id] = chunk
-                dense[chunk.chunk_id] = float(np.asarray(vector, dtype=np.float32) @ query)
+                dense[chunk.chunk_id] = float(np.asarray(row, dtype=np.float32) @ vector)
     if allowed is not None:  # enforced here, where passages are read
         pool = {cid: c for cid, c in pool.items() if c.company in allowed}
         dense = {cid: v for cid, v in dense.items() if cid in pool}
@@ -93,8 +111,20 @@ def retrieve(
     doc: str | None = None,
     allowed: Collection[str] | None = None,
 ) -> list[Evidence]:
+    """``relevant`` for a question text (analysed here) about ``company``."""
+    return relevant(store, Query.parse(question, company), k, min_relevance, doc, allowed)
+
+
+def relevant(
+    store: Store,
+    query: Query,
+    k: int,
+    min_relevance: float,
+    doc: str | None = None,
+    allowed: Collection[str] | None = None,
+) -> list[Evidence]:
     """Top-k fused passages, or none when even the best is below the relevance floor."""
-    found = hybrid_search(store, question, company, k, doc, allowed)
+    found = rank(store, query, k, doc, allowed)
     if not found or max(e.score for e in found) < min_relevance:
         return []
     return found

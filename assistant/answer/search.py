@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from assistant.answer.answerer import Answerer
-from assistant.answer.retrieve import hybrid_search
+from assistant.answer.query import Query
+from assistant.answer.retrieve import rank
 from assistant.core.records import SearchHit
 from assistant.store.index import Store
 
@@ -30,5 +31,5 @@ def search(
             chunk_id=ev.chunk.chunk_id,
             text=ev.chunk.text,
         )
-        for i, ev in enumerate(hybrid_search(store, query, resolved, k, allowed=allowed), start=1)
+        for i, ev in enumerate(rank(store, Query.parse(query, resolved), k, allowed=allowed), start=1)
     ]

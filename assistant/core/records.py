@@ -61,15 +61,28 @@ class SearchHit(BaseModel):
     text: str
 
 
-class Citation(BaseModel):
-    """A passage an answer cites as ``[n]``."""
+def _unset(value: object) -> bool:
+    return value in (0, "")
 
-    n: int
-    company: str
-    doc: str
-    page: int | None
-    chunk_id: str
-    quote: str
+
+class Citation(BaseModel):
+    """Where a statement was read: the document, its 1-based page (None for page-less files) and the exact
+    quote (a verbatim substring of the stored, normalised document text).
+
+    An answer's citation is the passage it cites as ``[n]`` and names its company and chunk; a profile's
+    evidence (``FieldValue.evidence`` and the lists, checks and signals) gives only document, page and quote:
+    ``n``, ``company`` and ``chunk_id`` are then unset (0 / "") and left out of the JSON.
+    """
+
+    n: int = Field(0, description="The answer's marker [n]; 0 (left out of the JSON) for profile evidence.",
+                   exclude_if=_unset)  # fmt: skip
+    company: str = Field("", description="Company of the cited passage; '' (left out) for profile evidence.",
+                         exclude_if=_unset)  # fmt: skip
+    doc: str = Field(description="File name as ingested, e.g. annual_report_2023.pdf.")
+    page: int | None = Field(None, description="1-based page; None for formats without pages.")
+    chunk_id: str = Field("", description="The cited stored passage; '' (left out) for profile evidence.",
+                          exclude_if=_unset)  # fmt: skip
+    quote: str = Field(description="Verbatim text of the document that states the value.")
 
 
 AnswerPath = Literal["verified", "extractive", "insufficient_evidence", "needs_company"]

@@ -20,6 +20,7 @@ import re
 from assistant.core.records import Chunk, Document
 from assistant.text.cjk import HAN, WIDE, display_width
 from assistant.text.normalize import clean_text, index_text
+from assistant.text.tables import row_cells
 
 # Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
 # next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined.
@@ -161,7 +162,7 @@ def _header_rows(rows: list[str]) -> list[str]:
     "(in thousands)"), at most three; at least the first row."""
     count = 0
     for row in rows[:3]:
-        cells = [c.strip() for c in row.strip().strip("|").split("|")][1:]
+        cells = row_cells(row)[1:]
         if any(_DATA_CELL.match(c) and not re.fullmatch(r"(?:19|20)\d\d", c) for c in cells if c):
             break
         count += 1

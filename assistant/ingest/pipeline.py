@@ -19,6 +19,7 @@ from assistant.core.errors import AssistantError, InputError
 from assistant.core.records import Document, FileReport, IngestReport
 from assistant.core.settings import Settings
 from assistant.ingest.chunking import chunk_document
+from assistant.ingest.companies import aliases, detect_company, match_companies, short_name
 from assistant.ingest.quality import quality_score
 from assistant.ingest.readers import read_document, supported
 from assistant.store.index import Store, Write
@@ -260,10 +261,6 @@ def _prepare(
 
 def _company_from_text(document: Document, store: Store) -> str | None:
     """The company a document names, mapped onto a known company when an alias matches."""
-    try:
-        from assistant.ingest.companies import detect_company, match_companies, short_name
-    except ImportError:  # pragma: no cover - module arrives with company detection
-        return None
     text = "\n".join(p.text for p in document.pages)
     mention = detect_company(text)
     if mention is None:
@@ -282,11 +279,6 @@ def _company_from_text(document: Document, store: Store) -> str | None:
 def _learn_aliases(document: Document, store: Store) -> None:
     """Remember the names a company is called by in its documents (used to resolve questions)."""
     names = [document.company]
-    try:
-        from assistant.ingest.companies import aliases, detect_company
-    except ImportError:  # pragma: no cover
-        store.ledger.set_aliases(document.company, names)
-        return
     mention = detect_company("\n".join(p.text for p in document.pages[:3]))
     if mention is not None:
         found = [n for n in (mention.legal_name, mention.english_name, *mention.short_names) if n]

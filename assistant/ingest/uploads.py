@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from assistant.core.errors import InputError
+from assistant.core.names import safe_name
 from assistant.core.records import FileReport
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import ingest_file
@@ -142,14 +143,6 @@ def check_content(name: str, head: bytes) -> None:
             raise UploadRefused(f"{name!r} is {what}, not a document", 415)
 
 
-def folder_name(company: str) -> str:
-    """The uploads sub-folder of a company: its name when that is a safe name, else a hash of it."""
-    try:
-        return _plain_name(company, "company name")
-    except UploadRefused:
-        return "company-" + hashlib.sha256(company.encode()).hexdigest()[:16]
-
-
 class Uploads:
     """Saves uploads under ``<store>/uploads`` and ingests them, one at a time."""
 
@@ -166,7 +159,7 @@ class Uploads:
         return int(self.settings.max_file_mb * 1e6)
 
     def path_of(self, company: str, doc: str) -> Path:
-        return self.root / folder_name(company) / doc
+        return self.root / safe_name(company, "company") / doc
 
     def receive(self, source: BinaryIO, name: str) -> Path:
         """Copy an upload into ``.incoming`` within the size limit and check its content; the temp path."""
@@ -224,12 +217,15 @@ class Uploads:
         return report
 
     def remove(self, company: str, doc: str) -> bool:
-        """Delete the uploaded file of a document that was removed from the store (if it was uploaded)."""
-        path = self.path_of(company, doc)
+        """Delete the uploaded file of a document that was removed from the store (if it was uploaded),
+        also where an earlier version kept it (a folder named ``company-`` + 16 hex digits of the name's sha256,
+        or the name itself), so deleting a document never leaves its uploaded copy behind."""
+        legacy = self.root / ("company-" + hashlib.sha256(company.encode()).hexdigest()[:16]) / doc
         with self._lock:
-            if path.is_file():
-                path.unlink()
-                if not any(path.parent.iterdir()):
-                    path.parent.rmdir()
-                return True
+            for path in (self.path_of(company, doc), legacy, self.root / company / doc):
+                if path.resolve().parent.parent == self.root.resolve() and path.is_file():
+                    path.unlink()
+                    if not any(path.parent.iterdir()):
+                        path.parent.rmdir()
+                    return True
         return False

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -22,6 +23,18 @@ from assistant.models.files import ensure_model, gguf_spec
 _LOADED: dict[tuple[str, int, int], Any] = {}
 _LOCKS: dict[int, threading.Lock] = {}  # id(Llama) → the one lock of that model and its context
 _LOAD_LOCK = threading.Lock()
+
+
+JSON_BACKENDS = ("llamacpp", "fake")  # backends whose replies can be constrained to a JSON schema
+
+
+@runtime_checkable
+class JSONCompleter(Protocol):
+    """A chat model that can constrain its reply to a JSON schema (:meth:`LlamaCppChat.complete_json`)."""
+
+    def complete_json(
+        self, messages: Sequence[BaseMessage], schema: dict[str, Any], max_tokens: int = 200
+    ) -> str: ...
 
 
 def _role(message: BaseMessage) -> str:
@@ -80,6 +93,26 @@ class LlamaCppChat(BaseChatModel):
 
     def _payload(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
         return [{"role": _role(m), "content": str(m.content)} for m in messages]
+
+    def complete_json(
+        self, messages: Sequence[BaseMessage], schema: dict[str, Any], max_tokens: int = 200
+    ) -> str:
+        """One reply constrained to JSON that matches ``schema`` (llama.cpp turns the schema into a grammar),
+        greedy (temperature 0), generated under the model's lock. Callers that share the model take their
+        turn with :meth:`assistant.models.queue.QueuedChat.complete_json`."""
+        try:
+            with self._lock:
+                reply = self._llama.create_chat_completion(
+                    messages=self._payload(list(messages)),
+                    response_format={"type": "json_object", "schema": schema},
+                    temperature=0.0,
+                    max_tokens=max_tokens,
+                )
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise LLMError(f"llama.cpp failed while generating JSON: {exc}") from exc
+        return str(reply["choices"][0]["message"]["content"] or "")
 
     def _generate(
         self,
@@ -165,6 +198,24 @@ class FakeChat(BaseChatModel):
         first = _FIRST_SENTENCE.match(body)
         sentence = (first.group(1) if first else body[:120]).strip()
         return f"{sentence} [{match.group(1)}]"
+
+    def complete_json(
+        self, messages: Sequence[BaseMessage], schema: dict[str, Any], max_tokens: int = 200
+    ) -> str:
+        """The schema's required properties with empty values (false, 0, "", [], {}): "nothing found"."""
+        empty: dict[str, Any] = {
+            "boolean": False,
+            "integer": 0,
+            "number": 0,
+            "string": "",
+            "array": [],
+            "object": {},
+        }
+        properties = schema.get("properties", {})
+        reply = {
+            name: empty.get(str(properties.get(name, {}).get("type"))) for name in schema.get("required", [])
+        }
+        return json.dumps(reply)
 
     def _generate(
         self,

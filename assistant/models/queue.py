@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -28,7 +28,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, ConfigError
+from assistant.models.llm import JSONCompleter
 
 
 class Cancelled(AssistantError):
@@ -157,6 +158,20 @@ class QueuedChat(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "queued"
+
+    def complete_json(
+        self, messages: Sequence[BaseMessage], schema: dict[str, Any], max_tokens: int = 200
+    ) -> str:
+        """A reply constrained to JSON matching ``schema`` (:meth:`LlamaCppChat.complete_json`), generated in
+        its turn of the queue like every other call."""
+        with self.queue.slot():
+            model = self.inner()
+            if not isinstance(model, JSONCompleter):
+                raise ConfigError(
+                    f"the LLM backend '{model._llm_type}' cannot constrain a reply to a JSON schema "
+                    "(use ASSISTANT_LLM_BACKEND=llamacpp)"
+                )
+            return model.complete_json(messages, schema, max_tokens)
 
     def _generate(
         self,

@@ -1,7 +1,6 @@
 """``build_profile(store, company)``: stored chunks → rule extraction → reconciliation → lists →
-checks → signals → :class:`Profile`. No LLM and no embedding call (vectors are not even read
-beyond what ``Store.company_chunks`` returns); hooks take an LLM extractor for missing fields and an
-LLM summariser."""
+checks → signals → :class:`Profile`. No LLM and no embedding call (vectors are not even read:
+``Store.company_texts``); hooks take an LLM extractor for missing fields and an LLM summariser."""
 
 from __future__ import annotations
 
@@ -15,15 +14,9 @@ from assistant.core.records import Chunk
 from assistant.profile.candidates import LLMExtractor
 from assistant.profile.checks import run_checks
 from assistant.profile.extract import extract, run_llm_extractor
-from assistant.profile.reconcile import (
-    customers,
-    merge_lawsuits,
-    merge_patents,
-    merge_qualifications,
-    merge_rounds,
-    reconcile_fields,
-    unknown,
-)
+from assistant.profile.reconcile import reconcile_fields, unknown
+from assistant.profile.reconcile_lists import customers, merge_lawsuits, merge_patents, merge_rounds
+from assistant.profile.reconcile_quals import merge_qualifications
 from assistant.profile.schema import FIELD_NAMES, REQUIRED_FIELDS, SPECS, FieldValue, Lists, Profile, Summary
 from assistant.profile.signals import compute_signals
 
@@ -41,7 +34,7 @@ def profile_from_chunks(
     llm_extractor: LLMExtractor | None = None,
     summarizer: Summarizer | None = None,
 ) -> Profile:
-    """The profile of one company from its chunks (``Store.company_chunks``)."""
+    """The profile of one company from its chunks (``Store.company_texts``)."""
     today = today or date.today()
     ex, ctxs = extract(chunks, company, aliases)
     looked_in = sorted(ctxs)
@@ -128,13 +121,11 @@ def build_profile(
     llm_extractor: LLMExtractor | None = None,
     summarizer: Summarizer | None = None,
 ) -> Profile:
-    """The profile of a company in the store (texts only: a store that offers ``company_texts`` is asked
-    for the chunks without their vectors)."""
-    fetch = getattr(store, "company_texts", None)
-    chunks = list(fetch(company)) if callable(fetch) else store.company_chunks(company)[0]
+    """The profile of a company in the store (its chunks' texts, not their vectors)."""
+    chunks = store.company_texts(company)
     if not chunks:
         raise InputError(f"no documents stored for company '{company}'")
-    aliases = store.ledger.aliases().get(company, [])
+    aliases = store.aliases().get(company, [])
     return profile_from_chunks(chunks, company, aliases, today, llm_extractor, summarizer)
 
 

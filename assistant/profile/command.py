@@ -55,7 +55,7 @@ def resolve_company(store: Store, name: str) -> str:
         return name
     from assistant.ingest.companies import match_companies
 
-    aliases = store.ledger.aliases()
+    aliases = store.aliases()
     matched = match_companies(name, {c: aliases.get(c, []) for c in known})
     if len(matched) == 1:
         return matched[0]
@@ -83,14 +83,16 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
         summarizer = ProfileSummarizer(lambda: services.llm, settings.prompts_dir)
     extractor = None
     if getattr(args, "llm_extract", False):
-        from assistant.models.llm import LlamaCppChat
-        from assistant.profile.llm_extract import LLMFieldExtractor, llama_completer
+        from assistant.models.llm import JSON_BACKENDS
+        from assistant.models.queue import QueuedChat
+        from assistant.profile.llm_extract import LLMFieldExtractor, backend_completer
 
-        if not isinstance(services.llm, LlamaCppChat):
+        if settings.llm_backend not in JSON_BACKENDS:
             raise InputError(
                 "--llm-extract needs the embedded llama.cpp model (ASSISTANT_LLM_BACKEND=llamacpp)"
             )
-        extractor = LLMFieldExtractor(llama_completer(services.llm))
+        queued = QueuedChat(inner=lambda: services.llm, queue=services.llm_queue)
+        extractor = LLMFieldExtractor(backend_completer(queued), settings.prompts_dir)
     profile = build_profile(store, company, today=today, llm_extractor=extractor, summarizer=summarizer)
     text = render(profile, args.format)
     if args.out:

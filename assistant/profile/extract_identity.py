@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 from assistant.ingest.companies import valid_credit_code
 from assistant.profile.candidates import Candidate
-from assistant.profile.numbers import dates, plain, zh_money
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment, table_cells
-from assistant.text.cjk import HAN
+from assistant.profile.text import Segment
+from assistant.text.cjk import HAN, has_han
+from assistant.text.dates import dates
+from assistant.text.figures import plain, zh_money
+from assistant.text.tables import row_cells
 
 _ZH_NAME = r"[" + HAN + r"·]{2,4}"
 _EN_PERSON = r"(?:Dr\.\s+)?[A-Z][a-zA-Z'’\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'’\-]+){1,2}"
@@ -120,7 +122,7 @@ def _zh_place(value: str) -> str:
 
 def _clean_text_value(field: str, value: str) -> str | None:
     value = value.strip().strip("|").strip()
-    zh = bool(re.search(r"[" + HAN + r"]", value))
+    zh = has_han(value)
     if field in ("legal_name", "english_name"):
         value = re.split(r"[（(]", value)[0].strip() if field == "legal_name" or not zh else value
         value = re.split(r"[，；。]", value)[0].strip()
@@ -221,7 +223,7 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
     out: list[Candidate] = []
     text = seg.text
     if seg.table_row:
-        cells = table_cells(text)
+        cells = row_cells(text)
         if len(cells) == 2 and cells[0] and cells[1]:
             for field, rx, prio in _LABEL_FULL:
                 if rx.match(cells[0].strip()):
@@ -242,7 +244,7 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
                 out.append(cand)
     for field, rx, prio in _LABEL_SPACE:
         sm = rx.match(text)
-        if sm and re.search(r"[" + HAN + r"]", sm.group("label")):
+        if sm and has_han(sm.group("label")):
             cand = _typed(seg, field, sm.group("value"), 0, len(text), prio, "label")
             if cand:
                 out.append(cand)
@@ -261,6 +263,6 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
             )
     # English companies: the legal name is also the English name
     for c in list(out):
-        if c.field == "legal_name" and isinstance(c.value, str) and not re.search(r"[" + HAN + r"]", c.value):
+        if c.field == "legal_name" and isinstance(c.value, str) and not has_han(c.value):
             out.append(c.model_copy(update={"field": "english_name", "priority": c.priority - 2}))
     return [c for c in out if c.field != "legal_name" or is_own_name(str(c.value))]

@@ -12,15 +12,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from langchain_core.messages import BaseMessage
+
+from assistant.answer.prompts import load_prompt
 from assistant.core.records import Chunk
+from assistant.core.settings import REPO_ROOT
 from assistant.profile.candidates import Candidate
-from assistant.profile.schema import SPECS
+from assistant.profile.schema import SPECS, field_spec
 from assistant.store.keywords import tokenize
 from assistant.text.figures import quantities
 
-Completer = Callable[[list[dict[str, str]], dict[str, Any]], str]  # (messages, JSON schema) → JSON text
+if TYPE_CHECKING:
+    from assistant.models.llm import JSONCompleter
+
+Completer = Callable[[Sequence[BaseMessage], dict[str, Any]], str]  # (messages, JSON schema) → JSON text
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -31,40 +39,17 @@ SCHEMA: dict[str, Any] = {
     },
     "required": ["found", "passage", "quote", "value"],
 }
-LABELS: dict[str, str] = {  # the words documents use for a field (zh and en)
-    "legal_representative": "法定代表人 legal representative CEO",
-    "founded": "成立 设立 注册成立 founded incorporated",
-    "registered_capital": "注册资本 registered capital",
-    "headquarters": "住所 注册地址 总部 headquarters headquartered",
-    "industry": "行业 所属行业 industry",
-    "main_business": "主营业务 主要产品 main business products",
-    "employees": "员工 在职员工 员工总数 employees headcount",
-    "rd_staff": "研发人员 研发人员数量 R&D staff engineers",
-    "revenue": "营业收入 revenue",
-    "net_profit": "净利润 net income net loss",
-    "total_assets": "资产总计 总资产 total assets",
-    "total_liabilities": "负债合计 总负债 total liabilities",
-    "software_copyrights": "软件著作权 software copyrights",
-}
-_SYSTEM = (
-    "You read company documents for a bank. Find the value of one field in the numbered passages. "
-    "Copy the sentence or table row that states it, character for character, as quote. "
-    "If no passage states it, answer found=false. 你只根据资料回答；没有就 found=false。"
-)
+PROMPTS_DIR = REPO_ROOT / "prompts"  # the default of Settings.prompts_dir
+PROMPT = "profile_extract"  # prompts/profile_extract.txt
+_VARIABLES = frozenset({"field", "description", "passages"})
 
 
-def llama_completer(llm: Any) -> Completer:
-    """A completer on the embedded llama.cpp model (``LlamaCppChat``) with schema-constrained output."""
+def backend_completer(llm: JSONCompleter) -> Completer:
+    """A completer on an LLM backend that constrains replies to a JSON schema: a
+    :class:`~assistant.models.queue.QueuedChat` (its turn in the queue), or the bare model in a one-user run."""
 
-    def complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
-        with llm._lock:
-            reply = llm._llama.create_chat_completion(
-                messages=messages,
-                response_format={"type": "json_object", "schema": schema},
-                temperature=0.0,
-                max_tokens=200,
-            )
-        return str(reply["choices"][0]["message"]["content"] or "")
+    def complete(messages: Sequence[BaseMessage], schema: dict[str, Any]) -> str:
+        return llm.complete_json(messages, schema, max_tokens=200)
 
     return complete
 
@@ -72,13 +57,17 @@ def llama_completer(llm: Any) -> Completer:
 class LLMFieldExtractor:
     """The ``LLMExtractor`` of ``build_profile``: one schema-constrained question per missing field."""
 
-    def __init__(self, complete: Completer, max_fields: int = 6, passages: int = 3) -> None:
+    def __init__(
+        self, complete: Completer, prompts_dir: Path = PROMPTS_DIR, max_fields: int = 6, passages: int = 3
+    ) -> None:
         self.complete = complete
+        self.prompt = load_prompt(Path(prompts_dir), PROMPT, _VARIABLES)
         self.max_fields = max_fields
         self.passages = passages
 
     def _ranked(self, chunks: Sequence[Chunk], field: str) -> list[Chunk]:
-        words = set(tokenize(LABELS.get(field, field.replace("_", " ")) + " " + SPECS[field].description))
+        spec = field_spec(field)
+        words = set(tokenize((spec.terms or field.replace("_", " ")) + " " + spec.description))
         scored = [
             (sum(1 for w in words if len(w) > 1 and w in c.text.lower()), i) for i, c in enumerate(chunks)
         ]
@@ -90,15 +79,10 @@ class LLMFieldExtractor:
         # only fields some passage has words for, at most max_fields of them (each is one model call)
         asks = [(f, r) for f in missing if f in SPECS and (r := self._ranked(chunks, f))][: self.max_fields]
         for field, ranked in asks:
-            spec = SPECS[field]
             passages = "\n\n".join(f"[{n}] {c.text}" for n, c in enumerate(ranked, start=1))
-            messages = [
-                {"role": "system", "content": _SYSTEM},
-                {
-                    "role": "user",
-                    "content": f"Field: {field} — {spec.description}\n\nPassages:\n{passages}\n\nJSON:",
-                },
-            ]
+            messages = self.prompt.format_messages(
+                field=field, description=field_spec(field).description, passages=passages
+            )
             try:
                 reply = json.loads(self.complete(messages, SCHEMA))
             except (ValueError, TypeError):
@@ -120,7 +104,8 @@ def to_candidate(field: str, reply: Any, ranked: Sequence[Chunk]) -> Candidate |
     quote, value = str(reply.get("quote") or "").strip(), str(reply.get("value") or "").strip()
     if not quote or quote not in chunk.text or not value:
         return None
-    kind = SPECS[field].kind
+    spec = field_spec(field)
+    kind = spec.kind
     base = {"field": field, "doc": chunk.doc, "page": chunk.page, "quote": quote, "chunk_id": chunk.chunk_id,
             "rule": "llm", "priority": 0}  # fmt: skip
     if kind in ("money", "percent", "count", "months"):
@@ -133,7 +118,7 @@ def to_candidate(field: str, reply: Any, ranked: Sequence[Chunk]) -> Candidate |
                                   if re.sub(r"[,，]", "", m.group(0)) == q.digits), None)  # fmt: skip
         if digits_as_written is None:
             return None
-        unit = {"percent": "%", "count": "count", "months": "months"}.get(kind)
+        unit = spec.unit
         if kind == "money":
             unit = "USD" if "$" in quote or "USD" in quote else "CNY"
         number_value: int | float = int(q.value) if kind == "count" else q.value

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.core.records import Chunk
-from assistant.profile.numbers import dates
 from assistant.profile.schema import DocumentInfo
+from assistant.text.dates import dates
 
 RELIABILITY = {
     "audit_report": 100,
@@ -54,7 +54,8 @@ _REPORTED = re.compile(
     r"((?:19|20)\d{2})\s*年(?:度|末|12月31日)|(?:December 31|31 December),? ((?:19|20)\d{2})"
 )
 _AUDITED = re.compile(
-    r"审计意见|经审计|标准无保留|审计机构|会计师事务所.{0,10}审计|audited|auditor|unqualified opinion|unmodified opinion",
+    r"审计意见|经审计|标准无保留|审计机构|会计师事务所.{0,10}审计"
+    r"|audited|auditor|unqualified opinion|unmodified opinion",
     re.IGNORECASE,
 )
 _PUBLISHED = re.compile(

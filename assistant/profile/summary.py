@@ -14,7 +14,7 @@ Flow:
    亿元 / million — covered by the quote after unit normalisation.
 2. **LLM.** ``prompts/profile_summary_{zh,en}.txt`` (zh when the company's name is Chinese) asks for
    3–5 sentences citing the facts as ``[n]``.
-3. **Verification** (:func:`verify_summary`, built on the helpers of :mod:`assistant.answer.answerer`): a citation
+3. **Verification** (:func:`verify_summary`, built on the checks of :mod:`assistant.answer.verify`): a citation
    must point to a given fact; every number of a sentence must be in the facts that sentence cites (as
    written or after unit normalisation — a figure more precise than its source, a computed growth rate
    or a total is an invention); a figure keeps its unit; a sentence must not consist mostly of words no
@@ -24,15 +24,20 @@ Flow:
 5. **Fallback**: a deterministic template from the same facts, with citations (it passes the same
    verification; a test checks that on the corpus).
 
+Steps 2–5 are the answers' verify → retry → fallback path (:func:`assistant.answer.verify.verify_retry_fallback`).
+
 The summary's citations are the facts' evidence quotes (verbatim substrings of the documents),
 renumbered ``[1]..[m]`` in order of first citation, identical quotes merged.
+
+Long because it still holds the bilingual field-label tables (to move onto ``FieldSpec``) and the bilingual
+template besides the facts and their verification; the template is the next piece to get its own module.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,18 +45,19 @@ from typing import Literal
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from assistant.answer.answerer import NOT_FOUND_MARKER, mask_instructions, unit_mismatches, unsupported_words
+from assistant.answer.citations import CITE, PLACEHOLDER, cited_numbers, says_not_found, strip_citations
+from assistant.answer.claims import unsupported_words
+from assistant.answer.figure_checks import numbers_in, unit_mismatches, unsupported_numbers
+from assistant.answer.instructions import mask_instructions
+from assistant.answer.verify import Draft, run_path, verify_retry_fallback
 from assistant.profile.schema import FieldValue, Profile, Source, Summary
+from assistant.store.keywords import tokenize
 from assistant.text.cjk import HAN
-from assistant.text.figures import covers, quantities
 
 SummaryPath = Literal["verified", "retried", "template", "none"]
 Lang = Literal["zh", "en"]
 
 _CJK = re.compile(r"[" + HAN + r"]")
-_CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
-_PLACEHOLDER = re.compile(r"\s?[\[【]\s*n\s*[\]】]")
-_NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 # a sentence: text up to its end mark (a "." only before a space or the end: never a decimal point), then the
 # citation markers that follow the end mark ("…万元。[3]" cites [3] for that sentence)
 _SENTENCE = re.compile(
@@ -197,15 +203,6 @@ class FactLine:
 
 
 @dataclass
-class Verdict:
-    """A summary after verification: the text with its citations (1-based fact numbers), or the problem."""
-
-    text: str = ""
-    cited: list[int] = field(default_factory=list)
-    problem: str = ""
-
-
-@dataclass
 class SummaryOutcome:
     """What the summarizer did for one profile."""
 
@@ -283,24 +280,15 @@ def format_facts(facts: list[FactLine], lang: Lang) -> str:
     return "\n\n".join(f.prompt(lang) for f in facts)
 
 
-# ---- verification --------------------------------------------------------------------------------------------
+# ---- verification (a summary is a Draft: its text and the 1-based facts it cites, or the problem) ----------
 def _numbers(text: str) -> list[str]:
-    body = _CITE.sub("", text)
-    return list(
-        dict.fromkeys(m.replace(",", "").replace("，", "").rstrip(".") for m in _NUMBER.findall(body))
-    )
+    return numbers_in(strip_citations(text))
 
 
 def unsupported(text: str, passages: list[str]) -> list[str]:
     """Numbers of ``text`` that none of ``passages`` states, as written or after unit normalisation (a figure
     more precise than its source, or one that is only a substring of another figure, is not supported)."""
-    support = {d for p in passages for d in _numbers(p)}
-    missing = [n for n in _numbers(text) if n not in support]
-    if not missing:
-        return []
-    sources = [q for p in passages for q in quantities(p)]
-    covered = {q.digits for q in quantities(_CITE.sub("", text)) if any(covers(q, s) for s in sources)}
-    return [n for n in missing if n not in covered]
+    return unsupported_numbers(text, passages, strict=True)
 
 
 def _holders(number: str, texts: list[str]) -> list[int]:
@@ -314,75 +302,77 @@ def vocabulary(facts: list[FactLine], lang: Lang, company: str) -> str:
 
 def verify_summary(
     raw: str, facts: list[FactLine], lang: Lang, company: str, max_chars: int | None = None
-) -> Verdict:
+) -> Draft:
     """Check a summary against the facts it was given (see the module's rules); repairs missing or wrong
     citations of figures that a fact does state."""
     texts = [f.text(lang) for f in facts]
     limit = max_chars or (400 if lang == "zh" else 1200)
-    raw = _PLACEHOLDER.sub("", raw or "").strip()
-    if not raw or NOT_FOUND_MARKER in raw.upper().replace(" ", "_"):
-        return Verdict(problem="the summary is empty")
-    given = {int(x) for m in _CITE.finditer(raw) for x in re.findall(r"\d+", m.group(1))}
-    invalid = sorted(n for n in given if not 1 <= n <= len(facts))
+    raw = PLACEHOLDER.sub("", raw or "").strip()
+    if not raw or says_not_found(raw):
+        return Draft(problem="the summary is empty")
+    invalid = sorted(n for n in set(cited_numbers(raw)) if not 1 <= n <= len(facts))
     if invalid:
-        return Verdict(
+        return Draft(
             problem=f"it cites {', '.join(f'[{n}]' for n in invalid)}, which is not one of the facts "
             f"[1]-[{len(facts)}]"
         )
-    if len(_CITE.sub("", raw)) > limit:
-        return Verdict(problem=f"it is longer than {limit} characters")
-    question = vocabulary(facts, lang, company)
+    if len(strip_citations(raw)) > limit:
+        return Draft(problem=f"it is longer than {limit} characters")
+    asked = set(tokenize(vocabulary(facts, lang, company)))
     out: list[str] = []
     cited_all: list[int] = []
     for m in _SENTENCE.finditer(raw):
         body, tail = m.group("body"), m.group("cites") or ""
         if not body.strip() and not tail.strip():
             continue
-        cites = list(
-            dict.fromkeys(int(x) for c in _CITE.finditer(body + tail) for x in re.findall(r"\d+", c.group(1)))
-        )
-        plain = _CITE.sub("", body).strip()
+        plain = strip_citations(body).strip()
         if not plain:
             out.append(m.group(0))
             continue
-        original = list(cites)
-        numbers = _numbers(plain)
-        if numbers and unsupported(plain, [texts[n - 1] for n in cites] if cites else []):
-            # missing or wrong [n]: add the facts that state the sentence's figures, or reject a fabricated one
-            repaired: list[int] = list(cites)
-            for number in numbers:
-                if not unsupported(number, [texts[n - 1] for n in repaired]):
-                    continue
-                holders = _holders(number, texts)
-                if not holders:
-                    return Verdict(problem=f"the figure {number} in “{plain[:60]}” is in none of the facts")
-                repaired.append(holders[0])
-            if unsupported(plain, [texts[n - 1] for n in repaired]):
-                return Verdict(
-                    problem=f"the figures of “{plain[:60]}” are in none of the facts it could cite"
-                )
-            cites = list(dict.fromkeys(repaired))
-        if cites:
-            mismatched = unit_mismatches(plain, [texts[n - 1] for n in cites])
-            if mismatched:
-                return Verdict(
-                    problem=f"{', '.join(mismatched)}: the fact gives this figure with another unit"
-                )
-        new_words = unsupported_words(plain, question, texts)
-        if new_words:
-            return Verdict(problem=f"“{plain[:60]}” says what no fact says ({', '.join(new_words[:6])})")
-        if not cites:  # a sentence without figures: cite the fact it draws on, if one shares its words
-            cites = _best_by_words(plain, texts)
-        out.append(m.group(0) if cites == original else _recite(m.group(0), body, cites))
+        given = cited_numbers(body + tail)
+        cites = _sentence_citations(plain, given, texts, asked)
+        if isinstance(cites, str):
+            return Draft(problem=cites)
+        out.append(m.group(0) if cites == given else _recite(m.group(0), body, cites))
         cited_all += [n for n in cites if n not in cited_all]
     if not cited_all:
-        return Verdict(problem="it cites no fact")
-    return Verdict(text=re.sub(r"[ \t]{2,}", " ", "".join(out)).strip(), cited=cited_all)
+        return Draft(problem="it cites no fact")
+    return Draft(text=re.sub(r"[ \t]{2,}", " ", "".join(out)).strip(), cited=cited_all)
+
+
+def _sentence_citations(plain: str, given: list[int], texts: list[str], asked: set[str]) -> list[int] | str:
+    """The facts one sentence (without its markers) cites once verified: its ``given`` ones, plus those that
+    state its figures (a missing or wrong [n]), or for a sentence without figures the fact that shares its
+    words; else why it fails (a fabricated figure, a changed unit, words no fact says)."""
+    cites = list(given)
+    numbers = _numbers(plain)
+    if numbers and unsupported(plain, [texts[n - 1] for n in cites] if cites else []):
+        # missing or wrong [n]: add the facts that state the sentence's figures, or reject a fabricated one
+        for number in numbers:
+            if not unsupported(number, [texts[n - 1] for n in cites]):
+                continue
+            holders = _holders(number, texts)
+            if not holders:
+                return f"the figure {number} in “{plain[:60]}” is in none of the facts"
+            cites.append(holders[0])
+        if unsupported(plain, [texts[n - 1] for n in cites]):
+            return f"the figures of “{plain[:60]}” are in none of the facts it could cite"
+        cites = list(dict.fromkeys(cites))
+    if cites:
+        mismatched = unit_mismatches(plain, [texts[n - 1] for n in cites])
+        if mismatched:
+            return f"{', '.join(mismatched)}: the fact gives this figure with another unit"
+    new_words = unsupported_words(plain, asked, texts)
+    if new_words:
+        return f"“{plain[:60]}” says what no fact says ({', '.join(new_words[:6])})"
+    if not cites:  # a sentence without figures: cite the fact it draws on, if one shares its words
+        cites = _best_by_words(plain, texts)
+    return cites
 
 
 def _recite(whole: str, body: str, cites: list[int]) -> str:
     """A sentence with the citation markers it lacks added before its end mark (its own markers kept)."""
-    have = {int(x) for c in _CITE.finditer(whole) for x in re.findall(r"\d+", c.group(1))}
+    have = set(cited_numbers(whole))
     marks = "".join(f"[{n}]" for n in cites if n not in have)
     if not marks:
         return whole
@@ -395,8 +385,6 @@ def _recite(whole: str, body: str, cites: list[int]) -> str:
 
 
 def _best_by_words(sentence: str, texts: list[str]) -> list[int]:
-    from assistant.store.keywords import tokenize
-
     words = {t for t in tokenize(sentence) if len(t) > 1 and not t[0].isdigit()}
     if not words:
         return []
@@ -405,7 +393,7 @@ def _best_by_words(sentence: str, texts: list[str]) -> list[int]:
     return [-best[1]] if best[0] >= max(1, len(words) // 3) else []
 
 
-def finish(verdict: Verdict, facts: list[FactLine]) -> Summary:
+def finish(verdict: Draft, facts: list[FactLine]) -> Summary:
     """The Summary: citations renumbered 1..m in order of first appearance, identical quotes merged."""
     sources: list[Source] = []
     number: dict[int, int] = {}
@@ -419,7 +407,7 @@ def finish(verdict: Verdict, facts: list[FactLine]) -> Summary:
         new = list(dict.fromkeys(number[int(x)] for x in re.findall(r"\d+", m.group(1)) if int(x) in number))
         return "".join(f"[{n}]" for n in new)
 
-    text = _CITE.sub(renumber, verdict.text)
+    text = CITE.sub(renumber, verdict.text)
     text = re.sub(r"(\[\d+\])(?:\1)+", r"\1", text)
     return Summary(text=text, citations=sources)
 
@@ -565,47 +553,71 @@ class ProfileSummarizer:
         outcome = SummaryOutcome(summary=Summary(), path="none", facts=len(facts))
         if not facts:
             outcome.problems.append("no verified field to summarise")
-            outcome.seconds = round(time.perf_counter() - started, 3)
-            return outcome
-        if self._llm is not None:
-            inputs = {"company": profile.company, "facts": format_facts(facts, lang)}
-            for attempt, name in ((1, f"profile_summary_{lang}"), (2, f"profile_summary_strict_{lang}")):
-                if attempt == 2:
-                    inputs["problem"] = outcome.problems[-1]
-                try:
-                    raw = self._ask(name, inputs)
-                except Exception as exc:  # the backend failed: no retry, the template says the same facts
-                    outcome.problems.append(f"LLM failed: {type(exc).__name__}: {exc}")
-                    break
-                outcome.llm_calls += 1
-                verdict = verify_summary(raw, facts, lang, profile.company)
-                if not verdict.problem:
-                    outcome.summary = finish(verdict, facts)
-                    outcome.path = "verified" if attempt == 1 else "retried"
-                    outcome.seconds = round(time.perf_counter() - started, 3)
-                    return outcome
-                outcome.problems.append(verdict.problem)
-        text = template_summary(profile, facts, lang)
-        verdict = verify_summary(text, facts, lang, profile.company, max_chars=4000)
-        if (
-            verdict.problem
-        ):  # not expected (tests check the corpus); keep the template, cite every fact it names
-            outcome.problems.append(f"template: {verdict.problem}")
-            cited = list(
-                dict.fromkeys(int(x) for m in _CITE.finditer(text) for x in re.findall(r"\d+", m.group(1)))
-            )
-            verdict = Verdict(text=text, cited=cited)
-        outcome.summary = finish(verdict, facts)
-        outcome.path = "template"
+        else:
+            draft, outcome.path = self._written(profile, facts, lang, outcome)
+            outcome.summary = finish(draft, facts)
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
+
+    def _written(
+        self, profile: Profile, facts: list[FactLine], lang: Lang, outcome: SummaryOutcome
+    ) -> tuple[Draft, SummaryPath]:
+        """The verified summary (the LLM's, verify → retry → fallback) and how it was written; the template
+        when there is no LLM or it fails."""
+
+        def fallback() -> Draft:
+            return _template_draft(profile, facts, lang, outcome.problems)
+
+        if self._llm is None:
+            return fallback(), "template"
+        inputs = {"company": profile.company, "facts": format_facts(facts, lang)}
+
+        def write(problem: str) -> Iterator[str]:
+            if problem:
+                inputs["problem"] = problem
+            name = f"profile_summary_strict_{lang}" if problem else f"profile_summary_{lang}"
+            try:
+                raw = self._ask(name, inputs)
+            except Exception as exc:  # the backend failed: no retry, the template says the same facts
+                outcome.problems.append(f"LLM failed: {type(exc).__name__}: {exc}")
+                raise _LLMFailed from exc
+            outcome.llm_calls += 1
+            yield raw
+
+        def check(raw: str) -> Draft:
+            verdict = verify_summary(raw, facts, lang, profile.company)
+            if verdict.problem:
+                outcome.problems.append(verdict.problem)
+            return verdict
+
+        try:
+            checked = run_path(verify_retry_fallback(write, check, fallback))
+        except _LLMFailed:
+            return fallback(), "template"
+        if checked.path == "verified":
+            return checked.draft, "verified" if checked.attempts == 1 else "retried"
+        return checked.draft, "template"
+
+
+class _LLMFailed(Exception):
+    """The LLM backend failed while writing a summary (the problem is recorded)."""
+
+
+def _template_draft(profile: Profile, facts: list[FactLine], lang: Lang, problems: list[str]) -> Draft:
+    """The template summary, verified like the LLM's; should it fail (not expected: tests check the corpus),
+    the template is kept, citing every fact it names, and the problem recorded."""
+    text = template_summary(profile, facts, lang)
+    verdict = verify_summary(text, facts, lang, profile.company, max_chars=4000)
+    if verdict.problem:
+        problems.append(f"template: {verdict.problem}")
+        verdict = Draft(text=text, cited=cited_numbers(text))
+    return verdict
 
 
 __all__ = [
     "FactLine",
     "ProfileSummarizer",
     "SummaryOutcome",
-    "Verdict",
     "figure",
     "finish",
     "format_facts",

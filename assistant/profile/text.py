@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk
-from assistant.text.cjk import HAN
+from assistant.text.cjk import HAN_RE
 
-_CJK = re.compile(r"[" + HAN + r"]")
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _TERMINAL = tuple("。！？；：:.!?;…")
 _ITEM_START = re.compile(
@@ -73,7 +72,7 @@ _ABBREV = frozenset(
 
 
 def units(text: str) -> int:
-    return len(text) + len(_CJK.findall(text))
+    return len(text) + len(HAN_RE.findall(text))
 
 
 @dataclass
@@ -172,8 +171,8 @@ def _continues(prev: str, nxt: str) -> bool:
         return False  # "主营业务：…" ends its own line unless it visibly continues
     if nxt[0].islower() and last.isalnum():
         return True
-    if _CJK.search(prev):
-        return units(prev) >= 40 and (bool(_CJK.match(last)) or last.isalnum() or last in "”’)）%")
+    if HAN_RE.search(prev):
+        return units(prev) >= 40 and (bool(HAN_RE.match(last)) or last.isalnum() or last in "”’)）%")
     return len(prev) >= 60 and (last.isalnum() or last in "”’)%")  # a wrapped English line, not a heading
 
 
@@ -281,15 +280,17 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
-def table_cells(row: str) -> list[str]:
-    """Cells of a Markdown table row."""
-    inner = row.strip()
-    if inner.startswith("|"):
-        inner = inner[1:]
-    if inner.endswith("|"):
-        inner = inner[:-1]
-    return [c.strip() for c in inner.split("|")]
-
-
-def is_rule_row(row: str) -> bool:
-    return bool(re.fullmatch(r"\|[\s:|\-]+\|", row.strip()))
+def iter_tables(segs: list[Segment]) -> list[list[Segment]]:
+    """The runs of consecutive Markdown table rows among a chunk's segments."""
+    tables: list[list[Segment]] = []
+    i = 0
+    while i < len(segs):
+        if segs[i].table_row:
+            j = i
+            while j < len(segs) and segs[j].table_row:
+                j += 1
+            tables.append(segs[i:j])
+            i = j
+        else:
+            i += 1
+    return tables

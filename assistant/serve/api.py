@@ -34,6 +34,7 @@ from assistant.models.llm import model_label
 from assistant.models.queue import LLMQueue, QueuedChat
 from assistant.serve import routes
 from assistant.serve.actions import Portal
+from assistant.serve.asking import AskRunner
 from assistant.serve.audit import AuditLog
 from assistant.serve.auth import LOCAL, AuthConfig, Principal, load_auth_config
 from assistant.serve.deps import ApiContext, note, status_of
@@ -118,7 +119,7 @@ def build_api(
         queue=queue,
         answerer=answerer,
         uploads=uploads,
-        asks=routes.AskRunner(answerer, queue, max_pending_asks),
+        asks=AskRunner(answerer, queue, max_pending_asks),
         portal=Portal(services, answerer, uploads),
     )
     app = FastAPI(

@@ -17,6 +17,7 @@ from assistant.core.services import Services
 from assistant.ingest.uploads import Uploads
 from assistant.models.queue import Cancelled, LLMQueue
 from assistant.serve.actions import Note, Portal, need
+from assistant.serve.asking import AskRunner
 from assistant.serve.audit import AuditLog
 from assistant.serve.auth import AuthConfig, Permission, Principal
 from assistant.serve.throttle import SignIns
@@ -32,7 +33,7 @@ class ApiContext:
     queue: LLMQueue
     answerer: Answerer
     uploads: Uploads
-    asks: Any  # routes.AskRunner
+    asks: AskRunner
     portal: Portal
     sign_ins: SignIns = field(default_factory=SignIns)
     started: float = field(default_factory=time.time)

@@ -4,6 +4,10 @@ A passage that appears in several documents of a company is stored once; the led
 table keeps every (document, page) it came from. Writes are ordered so that a crash at any point
 leaves a ledger row ``pending``; ``recover()`` (run when the store opens) removes what such a run
 left half-done, and the next ingest stores the document again — never twice.
+
+Its readers (profiles, batches, retrieval) use the public methods (``company_texts``, ``company_chunks``,
+``document_hashes``, ``aliases`` …), never Chroma or the ledger directly. Long because the write path
+and its crash recovery must be read together: they share the ordering of Chroma and ledger writes.
 """
 
 from __future__ import annotations
@@ -314,6 +318,32 @@ class Store:
 
     def version(self, company: str | None) -> tuple[int, float]:
         return self.ledger.version(company)
+
+    def aliases(self) -> dict[str, list[str]]:
+        """Company → the other names it is known by (companies with stored documents only)."""
+        return self.ledger.aliases()
+
+    def document_hashes(self, company: str | None = None) -> dict[str, dict[str, str]]:
+        """Company → {document: sha256} of every stored document, optionally of one company."""
+        out: dict[str, dict[str, str]] = {}
+        for row in self.ledger.documents(company):
+            out.setdefault(str(row["company"]), {})[str(row["doc"])] = str(row["sha256"])
+        return out
+
+    def company_texts(self, company: str) -> list[Chunk]:
+        """All chunks of one company without their vectors (what a profile reads: cheaper than
+        :meth:`company_chunks`, and the same chunks in the same order). The cached chunks when
+        :meth:`company_chunks` has them for the company's current version."""
+        cached = self._pools.get(company)
+        if cached and cached[0] == (company, self.version(company)):
+            return list(cached[1])
+        got = self.collection.get(where={"company": company}, include=["documents", "metadatas"])
+        return [
+            _chunk(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        ]
 
     def company_chunks(self, company: str) -> tuple[list[Chunk], np.ndarray]:
         """All chunks of one company with their unit vectors (cached until the company changes)."""

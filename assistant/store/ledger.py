@@ -76,7 +76,8 @@ class Ledger:
 
                 raise AssistantError(
                     f"the store at {path.parent} was built by an older version of the assistant; "
-                    f"move it aside and ingest again (e.g. mv {path.parent} {path.parent}.old && assistant ingest corpus/)"
+                    f"move it aside and ingest again "
+                    f"(e.g. mv {path.parent} {path.parent}.old && assistant ingest corpus/)"
                 )
             if (
                 columns and "chunker" not in columns

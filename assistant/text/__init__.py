@@ -1,1 +1,2 @@
-"""Text and figures: normalisation, CJK script, numbers with units."""
+"""Text shared by every stage: normalisation (``normalize``), CJK script and width (``cjk``), figures with
+units (``figures``), dates (``dates``) and table rows (``tables``)."""

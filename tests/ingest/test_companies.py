@@ -182,7 +182,10 @@ def test_customer_and_lead_investor_around_the_subject() -> None:
 
 
 def test_only_counterparties_named_gives_none() -> None:
-    text = "公司主要客户为宁德时代新能源科技股份有限公司。本轮由远帆资本管理有限公司领投。审计机构：天健会计师事务所有限公司。"
+    text = (
+        "公司主要客户为宁德时代新能源科技股份有限公司。本轮由远帆资本管理有限公司领投。"
+        "审计机构：天健会计师事务所有限公司。"
+    )
     assert detect_company(text) is None
 
 

@@ -17,8 +17,8 @@ from profile_support import TODAY
 from assistant.core.errors import InputError
 from assistant.core.services import Services
 from assistant.profile import Profile
-from assistant.profile import batch as batch_module
-from assistant.profile.batch import BatchOptions, _Lock, run_batch, safe_name
+from assistant.profile.batch import BatchOptions, FolderLock, run_batch, safe_name
+from assistant.profile.batch import task as batch_task
 from assistant.profile.batch_command import add_parser, cmd_batch, read_company_list
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,14 +186,14 @@ def test_one_bad_company_is_recorded_and_the_rest_done(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    real = batch_module.profile_from_chunks
+    real = batch_task.profile_from_chunks
 
     def flaky(chunks, company, *args, **kwargs):  # type: ignore[no-untyped-def]
         if company == "知衡软件":
             raise RuntimeError("extractor exploded")
         return real(chunks, company, *args, **kwargs)
 
-    monkeypatch.setattr(batch_module, "profile_from_chunks", flaky)
+    monkeypatch.setattr(batch_task, "profile_from_chunks", flaky)
     listing = tmp_path / "companies.txt"
     listing.write_text(
         "# portfolio\n栖云智算\nBrightfold Robotics Inc.\n知衡软件\nNonexistent Widgets Ltd.\n\nBrightfold\n",
@@ -224,7 +224,7 @@ def test_one_bad_company_is_recorded_and_the_rest_done(
     assert "extractor exploded" in state["traceback"]
 
     monkeypatch.setattr(
-        batch_module, "profile_from_chunks", real
+        batch_task, "profile_from_chunks", real
     )  # fixed: the next run retries the failure only
     code = cmd_batch(
         _args("--companies", str(listing), "--out", str(out), "--as-of", "2024-06-30", "--json"),
@@ -264,7 +264,7 @@ def test_safe_names_and_company_lists(tmp_path: Path) -> None:
 
 
 def test_one_writer_per_folder(corpus_services: Services, tmp_path: Path) -> None:
-    with _Lock(tmp_path / ".lock"), pytest.raises(InputError, match="another batch run"):
+    with FolderLock(tmp_path / ".lock"), pytest.raises(InputError, match="another batch run"):
         run_batch(corpus_services.store, ["Lumenaut"], BatchOptions(out=tmp_path, as_of=TODAY))
     with pytest.raises(InputError):
         run_batch(corpus_services.store, None, BatchOptions(out=tmp_path, workers=0))

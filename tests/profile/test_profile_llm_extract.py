@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
+
+from langchain_core.messages import BaseMessage
 
 from assistant.core.records import Chunk
 from assistant.profile.build import profile_from_chunks
@@ -19,9 +22,9 @@ CHUNKS = [
 def test_a_reply_backed_by_its_passage_becomes_a_profile_value() -> None:
     asked: list[dict[str, Any]] = []
 
-    def complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+    def complete(messages: Sequence[BaseMessage], schema: dict[str, Any]) -> str:
         asked.append(schema)
-        if "software_copyrights" in messages[-1]["content"]:
+        if "software_copyrights" in str(messages[-1].content):
             return json.dumps(
                 {"found": True, "passage": 1, "quote": "登记在册的计算机软件作品：17件", "value": "17件"}
             )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 
 from assistant.core.records import Chunk
 from assistant.profile import profile_from_chunks
 from assistant.profile.candidates import Candidate, verify
 from assistant.profile.extract import extract
-from assistant.profile.numbers import dates, en_money, percents, zh_counts, zh_money
 from assistant.profile.reconcile import agree
 from assistant.profile.text import segments
 
@@ -22,24 +20,6 @@ def _chunk(text: str, doc: str = "annual_report_2023.pdf", page: int | None = 2,
 def _values(chunks: list[Chunk], company: str = "Acme") -> dict[tuple[str, str | None], object]:
     ex, _ = extract(chunks, company)
     return {(c.field, c.period): c.value for c in ex.candidates}
-
-
-def test_amounts_units_and_dates() -> None:
-    (m,) = zh_money("营业收入16,842.57万元")
-    assert m.value == Decimal("168425700") and m.currency == "CNY" and m.number == "16,842.57"
-    assert zh_money("融资1.2亿元")[0].value == Decimal("120000000")
-    assert zh_money("面积约1.8万平方米") == []  # 万 before a measure word is not money
-    (usd,) = en_money("revenue was $18,742 thousand in 2023")
-    assert usd.value == Decimal("18742000") and usd.currency == "USD"
-    assert en_money("a net loss of ($3.2 million)")[0].value == Decimal("-3200000")
-    assert percents("占比 0 %")[0].value == 0
-    assert zh_counts("研发人员112人")[0].value == 112
-    assert [
-        d.iso for d in dates("成立于2017年4月18日，2024年5月；Founded: March 14, 2016; 9 November 2015")
-    ] == ["2017-04-18", "2024-05", "2016-03-14", "2015-11-09"]
-    approx = zh_money("约1.9亿元")[0]
-    assert approx.approx and not approx.bound
-    assert zh_counts("软件著作权70余项") == []  # "70-odd" is no count
 
 
 def test_wrapped_lines_are_joined_but_quotes_keep_the_line_break() -> None:

@@ -100,10 +100,10 @@ def test_portfolio_profile_upload_and_audit_through_the_web_app(
 def test_a_batch_job_started_from_the_web_app_writes_its_outputs(
     fake_services: Services, docs: Path, tmp_path: Path
 ) -> None:
-    from assistant.serve.web import _Job
+    from assistant.serve.web import BatchJob
 
     ingest_paths([docs], fake_services.store, fake_services.settings)
-    job = _Job(total=2, out=tmp_path / "batch")
+    job = BatchJob(total=2, out=tmp_path / "batch")
     job.run(fake_services, ["Acme", "星河科技"])
     assert job.finished and job.error is None and job.done == 2
     assert (tmp_path / "batch" / "profiles.jsonl").read_text(encoding="utf-8").count("\n") == 2

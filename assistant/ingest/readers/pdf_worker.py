@@ -1,12 +1,13 @@
-"""Worker processes that extract PDF pages in parallel (``python -m assistant.ingest.readers.pdf_worker``).
+"""Worker processes that extract PDF pages in parallel (each runs :func:`main`).
 
 Each worker is a fresh interpreter: nothing is forked from a parent that may hold threads (torch,
 onnxruntime, a web server), and the caller's ``__main__`` is never re-imported. It reads requests from
 stdin and writes replies to stdout, each a 4-byte big-endian length then a pickle:
 request ``(data, key, indexes, tables)`` → reply ``("ok", list[RawPage])`` or ``("error", message)``
-(``data`` is None after a PDF's first batch: the worker keeps the parsed PDF of ``key``).
-The calling process reads batches itself while the workers read theirs (``run_batches``). Workers are
-started on first use, kept for the next PDF, and exit when their stdin closes.
+(``data`` is None after a PDF's first batch: the worker keeps the parsed PDF of ``key``). A worker reads
+its pages with ``pdf_pages``, as the calling process does (``pdf``), which reads batches itself while the
+workers read theirs (``run_batches``). Workers are started on first use, kept for the next PDF, and exit
+when their stdin closes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
+
+from assistant.ingest.readers.pdf_pages import extract_pages
 
 _HEADER = struct.Struct(">I")
 IN_FLIGHT = 2  # batches a worker holds: the one it reads and the next
@@ -58,7 +61,8 @@ class Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         env.setdefault("OMP_NUM_THREADS", "1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.ingest.readers.pdf_worker"],
+            # -c, not -m: running this module as __main__ would load it twice (the package imports it)
+            [sys.executable, "-c", "from assistant.ingest.readers.pdf_worker import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -180,8 +184,6 @@ atexit.register(stop_all)
 
 def main() -> None:
     """The worker loop: serve requests until stdin closes."""
-    from assistant.ingest.readers.pdf import extract_pages
-
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints must not corrupt the reply stream
     while True:

@@ -1,0 +1,128 @@
+"""Table row labels and the field each names: "营业收入" / "Total revenues" → revenue (money), "研发人员数量"
+→ rd_staff (count) …, with the label's rank (归母净利润 over 净利润) and sign (net loss). Keys are
+normalised labels (lower case, no unit, no spaces between Han characters; see
+:func:`assistant.profile.extract_table_cells.normalise_label`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RowField:
+    """The field a table row fills, the kind of figure it holds and how it ranks."""
+
+    field: str
+    kind: str  # money | percent | count
+    priority: int = 10
+    basis: str | None = None
+    sign: int = 0
+
+
+def _rows(
+    kind: str, field: str, labels: str, priority: int = 10, basis: str | None = None, sign: int = 0
+) -> dict[str, RowField]:
+    return {label: RowField(field, kind, priority, basis, sign) for label in labels.split("|")}
+
+
+ROW_FIELDS: dict[str, RowField] = {
+    **_rows(
+        "money",
+        "revenue",
+        "营业收入|营业总收入|revenue|revenues|total revenue|total revenues|net sales|turnover",
+    ),
+    **_rows("money", "net_profit", "净利润|net income|net profit|profit for the year|profit after tax"),
+    **_rows(
+        "money",
+        "net_profit",
+        "归属于母公司股东的净利润|归属于上市公司股东的净利润|归属于母公司所有者的净利润|归母净利润",
+        priority=20,
+    ),
+    **_rows("money", "net_profit", "net loss|净亏损", sign=-1),
+    **_rows(
+        "money",
+        "net_profit_excl_nonrecurring",
+        "扣除非经常性损益后的净利润|归属于上市公司股东的扣除非经常性损益的净利润|归属于上市公司股东的扣除非经常性损益后的净利润|"
+        "归属于母公司股东的扣除非经常性损益后的净利润|扣除非经常性损益后归属于母公司股东的净利润|扣非净利润|扣非归母净利润",
+    ),
+    **_rows(
+        "money",
+        "rd_expense",
+        "研发费用|研究开发费用|research and development|research and development expense|"
+        "research and development expenses|r&d expense|r&d expenses|r&d",
+        basis="expense",
+    ),
+    **_rows(
+        "money",
+        "rd_expense",
+        "研发投入|研发投入合计|研发投入金额|研发投入总额|研发支出合计",
+        priority=20,
+        basis="investment",
+    ),
+    **_rows("money", "rd_capitalised", "本期资本化研发投入|资本化研发投入|研发投入资本化金额"),
+    **_rows("money", "total_assets", "总资产|资产总额|资产总计|total assets"),
+    **_rows("money", "total_liabilities", "总负债|负债总额|负债合计|total liabilities"),
+    **_rows(
+        "money",
+        "operating_cash_flow",
+        "经营活动产生的现金流量净额|经营活动现金流量净额|"
+        "net cash from operating activities|net cash provided by operating activities|operating cash flow",
+    ),
+    **_rows("money", "operating_cash_flow", "net cash used in operating activities", sign=-1),
+    **_rows("money", "cash", "货币资金|现金及现金等价物|cash and cash equivalents|cash|cash at bank"),
+    **_rows("money", "accounts_receivable", "应收账款|accounts receivable|trade receivables"),
+    **_rows(
+        "money",
+        "government_subsidies",
+        "政府补助|计入当期损益的政府补助|government grants|government subsidies",
+    ),
+    **_rows("money", "registered_capital", "注册资本|registered capital"),
+    **_rows("money", "paid_in_capital", "实缴资本|实收资本|paid-in capital"),
+    **_rows("percent", "gross_margin", "综合毛利率|毛利率|gross margin|gross profit margin"),
+    **_rows("percent", "debt_ratio", "资产负债率|debt ratio|debt-to-asset ratio"),
+    **_rows(
+        "percent",
+        "rd_ratio",
+        "研发投入总额占营业收入比例|研发投入占营业收入比例|研发费用占营业收入比例|研发投入占营业收入的比例|"
+        "研发费用率|r&d as % of revenue|r&d ratio",
+    ),
+    **_rows(
+        "percent",
+        "rd_staff_ratio",
+        "研发人员数量占公司总人数的比例|研发人员占比|研发人员占员工总数比例|研发人员占员工总数的比例",
+    ),
+    **_rows(
+        "percent",
+        "top5_customer_share",
+        "前五名客户销售占比|前五名客户合计销售额占年度销售总额比例|前五大客户收入占比|"
+        "top five customers|top 5 customers",
+    ),
+    **_rows("percent", "top1_customer_share", "第一大客户收入占比|第一名客户销售占比|largest customer"),
+    **_rows(
+        "count",
+        "employees",
+        "员工总数|员工人数|在职员工总数|在职员工的数量合计|职工总数|职工人数|员工总人数|employees|"
+        "total employees|headcount|number of employees",
+    ),
+    **_rows(
+        "count",
+        "rd_staff",
+        "研发人员数量|研发人员人数|研发人员|公司研发人员的数量|研发人员总数|r&d staff|r&d employees",
+    ),
+    **_rows(
+        "count",
+        "patents_total",
+        "授权专利合计|授权专利|专利合计|有效专利|已授权专利|total granted rights|total patents|"
+        "granted patents|issued patents",
+    ),
+    **_rows(
+        "count", "invention_patents", "发明专利|授权发明专利|granted invention patents|invention patents"
+    ),
+    **_rows("count", "utility_model_patents", "实用新型专利|实用新型|utility model patents|utility models"),
+    **_rows("count", "design_patents", "外观设计专利|外观设计|外观专利|registered designs|design patents"),
+    **_rows("count", "software_copyrights", "计算机软件著作权|软件著作权|软著|software copyrights"),
+}
+# "占营业收入比例(%)" under a "研发投入" row (a multi-year R&D table) is the R&D ratio.
+AFTER_RD = frozenset(
+    {"占营业收入比例", "占营业收入的比例", "占营业收入比重", "as % of revenue", "% of revenue"}
+)

@@ -1,0 +1,108 @@
+"""Table rows: the home of splitting a row into cells and of reading the years of a header's columns.
+
+Readers write tables as Markdown rows ("| 营业收入 | 16,842.57 | 12,306.18 |", "|---|---|", a ``|`` inside a
+cell escaped as ``\\|``); PDF text layers give plain rows ("营业收入 16,842.57 12,306.18"). Chunking, answer
+calculations and profile extraction all read them through these functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BAR = re.compile(r"(?<!\\)\|")  # a cell boundary: a bar not escaped as "\|"
+_RULE_ROW = re.compile(r"\|[\s:|\-]+\|")
+# a fiscal-year column title: "2023", "FY2023", "FY 2023", "2023年", "2023年度", "2023年末", "2023年初"
+_YEAR_TITLE = re.compile(r"(?<!\d)(?:FY\s?)?((?:19|20)\d{2})(?!\d)(?:年(?:度|末|初)?)?", re.IGNORECASE)
+_FORECAST_COL = re.compile(
+    r"预测|预计|目标|计划|估|E\b|\bplan\b|forecast|budget|target|projected|estimate", re.IGNORECASE
+)
+_NOT_VALUE_COL = re.compile(
+    r"增减|变动|同比|比上年|change|growth|%|yoy|较上年|季度|quarter|Q[1-4]", re.IGNORECASE
+)
+
+
+def is_pipe_row(line: str) -> bool:
+    """A line that is a Markdown table row (at least two bars)."""
+    return line.count("|") >= 2
+
+
+def row_cells(row: str) -> list[str]:
+    """The cells of a Markdown table row, stripped, with or without the outer bars, empty cells kept
+    ("| a | | b |" and "a | | b" → ["a", "", "b"]); an escaped bar ("\\|") stays inside its cell."""
+    inner = row.strip()
+    if inner.startswith("|"):
+        inner = inner[1:]
+    if inner.endswith("|") and not inner.endswith("\\|"):
+        inner = inner[:-1]
+    return [c.strip() for c in _BAR.split(inner)]
+
+
+def line_cells(line: str) -> list[str]:
+    """The cells of a table line: a Markdown row's cells, else the whitespace-separated tokens of a plain
+    row ("营业收入 16,842.57 12,306.18")."""
+    return row_cells(line) if is_pipe_row(line) else line.split()
+
+
+def is_rule_row(row: str) -> bool:
+    """The separator row under a Markdown header ("|---|:---:|"); a row of empty cells counts too."""
+    return bool(_RULE_ROW.fullmatch(row.strip()))
+
+
+def title_year(cell: str) -> str | None:
+    """The year a column title is, when the whole cell is one ("2023", "FY2023", "2023年度", "2023年末")."""
+    m = _YEAR_TITLE.fullmatch(cell.strip())
+    return m.group(1) if m else None
+
+
+def named_year(cell: str) -> str | None:
+    """The first year a cell names anywhere ("2023年（实际）", "Dec 31, 2023"), or None."""
+    m = _YEAR_TITLE.search(cell)
+    return m.group(1) if m else None
+
+
+def is_forecast(cell: str) -> bool:
+    """A forecast, plan or target column or row ("2024年（预测）", "2025E", "2024 (plan)")."""
+    return bool(_FORECAST_COL.search(cell))
+
+
+def column_year(cell: str) -> str | None:
+    """The fiscal year of a value column titled ``cell`` ("2023年（实际）" → 2023), or None when it names no
+    year or is not one year's value: a forecast, a quarter, a change ("2024年（预测）", "Q3 2023", "同比%")."""
+    if is_forecast(cell) or _NOT_VALUE_COL.search(cell):
+        return None
+    return named_year(cell)
+
+
+def header_years(cells: list[str]) -> list[str | None] | None:
+    """For each column title: its fiscal year (``column_year``) or None; None when no column has one."""
+    years = [column_year(cell) for cell in cells]
+    return years if any(years) else None
+
+
+def year_titles(cells: list[str]) -> list[str]:
+    """The years of the cells that are year titles (``title_year``), in order, the others skipped."""
+    return [y for c in cells if (y := title_year(c))]
+
+
+def text_header_years(line: str) -> list[str | None] | None:
+    """Year columns of a plain-text header line ("项目 2023年 2022年 增减" → ["2023", "2022", None];
+    "Item 2023 2022 2021"): the columns from the first year on, None for a column that is not a year. A
+    year title may carry a date tail ("2023/12/31"). None when the line is no such header."""
+    tokens = line.split()
+    if len(tokens) < 2:
+        return None
+    years = [_token_year(t) for t in tokens]
+    found = sum(1 for y in years if y)
+    if found < 2 and not (found == 1 and len(tokens) <= 3):
+        return None
+    first = next(i for i, y in enumerate(years) if y)
+    if first > 2 or any(re.search(r"\d", t) for t in tokens[:first]):
+        return None
+    return years[first:]
+
+
+def _token_year(token: str) -> str | None:
+    head, bar, tail = token.partition("/")
+    if bar and not tail:
+        return None
+    return title_year(head)

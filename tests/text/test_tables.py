@@ -1,0 +1,78 @@
+"""Table rows: one cell splitter, one rule-row test, one reader of year columns (fictional rows)."""
+
+from __future__ import annotations
+
+from assistant.answer.calculate import figure_columns, year_calculations
+from assistant.answer.query import Query
+from assistant.text.tables import (
+    column_year,
+    header_years,
+    is_forecast,
+    is_rule_row,
+    line_cells,
+    named_year,
+    row_cells,
+    text_header_years,
+    title_year,
+    year_titles,
+)
+
+
+def test_rows_split_with_or_without_outer_bars_and_keep_empty_cells() -> None:
+    assert row_cells("| 营业收入 | 8,652.30 | | 7,120.00 |") == ["营业收入", "8,652.30", "", "7,120.00"]
+    assert row_cells("营业收入 | 8,652.30 | 7,120.00") == ["营业收入", "8,652.30", "7,120.00"]
+    assert row_cells("|| 2023 | 2022 |") == ["", "2023", "2022"]
+    assert row_cells(r"| A\|B 型号 | 12 |") == [r"A\|B 型号", "12"]  # an escaped bar stays in its cell
+    assert line_cells("Revenue 18,742 12,961") == ["Revenue", "18,742", "12,961"]
+    assert line_cells("| Revenue | 18,742 |") == ["Revenue", "18,742"]
+
+
+def test_rule_rows() -> None:
+    assert is_rule_row("|---|:---:|---:|") and is_rule_row(" | --- | --- | ")
+    assert is_rule_row("| | |")  # a row of empty cells is skipped like a rule
+    assert not is_rule_row("| 营业收入 | 1 |") and not is_rule_row("---")
+
+
+def test_year_titles_and_value_columns() -> None:
+    assert [
+        title_year(c)
+        for c in ("2023", "FY 2023", "fy2022", "2023年度", "2023年末", "2023年初", "2023年（实际）")
+    ] == [
+        "2023",
+        "2023",
+        "2022",
+        "2023",
+        "2023",
+        "2023",
+        None,
+    ]
+    assert year_titles(["项目", "2023年", "2022年", "增减"]) == ["2023", "2022"]
+    assert named_year("截至 Dec 31, 2021") == "2021" and named_year("12345") is None
+    assert is_forecast("2025E") and is_forecast("2024年（预测）") and not is_forecast("2023年")
+    assert [
+        column_year(c) for c in ("2022年（实际）", "2024年（预测）", "Q3 2023", "2023 vs 2022 %", "同比增减")
+    ] == [
+        "2022",
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert header_years(["2023年", "2022年", "变动"]) == ["2023", "2022", None]
+    assert header_years(["指标", "说明"]) is None
+
+
+def test_plain_text_header_lines() -> None:
+    assert text_header_years("项目 2023年 2022年 增减") == ["2023", "2022", None]
+    assert text_header_years("Item FY2023 FY2022 2021/12/31") == ["2023", "2022", "2021"]
+    assert text_header_years("In 2023 the company grew") is None
+    assert text_header_years("Revenue 18,742 12,961") is None
+
+
+def test_calculations_read_year_columns_through_the_same_reader() -> None:
+    passage = "| 项目 | 2023年末 | 2022年末 |\n|---|---|---|\n| 货币资金 | 1,500.00 | 1,200.00 |"
+    lines = year_calculations(Query.parse("货币资金2022年到2023年的变化是多少？"), [passage])
+    assert lines == ["[1] 货币资金: 2023 1,500 − 2022 1,200 = 300 (+25.00%)"]
+    assert figure_columns("1200.00", passage) == ["2022"]
+    fiscal = "| Item | FY2023 | FY2022 |\n|---|---|---|\n| Revenue | 18,742 | 12,961 |"
+    assert figure_columns("12961", fiscal) == ["2022"]
