@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_profile_parser(sub)
 
-    from assistant.profile.batch_command import add_parser as add_batch_parser
+    from assistant.profile.batch.command import add_parser as add_batch_parser
 
     add_batch_parser(sub)
 
@@ -344,7 +344,7 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.profile.batch_command import cmd_batch as run
+    from assistant.profile.batch.command import cmd_batch as run
 
     return run(args, settings)
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from assistant.core.errors import InputError
 from assistant.core.records import Chunk
-from assistant.profile.candidates import LLMExtractor
 from assistant.profile.checks import run_checks
 from assistant.profile.extract import extract, run_llm_extractor
+from assistant.profile.extract.candidates import LLMExtractor
 from assistant.profile.reconcile import reconcile_fields, unknown
-from assistant.profile.reconcile_lists import customers, merge_lawsuits, merge_patents, merge_rounds
-from assistant.profile.reconcile_quals import merge_qualifications
+from assistant.profile.reconcile.lists import customers, merge_lawsuits, merge_patents, merge_rounds
+from assistant.profile.reconcile.quals import merge_qualifications
 from assistant.profile.schema import FIELD_NAMES, REQUIRED_FIELDS, SPECS, FieldValue, Lists, Profile, Summary
 from assistant.profile.signals import compute_signals
 

@@ -33,11 +33,6 @@ FieldKind = Literal["money", "percent", "count", "date", "text", "months"]
 Lang = Literal["zh", "en"]
 
 
-Source = Citation
-"""Where a value was read (document, page, verbatim quote): the same :class:`~assistant.core.records.Citation`
-an answer cites; ``Source`` is its old name here, kept for the modules that still import it."""
-
-
 class FieldValue(BaseModel):
     """One profile value with its provenance."""
 

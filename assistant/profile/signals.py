@@ -15,7 +15,7 @@ from datetime import date
 from typing import Literal
 
 from assistant.core.records import Citation
-from assistant.profile.candidates import Fact
+from assistant.profile.extract.candidates import Fact
 from assistant.profile.schema import Conflict, FieldValue, Lawsuit, Qualification, Round, Signal
 from assistant.text.dates import DateMention
 

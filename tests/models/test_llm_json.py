@@ -121,8 +121,8 @@ def test_a_backend_without_json_constraints_is_refused() -> None:
 def test_the_real_model_replies_with_json_of_the_schema() -> None:
     """The embedded llama.cpp model, through the queue, constrained to the profile extractor's schema."""
     from assistant.core.settings import Settings
-    from assistant.profile.llm_extract import SCHEMA as EXTRACT_SCHEMA
-    from assistant.profile.llm_extract import LLMFieldExtractor
+    from assistant.profile.extract.llm import SCHEMA as EXTRACT_SCHEMA
+    from assistant.profile.extract.llm import LLMFieldExtractor
 
     extractor = LLMFieldExtractor(lambda messages, schema: "")
     messages = extractor.prompt.format_messages(

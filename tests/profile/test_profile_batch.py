@@ -19,7 +19,7 @@ from assistant.core.services import Services
 from assistant.profile import Profile
 from assistant.profile.batch import BatchOptions, FolderLock, run_batch, safe_name
 from assistant.profile.batch import task as batch_task
-from assistant.profile.batch_command import add_parser, cmd_batch, read_company_list
+from assistant.profile.batch.command import add_parser, cmd_batch, read_company_list
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from langchain_core.messages import BaseMessage
 
 from assistant.core.records import Chunk
 from assistant.profile.build import profile_from_chunks
-from assistant.profile.llm_extract import SCHEMA, LLMFieldExtractor, to_candidate
+from assistant.profile.extract.llm import SCHEMA, LLMFieldExtractor, to_candidate
 
 CHUNKS = [
     Chunk(chunk_id="a", company="X", doc="memo.txt", page=None,

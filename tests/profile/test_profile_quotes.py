@@ -6,10 +6,10 @@ from functools import cache
 
 from profile_support import CORPUS
 
+from assistant.core.records import Citation
 from assistant.ingest.chunking import page_lines
 from assistant.ingest.readers import read_document
 from assistant.profile import Profile
-from assistant.profile.schema import Source
 
 
 @cache
@@ -23,8 +23,8 @@ def _pages(company: str, doc: str) -> dict[int | None, tuple[str, str]]:
     return out
 
 
-def _sources(profile: Profile) -> list[Source]:
-    found: list[Source] = []
+def _sources(profile: Profile) -> list[Citation]:
+    found: list[Citation] = []
     for fv in profile.fields.values():
         found += fv.evidence
     for row in profile.financials.values():
@@ -43,7 +43,7 @@ def _sources(profile: Profile) -> list[Source]:
     for signal in profile.signals:
         found += signal.evidence
     for conflict in profile.conflicts:
-        found += [Source(doc=v.doc, page=v.page, quote=v.quote) for v in conflict.values]
+        found += [Citation(doc=v.doc, page=v.page, quote=v.quote) for v in conflict.values]
     found += profile.summary.citations
     return found
 

@@ -21,7 +21,7 @@ from assistant.models.llm import FakeChat
 from assistant.models.queue import LLMQueue, QueuedChat
 from assistant.profile import signals
 from assistant.profile.build import profile_from_chunks
-from assistant.profile.llm_extract import LLMFieldExtractor, backend_completer
+from assistant.profile.extract.llm import LLMFieldExtractor, backend_completer
 from assistant.profile.render import render
 from assistant.profile.schema import FIELD_SPECS, FieldValue, Profile, field_label, field_spec
 

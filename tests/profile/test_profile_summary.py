@@ -17,14 +17,9 @@ from assistant.core.services import Services
 from assistant.models.llm import FakeChat
 from assistant.profile import Profile, build_profile
 from assistant.profile.render import render
-from assistant.profile.summary import (
-    ProfileSummarizer,
-    select_facts,
-    summary_language,
-    template_summary,
-    unsupported,
-    verify_summary,
-)
+from assistant.profile.summary import ProfileSummarizer, unsupported, verify_summary
+from assistant.profile.summary.facts import select_facts, summary_language
+from assistant.profile.summary.template import template_summary
 
 
 class ScriptedChat(BaseChatModel):

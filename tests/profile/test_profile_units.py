@@ -7,10 +7,10 @@ from datetime import date
 
 from assistant.core.records import Chunk
 from assistant.profile import profile_from_chunks
-from assistant.profile.candidates import Candidate, verify
 from assistant.profile.extract import extract
+from assistant.profile.extract.candidates import Candidate, verify
+from assistant.profile.extract.text import segments
 from assistant.profile.reconcile import agree
-from assistant.profile.text import segments
 
 
 def _chunk(text: str, doc: str = "annual_report_2023.pdf", page: int | None = 2, cid: str = "c1") -> Chunk:

@@ -1,7 +1,7 @@
 """Qualitative facts the credit signals need, as (name, pattern, denial pattern): IP and equity pledges,
 related-party transactions, patents held by founders, unpaid tax, working-capital deficits, going-concern
 doubts, changes of legal representative. A sentence states a fact when it matches the pattern and not
-its denial. Read by :mod:`assistant.profile.extract_facts`."""
+its denial. Read by :mod:`assistant.profile.extract.facts`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Cue words around a figure in a sentence: the relation before a ratio (占营业收入的比例为, of
 revenue), growth, forecast and cumulative words that disqualify a figure, the filler allowed between a
 topic and its figure, the words that let a later clause inherit a topic, per-share amounts and other
-entities (子公司, subsidiary). Read by :mod:`assistant.profile.extract_metrics` and its helpers."""
+entities (子公司, subsidiary). Read by :mod:`assistant.profile.extract.metrics` and its helpers."""
 
 from __future__ import annotations
 

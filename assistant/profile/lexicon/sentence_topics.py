@@ -1,6 +1,6 @@
 """Sentence topics and what a figure after them is: the words that name a line item in a sentence
 (营业收入, 研发人员, gross margin, largest customer …) and, per topic, the field a money amount, a
-ratio (with its relation) or a count after it fills. Read by :mod:`assistant.profile.extract_metrics`."""
+ratio (with its relation) or a count after it fills. Read by :mod:`assistant.profile.extract.metrics`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Table row labels and the field each names: "营业收入" / "Total revenues" → revenue (money), "研发人员数量"
 → rd_staff (count) …, with the label's rank (归母净利润 over 净利润) and sign (net loss). Keys are
 normalised labels (lower case, no unit, no spaces between Han characters; see
-:func:`assistant.profile.extract_table_cells.normalise_label`)."""
+:func:`assistant.profile.extract.table_cells.normalise_label`)."""
 
 from __future__ import annotations
 

@@ -12,19 +12,19 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 from assistant.core.records import Chunk
-from assistant.profile.candidates import Candidate, Extraction, LLMExtractor, verify
-from assistant.profile.extract_facts import fact_items
-from assistant.profile.extract_identity import identity_candidates
-from assistant.profile.extract_lawsuits import lawsuit_items
-from assistant.profile.extract_metrics import sentence_candidates
-from assistant.profile.extract_patents import patent_lines, patent_rows
-from assistant.profile.extract_periods import SegmentContext
-from assistant.profile.extract_qualifications import qualification_items
-from assistant.profile.extract_rounds import round_items, round_rows
-from assistant.profile.extract_runway import runway_candidates
-from assistant.profile.extract_tables import markdown_candidates, page_tables, text_table_candidates
+from assistant.profile.extract.candidates import Candidate, Extraction, LLMExtractor, verify
+from assistant.profile.extract.facts import fact_items
+from assistant.profile.extract.identity import identity_candidates
+from assistant.profile.extract.lawsuits import lawsuit_items
+from assistant.profile.extract.metrics import sentence_candidates
+from assistant.profile.extract.patents import patent_lines, patent_rows
+from assistant.profile.extract.periods import SegmentContext
+from assistant.profile.extract.qualifications import qualification_items
+from assistant.profile.extract.rounds import round_items, round_rows
+from assistant.profile.extract.runway import runway_candidates
+from assistant.profile.extract.tables import markdown_candidates, page_tables, text_table_candidates
+from assistant.profile.extract.text import Segment, iter_tables, segments
 from assistant.profile.sources import DocContext, doc_context
-from assistant.profile.text import Segment, iter_tables, segments
 from assistant.text.dates import DateMention, dates
 from assistant.text.normalize import fold_name
 

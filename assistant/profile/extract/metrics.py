@@ -9,8 +9,8 @@ Ratios also need their relation ("占营业收入的比例为", "of revenue", "�
 
 The words live in :mod:`assistant.profile.lexicon.sentence_topics` (topic → field) and
 :mod:`~assistant.profile.lexicon.sentence_cues` (relations, growth, forecast, filler words); the fiscal
-year in :mod:`assistant.profile.extract_periods`; English head counts and patent counts in
-:mod:`assistant.profile.extract_en_counts`.
+year in :mod:`assistant.profile.extract.periods`; English head counts and patent counts in
+:mod:`assistant.profile.extract.en_counts`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from assistant.profile.candidates import Candidate
-from assistant.profile.extract_en_counts import english_counts
-from assistant.profile.extract_figure import figure_candidate
-from assistant.profile.extract_periods import SegmentContext, figure_period, sentence_dates, valid_period
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.en_counts import english_counts
+from assistant.profile.extract.figure import figure_candidate
+from assistant.profile.extract.periods import SegmentContext, figure_period, sentence_dates, valid_period
+from assistant.profile.extract.text import Segment, clause_spans, looks_tabular, strip_parens
 from assistant.profile.lexicon.sentence_cues import (
     CHAIN,
     CUMULATIVE,
@@ -47,7 +48,6 @@ from assistant.profile.lexicon.sentence_topics import (
     ZH_TOPICS,
     FigureRule,
 )
-from assistant.profile.text import Segment, clause_spans, looks_tabular, strip_parens
 from assistant.text.cjk import has_han
 from assistant.text.figures import Figure, en_money, percents, zh_counts, zh_money
 

@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from assistant.profile.candidates import Candidate
-from assistant.profile.extract_periods import STOCK_FIELDS, valid_period
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.periods import STOCK_FIELDS, valid_period
+from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.table_rows import AFTER_RD, ROW_FIELDS, RowField
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment
 from assistant.text.cjk import has_han
 from assistant.text.dates import dates
 from assistant.text.figures import (

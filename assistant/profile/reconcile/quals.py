@@ -10,7 +10,7 @@ from datetime import date
 from typing import Literal
 
 from assistant.profile.lexicon.regions import PROVINCES
-from assistant.profile.reconcile_lists import dates_compatible, reliability_of
+from assistant.profile.reconcile.lists import dates_compatible, reliability_of
 from assistant.profile.schema import Qualification
 from assistant.profile.sources import DocContext
 from assistant.text.dates import DateMention, add_years

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.profile.extract_items import money_figures, sentence_source
-from assistant.profile.extract_periods import sentence_dates
+from assistant.profile.extract.items import money_figures, sentence_source
+from assistant.profile.extract.periods import sentence_dates
+from assistant.profile.extract.text import Segment
 from assistant.profile.schema import Lawsuit
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment
 from assistant.text.cjk import HAN, has_han
 from assistant.text.figures import plain
 

@@ -3,7 +3,7 @@ revenue growth or size."""
 
 from __future__ import annotations
 
-from assistant.profile.checks_base import (
+from assistant.profile.checks.base import (
     Evaluation,
     Facts,
     not_applicable,

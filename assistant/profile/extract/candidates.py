@@ -7,9 +7,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from assistant.core.records import Chunk
-from assistant.profile.schema import Customer, Lawsuit, Patent, Qualification, Round, Source
-from assistant.profile.text import squash
+from assistant.core.records import Chunk, Citation
+from assistant.profile.extract.text import squash
+from assistant.profile.schema import Customer, Lawsuit, Patent, Qualification, Round
 
 
 class Candidate(BaseModel):
@@ -33,8 +33,8 @@ class Candidate(BaseModel):
     rule: str = Field("", description="Which extractor rule produced it.")
 
     @property
-    def source(self) -> Source:
-        return Source(doc=self.doc, page=self.page, quote=self.quote)
+    def source(self) -> Citation:
+        return Citation(doc=self.doc, page=self.page, quote=self.quote)
 
 
 class Extraction(BaseModel):
@@ -56,7 +56,7 @@ class Fact(BaseModel):
     name: str
     value: float | int | str | None = None
     currency: str | None = None
-    evidence: list[Source] = Field(default_factory=list)
+    evidence: list[Citation] = Field(default_factory=list)
 
 
 Extraction.model_rebuild()

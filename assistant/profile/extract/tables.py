@@ -9,7 +9,7 @@ never guessed. The quote is the row.
 
 This module walks the tables (rows, header years, transposed tables, a page's headers and captions across
 its chunks); the label lexicon is :mod:`assistant.profile.lexicon.table_rows`, reading one cell
-:mod:`assistant.profile.extract_table_cells`.
+:mod:`assistant.profile.extract.table_cells`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.profile.candidates import Candidate
-from assistant.profile.extract_periods import STOCK_FIELDS
-from assistant.profile.extract_table_cells import (
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.periods import STOCK_FIELDS
+from assistant.profile.extract.table_cells import (
     Unit,
     cell_value,
     default_period,
@@ -31,9 +31,9 @@ from assistant.profile.extract_table_cells import (
     unit_from_text,
     with_currency,
 )
+from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.table_rows import ROW_FIELDS, RowField
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment
 from assistant.text.dates import dates
 from assistant.text.tables import (
     header_years,

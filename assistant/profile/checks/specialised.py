@@ -4,7 +4,7 @@ growth, debt ratio, R&D ratio by revenue band, Class-I IP)."""
 
 from __future__ import annotations
 
-from assistant.profile.checks_base import Evaluation, Facts, not_applicable, years_back
+from assistant.profile.checks.base import Evaluation, Facts, not_applicable, years_back
 from assistant.profile.schema import Check
 from assistant.text.dates import DateMention
 

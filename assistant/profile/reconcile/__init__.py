@@ -7,8 +7,8 @@ visit notes), then the label priority inside that document (归母净利润 over
 "12,306.18万元"; ±5% for "约…") are extra evidence; values from other documents that disagree are a
 conflict (status ``conflict``). Figures of one document never conflict with each other (a report's
 consolidated and parent-only statements, or its R&D expense and total R&D investment, differ by design).
-Lists (rounds, lawsuits, patents, customers) are merged in :mod:`assistant.profile.reconcile_lists`,
-qualifications in :mod:`assistant.profile.reconcile_quals`.
+Lists (rounds, lawsuits, patents, customers) are merged in :mod:`assistant.profile.reconcile.lists`,
+qualifications in :mod:`assistant.profile.reconcile.quals`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from assistant.profile.candidates import Candidate
-from assistant.profile.schema import SPECS, Conflict, ConflictValue, FieldValue, Source
+from assistant.core.records import Citation
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.schema import SPECS, Conflict, ConflictValue, FieldValue
 from assistant.profile.sources import DocContext
 from assistant.text.normalize import fold_name
 
@@ -110,7 +111,7 @@ def resolve(
 ) -> tuple[FieldValue, Conflict | None]:
     ordered = sorted(group, key=lambda c: _rank(c, ctxs))
     chosen = ordered[0]
-    evidence: list[Source] = []
+    evidence: list[Citation] = []
     agreeing_docs: set[str] = set()
     others: list[Candidate] = []
     for c in ordered:

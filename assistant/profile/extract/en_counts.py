@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from assistant.profile.candidates import Candidate
-from assistant.profile.extract_figure import figure_candidate
-from assistant.profile.extract_periods import SegmentContext, figure_period, sentence_dates, valid_period
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.figure import figure_candidate
+from assistant.profile.extract.periods import SegmentContext, figure_period, sentence_dates, valid_period
+from assistant.profile.extract.text import Segment, clause_spans
 from assistant.profile.lexicon.sentence_cues import FORECAST
 from assistant.profile.lexicon.sentence_topics import FigureRule
-from assistant.profile.text import Segment, clause_spans
 from assistant.text.figures import PERCENT_SIGN, Figure, to_decimal
 
 _N = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)"

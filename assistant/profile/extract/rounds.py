@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
-from assistant.profile.candidates import Fact
-from assistant.profile.extract_items import money_figures, sentence_source
-from assistant.profile.extract_periods import sentence_dates
+from assistant.profile.extract.candidates import Fact
+from assistant.profile.extract.items import money_figures, sentence_source
+from assistant.profile.extract.periods import sentence_dates
+from assistant.profile.extract.text import Segment
 from assistant.profile.schema import Round
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment
 from assistant.text.cjk import has_han
 from assistant.text.dates import dates
 from assistant.text.figures import plain

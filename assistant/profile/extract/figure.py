@@ -3,9 +3,9 @@ period, quote (the sentence) and rank."""
 
 from __future__ import annotations
 
-from assistant.profile.candidates import Candidate
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.sentence_topics import FigureRule
-from assistant.profile.text import Segment
 from assistant.text.figures import Figure, plain
 
 

@@ -20,7 +20,7 @@ from langchain_core.messages import BaseMessage
 from assistant.answer.prompts import load_prompt
 from assistant.core.records import Chunk
 from assistant.core.settings import REPO_ROOT
-from assistant.profile.candidates import Candidate
+from assistant.profile.extract.candidates import Candidate
 from assistant.profile.schema import SPECS, field_spec
 from assistant.store.keywords import tokenize
 from assistant.text.figures import quantities

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from assistant.profile.candidates import Candidate
-from assistant.profile.extract_figure import figure_candidate
-from assistant.profile.extract_periods import SegmentContext, sentence_dates, year_of
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.figure import figure_candidate
+from assistant.profile.extract.periods import SegmentContext, sentence_dates, year_of
+from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.sentence_topics import FigureRule
-from assistant.profile.text import Segment
 from assistant.text.cjk import has_han
 from assistant.text.figures import Figure, to_decimal
 

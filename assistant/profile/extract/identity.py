@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable
 
 from assistant.ingest.companies import valid_credit_code
-from assistant.profile.candidates import Candidate
+from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.text import Segment
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment
 from assistant.text.cjk import HAN, has_han
 from assistant.text.dates import dates
 from assistant.text.figures import plain, zh_money

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
-from assistant.profile.candidates import Extraction
+from assistant.core.records import Citation
+from assistant.profile.extract.candidates import Extraction
 from assistant.profile.reconcile import MAX_EVIDENCE
-from assistant.profile.schema import Customer, FieldValue, Lawsuit, Patent, Round, Source
+from assistant.profile.schema import Customer, FieldValue, Lawsuit, Patent, Round
 from assistant.profile.sources import DocContext
 
 
-def reliability_of(sources: list[Source], ctxs: dict[str, DocContext]) -> int:
+def reliability_of(sources: list[Citation], ctxs: dict[str, DocContext]) -> int:
     """The reliability of the most reliable document among ``sources``."""
     return max((ctxs[s.doc].reliability for s in sources if s.doc in ctxs), default=0)
 
@@ -36,7 +37,9 @@ def _round_key(name: str) -> str:
 
 
 def merge_rounds(
-    rounds: list[Round], ctxs: dict[str, DocContext], valuations: list[tuple[float | int, str | None, Source]]
+    rounds: list[Round],
+    ctxs: dict[str, DocContext],
+    valuations: list[tuple[float | int, str | None, Citation]],
 ) -> list[Round]:
     merged: list[Round] = []
     ordered = sorted(rounds, key=lambda r: -reliability_of(r.evidence, ctxs))
@@ -81,7 +84,7 @@ def merge_rounds(
 def merge_lawsuits(items: list[Lawsuit], ctxs: dict[str, DocContext]) -> list[Lawsuit]:
     merged: list[Lawsuit] = []
 
-    def later(src: Source) -> str:
+    def later(src: Citation) -> str:
         ctx = ctxs.get(src.doc)
         return (ctx.published or str(ctx.max_year or "")) if ctx else ""
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.profile.checks_base import Facts
-from assistant.profile.checks_specialised import check_giant, check_zjtx
-from assistant.profile.checks_star import check_star
-from assistant.profile.checks_tech import check_hnte, check_tsme
+from assistant.profile.checks.base import Facts
+from assistant.profile.checks.specialised import check_giant, check_zjtx
+from assistant.profile.checks.star import check_star
+from assistant.profile.checks.tech import check_hnte, check_tsme
 from assistant.profile.schema import Check, FieldValue, Qualification, Round
 
 

@@ -4,7 +4,7 @@ limits, then a direct pass or a score of tech staff, R&D ratio and IP)."""
 
 from __future__ import annotations
 
-from assistant.profile.checks_base import (
+from assistant.profile.checks.base import (
     Evaluation,
     Facts,
     band,

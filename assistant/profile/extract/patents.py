@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.profile.extract_items import sentence_source
+from assistant.profile.extract.items import sentence_source
+from assistant.profile.extract.text import Segment
 from assistant.profile.schema import Patent
-from assistant.profile.text import Segment
 from assistant.text.dates import dates
 from assistant.text.tables import is_rule_row, row_cells
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-from assistant.profile.candidates import Fact
-from assistant.profile.extract_items import money_figures, sentence_source
+from assistant.profile.extract.candidates import Fact
+from assistant.profile.extract.items import money_figures, sentence_source
+from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.credit_facts import FACTS
 from assistant.profile.schema import Customer
-from assistant.profile.text import Segment
 from assistant.text.figures import plain
 
 _TOP1_NAME = re.compile(

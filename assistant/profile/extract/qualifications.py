@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 
-from assistant.profile.extract_items import sentence_source
+from assistant.profile.extract.items import sentence_source
+from assistant.profile.extract.text import Segment, clause_spans
 from assistant.profile.lexicon.regions import PROVINCES
 from assistant.profile.schema import Qualification
 from assistant.profile.sources import DocContext
-from assistant.profile.text import Segment, clause_spans
 from assistant.text.cjk import HAN
 from assistant.text.dates import dates
 from assistant.text.tables import is_rule_row, row_cells

@@ -29,8 +29,8 @@ Steps 2–5 are the answers' verify → retry → fallback path (:func:`assistan
 The summary's citations are the facts' evidence quotes (verbatim substrings of the documents),
 renumbered ``[1]..[m]`` in order of first citation, identical quotes merged.
 
-Long because it still holds the bilingual field-label tables (to move onto ``FieldSpec``) and the bilingual
-template besides the facts and their verification; the template is the next piece to get its own module.
+The facts live in :mod:`assistant.profile.summary.facts`, the template in :mod:`assistant.profile.summary.template`;
+this module verifies a summary and runs the path.
 """
 
 from __future__ import annotations
@@ -48,14 +48,15 @@ from langchain_core.output_parsers import StrOutputParser
 from assistant.answer.citations import CITE, PLACEHOLDER, cited_numbers, says_not_found, strip_citations
 from assistant.answer.claims import unsupported_words
 from assistant.answer.figure_checks import numbers_in, unit_mismatches, unsupported_numbers
-from assistant.answer.instructions import mask_instructions
 from assistant.answer.verify import Draft, run_path, verify_retry_fallback
-from assistant.profile.schema import FieldValue, Profile, Source, Summary
+from assistant.core.records import Citation
+from assistant.profile.schema import Profile, Summary
+from assistant.profile.summary.facts import FactLine, Lang, format_facts, select_facts, summary_language
+from assistant.profile.summary.template import template_summary
 from assistant.store.keywords import tokenize
 from assistant.text.cjk import HAN
 
 SummaryPath = Literal["verified", "retried", "template", "none"]
-Lang = Literal["zh", "en"]
 
 _CJK = re.compile(r"[" + HAN + r"]")
 # a sentence: text up to its end mark (a "." only before a space or the end: never a decimal point), then the
@@ -64,93 +65,6 @@ _SENTENCE = re.compile(
     r"(?P<body>.+?(?:[。！？!?]|\.(?=\s|$)|$))(?P<cites>(?:\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】])*)",
     re.S,
 )
-_CLEAN_MONEY = re.compile(
-    r"^[-−－]?\s*(?:[$¥￥€£]|US\$|HK\$|RMB\s?)?\s*\d[\d,]*(?:\.\d+)?\s*"
-    r"(?:万元|亿元|元|万|亿|thousand|million|billion|[kKmM])?$"
-)
-_CLEAN_PERCENT = re.compile(r"^-?\d[\d,]*(?:\.\d+)?\s*[%％]$")
-
-# Which fields an RM reads first (the first ``max_facts`` verified ones are used), and their labels.
-PRIORITY = (
-    "legal_name",
-    "main_business",
-    "revenue",
-    "net_profit",
-    "rd_ratio",
-    "gross_margin",
-    "top1_customer_share",
-    "top5_customer_share",
-    "debt_ratio",
-    "invention_patents",
-    "employees",
-    "latest_financing_round",
-    "founded",
-    "headquarters",
-    "rd_expense",
-    "operating_cash_flow",
-    "rd_staff",
-    "patents_total",
-    "software_copyrights",
-    "cash_runway_months",
-)
-LABELS: dict[Lang, dict[str, str]] = {
-    "zh": {
-        "legal_name": "公司名称",
-        "main_business": "主营业务",
-        "founded": "成立日期",
-        "headquarters": "总部",
-        "revenue": "营业收入",
-        "net_profit": "净利润",
-        "gross_margin": "综合毛利率",
-        "rd_expense": "研发投入",
-        "rd_ratio": "研发投入占营业收入比例",
-        "operating_cash_flow": "经营活动现金流量净额",
-        "debt_ratio": "资产负债率",
-        "employees": "员工人数",
-        "rd_staff": "研发人员",
-        "invention_patents": "发明专利",
-        "patents_total": "授权专利",
-        "software_copyrights": "软件著作权",
-        "top1_customer_share": "第一大客户占营业收入比例",
-        "top5_customer_share": "前五大客户占营业收入比例",
-        "latest_financing_round": "最近一轮融资",
-        "cash_runway_months": "现金可支撑月数",
-    },
-    "en": {
-        "legal_name": "Legal name",
-        "main_business": "Main business",
-        "founded": "Founded",
-        "headquarters": "Headquarters",
-        "revenue": "Revenue",
-        "net_profit": "Net profit",
-        "gross_margin": "Gross margin",
-        "rd_expense": "R&D expense",
-        "rd_ratio": "R&D expense as a share of revenue",
-        "operating_cash_flow": "Operating cash flow",
-        "debt_ratio": "Debt ratio",
-        "employees": "Employees",
-        "rd_staff": "R&D staff",
-        "invention_patents": "Invention patents",
-        "patents_total": "Granted patents",
-        "software_copyrights": "Software copyrights",
-        "top1_customer_share": "Largest customer's share of revenue",
-        "top5_customer_share": "Top-5 customers' share of revenue",
-        "latest_financing_round": "Latest financing round",
-        "cash_runway_months": "Cash runway in months",
-    },
-}
-NEGATIVE_LABELS: dict[Lang, dict[str, str]] = {
-    "zh": {"net_profit": "净亏损", "operating_cash_flow": "经营活动现金净流出"},
-    "en": {"net_profit": "Net loss", "operating_cash_flow": "Net cash used in operating activities"},
-}
-_DISPUTED: dict[Lang, str] = {"zh": "（各文件数值不一致）", "en": " (documents disagree)"}
-_COUNT_UNIT: dict[str, str] = {
-    "employees": "人",
-    "rd_staff": "人",
-    "invention_patents": "项",
-    "patents_total": "项",
-    "software_copyrights": "项",
-}
 # Words a summary may use although no fact says them (the template's own words among them).
 _VOCABULARY: dict[Lang, str] = {
     "zh": "企业概况 公司 该公司 企业 一家 主要 从事 专注 主营 业务 产品 成立 成立于 位于 总部 年 年度 实现 达到 为 是 "
@@ -165,43 +79,6 @@ _VOCABULARY: dict[Lang, str] = {
 }
 
 
-@dataclass(frozen=True)
-class FactLine:
-    """One verified field as the LLM sees it: ``[n] (doc p.X)`` / "label (period): figure" / the quote."""
-
-    n: int
-    name: str
-    label: str
-    figure: str
-    period: str | None
-    disputed: bool
-    source: Source
-
-    def head(self, lang: Lang) -> str:
-        when = ""
-        if self.period:
-            when = (
-                f"（{self.period}年）"
-                if lang == "zh" and re.fullmatch(r"\d{4}", self.period)
-                else (f"（{self.period}）" if lang == "zh" else f" ({self.period})")
-            )
-        sep = "：" if lang == "zh" else ": "
-        return f"{self.label}{when}{sep}{self.figure}{_DISPUTED[lang] if self.disputed else ''}"
-
-    def text(self, lang: Lang) -> str:
-        """What the fact says, as verification sees it: the head line and the (masked) quote."""
-        return f"{self.head(lang)}\n{mask_instructions(self.source.quote)}"
-
-    def prompt(self, lang: Lang) -> str:
-        where = self.source.doc + (f" p.{self.source.page}" if self.source.page else "")
-        quote = "原文" if lang == "zh" else "Quote"
-        return (
-            f"[{self.n}] ({where})\n{self.head(lang)}。{quote}：“{mask_instructions(self.source.quote)}”"
-            if lang == "zh"
-            else f'[{self.n}] ({where})\n{self.head(lang)}. {quote}: "{mask_instructions(self.source.quote)}"'
-        )
-
-
 @dataclass
 class SummaryOutcome:
     """What the summarizer did for one profile."""
@@ -212,72 +89,6 @@ class SummaryOutcome:
     facts: int = 0
     llm_calls: int = 0
     seconds: float = 0.0
-
-
-# ---- facts ---------------------------------------------------------------------------------------------------
-def summary_language(profile: Profile) -> Lang:
-    """zh for a Chinese company (its name or legal name is Chinese), en otherwise."""
-    legal = profile.fields.get("legal_name")
-    names = [profile.company, str(legal.value) if legal and legal.value else ""]
-    return "zh" if any(_CJK.search(n) for n in names) else "en"
-
-
-def _money(value: float, unit: str | None, lang: Lang) -> str:
-    v = abs(value)
-    if unit == "CNY":
-        return f"{v / 1e8:,.2f}亿元" if v >= 1e8 else (f"{v / 1e4:,.2f}万元" if v >= 1e4 else f"{v:,.2f}元")
-    sym = {"USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}.get(unit or "", f"{unit} " if unit else "")
-    if v >= 1e6:
-        return f"{sym}{v / 1e6:,.2f} million"
-    return f"{sym}{v:,.0f}"
-
-
-def figure(name: str, fv: FieldValue, lang: Lang) -> str:
-    """The value as a summary writes it: the document's own figure when it is clean, else the normalised
-    value (money in 万元/亿元 or millions; losses without their sign — the label says loss)."""
-    raw = (fv.raw or "").strip()
-    value = fv.value
-    if isinstance(value, int | float) and fv.unit not in ("date",):
-        if fv.unit == "%":
-            return raw if _CLEAN_PERCENT.match(raw) else f"{value:g}%"
-        if fv.unit in ("count", "months"):
-            number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-            return number + (_COUNT_UNIT.get(name, "") if lang == "zh" else "")
-        clean = raw.lstrip("-−－ ").strip()
-        is_yuan = fv.unit == "CNY" and not re.search(r"[万亿]", clean)
-        if _CLEAN_MONEY.match(raw) and not is_yuan and re.search(r"[^\d,.\s]", clean):
-            return clean  # "16,842.57万元", "$18,742 thousand", "$4.9 million"
-        return _money(float(value), fv.unit, lang)
-    return raw if fv.unit == "date" and raw and len(raw) <= 24 else str(value)
-
-
-def select_facts(profile: Profile, lang: Lang, max_facts: int = 12) -> list[FactLine]:
-    """The verified fields the summary may use, most important first, numbered 1..k."""
-    out: list[FactLine] = []
-    for name in PRIORITY:
-        fv = profile.fields.get(name)
-        if fv is None or fv.status not in ("found", "conflict") or fv.value in (None, "") or not fv.evidence:
-            continue
-        negative = isinstance(fv.value, int | float) and fv.value < 0 and name in NEGATIVE_LABELS[lang]
-        label = NEGATIVE_LABELS[lang][name] if negative else LABELS[lang][name]
-        out.append(
-            FactLine(
-                n=len(out) + 1,
-                name=name,
-                label=label,
-                figure=figure(name, fv, lang),
-                period=fv.period,
-                disputed=fv.status == "conflict",
-                source=fv.evidence[0],
-            )
-        )
-        if len(out) >= max_facts:
-            break
-    return out
-
-
-def format_facts(facts: list[FactLine], lang: Lang) -> str:
-    return "\n\n".join(f.prompt(lang) for f in facts)
 
 
 # ---- verification (a summary is a Draft: its text and the 1-based facts it cites, or the problem) ----------
@@ -395,7 +206,7 @@ def _best_by_words(sentence: str, texts: list[str]) -> list[int]:
 
 def finish(verdict: Draft, facts: list[FactLine]) -> Summary:
     """The Summary: citations renumbered 1..m in order of first appearance, identical quotes merged."""
-    sources: list[Source] = []
+    sources: list[Citation] = []
     number: dict[int, int] = {}
     for n in verdict.cited:
         src = facts[n - 1].source
@@ -410,110 +221,6 @@ def finish(verdict: Draft, facts: list[FactLine]) -> Summary:
     text = CITE.sub(renumber, verdict.text)
     text = re.sub(r"(\[\d+\])(?:\1)+", r"\1", text)
     return Summary(text=text, citations=sources)
-
-
-# ---- the deterministic template ------------------------------------------------------------------------------
-def template_summary(profile: Profile, facts: list[FactLine], lang: Lang) -> str:
-    """A summary from the facts alone (each clause cites its fact), used when the LLM's fails twice."""
-    by = {f.name: f for f in facts}
-    main_year = next((f.period for f in facts if f.name == "revenue"), None) or next(
-        (f.period for f in facts if f.period and re.fullmatch(r"\d{4}", f.period)), None
-    )
-
-    def fig(name: str) -> str:
-        f = by[name]
-        note = _DISPUTED[lang] if f.disputed else ""
-        when = ""
-        if f.period and f.period != main_year and name != "latest_financing_round":
-            when = f"（{f.period}）" if lang == "zh" else f" ({f.period})"
-        return f"{f.figure}{when}{note}[{f.n}]" if lang == "zh" else f"{f.figure}{when}{note} [{f.n}]"
-
-    def has(*names: str) -> list[str]:
-        return [n for n in names if n in by]
-
-    sentences: list[str] = []
-    legal = by.get("legal_name")
-    if lang == "zh":
-        who = f"{legal.figure}[{legal.n}]" if legal else profile.company
-        parts = []
-        if "founded" in by:
-            parts.append(f"成立于{fig('founded')}")
-        if "headquarters" in by:
-            parts.append(f"总部位于{fig('headquarters')}")
-        if "main_business" in by:
-            parts.append(f"主营{fig('main_business')}")
-        sentences.append(who + ("，" + "，".join(parts) if parts else "") + "。")
-        money = [
-            f"{by[n].label}{fig(n)}"
-            for n in has("revenue", "net_profit", "gross_margin", "operating_cash_flow")
-        ]
-        if money:
-            sentences.append((f"{main_year}年" if main_year else "") + "，".join(money) + "。")
-        rd = [
-            f"{by[n].label}{fig(n)}"
-            for n in has(
-                "rd_expense",
-                "rd_ratio",
-                "employees",
-                "rd_staff",
-                "invention_patents",
-                "patents_total",
-                "software_copyrights",
-            )
-        ]
-        if rd:
-            sentences.append("，".join(rd) + "。")
-        risk = [
-            f"{by[n].label}{fig(n)}"
-            for n in has("top1_customer_share", "top5_customer_share", "debt_ratio", "cash_runway_months")
-        ]
-        if risk:
-            sentences.append("，".join(risk) + "。")
-        if "latest_financing_round" in by:
-            f = by["latest_financing_round"]
-            sentences.append(f"最近一轮融资为{f.figure}{f'（{f.period}）' if f.period else ''}[{f.n}]。")
-        return "".join(sentences)
-    who = f"{legal.figure} [{legal.n}]" if legal else profile.company
-    parts = []
-    if "founded" in by:
-        parts.append(f"founded {fig('founded')}")
-    if "headquarters" in by:
-        parts.append(f"headquartered in {fig('headquarters')}")
-    lead = who + (", " + " and ".join(parts) if parts else "")
-    if "main_business" in by:
-        lead += f"; main business: {fig('main_business')}"
-    sentences.append(lead + ".")
-    money = [
-        f"{by[n].label.lower()} was {fig(n)}"
-        for n in has("revenue", "net_profit", "gross_margin", "operating_cash_flow")
-    ]
-    if money:
-        line = ", ".join(money)
-        sentences.append(f"In {main_year}, {line}." if main_year else line[:1].upper() + line[1:] + ".")
-    rest = [
-        f"{by[n].label}: {fig(n)}"
-        for n in has(
-            "rd_expense",
-            "rd_ratio",
-            "employees",
-            "rd_staff",
-            "invention_patents",
-            "patents_total",
-            "software_copyrights",
-        )
-    ]
-    if rest:
-        sentences.append("; ".join(rest) + ".")
-    risk = [
-        f"{by[n].label}: {fig(n)}"
-        for n in has("top1_customer_share", "top5_customer_share", "debt_ratio", "cash_runway_months")
-    ]
-    if risk:
-        sentences.append("; ".join(risk) + ".")
-    if "latest_financing_round" in by:
-        f = by["latest_financing_round"]
-        sentences.append(f"Latest financing round: {f.figure}{f' ({f.period})' if f.period else ''} [{f.n}].")
-    return " ".join(sentences)
 
 
 # ---- the summarizer ------------------------------------------------------------------------------------------
@@ -614,16 +321,4 @@ def _template_draft(profile: Profile, facts: list[FactLine], lang: Lang, problem
     return verdict
 
 
-__all__ = [
-    "FactLine",
-    "ProfileSummarizer",
-    "SummaryOutcome",
-    "figure",
-    "finish",
-    "format_facts",
-    "select_facts",
-    "summary_language",
-    "template_summary",
-    "unsupported",
-    "verify_summary",
-]
+__all__ = ["ProfileSummarizer", "SummaryOutcome", "finish", "unsupported", "verify_summary"]
