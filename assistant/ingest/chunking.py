@@ -20,7 +20,7 @@ import re
 from assistant.core.records import Chunk, Document
 from assistant.text.cjk import HAN, WIDE, display_width
 from assistant.text.normalize import clean_text, index_text
-from assistant.text.tables import row_cells
+from assistant.text.tables import is_figure_cell, row_cells
 
 # Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
 # next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined.
@@ -33,7 +33,6 @@ _HEADING = re.compile(
 _TABLE_ROW = re.compile(
     r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)"
 )  # "| a | b |", "| a | b", "a | b | c"
-_DATA_CELL = re.compile(r"^[-+(（$¥￥€£\s]*\d[\d,，.\s]*[%％)）]?$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _ENDS_CLAUSE = re.compile(r"[。！？；：.!?;:]$")
@@ -163,7 +162,7 @@ def _header_rows(rows: list[str]) -> list[str]:
     count = 0
     for row in rows[:3]:
         cells = row_cells(row)[1:]
-        if any(_DATA_CELL.match(c) and not re.fullmatch(r"(?:19|20)\d\d", c) for c in cells if c):
+        if any(is_figure_cell(c) for c in cells if c):
             break
         count += 1
     return rows[: max(1, count)]

@@ -21,6 +21,9 @@ WIDE = (
     "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
 )
 _WIDE_RE = re.compile(f"[{WIDE}]")
+#: scripts written without spaces between words (CJK ideographs, kana, CJK punctuation, full-width forms):
+#: a space a layout put between two such characters is no word break
+UNSPACED = "\u2e80-\u9fff\uff00-\uffef"
 _lock = threading.Lock()
 
 

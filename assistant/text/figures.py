@@ -53,6 +53,11 @@ def scale_of(word: str) -> Decimal:
     return SCALES[word[:-1] if word.endswith("元") else word]
 
 
+def is_bare_percent(text: str) -> bool:
+    """Whether ``text`` is one percentage and nothing else ("13.09%", "-2.1 ％"), as a clean table cell is."""
+    return bool(re.fullmatch(rf"\s*{SIGN}?(?:{NUMBER})\s*[%％]\s*", text))
+
+
 def is_percent_sign(text: str) -> bool:
     """A unit that says "percent" and nothing else ("%", "（％）" inside, "percent")."""
     return bool(re.fullmatch(rf"\s*(?:{PERCENT_SIGN})\s*", text, re.IGNORECASE))

@@ -21,6 +21,18 @@ _NOT_VALUE_COL = re.compile(
 )
 
 
+# a cell that is one figure and nothing else: "16,842.57", "(3,218)", "-5.2%", "$ 84,210", "1 234", "2023"
+_FIGURE_CELL = re.compile(r"^[-+(（]?\s*[$¥￥€£]?\s*\d[\d,，\s]*(?:\.\d+)?\s*[%％)）]?$")  # never "2020.01.01"
+_BARE_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def is_figure_cell(cell: str, years: bool = False) -> bool:
+    """Whether a cell (or a token of a plain-text row) holds one figure and nothing else; a bare year
+    ("2023") counts only with ``years`` (a column title is no data)."""
+    cell = cell.strip()
+    return bool(_FIGURE_CELL.match(cell)) and (years or not _BARE_YEAR.fullmatch(cell))
+
+
 def is_pipe_row(line: str) -> bool:
     """A line that is a Markdown table row (at least two bars)."""
     return line.count("|") >= 2

@@ -11,6 +11,7 @@ from assistant.text.figures import (
     cell_number,
     covers,
     en_money,
+    is_bare_percent,
     percents,
     plain,
     quantities,
@@ -138,3 +139,10 @@ def test_dates() -> None:
     (month,) = dates("2024-02")
     assert month.as_date(end_of_period=True).isoformat() == "2024-02-29"
     assert add_years(month.as_date(end_of_period=True), 1).isoformat() == "2025-02-28"
+
+
+def test_a_bare_percentage_is_one_figure_with_its_sign() -> None:
+    for text in ("13.09%", "-2.1 ％", " 41.3% ", "−0.5%"):
+        assert is_bare_percent(text), text
+    for text in ("约13.09%", "13.09", "13.09% (2023)", "3.5 percent", "%"):
+        assert not is_bare_percent(text), text

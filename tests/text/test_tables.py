@@ -7,6 +7,7 @@ from assistant.answer.query import Query
 from assistant.text.tables import (
     column_year,
     header_years,
+    is_figure_cell,
     is_forecast,
     is_rule_row,
     line_cells,
@@ -25,6 +26,14 @@ def test_rows_split_with_or_without_outer_bars_and_keep_empty_cells() -> None:
     assert row_cells(r"| A\|B 型号 | 12 |") == [r"A\|B 型号", "12"]  # an escaped bar stays in its cell
     assert line_cells("Revenue 18,742 12,961") == ["Revenue", "18,742", "12,961"]
     assert line_cells("| Revenue | 18,742 |") == ["Revenue", "18,742"]
+
+
+def test_a_figure_cell_holds_one_figure_and_nothing_else() -> None:
+    for cell in ("16,842.57", "(3,218)", "-5.2%", "$ 84,210", "1 234", "1，234", "（12.5）", "+0.8 ％", "0"):
+        assert is_figure_cell(cell), cell
+    for cell in ("2020.01.01", "营业收入", "12万元", "FY2023", "", "1.2.3", "n/a", "3-5"):
+        assert not is_figure_cell(cell), cell
+    assert not is_figure_cell("2023") and is_figure_cell("2023", years=True)  # a column title is no data
 
 
 def test_rule_rows() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from assistant.core.records import Page
 from assistant.ingest.readers.common import Source, clean_text, markdown_table, squash
 from assistant.ingest.readers.text import decode_text
+from assistant.text.cjk import UNSPACED
 
 MAX_DEPTH = 500
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*?(/?)>")
@@ -75,7 +76,7 @@ _BLOCKS = {
     "caption",
     "center",
 }
-_CJK_SPACE = re.compile(r"(?<=[\u2e80-\u9fff\uff00-\uffef]) (?=[\u2e80-\u9fff\uff00-\uffef])")
+_CJK_SPACE = re.compile(f"(?<=[{UNSPACED}]) (?=[{UNSPACED}])")
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.IGNORECASE)
 
 

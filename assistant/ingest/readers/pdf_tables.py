@@ -14,14 +14,12 @@ every row keeps its column names and its group.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from assistant.ingest.readers.common import markdown_table, squash
+from assistant.text.tables import is_figure_cell
 
-_NUMERIC = re.compile(r"^[-+(（]?[$¥￥€£]?\d[\d,]*(?:\.\d+)?[%％)）]?$")
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
 MIN_NUMERIC_LINES = 3
 TOP_FRACTION = 0.2  # a continued table starts in the top fifth of its page …
 BOTTOM_FRACTION = 0.7  # … and the table it continues ends in the bottom 30 % of the page before
@@ -52,7 +50,7 @@ def looks_tabular(text: str) -> bool:
     whose cells pypdf writes one per line) twice as many lines that are a lone number."""
     rows = lone = 0
     for line in text.split("\n"):
-        numeric = sum(1 for token in line.split() if _NUMERIC.match(token))
+        numeric = sum(1 for token in line.split() if is_figure_cell(token, years=True))
         if numeric >= 2:
             rows += 1
         elif numeric == 1 and len(line.split()) == 1:
@@ -107,7 +105,7 @@ def _cell(row: list[str | None], i: int) -> str:
 def _looks_like_data(row: list[str | None]) -> bool:
     """A row with a number (not a bare year) after its first cell: data, not a header."""
     cells = [squash(cell or "") for cell in row[1:]]
-    return any(_NUMERIC.match(cell) and not _YEAR.match(cell) for cell in cells)
+    return any(is_figure_cell(cell) for cell in cells)
 
 
 def _continues(table: RawTable, carry: Carry | None) -> bool:

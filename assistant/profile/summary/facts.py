@@ -11,6 +11,7 @@ from assistant.answer.instructions import mask_instructions
 from assistant.core.records import Citation
 from assistant.profile.schema import FieldValue, Profile, field_spec
 from assistant.text.cjk import HAN
+from assistant.text.figures import is_bare_percent
 
 Lang = Literal["zh", "en"]
 _CJK = re.compile(r"[" + HAN + r"]")
@@ -18,7 +19,6 @@ _CLEAN_MONEY = re.compile(
     r"^[-−－]?\s*(?:[$¥￥€£]|US\$|HK\$|RMB\s?)?\s*\d[\d,]*(?:\.\d+)?\s*"
     r"(?:万元|亿元|元|万|亿|thousand|million|billion|[kKmM])?$"
 )
-_CLEAN_PERCENT = re.compile(r"^-?\d[\d,]*(?:\.\d+)?\s*[%％]$")
 
 # Which fields an RM reads first (the first ``max_facts`` verified ones are used), and their labels.
 PRIORITY = (
@@ -107,7 +107,7 @@ def figure(name: str, fv: FieldValue, lang: Lang) -> str:
     value = fv.value
     if isinstance(value, int | float) and fv.unit not in ("date",):
         if fv.unit == "%":
-            return raw if _CLEAN_PERCENT.match(raw) else f"{value:g}%"
+            return raw if is_bare_percent(raw) else f"{value:g}%"
         if fv.unit in ("count", "months"):
             number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
             counter = field_spec(name).counter_zh if lang == "zh" else None
