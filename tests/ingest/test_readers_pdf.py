@@ -14,7 +14,6 @@ from assistant.ingest.readers.pdf_margins import strip_margins
 from assistant.ingest.readers.pdf_tables import RawTable, looks_tabular, place_tables, render
 
 FONT = "STSong-Light"
-JINYU = Path("/work/shared/devset/docs/Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf")
 
 ROWS = [
     ["项目", "2023年", "2022年"],
@@ -279,41 +278,26 @@ def test_a_failing_worker_falls_back_to_this_process(tmp_path: Path, monkeypatch
     assert [p.text for p in doc.pages] == [f"page {n} 第{n}页" for n in range(1, 5)]
 
 
-# ------------------------------------------------------------------------------------------------
-# a real 195-page annual report (evaluation-only file outside the repo)
-# ------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def jinyu():
-    if not JINYU.is_file():
-        pytest.skip(f"{JINYU} is not on this machine")
-    return read_document(JINYU, "金宇生物")
+def test_a_key_value_table_gets_an_empty_header_and_keeps_every_row(tmp_path: Path) -> None:
+    rows = [["本期费用化研发投入", "7,905,118.40"], ["本期资本化研发投入", "1,210,450.00"],
+            ["研发投入合计", "9,115,568.40"], ["研发投入总额占营业收入比例（%）", "11.46"],
+            ["公司研发人员的数量", "187"], ["研发人员数量占公司总人数的比例（%）", "29.13"],
+            ["研发投入资本化的比重（%）", "13.28"]]  # fmt: skip
+    text = read_document(make_table_pdf(tmp_path / "kv.pdf", rows), "C").pages[0].text
+    assert (
+        "单位：元\n\n|  |  |\n|---|---|\n| 本期费用化研发投入 | 7,905,118.40 |\n"
+        "| 本期资本化研发投入 | 1,210,450.00 |\n| 研发投入合计 | 9,115,568.40 |"
+    ) in text
+    assert "| 研发投入资本化的比重（%） | 13.28 |" in text
 
 
-def test_real_annual_report(jinyu) -> None:
-    pages = jinyu.pages
-    assert len(pages) == 195 and jinyu.warnings == []
-    rd = pages[16].text  # page 17: the R&D table, then the cash-flow table with its header
-    # a key-value table has no header row: it gets an empty one, and every row stays a row
-    assert (
-        "单位：元\n\n|  |  |\n|---|---|\n| 本期费用化研发投入 | 130,828,817.71 |\n| 本期资本化研发投入 |"
-        in rd
-    )
-    assert "| 研发投入合计 | 206,997,240.33 |" in rd
-    assert (
-        "| 项目 | 2020年 | 2019年 | 增减比例（%） |\n|---|---|---|---|\n| 经营活动产生的现金流量净额 |" in rd
-    )
-    # page 16 → 17: the expense table continues without a header; it gets page 16's
-    assert rd.startswith(
-        "| 项目 | 2020年 | 2019年 | 增减比率（%） |\n|---|---|---|---|\n| 所得税费用 | 53,824,890.47 |"
-    )
-    # page 67 continues the balance sheet of page 66
-    assert pages[66].text.startswith("| 项目 | 附注 | 2020年12月31日 | 2019年12月31日 |")
-    assert "| 资产总计 |  | 6,278,282,683.24 | 5,585,879,172.02 |" in pages[66].text
-    # multi-line header cells are joined
-    assert "| 研发项目 | 研发投入金额 | 研发投入费用化金额 | 研发投入资本化金额 |" in pages[24].text
-    # running header "2020 年年度报告" and "n / 195" are gone; the cover keeps its title
-    assert not any(p.text.startswith("2020 年年度报告") or "/ 195" in p.text for p in pages)
-    assert "金宇生物技术股份有限公司\n2020 年年度报告" in pages[0].text
+def test_header_cells_printed_on_two_lines_are_joined(tmp_path: Path) -> None:
+    rows = [["研发项目", "研发投入\n金额", "研发投入\n费用化金额"]] + [
+        [f"项目{n}", f"{n},120,000.00", f"{n},080,000.00"] for n in range(1, 7)
+    ]
+    text = read_document(make_table_pdf(tmp_path / "h.pdf", rows), "C").pages[0].text
+    assert "| 研发项目 | 研发投入金额 | 研发投入费用化金额 |\n|---|---|---|" in text
+    assert "| 项目2 | 2,120,000.00 | 2,080,000.00 |" in text
 
 
 def test_a_page_pypdf_cannot_parse_is_read_by_pdfplumber(
@@ -359,12 +343,12 @@ def test_cells_merged_down_are_repeated_and_title_rows_lifted(tmp_path: Path) ->
     rows = [
         ["分行业情况", "", ""],
         ["分行业", "成本构成项目", "本期金额"],
-        ["生物制药", "原材料", "265,207,009.60"],
-        ["", "包装费", "20,393,837.55"],
-        ["", "小计", "285,600,847.15"],
-        ["其他行业", "折旧", "3,308,407.34"],
-        ["", "人工", "16,526,352.38"],
-        ["", "小计", "19,834,759.72"],
+        ["生物制药", "原材料", "4,812,330.20"],
+        ["", "包装费", "615,090.45"],
+        ["", "小计", "5,427,420.65"],
+        ["其他行业", "折旧", "228,760.00"],
+        ["", "人工", "1,092,415.80"],
+        ["", "小计", "1,321,175.80"],
     ]
     table = Table(rows)
     table.setStyle(
@@ -383,12 +367,12 @@ def test_cells_merged_down_are_repeated_and_title_rows_lifted(tmp_path: Path) ->
     assert text == (
         "分行业情况\n\n"
         "| 分行业 | 成本构成项目 | 本期金额 |\n|---|---|---|\n"
-        "| 生物制药 | 原材料 | 265,207,009.60 |\n"
-        "| 生物制药 | 包装费 | 20,393,837.55 |\n"
-        "| 生物制药 | 小计 | 285,600,847.15 |\n"
-        "| 其他行业 | 折旧 | 3,308,407.34 |\n"
-        "| 其他行业 | 人工 | 16,526,352.38 |\n"
-        "| 其他行业 | 小计 | 19,834,759.72 |"
+        "| 生物制药 | 原材料 | 4,812,330.20 |\n"
+        "| 生物制药 | 包装费 | 615,090.45 |\n"
+        "| 生物制药 | 小计 | 5,427,420.65 |\n"
+        "| 其他行业 | 折旧 | 228,760.00 |\n"
+        "| 其他行业 | 人工 | 1,092,415.80 |\n"
+        "| 其他行业 | 小计 | 1,321,175.80 |"
     )
 
 

@@ -86,8 +86,8 @@ def test_english_sentences() -> None:
 
 def test_tables() -> None:
     md = _chunk(
-        "研发投入情况表 / 单位：元\n| | |\n|---|---|\n| 研发投入合计 | 206,997,240.33 |\n"
-        "| 研发投入总额占营业收入比例（%） | 13.09 |\n| 公司研发人员的数量 | 269 |",
+        "研发投入情况表 / 单位：元\n| | |\n|---|---|\n| 研发投入合计 | 48,315,220.17 |\n"
+        "| 研发投入总额占营业收入比例（%） | 11.46 |\n| 公司研发人员的数量 | 187 |",
         cid="m",
     )
     plan = _chunk(
@@ -103,8 +103,8 @@ def test_tables() -> None:
         cid="t",
     )
     got = _values([md, plan, text])
-    assert got[("rd_expense", "2023")] == 206_997_240.33 and got[("rd_ratio", "2023")] == 13.09
-    assert got[("rd_staff", "2023")] == 269
+    assert got[("rd_expense", "2023")] == 48_315_220.17 and got[("rd_ratio", "2023")] == 11.46
+    assert got[("rd_staff", "2023")] == 187
     assert got[("revenue", "2022")] in (123_000_000, 12_961_000)
     assert ("revenue", "2024") not in got  # forecast column
     assert got[("net_profit", "2023")] == -3_218_000

@@ -1,6 +1,6 @@
 """Ruled tables of PDF pages as Markdown, placed where pypdf had flattened them.
 
-pypdf flattens a table into lines of cells ("研发投入合计 206,997,240.33") that lose their column names.
+pypdf flattens a table into lines of cells ("研发投入合计 48,315,220.17") that lose their column names.
 For pages that look tabular (``looks_tabular``: several lines with two or more numeric cells, or many
 lines that are a lone number), pdfplumber
 finds the ruled tables (its default "lines" strategy: borderless tables are left as pypdf wrote them) and
@@ -127,7 +127,7 @@ def render(tables: list[RawTable], carry: Carry | None) -> tuple[list[tuple[str,
     """Markdown of each table with the squashed text it came from; and what the next page may continue.
 
     The header is the first row; or the previous page's header for a continued table; or empty when the
-    first row already holds numbers (a key-value table such as "研发投入合计 | 206,997,240.33"); a first
+    first row already holds numbers (a key-value table such as "研发投入合计 | 48,315,220.17"); a first
     row that is a lone title spanning the table ("分行业情况") is written as a line above it, the next row
     being the header.
     """
