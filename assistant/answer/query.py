@@ -35,7 +35,7 @@ def language(text: str) -> str:
 
 
 def question_parts(question: str) -> list[str]:
-    """The separate things a question asks ("In which year was Corvane founded, and who are its founders?" →
+    """The separate things a question asks ("When was Corvane set up, and who are its founders?" →
     two parts; "A轮融资金额是多少？由谁领投？" → two parts)."""
     splitter = _ZH_PART if CJK.search(question) else _EN_PART
     return [p.strip(" ,，。") for p in splitter.split(question) if len(p.strip(" ,，。")) > 2]

@@ -9,7 +9,7 @@ TABLE = (
 
 def test_differences_between_the_years_asked_for_the_rows_asked() -> None:
     lines = year_calculations(
-        Query.parse("What is the change in active users between 2018 and 2019 (in thousands)?"), ["x", TABLE]
+        Query.parse("By how much did active users change from 2018 to 2019 (thousands)?"), ["x", TABLE]
     )
     assert lines == ["[2] Active users: 2019 31,720 − 2018 28,450 = 3,270 (+11.49%)"]
     zh = "| 项目 | 2020年 | 2019年 |\n| 营业收入 | 1,482,615,304.27 | 1,235,508,911.52 |"

@@ -22,14 +22,14 @@ def test_a_calculation_on_cited_figures_is_verified_and_a_wrong_one_is_not() -> 
     passages = [
         Evidence(chunk=Chunk(chunk_id="x", company="F", doc="d.txt", page=None, text=table), score=0.5)
     ]
-    question = "What is the change in Lumio's active users between 2018 and 2019 (in thousands)?"
+    question = "By how much did Lumio's active users change from 2018 to 2019 (thousands)?"
     ok = verify("Active users grew by 3,270 thousand [1].", Query.parse(question, "Lumio"), passages)
     assert not ok.problem and ok.cited == [1]
     wrong = verify("Active users grew by 3,370 thousand [1].", Query.parse(question, "Lumio"), passages)
     assert "3370" in wrong.problem
     pct = verify(
         "Devices sold increased by 10.2% [1].",
-        Query.parse("Percentage change of devices sold from 2018 to 2019?", "Lumio"),
+        Query.parse("Devices sold: percent change 2018 to 2019?", "Lumio"),
         passages,
     )
     assert not pct.problem

@@ -92,15 +92,15 @@ def test_pipe_tables_without_outer_bars_stay_whole_with_their_header() -> None:
 ZH_PAGE = "\n".join(
     [
         "一、研发平台优势",
-        "公司是国内首家可以同时开展口蹄疫、非洲猪瘟、布鲁氏菌病疫苗研究开发相关实验活动的",
-        "动物疫苗企业。依托兽用疫苗国家工程实验室和动物生物安全三级实验室，与合作方共建全球动保研",
-        "发中心，加快了重大科研成果的转化效率。",
-        "从显性研发成果来看：获得发明专利9项、实用新型3项，受理发明专利12项，获批新兽药证书3",
-        "个，获批产品批准文号6个。",
-        "生物控股 指 内蒙古金宇生物控股有限公司金宇生物控股有限公司金宇生物控股有限公司",
-        "金宇保灵 指 金宇保灵生物药品有限公司金宇保灵生物药品有限公司金宇保灵生物药品有",
-        "1、公司已建立病原诊断与菌毒种平台、细胞技术平台、基因工程表达平台等十余个研发平台",
-        "2、组建了非洲猪瘟疫苗、口蹄疫相关疫苗等分产品线研发攻关团队。",
+        "公司是省内首家可以同时开展激光焊缝、电池极片、光伏组件缺陷检测研究开发相关实验的",
+        "智能检测企业。依托省级工程技术研究中心和机器视觉联合实验室，与合作方共建华东智能制造研",
+        "发中心，加快了重要科研成果的转化效率。",
+        "从显性研发成果来看：获得发明专利7项、实用新型5项，受理发明专利11项，获批软件著作权4",
+        "个，获批行业标准立项2个。",
+        "澄岳控股 指 江苏澄岳智能控股有限公司澄岳智能控股有限公司澄岳智能控股集团有限公司",
+        "澄岳视觉 指 澄岳视觉科技有限公司澄岳视觉科技有限公司澄岳视觉科技有限公司澄岳视",
+        "1、公司已建立图像算法平台、光学设计平台、运动控制平台等十余个研发平台",
+        "2、组建了锂电检测装备、光伏检测装备等分产品线研发攻关团队。",
     ]
 )
 
@@ -121,12 +121,12 @@ EN_PAGE = "\n".join(
 
 def test_lines_a_pdf_layout_wrapped_are_joined_and_the_authors_breaks_kept() -> None:
     zh = "\n".join(c.text for c in chunk_document(_doc([Page(number=3, text=ZH_PAGE)]), size=2000))
-    assert "共建全球动保研发中心，加快了" in zh  # the word cut by the line end is whole again
-    assert "相关实验活动的动物疫苗企业。依托" in zh
-    assert "一、研发平台优势\n公司是国内首家" in zh  # a heading keeps its line
-    assert "获批新兽药证书3个，" in zh  # a Chinese line may end in a figure
-    assert "文号6个。\n生物控股 指" in zh  # a paragraph's end keeps its break
-    assert "有限公司\n金宇保灵 指" in zh  # rows of a layout table (column gaps) are never run together
+    assert "共建华东智能制造研发中心，加快了" in zh  # the word cut by the line end is whole again
+    assert "相关实验的智能检测企业。依托" in zh
+    assert "一、研发平台优势\n公司是省内首家" in zh  # a heading keeps its line
+    assert "获批软件著作权4个，" in zh  # a Chinese line may end in a figure
+    assert "立项2个。\n澄岳控股 指" in zh  # a paragraph's end keeps its break
+    assert "有限公司\n澄岳视觉 指" in zh  # rows of a layout table (column gaps) are never run together
     assert "十余个研发平台\n2、组建了" in zh  # nor list items
 
     en = "\n".join(c.text for c in chunk_document(_doc([Page(number=1, text=EN_PAGE)]), size=2000))
@@ -152,7 +152,7 @@ def test_an_empty_line_is_always_the_authors_break() -> None:
         pages=[Page(number=None, text=f"{title}\n\n{body}")],
     )
     text = "\n".join(c.text for c in chunk_document(doc, size=2000))
-    assert text.startswith(f"{title}\n公司是国内首家") and "动保研发中心" in text
+    assert text.startswith(f"{title}\n公司是省内首家") and "智能制造研发中心" in text
 
 
 def test_only_layout_formats_are_unwrapped() -> None:

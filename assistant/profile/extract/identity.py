@@ -56,7 +56,7 @@ _LABEL_RE = [
     for f, rx, p in _LABELS
 ]
 _LABEL_FULL = [(f, re.compile(rf"^(?:{rx})$", re.IGNORECASE), p) for f, rx, p in _LABELS]
-# "公司的中文名称 金宇生物技术股份有限公司": a two-column table row flattened by the PDF text layer
+# "公司的中文名称 澄岳智能装备股份有限公司": a two-column table row flattened by the PDF text layer
 _LABEL_SPACE = [
     (f, re.compile(rf"^(?P<label>{rx})\s+(?P<value>[^\s：:].*)$", re.IGNORECASE), p - 1)
     for f, rx, p in _LABELS
