@@ -11,7 +11,7 @@ from assistant.answer.answerer import Answerer
 from assistant.core.settings import Settings
 from assistant.models.embeddings import build_embeddings, embedding_key
 from assistant.models.llm import build_llm, model_label
-from assistant.models.queue import LLMQueue, QueuedChat
+from assistant.models.llm_queue import LLMQueue, QueuedChat
 from assistant.store.index import Store
 
 

@@ -99,7 +99,7 @@ class LlamaCppChat(BaseChatModel):
     ) -> str:
         """One reply constrained to JSON that matches ``schema`` (llama.cpp turns the schema into a grammar),
         greedy (temperature 0), generated under the model's lock. Callers that share the model take their
-        turn with :meth:`assistant.models.queue.QueuedChat.complete_json`."""
+        turn with :meth:`assistant.models.llm_queue.QueuedChat.complete_json`."""
         try:
             with self._lock:
                 reply = self._llama.create_chat_completion(

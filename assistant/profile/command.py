@@ -84,7 +84,7 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
     extractor = None
     if getattr(args, "llm_extract", False):
         from assistant.models.llm import JSON_BACKENDS
-        from assistant.models.queue import QueuedChat
+        from assistant.models.llm_queue import QueuedChat
         from assistant.profile.extract.llm import LLMFieldExtractor, backend_completer
 
         if settings.llm_backend not in JSON_BACKENDS:

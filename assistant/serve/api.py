@@ -31,7 +31,7 @@ from assistant.core.errors import AssistantError, ConfigError, InputError
 from assistant.core.services import Services
 from assistant.ingest.uploads import Uploads
 from assistant.models.llm import model_label
-from assistant.models.queue import LLMQueue, QueuedChat
+from assistant.models.llm_queue import LLMQueue, QueuedChat
 from assistant.serve import routes
 from assistant.serve.actions import Portal
 from assistant.serve.asking import AskRunner

@@ -17,7 +17,7 @@ from fastapi import HTTPException
 
 from assistant.answer.answerer import Answerer
 from assistant.answer.followup import Session
-from assistant.models.queue import LLMQueue, Ticket, waiting_as
+from assistant.models.llm_queue import LLMQueue, Ticket, waiting_as
 
 
 class _Conversation:

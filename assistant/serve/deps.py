@@ -15,7 +15,7 @@ from assistant.answer.answerer import Answerer
 from assistant.core.errors import http_status
 from assistant.core.services import Services
 from assistant.ingest.uploads import Uploads
-from assistant.models.queue import Cancelled, LLMQueue
+from assistant.models.llm_queue import Cancelled, LLMQueue
 from assistant.serve.actions import Note, Portal, need
 from assistant.serve.asking import AskRunner
 from assistant.serve.audit import AuditLog

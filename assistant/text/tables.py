@@ -21,8 +21,9 @@ _NOT_VALUE_COL = re.compile(
 )
 
 
-# a cell that is one figure and nothing else: "16,842.57", "(3,218)", "-5.2%", "$ 84,210", "1 234", "2023"
-_FIGURE_CELL = re.compile(r"^[-+(（]?\s*[$¥￥€£]?\s*\d[\d,，\s]*(?:\.\d+)?\s*[%％)）]?$")  # never "2020.01.01"
+# a cell that is one figure and nothing else: "16,842.57", "(3,218)", "-5.2%", "$ 84,210", "1 234", "2023";
+# never a date such as "2020.01.01"
+_FIGURE_CELL = re.compile(r"^[-+(（]?\s*[$¥￥€£]?\s*\d[\d,，\s]*(?:\.\d+)?\s*[%％)）]?$")
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.core.errors import DocumentError
 from assistant.ingest.readers import read_document
-from assistant.ingest.readers.html import nesting_depth
+from assistant.ingest.readers.html_page import nesting_depth
 
 PAGE = """<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>星河科技完成B轮融资 - 科技新闻</title>

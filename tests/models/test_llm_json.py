@@ -13,7 +13,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.core.errors import ConfigError, LLMError
 from assistant.models import llm
-from assistant.models.queue import LLMQueue, QueuedChat, Ticket, waiting_as
+from assistant.models.llm_queue import LLMQueue, QueuedChat, Ticket, waiting_as
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from assistant.models.llm import FakeChat
-from assistant.models.queue import Cancelled, LLMQueue, QueuedChat, Ticket, waiting_as
+from assistant.models.llm_queue import Cancelled, LLMQueue, QueuedChat, Ticket, waiting_as
 
 PROMPT = [HumanMessage(content="[1] (a.txt)\nAcme grew fast. More text.")]
 

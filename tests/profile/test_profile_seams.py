@@ -18,7 +18,7 @@ from assistant.core.records import Answer, Chunk, Citation
 from assistant.core.settings import REPO_ROOT, Settings
 from assistant.ingest.uploads import Uploads
 from assistant.models.llm import FakeChat
-from assistant.models.queue import LLMQueue, QueuedChat
+from assistant.models.llm_queue import LLMQueue, QueuedChat
 from assistant.profile import signals
 from assistant.profile.build import profile_from_chunks
 from assistant.profile.extract.llm import LLMFieldExtractor, backend_completer

@@ -22,7 +22,7 @@ from assistant.core.errors import DocumentError, UnsupportedFileType
 from assistant.core.records import Document
 from assistant.ingest.readers.common import Reader, Source, one_line, zip_names
 from assistant.ingest.readers.docx import read_docx
-from assistant.ingest.readers.html import read_html
+from assistant.ingest.readers.html_page import read_html
 from assistant.ingest.readers.jsonrec import read_json
 from assistant.ingest.readers.pdf import read_pdf
 from assistant.ingest.readers.sheet import read_csv, read_xlsx

@@ -46,7 +46,7 @@ _VARIABLES = frozenset({"field", "description", "passages"})
 
 def backend_completer(llm: JSONCompleter) -> Completer:
     """A completer on an LLM backend that constrains replies to a JSON schema: a
-    :class:`~assistant.models.queue.QueuedChat` (its turn in the queue), or the bare model in a one-user run."""
+    :class:`~assistant.models.llm_queue.QueuedChat` (its turn in the queue), or the bare model in a one-user run."""
 
     def complete(messages: Sequence[BaseMessage], schema: dict[str, Any]) -> str:
         return llm.complete_json(messages, schema, max_tokens=200)

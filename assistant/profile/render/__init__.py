@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from assistant.profile.render.charts import bar_chart, line_chart
-from assistant.profile.render.html import to_html
+from assistant.profile.render.html_report import to_html
 from assistant.profile.render.markdown import to_markdown
 from assistant.profile.schema import Profile
 
