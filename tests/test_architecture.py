@@ -145,6 +145,40 @@ def test_no_long_module_without_a_reason() -> None:
     )
 
 
+#: package names allowed although the standard library has a module of that name, each with its reason
+STDLIB_NAME_REASONS = {
+    "profile": "the pipeline stage the product is named after; only ever imported as assistant.profile",
+}
+
+
+def stdlib_named(root: Path = PACKAGE) -> list[str]:
+    """Modules and packages under ``root`` named like a standard-library module (``keyword``, ``types``,
+    ``queue``, ``html`` …): a reader takes ``assistant.x.queue`` for the standard one."""
+    import sys
+
+    found = []
+    for path in sorted(root.rglob("*")):
+        name = path.stem if path.suffix == ".py" else path.name if path.is_dir() else ""
+        if (
+            name in sys.stdlib_module_names
+            and name not in STDLIB_NAME_REASONS
+            and "__pycache__" not in path.parts
+        ):
+            found.append(path.relative_to(root.parent).as_posix())
+    return found
+
+
+def test_no_module_is_named_like_the_standard_library() -> None:
+    assert not stdlib_named(), stdlib_named()
+
+
+def test_a_module_named_like_the_standard_library_is_found(tmp_path: Path) -> None:
+    _package(
+        tmp_path, {"__init__.py": "", "models/__init__.py": "", "models/queue.py": "", "profile/x.py": ""}
+    )
+    assert stdlib_named(tmp_path / "assistant") == ["assistant/models/queue.py"]
+
+
 # ---- the checker itself, on small fictional packages -------------------------------------------------
 
 

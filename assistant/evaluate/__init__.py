@@ -19,6 +19,14 @@ Scoring follows ``../shared/devset/README.md``:
   text) and every ``[n]`` in the answer names one of them.
 """
 
+from assistant.evaluate.fields import (
+    FieldScore,
+    evidence_verbatim,
+    printed_decimals,
+    score_field,
+    tally,
+    yuan_factor,
+)
 from assistant.evaluate.questions import (
     NOT_IN_DOCS,
     EvalQuestion,
@@ -41,6 +49,7 @@ from assistant.evaluate.scoring import (
 __all__ = [
     "EvalQuestion",
     "EvalReport",
+    "FieldScore",
     "NOT_IN_DOCS",
     "QuestionResult",
     "Score",
@@ -48,12 +57,17 @@ __all__ = [
     "citations_valid",
     "doc_companies",
     "evidence_hit",
+    "evidence_verbatim",
     "fact_found",
     "load_questions",
     "number_correct",
+    "printed_decimals",
     "render_table",
     "run_eval",
+    "score_field",
     "summarise",
+    "tally",
     "text_correct",
     "yes_no",
+    "yuan_factor",
 ]
