@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/answers.py
 	$(BIN)/python benchmarks/profiles.py
+	$(BIN)/python benchmarks/profile_fields.py
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/security.py
 
