@@ -24,11 +24,19 @@ from assistant.answer.followup import Session, rewrite
 from assistant.answer.instructions import masked
 from assistant.answer.prompts import answer_inputs, answer_prompt
 from assistant.answer.query import YEAR, Query, checked_question
-from assistant.answer.resolve import company_candidates, known_companies
+from assistant.answer.resolve import company_candidates, known_companies, resolve
 from assistant.answer.retrieve import named_document, relevant, select_passages
-from assistant.answer.verify import RETRY, Checked, Draft, Retry, verify, verify_retry_fallback
+from assistant.answer.verify import (
+    RETRY,
+    Checked,
+    Draft,
+    Retry,
+    failure_kind,
+    verify,
+    verify_retry_fallback,
+)
 from assistant.core.errors import AssistantError, LLMError
-from assistant.core.records import Answer, Evidence
+from assistant.core.records import Answer, Evidence, RefusalReason
 from assistant.core.settings import Settings
 from assistant.store.index import Store
 
@@ -45,17 +53,39 @@ class Event:
     answer: Answer | None = None
 
 
-def not_found_text(lang: str, company: str | None, searched: int) -> str:
+_WHY = {  # reason → (Chinese, English) sentence naming it
+    "not_stated": ("没有段落提到所问的内容", "no passage states what is asked"),
+    "period_not_covered": ("所问的年度不在检索到的资料中", "no passage is about the year asked"),
+    "model_declined": ("模型认为资料未给出答案", "the model found no answer in the passages"),
+    "verification_failed": (
+        "模型的回答两次未通过引用核对，且没有可直接引用的原句",
+        "the model's answer failed verification twice and no passage sentence answers it",
+    ),
+}
+
+
+def not_found_text(
+    lang: str, company: str | None, searched: int, reason: str = "not_stated", problem: str = ""
+) -> str:
+    """The refusal, naming its reason (and, for a failed verification, what failed)."""
     who = company or ("所有企业" if lang == "zh" else "all companies")
+    zh, en = _WHY.get(reason, _WHY["not_stated"])
+    kind = failure_kind(problem, lang)  # the kind of failure only: a problem quotes what the model invented
+    failed = f"（{kind}）" if kind and lang == "zh" else (f" ({kind})" if kind else "")
     if lang == "zh":
-        return f"文档中没有找到这个问题的答案（已检索{who}的{searched}段资料）。"
-    return f"Not in the documents: no passage answers this (searched {searched} passages of {who})."
+        return f"文档中没有找到这个问题的答案：{zh}{failed}（已检索{who}的{searched}段资料）。"
+    return f"Not in the documents: {en}{failed} (searched {searched} passages of {who})."
 
 
-def refused_in_code(query: Query, passages: list[Evidence]) -> bool:
-    """No passage, or a year the question asks about that no passage mentions: no model is asked."""
+def refused_in_code(query: Query, passages: list[Evidence]) -> RefusalReason | None:
+    """Why no model is asked: no passage (not_stated), or a year the question asks about that no passage
+    mentions (period_not_covered); None when the model may answer."""
+    if not passages:
+        return "not_stated"
     years = set(query.years)
-    return not passages or bool(years and not any(years & set(YEAR.findall(e.chunk.text)) for e in passages))
+    if years and not any(years & set(YEAR.findall(e.chunk.text)) for e in passages):
+        return "period_not_covered"
+    return None
 
 
 @dataclass
@@ -67,6 +97,8 @@ class _Turn:
     standalone: str | None
     flagged: str | None  # the company the user chose (flag or field), if any
     started: float
+    named: tuple[str, ...] = ()  # known companies the question itself names
+    unknown: tuple[str, ...] = ()  # names in the question of no company the user may see
     searched: str = ""
     found: int = 0  # passages retrieved above the relevance floor
     first_token: float | None = None
@@ -131,12 +163,17 @@ class Answerer:
         question is rewritten to stand alone and the exchange is added to the session. With ``allowed``
         (a user's portfolio) nothing of another company is resolved, retrieved or cited."""
         turn = self._understand(question, company, session, allowed)
-        if len(turn.query.candidates) > 1 and not turn.flagged:
+        if turn.unknown:
+            answer = self._company_not_found(turn)
+        elif turn.flagged and turn.named and turn.query.company not in turn.named:
+            answer = self._company_mismatch(turn)
+        elif len(turn.query.candidates) > 1 and not turn.flagged:
             answer = self._needs_company(turn)
         else:
             passages = self._passages(turn, allowed)
-            if refused_in_code(turn.query, passages):
-                answer = self._refusal(turn, retried=False)
+            reason = refused_in_code(turn.query, passages)
+            if reason:
+                answer = self._refusal(turn, reason)
             else:
                 checked = yield from self._drafted(turn, passages)
                 answer = self._checked_answer(turn, checked, passages)
@@ -153,15 +190,25 @@ class Answerer:
         follow-up rewritten to stand alone, and the ``Query`` built: the one analysis of the question."""
         started = time.perf_counter()
         asked = checked_question(question, self.settings.max_question_chars)
-        candidates = self.company_candidates(asked, company, allowed)
+        found = resolve(self.store, asked, company, allowed)
+        candidates = list(found.candidates)
         last = session.last if session else None
         named = bool(candidates)
-        if not candidates and last and last.company and (allowed is None or last.company in allowed):
-            candidates = [last.company]
+        seen = last.company if last and (allowed is None or last.company in allowed) else None
+        if not candidates and not found.unknown and seen:
+            candidates = [seen]  # the session's company, until the question names another
         first = candidates[0] if candidates else None
         standalone = rewrite(asked, last, first, named) if last else None
         query = Query.parse(standalone or asked, first, candidates)
-        return _Turn(asked=asked, query=query, standalone=standalone, flagged=company, started=started)
+        return _Turn(
+            asked=asked,
+            query=query,
+            standalone=standalone,
+            flagged=company,
+            started=started,
+            named=tuple(found.named),
+            unknown=tuple(found.unknown),
+        )
 
     def _reply(self, turn: _Turn, **fields: Any) -> Answer:
         """An Answer with the fields every path shares."""
@@ -189,16 +236,48 @@ class Answerer:
             answer=text,
             insufficient_evidence=True,
             path="needs_company",
+            reason="several_companies",
             candidates=list(names),
         )
 
-    def _refusal(self, turn: _Turn, retried: bool) -> Answer:
-        """Not in the documents (what was searched is in ``searched``)."""
+    def _company_not_found(self, turn: _Turn) -> Answer:
+        """The question names a company none of whose documents the user may see: nothing is searched."""
+        names = "、".join(turn.unknown) if turn.query.language == "zh" else ", ".join(turn.unknown)
+        text = (
+            f"没有{names}的文档：文档库中没有这家企业的资料（或您无权查看），因此无法回答，也未检索其他企业的资料。"
+            if turn.query.language == "zh"
+            else f"No documents of {names}: the store holds none you may see, so nothing was searched and no other "
+            "company's documents were used."
+        )
+        return self._reply(
+            turn, company=None, answer=text, insufficient_evidence=True, path="insufficient_evidence",
+            reason="company_not_found",
+        )  # fmt: skip
+
+    def _company_mismatch(self, turn: _Turn) -> Answer:
+        """The question names another company than the one selected: the user chooses, nothing is guessed."""
+        selected, named = turn.query.company, "、".join(turn.named)
+        text = (
+            f"问题提到的是{named}，但当前选择的企业是{selected}：请选择要查询的企业后再问。"
+            if turn.query.language == "zh"
+            else f"The question names {', '.join(turn.named)} but the selected company is {selected}: choose the "
+            "company to ask about and ask again."
+        )
+        return self._reply(
+            turn, company=None, answer=text, insufficient_evidence=True, path="needs_company",
+            reason="company_mismatch", candidates=[*turn.named, *([selected] if selected else [])],
+        )  # fmt: skip
+
+    def _refusal(
+        self, turn: _Turn, reason: RefusalReason, retried: bool = False, problem: str = ""
+    ) -> Answer:
+        """Not in the documents, and why (what was searched is in ``searched``)."""
         return self._reply(
             turn,
-            answer=not_found_text(turn.query.language, turn.query.company, turn.found),
+            answer=not_found_text(turn.query.language, turn.query.company, turn.found, reason, problem),
             insufficient_evidence=True,
             path="insufficient_evidence",
+            reason=reason,
             retried=retried,
             first_token_s=turn.first_token,
         )
@@ -256,8 +335,12 @@ class Answerer:
         answers."""
         retried = checked.attempts > 1
         draft = checked.draft
-        if checked.path == "declined" or draft.problem:
-            return self._refusal(turn, retried)
+        if checked.path == "declined":
+            return self._refusal(turn, "model_declined", retried)
+        if draft.problem:
+            return self._refusal(
+                turn, "verification_failed", retried, checked.problems[-1] if checked.problems else ""
+            )
         text = with_table_unit(draft.text, [passages[n - 1].chunk.text for n in draft.cited])
         return self._reply(
             turn,

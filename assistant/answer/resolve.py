@@ -1,21 +1,29 @@
 """The home of company resolution for questions: which stored company a question (or a ``--company``
-flag, by any of its aliases) is about, within the companies a user may see.
+flag, by any of its aliases) is about, within the companies a user may see — and which company names in a
+question belong to no company the user may see.
+
+Only a distinctive alias identifies a company: a name that is just places, industry or generic words (生物,
+科技股份, Photonics) is never matched, so a question about an unknown 星海生物 is not answered from a
+stored company that shares the word 生物.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from assistant.core.errors import CompanyNotFound
+from assistant.ingest.companies.mentions import distinctive, question_mentions
 from assistant.store.index import Store
+from assistant.text.normalize import fold_name
 
 
 def known_companies(store: Store, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
     """Canonical company name → every alias learned from its documents (only ``allowed`` ones)."""
     known = {c.company: [c.company] for c in store.companies() if allowed is None or c.company in allowed}
-    for company, names in store.ledger.aliases().items():
+    for company, names in store.aliases().items():
         if company in known:
-            known[company] += [n for n in names if n not in known[company]]
+            known[company] += [n for n in names if n not in known[company] and distinctive(n)]
     return known
 
 
@@ -46,3 +54,39 @@ def resolve_company(
     """The company asked about: the one named by ``company`` (any alias), else the one the question names."""
     found = company_candidates(store, question, company, allowed)
     return found[0] if found else None
+
+
+def unknown_companies(question: str, known: dict[str, list[str]]) -> list[str]:
+    """Company names the question gives that are none of ``known`` (canonical name → aliases) — a company
+    with no documents, or one outside the user's portfolio (the two look the same)."""
+    folded = [fold_name(a) for names in known.values() for a in names]
+    folded = [a for a in folded if len(a) >= 2]
+    out: list[str] = []
+    for mention in question_mentions(question):
+        name = fold_name(mention.text)
+        if not any(a in name or name in a for a in folded):
+            out.append(mention.text)
+    return out
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Which companies a question is about: ``candidates`` (the flag's company, else the known companies the
+    question names, best first), ``named`` (the known companies the question itself names) and ``unknown``
+    (names in the question of no company the user may see)."""
+
+    candidates: list[str]
+    named: list[str]
+    unknown: list[str]
+
+
+def resolve(
+    store: Store, question: str, company: str | None, allowed: Collection[str] | None = None
+) -> Resolution:
+    """The companies of a question (see :class:`Resolution`); an unknown ``company`` flag is an error."""
+    from assistant.ingest.companies import match_companies
+
+    known = known_companies(store, allowed)
+    named = match_companies(question, known)
+    candidates = company_candidates(store, question, company, allowed) if company else named
+    return Resolution(candidates, named, [] if named else unknown_companies(question, known))

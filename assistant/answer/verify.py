@@ -187,3 +187,26 @@ def _on_topic(text: str, cited: list[int], query: Query, everything: list[str]) 
         return Draft(problem="every figure comes from a line unrelated to the question")
     cited = sorted(set(cited) | {better[0]})
     return Draft(text=cite_at_end(text, cited), cited=cited)
+
+
+# What failed, as a refusal may say it: the category of a problem, never its content (a problem quotes the
+# model's invented figures or an instruction's words).
+_FAILURES: list[tuple[str, str, str]] = [  # (a phrase of the problem, Chinese, English)
+    ("instruction", "回答照做了文档中的指令", "it follows an instruction found in a document"),
+    ("as a fact", "回答断言了没有段落陈述的事实", "it asserts what no passage states"),
+    ("another unit", "数字的单位与原文不同", "a figure's unit differs from the passage"),
+    ("another year", "数字来自其他年度的列", "a figure is from another year's column"),
+    ("labels another figure", "原文标注的是另一个数字", "the passage labels another figure as the one asked"),
+    ("another kind of figure", "给出的数字类型与所问不同", "it gives another kind of figure than asked"),
+    ("unrelated", "数字来自与问题无关的行", "its figures come from lines unrelated to the question"),
+    ("no passage", "数字不在引用的段落中", "its figures are not in the cited passages"),
+    ("no cited passage", "数字不在引用的段落中", "its figures are not in the cited passages"),
+]
+
+
+def failure_kind(problem: str, lang: str) -> str:
+    """The kind of a verification problem in ``lang`` ("" when it is none of the known kinds)."""
+    for phrase, zh, en in _FAILURES:
+        if phrase in problem:
+            return zh if lang == "zh" else en
+    return ""

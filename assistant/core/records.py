@@ -86,6 +86,21 @@ class Citation(BaseModel):
 
 
 AnswerPath = Literal["verified", "extractive", "insufficient_evidence", "needs_company"]
+#: Why an answer does not answer (a refusal, or a question to the user), decided in code where possible:
+#: the question names a company with no documents (company_not_found); it names another company than the one
+#: selected (company_mismatch) or several (several_companies); the asked fiscal year is in no document of the
+#: company (period_not_covered); no passage states the asked item (not_stated); the model said the documents do
+#: not answer it (model_declined); its answer failed verification twice and no sentence answers it
+#: (verification_failed).
+RefusalReason = Literal[
+    "company_not_found",
+    "company_mismatch",
+    "several_companies",
+    "period_not_covered",
+    "not_stated",
+    "model_declined",
+    "verification_failed",
+]
 
 
 class Answer(BaseModel):
@@ -109,6 +124,15 @@ class Answer(BaseModel):
     searched: str = Field("", description="What retrieval searched: company, documents and query terms.")
     candidates: list[str] = Field(
         default_factory=list, description="Companies to choose from (path needs_company)."
+    )
+    reason: RefusalReason | None = Field(
+        None,
+        description="Why the answer does not answer the question (None: it does); the answer's text says it "
+        "in a sentence.",
+    )
+    covered_periods: list[str] = Field(
+        default_factory=list,
+        description="Fiscal years the company's documents cover (reason period_not_covered).",
     )
     standalone_question: str | None = Field(
         None, description="A follow-up question rewritten to stand alone (None when it already did)."

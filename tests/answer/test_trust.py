@@ -1,0 +1,135 @@
+"""Answer trust (issue 14): never another company's figure, every refusal with its reason (fictional data)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.answer.answerer import Answerer
+from assistant.core.services import Services
+from assistant.ingest.companies.mentions import distinctive, question_mentions
+from assistant.ingest.pipeline import ingest_paths
+from assistant.models.llm import FakeChat
+
+
+class Scripted(FakeChat):
+    """Replies with a fixed text; counts its calls."""
+
+    calls: int = 0
+    reply: str = ""
+
+    def _reply(self, messages: Any) -> str:
+        type(self).calls += 1
+        return self.reply
+
+
+def _answerer(services: Services, reply: str) -> Answerer:
+    Scripted.calls = 0
+    llm = Scripted(reply=reply)
+    return Answerer(services.store, lambda: llm, services.settings, "test")
+
+
+@pytest.fixture
+def store_docs(fake_services: Services, tmp_path: Path) -> Services:
+    root = tmp_path / "docs"
+    (root / "星河生物").mkdir(parents=True)
+    (root / "Lumio Photonics").mkdir(parents=True)
+    (root / "星河生物" / "news.md").write_text(
+        "# 星河生物\n星河生物医药科技有限公司（以下简称生物股份）2023年实现营业收入8,652.30万元。\n",
+        encoding="utf-8",
+    )
+    (root / "Lumio Photonics" / "notes.txt").write_text(
+        "Lumio Photonics Inc. reported revenue of $12.4 million for fiscal 2023.\n", encoding="utf-8"
+    )
+    ingest_paths([root], fake_services.store, fake_services.settings)
+    return fake_services
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("星河生物", True),
+        ("Lumio", True),
+        ("qhsw", True),
+        ("生物", False),
+        ("生物股份", False),
+        ("科技股份", False),
+        ("Photonics", False),
+        ("Technology Group", False),
+        ("杭州科技", False),
+    ],
+)
+def test_only_a_distinctive_name_stands_for_a_company(name: str, expected: bool) -> None:
+    assert distinctive(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("星海生物2023年营业收入是多少？", ["星海生物"]),
+        ("请问星海储能的法定代表人是谁？", ["星海储能"]),
+        ("深圳星海储能科技有限公司的营业收入是多少？", ["深圳星海储能科技有限公司"]),
+        ("What was Zentrix Photonics' revenue in 2023?", ["Zentrix Photonics"]),
+        ("What is Zentrix's net loss?", ["Zentrix"]),
+        ("科技型中小企业的认定条件是什么？", []),
+        ("高新技术企业证书什么时候到期？", []),
+        ("公司的核心技术是什么？", []),
+        ("What was the revenue in FY2023?", []),
+        ("Photonics companies revenue 2023", []),
+    ],
+)
+def test_the_names_a_question_gives(question: str, names: list[str]) -> None:
+    assert [m.text for m in question_mentions(question)] == names
+
+
+def test_an_unknown_company_sharing_a_word_is_refused_before_any_search(store_docs: Services) -> None:
+    answerer = _answerer(store_docs, "营业收入8,652.30万元 [1]")
+    for question, name in [
+        ("星海生物2023年营业收入是多少？", "星海生物"),  # shares 生物 (and the alias 生物股份) with 星河生物
+        ("What was Zentrix Photonics' revenue in 2023?", "Zentrix Photonics"),  # shares Photonics with Lumio
+    ]:
+        answer = answerer.ask(question)
+        assert answer.reason == "company_not_found" and answer.insufficient_evidence, answer
+        assert name in answer.answer and answer.citations == [] and answer.searched == ""
+        assert "8,652.30" not in answer.answer and "12.4" not in answer.answer
+    assert Scripted.calls == 0
+
+
+def test_a_known_company_is_still_found_by_its_name(store_docs: Services) -> None:
+    answer = _answerer(store_docs, "营业收入8,652.30万元 [1]").ask("星河生物2023年营业收入是多少？")
+    assert answer.reason is None and answer.company == "星河生物" and answer.citations
+
+
+def test_the_question_naming_another_company_than_the_selected_one_is_told(store_docs: Services) -> None:
+    answerer = _answerer(store_docs, "$12.4 million [1]")
+    answer = answerer.ask("星河生物2023年营业收入是多少？", company="Lumio Photonics")
+    assert answer.reason == "company_mismatch" and answer.path == "needs_company"
+    assert set(answer.candidates) == {"星河生物", "Lumio Photonics"} and answer.citations == []
+    assert Scripted.calls == 0
+    same = answerer.ask("What was Lumio Photonics' revenue in 2023?", company="Lumio Photonics")
+    assert same.reason is None  # naming the selected company is no mismatch
+
+
+def test_every_refusal_names_its_reason(store_docs: Services) -> None:
+    answerer = _answerer(store_docs, "NOT_IN_DOCUMENTS")
+    no_year = answerer.ask("星河生物2019年营业收入是多少？")
+    assert no_year.reason == "period_not_covered" and "year" not in no_year.answer  # a Chinese sentence
+    assert "年度" in no_year.answer
+    declined = answerer.ask("星河生物的营业收入是多少？")
+    assert declined.reason == "model_declined" and "模型" in declined.answer
+    invented = _answerer(store_docs, "Revenue was $99.9 million [1].").ask(
+        "What was Lumio Photonics' revenue?"
+    )
+    assert invented.reason == "verification_failed" or invented.path == "extractive", invented
+    if invented.reason:
+        assert "99.9" not in invented.answer  # an invented figure is never shown, even in a refusal
+    nothing = _answerer(store_docs, "x").ask("How many employees does Lumio Photonics have in Antarctica?")
+    assert nothing.reason in ("not_stated", "model_declined", "verification_failed")
+
+
+def test_a_generic_alias_never_identifies_a_company(store_docs: Services) -> None:
+    from assistant.answer.resolve import resolve
+
+    store_docs.store.ledger.set_aliases("星河生物", ["星河生物", "生物股份", "生物"])
+    assert resolve(store_docs.store, "生物股份2023年营业收入是多少？", None).named == []
+    assert resolve(store_docs.store, "星河生物2023年营业收入是多少？", None).named == ["星河生物"]
