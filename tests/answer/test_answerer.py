@@ -258,7 +258,9 @@ def test_a_portfolio_limits_everything_read(fake_services: Services, docs: Path)
         answer = answerer.ask(question, allowed={"Acme"})
         assert all(c.company == "Acme" for c in answer.citations)
         assert "8,652.30" not in answer.answer
-        if answer.reason == "company_not_found":  # named outside the portfolio: looks like no documents at all
+        if (
+            answer.reason == "company_not_found"
+        ):  # named outside the portfolio: looks like no documents at all
             assert answer.searched == "" and answer.candidates == [] and answer.company is None
             assert "星河科技" in answer.answer  # what was recognised, from the question itself
         else:
