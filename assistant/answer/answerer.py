@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -22,6 +22,7 @@ from assistant.answer.extractive import extractive_answer
 from assistant.answer.figure_checks import with_table_unit
 from assistant.answer.followup import Session, rewrite
 from assistant.answer.instructions import masked
+from assistant.answer.periods import asked_years, covered_years, uncovered, year_ranges
 from assistant.answer.prompts import answer_inputs, answer_prompt
 from assistant.answer.query import YEAR, Query, checked_question
 from assistant.answer.resolve import company_candidates, known_companies, resolve
@@ -99,6 +100,7 @@ class _Turn:
     started: float
     named: tuple[str, ...] = ()  # known companies the question itself names
     unknown: tuple[str, ...] = ()  # names in the question of no company the user may see
+    missing: list[str] = field(default_factory=list)  # asked years no document of the company covers
     searched: str = ""
     found: int = 0  # passages retrieved above the relevance floor
     first_token: float | None = None
@@ -169,6 +171,8 @@ class Answerer:
             answer = self._company_mismatch(turn)
         elif len(turn.query.candidates) > 1 and not turn.flagged:
             answer = self._needs_company(turn)
+        elif covered := self._uncovered_period(turn):
+            answer = self._period_not_covered(turn, covered)
         else:
             passages = self._passages(turn, allowed)
             reason = refused_in_code(turn.query, passages)
@@ -266,6 +270,31 @@ class Answerer:
         return self._reply(
             turn, company=None, answer=text, insufficient_evidence=True, path="needs_company",
             reason="company_mismatch", candidates=[*turn.named, *([selected] if selected else [])],
+        )  # fmt: skip
+
+    def _uncovered_period(self, turn: _Turn) -> list[str]:
+        """The years the company's documents cover, when the question asks a figure of a year none of them
+        covers (else [])."""
+        company = turn.query.company
+        if not company or not asked_years(turn.query):
+            return []
+        covered = covered_years(self.store.company_texts(company))
+        turn.missing = uncovered(turn.query, covered)
+        return sorted(covered) if turn.missing else []
+
+    def _period_not_covered(self, turn: _Turn, covered: list[str]) -> Answer:
+        """The asked fiscal year is in no document of the company: refused before any search."""
+        company, have = turn.query.company, year_ranges(covered)
+        text = (
+            f"文档中没有找到这个问题的答案：{company}的文档不含{'、'.join(turn.missing)}年度的数据"
+            f"（文档覆盖的年度为{have}年）。"
+            if turn.query.language == "zh"
+            else f"Not in the documents: those of {company} do not cover fiscal {', '.join(turn.missing)} "
+            f"(they cover {have})."
+        )
+        return self._reply(
+            turn, answer=text, insufficient_evidence=True, path="insufficient_evidence",
+            reason="period_not_covered", covered_periods=covered,
         )  # fmt: skip
 
     def _refusal(

@@ -134,9 +134,16 @@ def text_correct(answer: str, gold: str, question: str = "") -> bool:
     return found == len(parts) if len(parts) <= 2 else found >= 2 * len(parts) / 3
 
 
+# years as a refusal names them ("2019年度", "fiscal 2019", "2021–2023"): no value of an answer
+_YEARS_NAMED = re.compile(
+    r"(?:FY\s?|fiscal\s+)?(?<!\d)(?:19|20)\d{2}(?!\d)(?:\s*[–-]\s*(?:19|20)\d{2})?(?:年度?)?", re.I
+)
+
+
 def answer_correct(question: EvalQuestion, text: str, refused: bool) -> bool:
-    if question.refusal:
-        return refused and not quantities(_body(text).split("（已检索")[0].split("(searched")[0])
+    if question.refusal:  # refused, and no value given (the years a refusal names are no value)
+        said = _YEARS_NAMED.sub("", _body(text).split("（已检索")[0].split("(searched")[0])
+        return refused and not quantities(said)
     if refused:
         return False
     if question.answer_type == "number":
