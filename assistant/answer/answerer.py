@@ -58,6 +58,10 @@ _WHY = {  # reason → (Chinese, English) sentence naming it
     "not_stated": ("没有段落提到所问的内容", "no passage states what is asked"),
     "period_not_covered": ("所问的年度不在检索到的资料中", "no passage is about the year asked"),
     "model_declined": ("模型认为资料未给出答案", "the model found no answer in the passages"),
+    "time_budget": (
+        "在时间限制内没有得到可核对的回答，也没有可直接引用的原句",
+        "no verified answer within the time allowed and no passage sentence answers it",
+    ),
     "verification_failed": (
         "模型的回答两次未通过引用核对，且没有可直接引用的原句",
         "the model's answer failed verification twice and no passage sentence answers it",
@@ -101,6 +105,7 @@ class _Turn:
     named: tuple[str, ...] = ()  # known companies the question itself names
     unknown: tuple[str, ...] = ()  # names in the question of no company the user may see
     missing: list[str] = field(default_factory=list)  # asked years no document of the company covers
+    cut: bool = False  # the model's answer was cut at the time budget
     searched: str = ""
     found: int = 0  # passages retrieved above the relevance floor
     first_token: float | None = None
@@ -343,20 +348,38 @@ class Answerer:
             return Draft(text=text, cited=cited) if text else Draft(problem="no passage sentence answers it")
 
         unmasked = [ev.chunk.text for ev in passages]
-        steps = verify_retry_fallback(write, lambda raw: verify(raw, query, shown, unmasked), fallback)
+        steps = verify_retry_fallback(
+            write,
+            lambda raw: verify(raw, query, shown, unmasked),
+            fallback,
+            out_of_time=lambda: self._late(turn),
+        )
         return (yield from _as_events(steps))
 
+    def _late(self, turn: _Turn) -> bool:
+        """Whether the question has used its time budget (``answer_budget_s``)."""
+        return turn.seconds() >= self.settings.answer_budget_s
+
     def _tokens(self, turn: _Turn, prompt: ChatPromptTemplate, inputs: dict[str, str]) -> Iterator[str]:
-        """The model's answer as it writes it (the time of its first token noted)."""
+        """The model's answer as it writes it (the time of its first token noted), cut when the question's time
+        budget is spent (closing the stream stops the model)."""
+        stream = (prompt | self._llm() | StrOutputParser()).stream(inputs)
         try:
-            for token in (prompt | self._llm() | StrOutputParser()).stream(inputs):
+            for token in stream:
                 if turn.first_token is None:
                     turn.first_token = turn.seconds()
                 yield token
+                if self._late(turn):
+                    turn.cut = True
+                    break
         except AssistantError:
             raise
         except Exception as exc:  # network, server or runtime failure of the backend
             raise LLMError(f"{self.model_label}: could not reach or use the LLM backend ({exc})") from exc
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
     def _checked_answer(self, turn: _Turn, checked: Checked, passages: list[Evidence]) -> Answer:
         """The Answer from where verification ended: the verified answer or the extractive quote, cited
@@ -366,6 +389,8 @@ class Answerer:
         draft = checked.draft
         if checked.path == "declined":
             return self._refusal(turn, "model_declined", retried)
+        if draft.problem and (turn.cut or self._late(turn)):
+            return self._refusal(turn, "time_budget", retried)
         if draft.problem:
             return self._refusal(
                 turn, "verification_failed", retried, checked.problems[-1] if checked.problems else ""

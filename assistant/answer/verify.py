@@ -65,14 +65,18 @@ def verify_retry_fallback(
     check: Callable[[str], Draft],
     fallback: Callable[[], Draft],
     attempts: int = 2,
+    out_of_time: Callable[[], bool] = lambda: False,
 ) -> Generator[str | Retry, None, Checked]:
     """Yield the model's text as ``write(problem)`` streams it (problem "" on the first attempt, then the
     problem of the last one, for the stricter prompt), and ``RETRY`` before each new attempt; return where
     it ended. A draft ``check`` passes ends it; a declined one ends it with no retry and no fallback; after
-    ``attempts`` failures ``fallback()`` gives the text written without the model (or a Draft with a problem)."""
+    ``attempts`` failures — or once ``out_of_time()``, without starting another attempt — ``fallback()`` gives the
+    text written without the model (or a Draft with a problem)."""
     problems: list[str] = []
     for attempt in range(1, attempts + 1):
         if attempt > 1:
+            if out_of_time():
+                return Checked(fallback(), attempt - 1, problems, "fallback")
             yield RETRY
         pieces: list[str] = []
         for piece in write(problems[-1] if problems else ""):

@@ -296,7 +296,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core.errors import InputError
     from assistant.core.services import Services
     from assistant.evaluate import doc_companies, load_questions, render_table, run_eval
-    from assistant.ingest.pipeline import ingest_file
+    from assistant.ingest.pipeline import ingest_file, ingest_paths
 
     if args.k < 1:
         raise InputError("--k must be at least 1")
@@ -308,12 +308,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if not args.docs.is_dir():
             raise InputError(f"{args.docs}: not a folder")
         owners = doc_companies(questions, args.docs)
-        files = sorted(p for p in args.docs.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
-        failed = [
-            r
-            for r in (ingest_file(p, owners.get(p.name), services.store, settings) for p in files)
-            if r.status == "failed"
-        ]
+        entries = sorted(p for p in args.docs.iterdir() if not p.name.startswith((".", "_")))
+        reports = [ingest_file(p, owners.get(p.name), services.store, settings) for p in entries if p.is_file()]
+        for folder in (p for p in entries if p.is_dir()):  # a folder per company, as corpus/ is laid out
+            reports += ingest_paths([folder], services.store, settings, company=folder.name).files
+        failed = [r for r in reports if r.status == "failed"]
         for r in failed:
             print(f"ingest failed: {r.error}", file=sys.stderr)
 

@@ -91,7 +91,7 @@ AnswerPath = Literal["verified", "extractive", "insufficient_evidence", "needs_c
 #: selected (company_mismatch) or several (several_companies); the asked fiscal year is in no document of the
 #: company (period_not_covered); no passage states the asked item (not_stated); the model said the documents do
 #: not answer it (model_declined); its answer failed verification twice and no sentence answers it
-#: (verification_failed).
+#: (verification_failed); no verified answer came within the question's time budget (time_budget).
 RefusalReason = Literal[
     "company_not_found",
     "company_mismatch",
@@ -100,6 +100,7 @@ RefusalReason = Literal[
     "not_stated",
     "model_declined",
     "verification_failed",
+    "time_budget",
 ]
 
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(200.0, description="Files larger than this are refused.")
     max_question_chars: int = Field(2000, description="Questions longer than this are refused.")
+    answer_budget_s: float = Field(
+        15.0,
+        description="Seconds one question may take (2 cores): past them the model's answer is cut, no second "
+        "attempt is started, and the verified part, an extractive quote or a refusal is returned.",
+    )
     auth_config: Path | None = Field(
         None,
         description="Users file (TOML or YAML: users with roles, portfolios and bcrypt hashes; API tokens) for "

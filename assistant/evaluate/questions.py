@@ -27,6 +27,11 @@ class EvalQuestion(BaseModel):
     category: str = "-"
     answer_short: str | None = None
     scale: str | None = None
+    reason: str | None = Field(
+        None,
+        description="Why a NOT_IN_DOCS question must be refused (an Answer's reason: company_not_found, "
+        "period_not_covered, several_companies, company_mismatch, not_stated …); None: any refusal counts.",
+    )
 
     @property
     def refusal(self) -> bool:
@@ -54,6 +59,7 @@ class QuestionResult(BaseModel):
     )
     answer: str = ""
     path: str = ""
+    reason: str | None = Field(None, description="The answer's refusal reason (None: it answered).")
     correct: bool | None = Field(None, description="None when answers were not run.")
     refused: bool = False
     citations_valid: bool = True

@@ -78,9 +78,9 @@ def run_eval(
             r.hit_open = _hit(store, q, answerer.resolve_company(q.question, None), k)
             if answers:
                 answer = answerer.ask(q.question, given)
-                r.answer, r.path = answer.answer, answer.path
+                r.answer, r.path, r.reason = answer.answer, answer.path, answer.reason
                 r.refused = answer.insufficient_evidence
-                r.correct = answer_correct(q, answer.answer, r.refused)
+                r.correct = answer_correct(q, answer.answer, r.refused, answer.reason)
                 r.citations_valid = citations_valid(store, answer)
                 r.latency_s, r.first_token_s = answer.latency_s, answer.first_token_s
         except AssistantError as exc:

@@ -140,10 +140,22 @@ _YEARS_NAMED = re.compile(
 )
 
 
-def answer_correct(question: EvalQuestion, text: str, refused: bool) -> bool:
+# refusal reasons that all say "the documents do not state it"
+_NOT_STATED = {"not_stated", "model_declined", "verification_failed"}
+
+
+def _right_reason(expected: str | None, got: str | None) -> bool:
+    if expected is None:
+        return True
+    return got in _NOT_STATED if expected == "not_stated" else got == expected
+
+
+def answer_correct(question: EvalQuestion, text: str, refused: bool, reason: str | None = None) -> bool:
+    """Whether an answer is right; a refusal must give no value and, when the question names the reason it
+    must be refused for, that reason."""
     if question.refusal:  # refused, and no value given (the years a refusal names are no value)
         said = _YEARS_NAMED.sub("", _body(text).split("（已检索")[0].split("(searched")[0])
-        return refused and not quantities(said)
+        return refused and not quantities(said) and _right_reason(question.reason, reason)
     if refused:
         return False
     if question.answer_type == "number":

@@ -133,3 +133,19 @@ def test_a_generic_alias_never_identifies_a_company(store_docs: Services) -> Non
     store_docs.store.ledger.set_aliases("星河生物", ["星河生物", "生物股份", "生物"])
     assert resolve(store_docs.store, "生物股份2023年营业收入是多少？", None).named == []
     assert resolve(store_docs.store, "星河生物2023年营业收入是多少？", None).named == ["星河生物"]
+
+
+def test_the_time_budget_starts_no_second_attempt(store_docs: Services) -> None:
+    settings = store_docs.settings.model_copy(update={"answer_budget_s": 0.0})  # spent at the first token
+    Scripted.calls = 0
+    llm = Scripted(reply="Revenue was $99.9 million [1].")  # fails verification: no passage says 99.9
+    answer = Answerer(store_docs.store, lambda: llm, settings, "test").ask(
+        "What was Lumio Photonics' revenue?"
+    )
+    assert Scripted.calls == 1 and not answer.retried  # out of time: the quote or a refusal, at once
+    assert answer.path == "extractive" or answer.reason == "time_budget", answer
+    assert "99.9" not in answer.answer
+    patient = Answerer(store_docs.store, lambda: llm, store_docs.settings, "test").ask(
+        "Lumio Photonics revenue?"
+    )
+    assert Scripted.calls == 3 and patient.retried  # within the budget the model gets its second attempt

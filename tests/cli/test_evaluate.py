@@ -103,3 +103,32 @@ def test_words_the_question_already_says_are_not_facts() -> None:
     question = "星河科技完成的A+轮融资由哪家机构投资？公司成立于哪一年？"
     assert text_correct("远川资本；2016年 [1]", "远川资本；2016年成立", question)
     assert not text_correct("远川资本 [1]", "远川资本；2016年成立", question)
+
+
+def test_a_refusal_must_give_the_reason_the_question_names() -> None:
+    q = EvalQuestion(
+        id="t", question="星海生物2023年营业收入是多少？", answer="NOT_IN_DOCS", reason="company_not_found"
+    )
+    text = "没有星海生物的文档：文档库中没有这家企业的资料。"
+    assert answer_correct(q, text, True, "company_not_found")
+    assert not answer_correct(q, text, True, "not_stated")  # refused, but for another reason
+    assert not answer_correct(q, text, False, None)
+    role = EvalQuestion(id="r", question="Who led the Series C?", answer="NOT_IN_DOCS", reason="not_stated")
+    for reason in ("not_stated", "model_declined", "verification_failed"):  # each says "not stated"
+        assert answer_correct(role, "Not in the documents.", True, reason)
+    period = EvalQuestion(
+        id="p", question="2019年营业收入？", answer="NOT_IN_DOCS", reason="period_not_covered"
+    )
+    assert answer_correct(
+        period, "文档不含2019年度的数据（文档覆盖的年度为2022–2023年）。", True, "period_not_covered"
+    )
+
+
+def test_the_trust_set_is_adversarial_and_well_formed() -> None:
+    trust = load_questions(ROOT / "corpus" / "_trust.jsonl")
+    assert len(trust) >= 40 and len({q.id for q in trust}) == len(trust)
+    kinds = {q.category for q in trust}
+    assert {"trust_company", "trust_period", "trust_role", "trust_sign", "trust_mixed"} <= kinds
+    assert sum(q.reason == "company_not_found" for q in trust) >= 10
+    assert sum(q.reason == "period_not_covered" for q in trust) >= 10
+    assert all(q.refusal for q in trust if q.reason)
