@@ -22,17 +22,24 @@ from assistant.answer.extractive import extractive_answer
 from assistant.answer.figure_checks import with_table_unit
 from assistant.answer.followup import Session, rewrite
 from assistant.answer.instructions import masked
-from assistant.answer.periods import asked_years, covered_years, uncovered, year_ranges
+from assistant.answer.periods import asked_years, covered_years, uncovered
 from assistant.answer.prompts import answer_inputs, answer_prompt
 from assistant.answer.query import YEAR, Query, checked_question
+from assistant.answer.refusals import (
+    company_mismatch_text,
+    company_not_found_text,
+    not_found_text,
+    period_not_covered_text,
+    several_companies_text,
+)
 from assistant.answer.resolve import company_candidates, known_companies, resolve
 from assistant.answer.retrieve import named_document, relevant, select_passages
+from assistant.answer.roles import asked_role
 from assistant.answer.verify import (
     RETRY,
     Checked,
     Draft,
     Retry,
-    failure_kind,
     verify,
     verify_retry_fallback,
 )
@@ -52,34 +59,6 @@ class Event:
     kind: str  # "token" | "retry" | "answer"
     token: str = ""
     answer: Answer | None = None
-
-
-_WHY = {  # reason → (Chinese, English) sentence naming it
-    "not_stated": ("没有段落提到所问的内容", "no passage states what is asked"),
-    "period_not_covered": ("所问的年度不在检索到的资料中", "no passage is about the year asked"),
-    "model_declined": ("模型认为资料未给出答案", "the model found no answer in the passages"),
-    "time_budget": (
-        "在时间限制内没有得到可核对的回答，也没有可直接引用的原句",
-        "no verified answer within the time allowed and no passage sentence answers it",
-    ),
-    "verification_failed": (
-        "模型的回答两次未通过引用核对，且没有可直接引用的原句",
-        "the model's answer failed verification twice and no passage sentence answers it",
-    ),
-}
-
-
-def not_found_text(
-    lang: str, company: str | None, searched: int, reason: str = "not_stated", problem: str = ""
-) -> str:
-    """The refusal, naming its reason (and, for a failed verification, what failed)."""
-    who = company or ("所有企业" if lang == "zh" else "all companies")
-    zh, en = _WHY.get(reason, _WHY["not_stated"])
-    kind = failure_kind(problem, lang)  # the kind of failure only: a problem quotes what the model invented
-    failed = f"（{kind}）" if kind and lang == "zh" else (f" ({kind})" if kind else "")
-    if lang == "zh":
-        return f"文档中没有找到这个问题的答案：{zh}{failed}（已检索{who}的{searched}段资料）。"
-    return f"Not in the documents: {en}{failed} (searched {searched} passages of {who})."
 
 
 def refused_in_code(query: Query, passages: list[Evidence]) -> RefusalReason | None:
@@ -234,11 +213,7 @@ class Answerer:
     def _needs_company(self, turn: _Turn) -> Answer:
         """The question names several companies: the user chooses one."""
         names = turn.query.candidates
-        text = (
-            f"问题涉及多家企业（{'、'.join(names)}），请选择一家。"
-            if turn.query.language == "zh"
-            else f"The question names several companies ({', '.join(names)}): choose one."
-        )
+        text = several_companies_text(turn.query.language, list(names))
         return self._reply(
             turn,
             company=None,
@@ -251,13 +226,7 @@ class Answerer:
 
     def _company_not_found(self, turn: _Turn) -> Answer:
         """The question names a company none of whose documents the user may see: nothing is searched."""
-        names = "、".join(turn.unknown) if turn.query.language == "zh" else ", ".join(turn.unknown)
-        text = (
-            f"没有{names}的文档：文档库中没有这家企业的资料（或您无权查看），因此无法回答，也未检索其他企业的资料。"
-            if turn.query.language == "zh"
-            else f"No documents of {names}: the store holds none you may see, so nothing was searched and no other "
-            "company's documents were used."
-        )
+        text = company_not_found_text(turn.query.language, list(turn.unknown))
         return self._reply(
             turn, company=None, answer=text, insufficient_evidence=True, path="insufficient_evidence",
             reason="company_not_found",
@@ -265,13 +234,8 @@ class Answerer:
 
     def _company_mismatch(self, turn: _Turn) -> Answer:
         """The question names another company than the one selected: the user chooses, nothing is guessed."""
-        selected, named = turn.query.company, "、".join(turn.named)
-        text = (
-            f"问题提到的是{named}，但当前选择的企业是{selected}：请选择要查询的企业后再问。"
-            if turn.query.language == "zh"
-            else f"The question names {', '.join(turn.named)} but the selected company is {selected}: choose the "
-            "company to ask about and ask again."
-        )
+        selected = turn.query.company
+        text = company_mismatch_text(turn.query.language, list(turn.named), selected)
         return self._reply(
             turn, company=None, answer=text, insufficient_evidence=True, path="needs_company",
             reason="company_mismatch", candidates=[*turn.named, *([selected] if selected else [])],
@@ -289,14 +253,7 @@ class Answerer:
 
     def _period_not_covered(self, turn: _Turn, covered: list[str]) -> Answer:
         """The asked fiscal year is in no document of the company: refused before any search."""
-        company, have = turn.query.company, year_ranges(covered)
-        text = (
-            f"文档中没有找到这个问题的答案：{company}的文档不含{'、'.join(turn.missing)}年度的数据"
-            f"（文档覆盖的年度为{have}年）。"
-            if turn.query.language == "zh"
-            else f"Not in the documents: those of {company} do not cover fiscal {', '.join(turn.missing)} "
-            f"(they cover {have})."
-        )
+        text = period_not_covered_text(turn.query.language, turn.query.company, turn.missing, covered)
         return self._reply(
             turn, answer=text, insufficient_evidence=True, path="insufficient_evidence",
             reason="period_not_covered", covered_periods=covered,
@@ -345,15 +302,19 @@ class Answerer:
 
         def fallback() -> Draft:
             text, cited = extractive_answer(query, shown)
+            role = asked_role(query.text)
+            if text and role and not role.stated.search(text):  # a quote that names no one in that role
+                return Draft(problem=f"no passage states the {role.name}")
             return Draft(text=text, cited=cited) if text else Draft(problem="no passage sentence answers it")
 
         unmasked = [ev.chunk.text for ev in passages]
-        steps = verify_retry_fallback(
-            write,
-            lambda raw: verify(raw, query, shown, unmasked),
-            fallback,
-            out_of_time=lambda: self._late(turn),
-        )
+
+        def check(raw: str) -> Draft:
+            if turn.cut:  # an answer cut at the time budget is never shown as verified, whatever it says
+                return Draft(problem="the answer was cut at the time budget")
+            return verify(raw, query, shown, unmasked)
+
+        steps = verify_retry_fallback(write, check, fallback, out_of_time=lambda: self._late(turn))
         return (yield from _as_events(steps))
 
     def _late(self, turn: _Turn) -> bool:
@@ -389,6 +350,11 @@ class Answerer:
         draft = checked.draft
         if checked.path == "declined":
             return self._refusal(turn, "model_declined", retried)
+        unstated = [
+            p for p in (draft.problem, *checked.problems[-1:]) if p.startswith("no passage states the")
+        ]
+        if draft.problem and unstated:  # a role no passage states for the name given (roles.py)
+            return self._refusal(turn, "not_stated", retried, unstated[0])
         if draft.problem and (turn.cut or self._late(turn)):
             return self._refusal(turn, "time_budget", retried)
         if draft.problem:

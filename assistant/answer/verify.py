@@ -30,6 +30,7 @@ from assistant.answer.figure_checks import (
 )
 from assistant.answer.instructions import injected_claim
 from assistant.answer.query import CJK, Query
+from assistant.answer.roles import answer_names, unstated_role
 from assistant.core.records import Evidence
 
 
@@ -134,6 +135,10 @@ def verify(raw: str, query: Query, passages: list[Evidence], unmasked: list[str]
     problem = _figure_problem(text, query, [everything[n - 1] for n in cited], everything)
     if problem:
         return Draft(problem=problem)
+    sources = [everything[n - 1] for n in cited]
+    unstated = unstated_role(query.text, answer_names(strip_citations(text), sources, query.company), sources)
+    if unstated:
+        return Draft(problem=unstated)
     return _on_topic(text, cited, query, everything)
 
 

@@ -309,7 +309,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError(f"{args.docs}: not a folder")
         owners = doc_companies(questions, args.docs)
         entries = sorted(p for p in args.docs.iterdir() if not p.name.startswith((".", "_")))
-        reports = [ingest_file(p, owners.get(p.name), services.store, settings) for p in entries if p.is_file()]
+        reports = [
+            ingest_file(p, owners.get(p.name), services.store, settings) for p in entries if p.is_file()
+        ]
         for folder in (p for p in entries if p.is_dir()):  # a folder per company, as corpus/ is laid out
             reports += ingest_paths([folder], services.store, settings, company=folder.name).files
         failed = [r for r in reports if r.status == "failed"]

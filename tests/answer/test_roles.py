@@ -1,0 +1,86 @@
+"""Role discipline: who holds a role is answered only from a passage that states it (fictional passages)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.answer.answerer import Answerer
+from assistant.answer.roles import ROLES, answer_names, asked_role, states_role
+from assistant.core.services import Services
+from assistant.ingest.pipeline import ingest_paths
+from assistant.models.llm import FakeChat
+
+LEAD = ROLES[0]
+ZH = "本轮融资由星罗资本领投，老股东澄湖创投跟投，华亭资本担任本轮独家财务顾问。"
+EN = (
+    "Corvane said it had closed a $25 million Series B funding round led by\n"
+    "Aldgate Growth Partners. Existing investor Fenbridge Capital also took part in the round."
+)
+TABLE = (
+    "| 轮次 | 时间 | 金额 | 领投方 |\n|---|---|---|---|\n| 天使轮 | 2019年5月 | 800万元 | 庐州天使基金 |\n"
+    "| A轮 | 2021年8月 | 6,000万元 | 皖江资本 |"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("铖泰精密A轮融资由谁领投？", "lead investor"),
+        ("Who led Corvane's Series B round?", "lead investor"),
+        ("A轮的财务顾问是哪家机构？", "financial advisor"),
+        ("Who is Corvane's CEO?", "chief executive"),
+        ("星河科技的法定代表人是谁？", "legal representative"),
+        ("星河科技2023年营业收入是多少？", None),
+    ],
+)
+def test_the_role_a_question_asks(question: str, role: str | None) -> None:
+    found = asked_role(question)
+    assert (found.name if found else None) == role
+
+
+def test_a_role_is_stated_for_a_name_in_one_clause_or_row_and_for_the_round_asked() -> None:
+    assert states_role(LEAD, "星罗资本", [ZH], None)
+    assert not states_role(LEAD, "澄湖创投", [ZH], None)  # followed, in the next clause
+    assert states_role(LEAD, "Aldgate Growth Partners", [EN], "series b")  # across a wrapped line
+    assert not states_role(LEAD, "Fenbridge Capital", [EN], "series b")
+    assert not states_role(LEAD, "Aldgate Growth Partners", [EN], "series a")  # another round
+    assert states_role(LEAD, "皖江资本", [TABLE], "a轮")  # a row under a header that names the role
+    assert not states_role(LEAD, "皖江资本", [TABLE], "天使轮")
+    assert answer_names("本轮由星罗资本领投 [1]", [ZH]) == ["由星罗资本"]
+    assert answer_names("It was led by Aldgate Growth Partners.", [EN], "Corvane") == [
+        "Aldgate Growth Partners"
+    ]
+
+
+class Scripted(FakeChat):
+    reply: str = ""
+
+    def _reply(self, messages: Any) -> str:
+        return self.reply
+
+
+def test_an_investor_the_article_lists_is_never_given_as_its_lead(
+    fake_services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs" / "Corvane"
+    folder.mkdir(parents=True)
+    (folder / "news.txt").write_text(
+        "Corvane Robotics closed a $12 million Series A round in 2022. Fenbridge Capital and Pecan Street "
+        "Ventures invested in the round.\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path / "docs"], fake_services.store, fake_services.settings)
+    llm = Scripted(reply="The Series A was led by Fenbridge Capital [1].")
+    answer = Answerer(fake_services.store, lambda: llm, fake_services.settings, "t").ask(
+        "Who led Corvane's Series A?"
+    )
+    assert answer.insufficient_evidence and answer.reason == "not_stated", answer
+    assert "Fenbridge" not in answer.answer and "no one in the role" in answer.answer
+    stated = (folder / "news.txt").read_text(encoding="utf-8") + "The round was led by Fenbridge Capital.\n"
+    (folder / "news.txt").write_text(stated, encoding="utf-8")
+    ingest_paths([tmp_path / "docs"], fake_services.store, fake_services.settings)
+    answered = Answerer(fake_services.store, lambda: llm, fake_services.settings, "t").ask(
+        "Who led Corvane's Series A?"
+    )
+    assert answered.reason is None and "Fenbridge Capital" in answered.answer
