@@ -58,15 +58,16 @@ def resolve_company(
 
 def unknown_companies(question: str, known: dict[str, list[str]]) -> list[str]:
     """Company names the question gives that are none of ``known`` (canonical name → aliases) — a company
-    with no documents, or one outside the user's portfolio (the two look the same)."""
-    folded = [fold_name(a) for names in known.values() for a in names]
-    folded = [a for a in folded if len(a) >= 2]
-    out: list[str] = []
-    for mention in question_mentions(question):
-        name = fold_name(mention.text)
-        if not any(a in name or name in a for a in folded):
-            out.append(mention.text)
-    return out
+    with no documents, or one outside the user's portfolio (the two look the same). A name is known when a
+    known alias matches in it as a whole word ("Tessavolt Ltd." is Tessavolt; "Tessavolta Energy" is not)."""
+    from assistant.ingest.companies import match_companies
+
+    folded = {fold_name(a) for names in known.values() for a in names}
+    return [
+        m.text
+        for m in question_mentions(question)
+        if not match_companies(m.text, known) and fold_name(m.text) not in folded
+    ]
 
 
 @dataclass(frozen=True)

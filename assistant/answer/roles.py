@@ -59,25 +59,30 @@ def _round(text: str) -> str | None:
     return re.sub(r"\s+", " ", m.group(0)).lower() if m else None
 
 
-def _units(passage: str) -> list[str]:
-    """The clauses of a passage's prose (lines a layout wrapped joined first), and each table row with its
-    header row in front."""
-    out: list[str] = []
+def _units(passage: str) -> list[tuple[str, str | None]]:
+    """The clauses of a passage's prose (lines a layout wrapped joined first) and its table rows (each with its
+    header row in front), each with the financing round it is about: the round it names, else the round the
+    prose named last ("2019年6月，公司完成A轮融资，…，由启澜创投领投。": the last clause is about the A round)."""
+    out: list[tuple[str, str | None]] = []
     header = ""
     prose: list[str] = []
+    last: list[str | None] = [None]
 
     def flush() -> None:
         text = " ".join(prose)
         prose.clear()
         pieces = _CLAUSE.findall(text) if has_han(text) else re.split(r"(?<=[.;])\s+", text)
-        out.extend(p.strip() for p in pieces if p.strip())
+        for piece in (p.strip() for p in pieces):
+            if piece:
+                last[0] = _round(piece) or last[0]
+                out.append((piece, last[0]))
 
     for line in passage.split("\n"):
         if is_pipe_row(line):
             flush()
             if not is_rule_row(line):
                 if header:
-                    out.append(f"{header} {line}")
+                    out.append((f"{header} {line}", _round(line)))
                 else:
                     header = line
         elif line.strip():
@@ -90,15 +95,15 @@ def _units(passage: str) -> list[str]:
 
 
 def states_role(role: Role, name: str, passages: list[str], asked_round: str | None) -> bool:
-    """Whether a passage states ``role`` for ``name`` in one sentence or table row (and for ``asked_round``,
-    when the question names a round: a unit that names another round does not count)."""
+    """Whether a passage states ``role`` for ``name`` in one clause or table row, and — when the question
+    names a round — for that round."""
     key = re.sub(r"\s+", "", name).lower()
     return bool(key) and any(
         key in re.sub(r"\s+", "", unit).lower()
         and role.stated.search(unit)
-        and (asked_round is None or _round(unit) in (None, asked_round))
+        and (asked_round is None or about in (None, asked_round))
         for passage in passages
-        for unit in _units(passage)
+        for unit, about in _units(passage)
     )
 
 

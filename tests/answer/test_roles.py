@@ -47,6 +47,17 @@ def test_a_role_is_stated_for_a_name_in_one_clause_or_row_and_for_the_round_aske
     assert not states_role(LEAD, "Aldgate Growth Partners", [EN], "series a")  # another round
     assert states_role(LEAD, "皖江资本", [TABLE], "a轮")  # a row under a header that names the role
     assert not states_role(LEAD, "皖江资本", [TABLE], "天使轮")
+    history = "2019年6月，公司完成A轮融资，金额5,000万元，由青禾创投领投。\n2022年9月，完成B轮融资，由远川资本领投。"
+    assert states_role(LEAD, "青禾创投", [history], "a轮") and not states_role(
+        LEAD, "青禾创投", [history], "b轮"
+    )
+    assert states_role(LEAD, "远川资本", [history], "b轮")  # the clause is about the round its sentence names
+    plus = (
+        "公司宣布完成8,000万元B+轮融资，\n本轮由锦江产业基金领投。这是公司继2021年完成B轮融资后的又一轮融资。"
+    )
+    assert not states_role(LEAD, "锦江产业基金", [plus], "b轮") and states_role(
+        LEAD, "锦江产业基金", [plus], "b+轮"
+    )
     assert answer_names("本轮由星罗资本领投 [1]", [ZH]) == ["由星罗资本"]
     assert answer_names("It was led by Aldgate Growth Partners.", [EN], "Corvane") == [
         "Aldgate Growth Partners"

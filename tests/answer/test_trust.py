@@ -87,6 +87,7 @@ def test_an_unknown_company_sharing_a_word_is_refused_before_any_search(store_do
     for question, name in [
         ("星海生物2023年营业收入是多少？", "星海生物"),  # shares 生物 (and the alias 生物股份) with 星河生物
         ("What was Zentrix Photonics' revenue in 2023?", "Zentrix Photonics"),  # shares Photonics with Lumio
+        ("Who is the CEO of Lumiox Photonics Inc.?", "Lumiox Photonics Inc."),  # Lumio is no whole word in it
     ]:
         answer = answerer.ask(question)
         assert answer.reason == "company_not_found" and answer.insufficient_evidence, answer
