@@ -34,7 +34,7 @@ from assistant.answer.refusals import (
 )
 from assistant.answer.resolve import company_candidates, known_companies, resolve
 from assistant.answer.retrieve import named_document, relevant, select_passages
-from assistant.answer.roles import asked_role
+from assistant.answer.roles import asked_role, quote_states_role
 from assistant.answer.verify import (
     RETRY,
     Checked,
@@ -303,7 +303,9 @@ class Answerer:
         def fallback() -> Draft:
             text, cited = extractive_answer(query, shown)
             role = asked_role(query.text)
-            if text and role and not role.stated.search(text):  # a quote that names no one in that role
+            if (
+                text and role and not quote_states_role(query.text, text)
+            ):  # no one in that role, for that round
                 return Draft(problem=f"no passage states the {role.name}")
             return Draft(text=text, cited=cited) if text else Draft(problem="no passage sentence answers it")
 

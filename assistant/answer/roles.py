@@ -135,6 +135,20 @@ def answer_names(answer: str, passages: list[str], company: str | None = None) -
     return out
 
 
+def quote_states_role(question: str, quote: str) -> bool:
+    """Whether a quoted passage text states the role the question asks — for the round it asks — for anyone
+    (True when the question asks no role): an extractive answer to "who led the C round?" must not be a
+    sentence about who led the A round."""
+    role = asked_role(question)
+    if role is None:
+        return True
+    asked_round = _round(question)
+    return any(
+        role.stated.search(unit) and (asked_round is None or about in (None, asked_round))
+        for unit, about in _units(quote)
+    )
+
+
 def unstated_role(question: str, names: list[str], passages: list[str]) -> str:
     """The problem when an answer names someone for the role the question asks but no passage states that
     role for them ("" when it does, or the question asks no role)."""
@@ -147,4 +161,4 @@ def unstated_role(question: str, names: list[str], passages: list[str]) -> str:
     return f"no passage states the {role.name} the answer names"
 
 
-__all__ = ["ROLES", "Role", "answer_names", "asked_role", "states_role", "unstated_role"]
+__all__ = ["ROLES", "Role", "answer_names", "asked_role", "quote_states_role", "states_role", "unstated_role"]

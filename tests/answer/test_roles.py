@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from assistant.answer.answerer import Answerer
-from assistant.answer.roles import ROLES, answer_names, asked_role, states_role
+from assistant.answer.roles import ROLES, answer_names, asked_role, quote_states_role, states_role
 from assistant.core.services import Services
 from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
@@ -58,6 +58,8 @@ def test_a_role_is_stated_for_a_name_in_one_clause_or_row_and_for_the_round_aske
     assert not states_role(LEAD, "锦江产业基金", [plus], "b轮") and states_role(
         LEAD, "锦江产业基金", [plus], "b+轮"
     )
+    assert quote_states_role("A轮由谁领投？", history) and not quote_states_role("C轮由谁领投？", history)
+    assert quote_states_role("营业收入是多少？", "营业收入8,652.30万元")  # no role asked
     assert answer_names("本轮由星罗资本领投 [1]", [ZH]) == ["由星罗资本"]
     assert answer_names("It was led by Aldgate Growth Partners.", [EN], "Corvane") == [
         "Aldgate Growth Partners"
