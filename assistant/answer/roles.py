@@ -143,10 +143,14 @@ def quote_states_role(question: str, quote: str) -> bool:
     if role is None:
         return True
     asked_round = _round(question)
-    return any(
+    if any(
         role.stated.search(unit) and (asked_round is None or about in (None, asked_round))
         for unit, about in _units(quote)
-    )
+    ):
+        return True
+    # a quote of table rows on one line ("| Date | Round | Lead investor | … | 2022-04 | Series A | …")
+    rounds = {re.sub(r"\s+", " ", m.group(0)).lower() for m in _ROUND.finditer(quote)}
+    return bool(role.stated.search(quote)) and (asked_round is None or asked_round in rounds)
 
 
 def unstated_role(question: str, names: list[str], passages: list[str]) -> str:

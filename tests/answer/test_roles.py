@@ -60,6 +60,10 @@ def test_a_role_is_stated_for_a_name_in_one_clause_or_row_and_for_the_round_aske
     )
     assert quote_states_role("A轮由谁领投？", history) and not quote_states_role("C轮由谁领投？", history)
     assert quote_states_role("营业收入是多少？", "营业收入8,652.30万元")  # no role asked
+    rows = "“| Date | Round | Lead investor | … | 2020-03 | Seed | Pecan Ventures | 2022-04 | Series A | Aldgate |” [1]"
+    assert quote_states_role("Who led the Series A?", rows) and not quote_states_role(
+        "Who led the Series C?", rows
+    )
     assert answer_names("本轮由星罗资本领投 [1]", [ZH]) == ["由星罗资本"]
     assert answer_names("It was led by Aldgate Growth Partners.", [EN], "Corvane") == [
         "Aldgate Growth Partners"
