@@ -249,3 +249,41 @@ def with_table_unit(text: str, passages: list[str]) -> str:
             at = CITE.search(text)
             return text[: at.start()].rstrip() + note + " " + text[at.start() :] if at else text + note
     return text
+
+
+# words with which an answer says a figure is negative
+_NEGATIVE_WORDS = re.compile(
+    r"loss|deficit|negative|outflow|used in|decrease|decline|\bdown\b|亏损|净流出|流出|为负|负数|减少|下降",
+    re.IGNORECASE,
+)
+
+
+def _negative_at(passage: str, start: int, end: int) -> bool:
+    """Whether the figure at ``passage[start:end]`` is printed as negative: in parentheses, after a minus sign,
+    or right after a word that says so (净亏损6,428,315.40元, "a net loss of $3,218")."""
+    before, after = passage[max(0, start - 12) : start], passage[end : end + 3]
+    if re.search(r"[(（]\s*[$¥￥]?\s*$", before) and re.match(r"\s*[)）]", after):
+        return True
+    return bool(re.search(r"[-−–负]\s*[$¥￥]?\s*$", before) or _NEGATIVE_WORDS.search(before))
+
+
+def dropped_signs(text: str, sources: list[str]) -> list[str]:
+    """Figures of the answer that every cited passage prints as negative ("(193,363)", "-6,428,315.40") while
+    the answer gives them without a sign or a word that says so ("$193,363 thousand")."""
+    out: list[str] = []
+    body = re.sub(r"\[\d+(?:\s*[,，]\s*\d+)*\]", "", text)
+    for m in _NUMBER.finditer(body):
+        number = m.group(0).rstrip(".")
+        plain = number.replace(",", "").replace("，", "")
+        if len(plain.replace(".", "")) < 3:
+            continue  # small numbers (counts, percentages) are not read for a sign
+        pattern = r"[,，]?".join(map(re.escape, plain))
+        found = [
+            (p, o) for p in sources for o in re.finditer(rf"(?<![\d.]){pattern}(?![\d])", p)
+        ]  # every place a cited passage prints the figure: each must print it as negative
+        if found and all(_negative_at(p, o.start(), o.end()) for p, o in found):
+            around = body[max(0, m.start() - 30) : m.end() + 15]
+            signed = re.search(r"[-−–负(（]\s*[$¥￥]?\s*$", body[max(0, m.start() - 4) : m.start()])
+            if not signed and not _NEGATIVE_WORDS.search(around):
+                out.append(number)
+    return out

@@ -22,6 +22,7 @@ from assistant.answer.figure_checks import (
     better_figure_nearby,
     computed_figures,
     digits,
+    dropped_signs,
     off_topic_numbers,
     unit_mismatches,
     unsupported_numbers,
@@ -173,6 +174,11 @@ def _figure_problem(text: str, query: Query, sources: list[str], everything: lis
     other_year = wrong_year_figures(sorted(digits(strip_citations(text))), query, sources)
     if other_year:
         return f"{', '.join(other_year)}: the table gives this figure for another year than the question asks"
+    unsigned = dropped_signs(text, sources)
+    if unsigned:
+        return (
+            f"{', '.join(unsigned)}: the passage prints this figure as negative and the answer drops its sign"
+        )
     nearby = better_figure_nearby(text, query, everything)  # all: a chunk may end mid-sentence
     if nearby:
         return f"{', '.join(nearby)}: the passage labels another figure as what the question asks"
@@ -205,6 +211,7 @@ _FAILURES: list[tuple[str, str, str]] = [  # (a phrase of the problem, Chinese, 
     ("as a fact", "回答断言了没有段落陈述的事实", "it asserts what no passage states"),
     ("another unit", "数字的单位与原文不同", "a figure's unit differs from the passage"),
     ("another year", "数字来自其他年度的列", "a figure is from another year's column"),
+    ("drops its sign", "回答丢掉了原文数字的负号", "it drops the minus sign the passage prints"),
     ("labels another figure", "原文标注的是另一个数字", "the passage labels another figure as the one asked"),
     ("another kind of figure", "给出的数字类型与所问不同", "it gives another kind of figure than asked"),
     ("unrelated", "数字来自与问题无关的行", "its figures come from lines unrelated to the question"),

@@ -222,3 +222,20 @@ def test_units_are_read_by_the_one_figure_parser() -> None:
     assert unit_mismatches("占比3.5％ [1]", ["占比3.5%"]) == []
     # the figure is reported as the answer wrote it
     assert unit_mismatches("1,204人 [1]", ["研发投入1,204万元"]) == ["1,204人"]
+
+
+def test_a_figure_the_passage_prints_as_negative_keeps_its_sign() -> None:
+    from assistant.answer.figure_checks import dropped_signs
+
+    table = ["| Net cash used in investing activities | (48,210) | (31,077) |"]
+    assert dropped_signs("$48,210 thousand [1]", table) == ["48,210"]  # "(48,210)" lost its sign
+    assert dropped_signs("-$48,210 thousand [1]", table) == []
+    assert dropped_signs("Net cash used in investing was $48,210 thousand [1]", table) == []
+    loss = ["2023年度，公司净利润为-3,104,228.50元，即净亏损3,104,228.50元。"]
+    assert dropped_signs("净利润为3,104,228.50元 [1]", loss) == ["3,104,228.50"]
+    assert dropped_signs("净亏损3,104,228.50元 [1]", loss) == []
+    both = ["| Revenue | 1,234 | (1,234) |"]  # printed positive somewhere: the answer's figure is no error
+    assert (
+        dropped_signs("Revenue was 1,234 [1]", both) == []
+        and dropped_signs("8,652.30万元", ["8,652.30万元"]) == []
+    )
