@@ -103,6 +103,7 @@ class Answerer:
         self._llm = llm  # a factory: the model loads only when a question reaches it
         self.settings = settings
         self.model_label = model_label
+        self._covered: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # company → (its documents, years)
 
     # ---- company ---------------------------------------------------------------------
     def known_companies(self, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
@@ -247,9 +248,19 @@ class Answerer:
         company = turn.query.company
         if not company or not asked_years(turn.query):
             return []
-        covered = covered_years(self.store.company_texts(company))
+        covered = self._covered_years(company)
         turn.missing = uncovered(turn.query, covered)
         return sorted(covered) if turn.missing else []
+
+    def _covered_years(self, company: str) -> set[str]:
+        """The fiscal years the company's documents cover, read once per version of its documents (reading
+        them takes ~0.6 s for 9,000 passages: not on every question)."""
+        version = tuple(sorted(self.store.document_hashes(company).get(company, {}).values()))
+        cached = self._covered.get(company)
+        if cached is None or cached[0] != version:
+            cached = (version, covered_years(self.store.company_texts(company)))
+            self._covered[company] = cached
+        return cached[1]
 
     def _period_not_covered(self, turn: _Turn, covered: list[str]) -> Answer:
         """The asked fiscal year is in no document of the company: refused before any search."""

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from assistant.core.errors import CompanyNotFound
+from assistant.ingest.companies.matching import match_companies
 from assistant.ingest.companies.mentions import distinctive, question_mentions
 from assistant.store.index import Store
 from assistant.text.normalize import fold_name
@@ -35,17 +36,18 @@ def company_candidates(
     An unknown ``company`` is an error listing the known ones. With ``allowed`` (a user's portfolio),
     other companies are unknown: never matched, never listed.
     """
-    from assistant.ingest.companies import match_companies
-
     known = known_companies(store, allowed)
-    if company:
-        exact = [name for name in known if name.casefold() == company.strip().casefold()]
-        matched = exact or match_companies(company.strip(), known)
-        if matched:
-            return matched
-        listing = ", ".join(known) or "none yet: run `assistant ingest` first"
-        raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
-    return match_companies(question, known)
+    return flagged_company(company, known) if company else match_companies(question, known)
+
+
+def flagged_company(company: str, known: dict[str, list[str]]) -> list[str]:
+    """The known company a ``--company`` flag names (any alias); an unknown one is an error listing them."""
+    exact = [name for name in known if name.casefold() == company.strip().casefold()]
+    matched = exact or match_companies(company.strip(), known)
+    if matched:
+        return matched
+    listing = ", ".join(known) or "none yet: run `assistant ingest` first"
+    raise CompanyNotFound(f"unknown company '{company}' (known: {listing})")
 
 
 def resolve_company(
@@ -60,8 +62,6 @@ def unknown_companies(question: str, known: dict[str, list[str]]) -> list[str]:
     """Company names the question gives that are none of ``known`` (canonical name → aliases) — a company
     with no documents, or one outside the user's portfolio (the two look the same). A name is known when a
     known alias matches in it as a whole word ("Tessavolt Ltd." is Tessavolt; "Tessavolta Energy" is not)."""
-    from assistant.ingest.companies import match_companies
-
     folded = {fold_name(a) for names in known.values() for a in names}
     return [
         m.text
@@ -85,9 +85,7 @@ def resolve(
     store: Store, question: str, company: str | None, allowed: Collection[str] | None = None
 ) -> Resolution:
     """The companies of a question (see :class:`Resolution`); an unknown ``company`` flag is an error."""
-    from assistant.ingest.companies import match_companies
-
-    known = known_companies(store, allowed)
+    known = known_companies(store, allowed)  # read once: the flag, the question and its unknown names use it
     named = match_companies(question, known)
-    candidates = company_candidates(store, question, company, allowed) if company else named
+    candidates = flagged_company(company, known) if company else named
     return Resolution(candidates, named, [] if named else unknown_companies(question, known))

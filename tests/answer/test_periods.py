@@ -78,3 +78,8 @@ def test_an_uncovered_year_is_refused_before_any_search_naming_the_covered_ones(
     assert Scripted.calls == 0
     answered = answerer.ask("星河科技2023年的营业收入是多少？")
     assert answered.reason is None and "8,652.30" in answered.answer and Scripted.calls == 1
+    (folder / "annual_report_2019.md").write_text(
+        "# 星河科技\n| 项目 | 2019年 |\n|---|---|\n| 营业收入（万元） | 3,120.00 |\n", encoding="utf-8"
+    )
+    ingest_paths([tmp_path / "docs"], fake_services.store, fake_services.settings)
+    assert answerer.ask("星河科技2019年的营业收入是多少？").reason != "period_not_covered"  # new document, new years
