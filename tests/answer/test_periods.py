@@ -82,4 +82,6 @@ def test_an_uncovered_year_is_refused_before_any_search_naming_the_covered_ones(
         "# 星河科技\n| 项目 | 2019年 |\n|---|---|\n| 营业收入（万元） | 3,120.00 |\n", encoding="utf-8"
     )
     ingest_paths([tmp_path / "docs"], fake_services.store, fake_services.settings)
-    assert answerer.ask("星河科技2019年的营业收入是多少？").reason != "period_not_covered"  # new document, new years
+    assert (
+        answerer.ask("星河科技2019年的营业收入是多少？").reason != "period_not_covered"
+    )  # new document, new years
