@@ -22,9 +22,9 @@ from assistant.answer.extractive import extractive_answer
 from assistant.answer.figure_checks import with_table_unit
 from assistant.answer.followup import Session, rewrite
 from assistant.answer.instructions import masked
-from assistant.answer.periods import asked_years, covered_years, uncovered
-from assistant.answer.prompts import answer_inputs, answer_prompt
-from assistant.answer.query import YEAR, Query, checked_question
+from assistant.answer.periods import Periods, asked_years, passage_years, uncovered
+from assistant.answer.prompts import answer_inputs, answer_prompt, system_text
+from assistant.answer.query import Query, checked_question
 from assistant.answer.refusals import (
     company_mismatch_text,
     company_not_found_text,
@@ -61,13 +61,16 @@ class Event:
     answer: Answer | None = None
 
 
-def refused_in_code(query: Query, passages: list[Evidence]) -> RefusalReason | None:
-    """Why no model is asked: no passage (not_stated), or a year the question asks about that no passage
-    mentions (period_not_covered); None when the model may answer."""
+def refused_in_code(
+    query: Query, passages: list[Evidence], periods: Periods | None = None
+) -> RefusalReason | None:
+    """Why no model is asked: no passage (not_stated), or a year the question asks about that no passage is
+    about (period_not_covered: it names none, and none is of a report of that year); None when the model may
+    answer."""
     if not passages:
         return "not_stated"
     years = set(query.years)
-    if years and not any(years & set(YEAR.findall(e.chunk.text)) for e in passages):
+    if years and not any(years & passage_years(e.chunk, periods) for e in passages):
         return "period_not_covered"
     return None
 
@@ -103,7 +106,7 @@ class Answerer:
         self._llm = llm  # a factory: the model loads only when a question reaches it
         self.settings = settings
         self.model_label = model_label
-        self._covered: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # company → (its documents, years)
+        self._periods: dict[str, tuple[tuple[str, ...], Periods]] = {}  # company → (its documents, periods)
 
     # ---- company ---------------------------------------------------------------------
     def known_companies(self, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
@@ -160,7 +163,7 @@ class Answerer:
             answer = self._period_not_covered(turn, covered)
         else:
             passages = self._passages(turn, allowed)
-            reason = refused_in_code(turn.query, passages)
+            reason = refused_in_code(turn.query, passages, self._periods_of(turn))
             if reason:
                 answer = self._refusal(turn, reason)
             else:
@@ -248,18 +251,23 @@ class Answerer:
         company = turn.query.company
         if not company or not asked_years(turn.query):
             return []
-        covered = self._covered_years(company)
+        covered = self._company_periods(company).years
         turn.missing = uncovered(turn.query, covered)
         return sorted(covered) if turn.missing else []
 
-    def _covered_years(self, company: str) -> set[str]:
-        """The fiscal years the company's documents cover, read once per version of its documents (reading
-        them takes ~0.6 s for 9,000 passages: not on every question)."""
+    def _periods_of(self, turn: _Turn) -> Periods | None:
+        """The periods of the company asked about, when the question names a year (else None)."""
+        company = turn.query.company
+        return self._company_periods(company) if company and turn.query.years else None
+
+    def _company_periods(self, company: str) -> Periods:
+        """The fiscal years the company's documents cover and each report's own year, read once per version
+        of its documents (reading them takes ~0.6 s for 9,000 passages: not on every question)."""
         version = tuple(sorted(self.store.document_hashes(company).get(company, {}).values()))
-        cached = self._covered.get(company)
+        cached = self._periods.get(company)
         if cached is None or cached[0] != version:
-            cached = (version, covered_years(self.store.company_texts(company)))
-            self._covered[company] = cached
+            cached = (version, Periods.of(self.store.company_texts(company)))
+            self._periods[company] = cached
         return cached[1]
 
     def _period_not_covered(self, turn: _Turn, covered: list[str]) -> Answer:
@@ -312,7 +320,7 @@ class Answerer:
             )
 
         def fallback() -> Draft:
-            text, cited = extractive_answer(query, shown)
+            text, cited = extractive_answer(query, shown, self._periods_of(turn))
             role = asked_role(query.text)
             if (
                 text and role and not quote_states_role(query.text, text)
@@ -321,11 +329,12 @@ class Answerer:
             return Draft(text=text, cited=cited) if text else Draft(problem="no passage sentence answers it")
 
         unmasked = [ev.chunk.text for ev in passages]
+        rules = system_text(answer_prompt(self.settings.prompts_dir, query.language))
 
         def check(raw: str) -> Draft:
             if turn.cut:  # an answer cut at the time budget is never shown as verified, whatever it says
                 return Draft(problem="the answer was cut at the time budget")
-            return verify(raw, query, shown, unmasked)
+            return verify(raw, query, shown, unmasked, rules)
 
         steps = verify_retry_fallback(write, check, fallback, out_of_time=lambda: self._late(turn))
         return (yield from _as_events(steps))

@@ -45,11 +45,6 @@ def parse_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
     return re.sub(r"[ \t]{2,}", " ", text).strip(), cited
 
 
-def cite_at_end(text: str, cited: list[int]) -> str:
-    """The text with its markers replaced by ``cited`` after its last sentence."""
-    return CITE.sub("", text).rstrip(" 。.") + " " + "".join(f"[{n}]" for n in cited)
-
-
 def renumbered(text: str, cited: list[int]) -> str:
     """Cited passages numbered 1..k in order of first citation, as a reader expects."""
     order = {old: new for new, old in enumerate(cited, start=1)}

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.figure_checks import ASKS, digits
+from assistant.answer.figure_checks import asked_kinds, digits
 from assistant.answer.instructions import MASKED, instruction_like, split_instructions
-from assistant.answer.query import YEAR, Query
+from assistant.answer.periods import Periods, passage_years
+from assistant.answer.query import Query
 from assistant.core.records import Evidence
 from assistant.store.keywords import tokenize
 
@@ -45,19 +46,21 @@ def _best_lines(lines: list[str], key: set[str]) -> tuple[list[str], set[str]]:
     return [lines[i] for i in sorted(picked)], covered
 
 
-def extractive_answer(query: Query, passages: list[Evidence]) -> tuple[str, list[int]]:
+def extractive_answer(
+    query: Query, passages: list[Evidence], periods: Periods | None = None
+) -> tuple[str, list[int]]:
     """The passage sentences (or table rows) that match the question best — up to three from one passage,
     chosen to cover the question's key terms — quoted with their citation; ("", []) when none covers most
     (≥ 60 %) of the key terms, or a figure is asked and the quote has none."""
     key = query.key_terms(min_len=2)
     years = set(query.years)
     wants_figure = bool(_ASKS_FIGURE.search(query.text))
-    kinds = [gives for asks, gives in ASKS.values() if asks.search(query.text)]
+    kinds = asked_kinds(query.text)
     if not key:
         return "", []
     best: tuple[float, list[str], int] | None = None
     for n, ev in enumerate(passages, start=1):
-        if years and not years & set(YEAR.findall(ev.chunk.text)):
+        if years and not years & passage_years(ev.chunk, periods):
             continue
         quote, covered = _best_lines(_quotable_lines(ev.chunk.text), key)
         share = len(covered) / len(key)

@@ -152,8 +152,15 @@ def unit_mismatches(answer: str, passages: list[str]) -> list[str]:
     ]
 
 
-# What a question asks for (an age, a ratio) → the unit an answer's figure then carries.
+# What a question asks for (an age, a ratio, a date) → the unit an answer's figure then carries.
 ASKS = {
+    "date": (
+        re.compile(r"哪一?天|几月几[日号]|什么日期|何日|\bwhat date\b|\bon which (?:day|date)\b", re.I),
+        re.compile(
+            r"\d\s*[月日号]|(?:19|20)\d{2}\s*[-/.年]\s*\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d",
+            re.I,
+        ),
+    ),
     "age": (
         re.compile(r"年纪|年龄|多大岁|几岁|how old|\bage\b", re.I),
         re.compile(r"\d\s*(岁|周岁|years?\s+old)", re.I),
@@ -165,12 +172,45 @@ ASKS = {
 }
 
 
+_ZH_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2}\s*月\s*\d{1,2}\s*[日号])")
+_EN_DATE = re.compile(
+    r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}),?\s+((?:19|20)\d{2})"
+)
+
+
+def added_years(answer: str, passages: list[str]) -> list[str]:
+    """Years the answer adds to a date the passages print without one ("2021年10月26日" for "10月26日")."""
+    flat = [re.sub(r"\s+", "", p) for p in passages]
+    body = strip_citations(answer)
+    dates = [(m.group(1), m.group(2)) for m in _ZH_DATE.finditer(body)]
+    dates += [(m.group(2), m.group(1)) for m in _EN_DATE.finditer(body)]
+    return [
+        year for year, day in dates
+        if not any(year in p for p in flat) and any(re.sub(r"\s+", "", day) in p for p in flat)
+    ]  # fmt: skip
+
+
+# a question about why a figure moved asks for its causes, not for the figure ("What drove operating margin
+# change?", "毛利率下降的原因是什么？")
+_WHY = re.compile(
+    r"\bwhat drove\b|\bwhy\b|\breasons?\b|\bdrivers?\b|\bexplain|原因|为什么|为何|驱动|导致", re.I
+)
+
+
+def asked_kinds(question: str) -> list[re.Pattern[str]]:
+    """What the figures of an answer to ``question`` must carry: an age, a ratio or a date ([] when the
+    question asks for none of them, or asks why a figure moved)."""
+    if _WHY.search(question):
+        return []
+    return [gives for asks, gives in ASKS.values() if asks.search(question)]
+
+
 def wrong_kind_of_figure(answer: str, question: str) -> bool:
-    """The question asks for an age or a ratio, and the answer's figures carry no such unit."""
+    """The question asks for an age, a ratio or a date, and the answer's figures carry no such unit."""
     body = strip_citations(answer)
     if not digits(body):
         return False
-    return any(asks.search(question) and not gives.search(body) for asks, gives in ASKS.values())
+    return any(not gives.search(body) for gives in asked_kinds(question))
 
 
 def _lead_terms(line: str, end: int, key: set[str]) -> int:

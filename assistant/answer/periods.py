@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from assistant.answer.glossary import fiscal_years
 from assistant.answer.query import Query
@@ -96,6 +97,43 @@ def covered_years(chunks: Iterable[Chunk]) -> set[str]:
     return out
 
 
+def report_year(doc: str, texts: Iterable[str]) -> str | None:
+    """A document's own fiscal year: the latest year its file name (a report's) or a title in its text names
+    ("2023年年度报告", "Annual Report 2023", "for the fiscal year ended December 31, 2023"); None when neither
+    does (a news article, a business plan)."""
+    years = set(_YEAR.findall(doc)) if _REPORT_NAME.search(doc) else set()
+    for text in texts:
+        years |= _found(_TITLE, text)
+    return max(years) if years else None
+
+
+@dataclass(frozen=True)
+class Periods:
+    """What a company's documents cover: the fiscal years, and each report's own year."""
+
+    years: set[str] = field(default_factory=set)
+    reports: dict[str, str] = field(default_factory=dict)  # document → its own fiscal year
+
+    @classmethod
+    def of(cls, chunks: Iterable[Chunk]) -> Periods:
+        chunks = list(chunks)
+        by_doc: dict[str, list[str]] = {}
+        for chunk in chunks:
+            by_doc.setdefault(chunk.doc, []).append(chunk.text)
+        reports = {doc: y for doc, texts in by_doc.items() if (y := report_year(doc, texts))}
+        return cls(covered_years(chunks), reports)
+
+    def of_passage(self, chunk: Chunk) -> set[str]:
+        """The years a passage is about: those it names, and its report's own year (a report's "报告期内获得
+        发明专利9项" is of the report's year though the sentence names none)."""
+        own = self.reports.get(chunk.doc)
+        return set(_YEAR.findall(chunk.text)) | ({own} if own else set())
+
+
+def passage_years(chunk: Chunk, periods: Periods | None) -> set[str]:
+    return periods.of_passage(chunk) if periods else set(_YEAR.findall(chunk.text))
+
+
 def asked_years(query: Query) -> list[str]:
     """The fiscal years a question asks a figure of (none when it asks for no statement item or headcount:
     "who led the 2021 round?" is about an event, not a period)."""
@@ -120,4 +158,12 @@ def year_ranges(years: Iterable[str]) -> str:
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
-__all__ = ["asked_years", "covered_years", "uncovered", "year_ranges"]
+__all__ = [
+    "Periods",
+    "asked_years",
+    "covered_years",
+    "passage_years",
+    "report_year",
+    "uncovered",
+    "year_ranges",
+]

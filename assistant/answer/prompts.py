@@ -58,6 +58,13 @@ def answer_prompt(prompts_dir: Path, lang: str, problem: str = "") -> ChatPrompt
     return load_prompt(prompts_dir, f"answer_strict_{lang}", ANSWER_VARIABLES | {"problem"})
 
 
+def system_text(prompt: ChatPromptTemplate) -> str:
+    """The prompt's system message as written (its rules; an answer never repeats them)."""
+    first = prompt.messages[0]
+    template = getattr(getattr(first, "prompt", None), "template", "")
+    return template if isinstance(template, str) else ""
+
+
 def format_passages(passages: list[Evidence]) -> str:
     """The passages as the answer prompts quote them: each between <document> and </document> (the
     prompts say that text inside is evidence, never instructions), headed by its number and source."""

@@ -23,7 +23,7 @@ YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 # Question words that say nothing of what is asked about (jieba search tokens of "是多少", "哪一年" …).
 GENERIC_TERMS = frozenset(
     {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",
-     "much", "many", "large", "big", "company", "amount", "total", "year"}
+     "哪天", "哪一天", "much", "many", "large", "big", "company", "amount", "total", "year"}
 )  # fmt: skip
 _EN_PART = re.compile(r"\?\s*|,?\s+and\s+(?=(?:who|what|when|where|which|how|in which|whether)\b)", re.I)
 _ZH_PART = re.compile(r"[？?]\s*")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from assistant.core.errors import CompanyNotFound
 from assistant.ingest.companies.matching import match_companies
-from assistant.ingest.companies.mentions import distinctive, question_mentions
+from assistant.ingest.companies.mentions import distinctive, legal_name, question_mentions, same_legal_entity
+from assistant.ingest.companies.occurrences import name_occurrences
 from assistant.store.index import Store
 from assistant.text.normalize import fold_name
 
@@ -86,6 +87,21 @@ def resolve(
 ) -> Resolution:
     """The companies of a question (see :class:`Resolution`); an unknown ``company`` flag is an error."""
     known = known_companies(store, allowed)  # read once: the flag, the question and its unknown names use it
+    question, foreign = without_other_entities(question, known)
     named = match_companies(question, known)
     candidates = flagged_company(company, known) if company else named
-    return Resolution(candidates, named, [] if named else unknown_companies(question, known))
+    return Resolution(candidates, named, foreign + ([] if named else unknown_companies(question, known)))
+
+
+def without_other_entities(question: str, known: dict[str, list[str]]) -> tuple[str, list[str]]:
+    """The question with the legal names blanked that contain a known alias but are another entity than
+    that company's legal names (深圳栖云数据科技有限公司 holds the alias 栖云 of 杭州栖云智算科技股份有限公司),
+    and those names. A company whose legal name the store does not know is matched by alias as before."""
+    foreign: list[str] = []
+    for name, _, start, end in name_occurrences(question):
+        owners = match_companies(name, known)
+        legal = [a for owner in owners for a in known[owner] if legal_name(a)]
+        if legal and not any(same_legal_entity(name, a) for a in legal):
+            foreign.append(name)
+            question = question[:start] + " " * (end - start) + question[end:]
+    return question, foreign

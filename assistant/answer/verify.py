@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assistant.answer.calculate import wrong_year_figures
-from assistant.answer.citations import cite_at_end, parse_citations, says_not_found, strip_citations
+from assistant.answer.citations import cited_numbers, parse_citations, says_not_found, strip_citations
 from assistant.answer.claims import attribute_claims, unsupported_words
 from assistant.answer.figure_checks import (
+    added_years,
     better_figure_nearby,
     computed_figures,
     digits,
@@ -30,6 +31,12 @@ from assistant.answer.figure_checks import (
     wrong_kind_of_figure,
 )
 from assistant.answer.instructions import injected_claim
+from assistant.answer.pasteable import (
+    cite_sentences,
+    instruction_lines,
+    markers_at_sentence_end,
+    without_echo,
+)
 from assistant.answer.query import CJK, Query
 from assistant.answer.roles import answer_names, unstated_role
 from assistant.core.records import Evidence
@@ -116,11 +123,20 @@ def join_parts(raw: str) -> str:
     return ("；" if CJK.search(raw) else "; ").join(p.rstrip("。.") for p in pieces)
 
 
-def verify(raw: str, query: Query, passages: list[Evidence], unmasked: list[str] | None = None) -> Draft:
+def verify(
+    raw: str,
+    query: Query,
+    passages: list[Evidence],
+    unmasked: list[str] | None = None,
+    prompt_text: str = "",
+) -> Draft:
     """Check a model's answer to ``query`` against the passages it was given (see the module's rules).
     ``unmasked``: the passages' texts before ``mask_instructions``, to recognise an answer that follows one
-    of their instructions (default: the texts of ``passages``)."""
-    text, cited = parse_citations(join_parts(raw), len(passages))
+    of their instructions (default: the texts of ``passages``). ``prompt_text``: the prompt's rules, which an
+    answer never repeats (nor the question's own instructions)."""
+    text, _ = parse_citations(join_parts(raw), len(passages))
+    text = markers_at_sentence_end(without_echo(text, instruction_lines(query.text, prompt_text)))
+    cited = cited_numbers(text)
     if says_not_found(raw) or not text:
         return Draft(declined=True, problem="the model found no answer in the passages")
     everything = [ev.chunk.text for ev in passages]
@@ -132,7 +148,7 @@ def verify(raw: str, query: Query, passages: list[Evidence], unmasked: list[str]
         if isinstance(repaired, str):
             return Draft(problem=repaired)
         cited = repaired
-        text = cite_at_end(text, cited)
+        text = cite_sentences(text, cited, everything)
     problem = _figure_problem(text, query, [everything[n - 1] for n in cited], everything)
     if problem:
         return Draft(problem=problem)
@@ -152,6 +168,11 @@ def _repaired_citations(text: str, cited: list[int], query: Query, everything: l
     bad = unsupported_numbers(text, everything)
     computed = computed_figures(bad, query, everything)
     if not bad or any(b not in computed for b in bad):
+        if bad and (added := added_years(text, everything)):
+            return (
+                f"the year {', '.join(added)} is in no passage: give the date as the passage prints it, "
+                "without a year it does not state"
+            )
         return (
             f"the figures {', '.join(bad)} are in no passage"
             if bad
@@ -167,7 +188,7 @@ def _figure_problem(text: str, query: Query, sources: list[str], everything: lis
     if unsupported:
         return f"no cited passage says {', '.join(unsupported)}"
     if wrong_kind_of_figure(text, query.text):
-        return "the question asks for an age or a ratio and the answer gives another kind of figure"
+        return "the question asks for an age, a ratio or a date and the answer gives another kind of figure"
     mismatched = unit_mismatches(text, sources)
     if mismatched:
         return f"{', '.join(mismatched)}: the passage gives this figure with another unit"
@@ -201,7 +222,7 @@ def _on_topic(text: str, cited: list[int], query: Query, everything: list[str]) 
     if not better:
         return Draft(problem="every figure comes from a line unrelated to the question")
     cited = sorted(set(cited) | {better[0]})
-    return Draft(text=cite_at_end(text, cited), cited=cited)
+    return Draft(text=cite_sentences(text, cited, everything), cited=cited)
 
 
 # What failed, as a refusal may say it: the category of a problem, never its content (a problem quotes the

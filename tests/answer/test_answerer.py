@@ -114,7 +114,7 @@ def test_wrong_citation_number_is_repaired_to_the_supporting_passage(
     ingest_paths([docs], fake_services.store, fake_services.settings)
     answerer, _ = _answerer(fake_services, "Acme holds 14 invention patents [2].")
     answer = answerer.ask("How many invention patents does Acme hold?", company="Acme")
-    assert answer.answer == "Acme holds 14 invention patents [1]"
+    assert answer.answer == "Acme holds 14 invention patents [1]."
     assert [c.doc for c in answer.citations] == ["notes.txt"]
 
 

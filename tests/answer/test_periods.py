@@ -5,10 +5,17 @@ from typing import Any
 
 import pytest
 
-from assistant.answer.answerer import Answerer
-from assistant.answer.periods import asked_years, covered_years, year_ranges
+from assistant.answer.answerer import Answerer, refused_in_code
+from assistant.answer.periods import (
+    Periods,
+    asked_years,
+    covered_years,
+    passage_years,
+    report_year,
+    year_ranges,
+)
 from assistant.answer.query import Query
-from assistant.core.records import Chunk
+from assistant.core.records import Chunk, Evidence
 from assistant.core.services import Services
 from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
@@ -85,3 +92,21 @@ def test_an_uncovered_year_is_refused_before_any_search_naming_the_covered_ones(
     assert (
         answerer.ask("星河科技2019年的营业收入是多少？").reason != "period_not_covered"
     )  # new document, new years
+
+
+def test_a_report_passage_is_of_the_report_year_though_it_names_none() -> None:
+    report = [
+        _chunk("星河科技2023年年度报告\n第一节 重要提示", "xinghe_report.pdf"),
+        _chunk("报告期内，公司获得发明专利7项、实用新型4项。", "xinghe_report.pdf"),
+    ]
+    periods = Periods.of([*report, _chunk("10月12日消息，星河科技完成B轮融资。", "news.md")])
+    assert periods.reports == {"xinghe_report.pdf": "2023"}  # the news names no year of its own
+    assert report_year("annual_report_2022.pdf", ["see the 2021 annual report"]) == "2022"
+    assert passage_years(report[1], periods) == {"2023"}
+    assert passage_years(report[1], None) == set()
+    query = Query.parse("星河科技2023年获得了多少项发明专利？", "星河科技")
+    evidence = [Evidence(chunk=report[1], score=1.0)]
+    assert refused_in_code(query, evidence, periods) is None
+    assert refused_in_code(query, evidence, None) == "period_not_covered"  # without the report's year
+    older = Query.parse("星河科技2021年获得了多少项发明专利？", "星河科技")
+    assert refused_in_code(older, evidence, periods) == "period_not_covered"

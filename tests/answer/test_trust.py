@@ -7,7 +7,7 @@ import pytest
 
 from assistant.answer.answerer import Answerer
 from assistant.core.services import Services
-from assistant.ingest.companies.mentions import distinctive, question_mentions
+from assistant.ingest.companies.mentions import distinctive, question_mentions, same_legal_entity
 from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
 
@@ -94,6 +94,34 @@ def test_an_unknown_company_sharing_a_word_is_refused_before_any_search(store_do
         assert name in answer.answer and answer.citations == [] and answer.searched == ""
         assert "8,652.30" not in answer.answer and "12.4" not in answer.answer
     assert Scripted.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("杭州星河生物医药科技有限公司", "星河生物医药科技有限公司", True),  # no place given
+        ("星河生物有限公司", "星河生物医药科技有限公司", True),  # fewer industry words
+        ("杭州星河生物医药科技有限公司", "杭州星河生物醫藥科技有限公司", True),  # Traditional script
+        ("深圳星河数据科技有限公司", "星河生物医药科技有限公司", False),  # shares the alias 星河 only
+        ("深圳星河生物医药科技有限公司", "杭州星河生物医药科技有限公司", False),  # another place
+        ("Lumio Inc.", "Lumio Photonics Inc.", True),
+        ("Shenzhen Lumio Photonics Co., Ltd.", "Lumio Photonics Inc.", True),
+        ("Lumio Labs Inc.", "Lumio Photonics Inc.", False),
+    ],
+)
+def test_two_legal_names_are_one_entity_only_with_the_same_distinctive_name(
+    a: str, b: str, same: bool
+) -> None:
+    assert same_legal_entity(a, b) is same and same_legal_entity(b, a) is same
+
+
+def test_a_legal_name_holding_a_known_alias_is_another_company(store_docs: Services) -> None:
+    answerer = _answerer(store_docs, "营业收入8,652.30万元 [1]")
+    other = answerer.ask("深圳星河数据科技有限公司2023年营业收入是多少？")  # holds the alias 星河
+    assert other.reason == "company_not_found" and "深圳星河数据科技有限公司" in other.answer
+    assert Scripted.calls == 0 and "8,652.30" not in other.answer
+    same = answerer.ask("星河生物医药科技有限公司2023年营业收入是多少？")
+    assert same.reason is None and same.company == "星河生物" and "8,652.30" in same.answer
 
 
 def test_a_known_company_is_still_found_by_its_name(store_docs: Services) -> None:

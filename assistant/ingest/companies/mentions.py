@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from assistant.ingest.companies.lexicon import (
     EN_CITY_PREFIXES,
     EN_INDUSTRY,
+    EN_SUFFIX_END_RE,
     ZH_GENERIC,
     ZH_INDUSTRY,
+    ZH_ORG_SUFFIX_RE,
     word_list,
 )
 from assistant.ingest.companies.names import strip_place, strip_tail
 from assistant.ingest.companies.occurrences import name_occurrences
-from assistant.text.cjk import HAN, has_han
+from assistant.text.cjk import HAN, has_han, to_simplified
 
 _ZH_WORDS = ZH_GENERIC + ZH_INDUSTRY
 _ZH_LEADIN = re.compile(r"^(?:请问|请|关于|对于|那么|那|如果|假如|你好|您好)[，,、\s]*")
@@ -127,6 +129,51 @@ def _en_names(question: str) -> list[NameMention]:
     return found
 
 
+def _legal_parts(name: str) -> tuple[str, str]:
+    """(place, core) of a legal name: 杭州栖云智算科技股份有限公司 → (杭州, 栖云智算科技); Hangzhou Qiyun
+    Computing Co., Ltd. → (hangzhou, qiyun computing)."""
+    if has_han(name):
+        body = ZH_ORG_SUFFIX_RE.sub("", re.sub(r"[（(][^）)]*[）)]", "", to_simplified(name.strip())))
+        core = strip_place(body)
+        return body[: len(body) - len(core)], core
+    words = _en_words(EN_SUFFIX_END_RE.sub("", name.strip()).strip(" ,"))
+    place = [w for w in words[:1] if w in EN_CITY_PREFIXES]
+    return " ".join(place), " ".join(words[len(place) :])
+
+
+def _reduces_to(longer: str, shorter: str) -> bool:
+    """``longer`` is ``shorter`` followed only by industry and generic words (栖云智算科技 → 栖云智算 → 栖云;
+    brightfold robotics → brightfold)."""
+    if has_han(longer):
+        while longer != shorter:
+            cut = strip_tail(longer, _ZH_WORDS)
+            if cut is None:
+                return False
+            longer = cut
+        return True
+    long_words, short_words = longer.split(), shorter.split()
+    return long_words[: len(short_words)] == short_words and all(
+        w in EN_INDUSTRY or w in _EN_SUFFIX_WORDS for w in long_words[len(short_words) :]
+    )
+
+
+def same_legal_entity(a: str, b: str) -> bool:
+    """Whether two legal names can be one company: the same distinctive name, one perhaps with more industry
+    or generic words (栖云智算有限公司 and 杭州栖云智算科技股份有限公司), and no two different places
+    (深圳栖云智算科技有限公司 is not 杭州栖云智算科技股份有限公司; 深圳栖云数据科技有限公司 neither)."""
+    (place_a, core_a), (place_b, core_b) = _legal_parts(a), _legal_parts(b)
+    if place_a and place_b and place_a != place_b:
+        return False
+    if len(core_a) < len(core_b):
+        core_a, core_b = core_b, core_a
+    return bool(core_b) and _reduces_to(core_a, core_b)
+
+
+def legal_name(name: str) -> bool:
+    """Whether ``name`` is written with a legal form (有限公司, Inc., Co., Ltd. …)."""
+    return bool(ZH_ORG_SUFFIX_RE.search(name) or EN_SUFFIX_END_RE.search(name))
+
+
 def question_mentions(question: str) -> list[NameMention]:
     """The company names ``question`` gives (legal names, a Chinese short name in subject position, English
     names ending in an industry word or in the possessive), in order, overlaps dropped (longest kept)."""
@@ -143,4 +190,10 @@ def question_mentions(question: str) -> list[NameMention]:
     return sorted(kept, key=lambda m: m.start)
 
 
-__all__ = ["NameMention", "distinctive", "question_mentions"]
+__all__ = [
+    "NameMention",
+    "distinctive",
+    "legal_name",
+    "question_mentions",
+    "same_legal_entity",
+]
