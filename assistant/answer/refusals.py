@@ -7,6 +7,23 @@ from __future__ import annotations
 from assistant.answer.periods import year_ranges
 from assistant.answer.verify import failure_kind
 
+# each refusal reason as the web app and the CLI label it (English / Chinese)
+REASON_LABELS = {
+    "company_not_found": "no documents of that company / 没有该企业的文档",
+    "company_mismatch": "the question names another company than the one selected / 问题中的企业与所选企业不同",
+    "several_companies": "several companies named / 问题涉及多家企业",
+    "period_not_covered": "period not covered by the documents / 文档未覆盖所问年度",
+    "not_stated": "not stated in the documents / 文档未载明",
+    "model_declined": "the model found no answer in the passages / 模型认为资料未给出答案",
+    "verification_failed": "the model's answer failed verification / 模型回答未通过引用核对",
+    "time_budget": "no verified answer within the time budget / 时间限制内未得到可核对的回答",
+}
+
+
+def reason_label(reason: str | None) -> str:
+    """The label of a refusal reason ("" for an answer)."""
+    return REASON_LABELS.get(reason, reason) if reason else ""
+
 
 def _join(names: list[str], lang: str) -> str:
     return "、".join(names) if lang == "zh" else ", ".join(names)

@@ -255,6 +255,10 @@ def _print_answer(answer: Any) -> None:
     if answer.insufficient_evidence and answer.searched:
         print(f"  searched: {answer.searched}")
     note = {"extractive": ", quoted: the model's answer failed verification"}.get(answer.path, "")
+    if answer.reason:
+        from assistant.answer.refusals import reason_label
+
+        note = f", {answer.path}: {reason_label(answer.reason)}"
     print(f"({answer.model}, {answer.latency_s:.1f}s{note})")
 
 

@@ -121,11 +121,10 @@ def test_rm_signs_in_asks_opens_citation_profile_and_uploads(server: str, page, 
     # a company outside the portfolio is unknown
     page.locator("#question textarea").fill("绿湃储能2023年营业收入是多少？")
     page.locator("#ask").click()
-    page.locator("#sources .verdict").wait_for()
-    assert (
-        "绿湃储能" not in page.locator("#sources").inner_text()
-        or "Not in the documents" in page.locator("#sources").inner_text()
-    )
+    page.locator("#sources .reason").wait_for()
+    shown = page.locator("#sources").inner_text()
+    assert "没有该企业的文档" in page.locator("#sources .reason.company_not_found").inner_text()
+    assert "Not in the documents" in shown and "searched" not in shown.lower()  # refused before any search
 
     # the profile
     page.get_by_role("tab", name="Profile / 画像").click()

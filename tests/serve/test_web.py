@@ -108,3 +108,18 @@ def test_a_batch_job_started_from_the_web_app_writes_its_outputs(
     assert job.finished and job.error is None and job.done == 2
     assert (tmp_path / "batch" / "profiles.jsonl").read_text(encoding="utf-8").count("\n") == 2
     assert "Acme" in (tmp_path / "batch" / "summary.csv").read_text(encoding="utf-8-sig")
+
+
+def test_the_sources_panel_names_a_refusals_reason() -> None:
+    from assistant.core.records import Answer
+    from assistant.serve.web.render import render_sources
+
+    refused = Answer(
+        question="星河科技2019年营业收入是多少？", answer="文档中没有找到这个问题的答案", insufficient_evidence=True,
+        model="fake", latency_s=0.1, path="insufficient_evidence", company="星河科技",
+        reason="period_not_covered", covered_periods=["2022", "2023"],
+    )  # fmt: skip
+    shown = render_sources(refused)
+    assert "class='reason period_not_covered'" in shown and "文档未覆盖所问年度 (2022–2023)" in shown
+    answered = Answer(question="q", answer="a [1]", insufficient_evidence=False, model="fake", latency_s=0.1)
+    assert "reason" not in render_sources(answered) and "verdict verified" in render_sources(answered)

@@ -7,6 +7,8 @@ import html
 import re
 from typing import Any
 
+from assistant.answer.periods import year_ranges
+from assistant.answer.refusals import reason_label
 from assistant.core.records import Answer
 
 VERDICTS = {
@@ -22,6 +24,12 @@ VERDICTS = {
 def render_sources(answer: Answer) -> str:
     """The verification verdict, then the citations as HTML: document, page and the quoted passage of each."""
     verdict = f"<p class='verdict {answer.path}'>{html.escape(VERDICTS.get(answer.path, answer.path))}</p>"
+    if answer.reason:
+        covered = f" ({year_ranges(answer.covered_periods)})" if answer.covered_periods else ""
+        verdict += (
+            f"<p class='reason {answer.reason}'>Reason / 原因: "
+            f"{html.escape(reason_label(answer.reason) + covered)}</p>"
+        )
     if answer.standalone_question:
         verdict += f"<p class='asked-as'>Asked as / 按此理解: {html.escape(answer.standalone_question)}</p>"
     if answer.candidates:
