@@ -336,12 +336,17 @@ class Answerer:
                 return Draft(problem="the answer was cut at the time budget")
             return verify(raw, query, shown, unmasked, rules)
 
-        steps = verify_retry_fallback(write, check, fallback, out_of_time=lambda: self._late(turn))
+        # another attempt starts only when it can show its first token within the budget: the model reads the
+        # passages again first (measured by the first attempt's wait for its first token)
+        steps = verify_retry_fallback(
+            write, check, fallback, out_of_time=lambda: self._late(turn, ahead=turn.first_token or 0.0)
+        )
         return (yield from _as_events(steps))
 
-    def _late(self, turn: _Turn) -> bool:
-        """Whether the question has used its time budget (``answer_budget_s``)."""
-        return turn.seconds() >= self.settings.answer_budget_s
+    def _late(self, turn: _Turn, ahead: float = 0.0) -> bool:
+        """Whether the question has used its time budget (``answer_budget_s``), or would have after ``ahead``
+        more seconds."""
+        return turn.seconds() + ahead >= self.settings.answer_budget_s
 
     def _tokens(self, turn: _Turn, prompt: ChatPromptTemplate, inputs: dict[str, str]) -> Iterator[str]:
         """The model's answer as it writes it (the time of its first token noted), cut when the question's time

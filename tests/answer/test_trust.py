@@ -178,3 +178,24 @@ def test_the_time_budget_starts_no_second_attempt(store_docs: Services) -> None:
         "Lumio Photonics revenue?"
     )
     assert Scripted.calls == 3 and patient.retried  # within the budget the model gets its second attempt
+
+
+class Slow(Scripted):
+    """Waits before its first token, as a model reading its passages does."""
+
+    def _reply(self, messages: Any) -> str:
+        import time
+
+        time.sleep(0.3)
+        return super()._reply(messages)
+
+
+def test_a_second_attempt_starts_only_when_its_first_token_fits_the_budget(store_docs: Services) -> None:
+    llm = Slow(reply="Revenue was $99.9 million [1].")  # fails verification; its first token takes 0.3 s
+    Slow.calls = 0
+    tight = store_docs.settings.model_copy(update={"answer_budget_s": 0.5})  # 0.3 s spent + 0.3 s ahead > 0.5
+    answer = Answerer(store_docs.store, lambda: llm, tight, "test").ask("What was Lumio Photonics' revenue?")
+    assert Slow.calls == 1 and not answer.retried and answer.latency_s < 0.5 + 0.2
+    roomy = store_docs.settings.model_copy(update={"answer_budget_s": 5.0})
+    Answerer(store_docs.store, lambda: llm, roomy, "test").ask("What was Lumio Photonics' revenue?")
+    assert Slow.calls == 3  # with room for it, the second attempt runs
