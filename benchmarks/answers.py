@@ -10,8 +10,10 @@
 For each question set: ingests its documents into a fresh store with the default embeddings
 (``use-multilingual``), runs ``assistant.evaluate.run_eval`` (the code behind ``assistant eval``) once per
 model, and writes ``benchmarks/results/answers_<date>.json`` and ``.md``: the issue-4 targets with the
-measured value and the gap, per-category and per-type accuracy, paths taken (verified / extractive /
-refused), latency (first token and total, p50/p95), and every wrong answer for analysis.
+measured value and the gap (strict scorer), the strict and the lenient scorer's figures side by side
+(``scorers`` in the json, a "strict | lenient" table in the md), retrieval hit@1/3/5 and MRR, per-category and
+per-type accuracy, paths taken (verified / extractive / refused), latency (first token and total, p50/p95),
+and every wrong answer (under either scorer) for analysis.
 The devset (``../shared/devset``) is read in place and never copied; it is skipped when absent, and always
 with ``--quick`` (whose figures say nothing of quality: the fake LLM quotes the first passage).
 """
@@ -50,7 +52,7 @@ from assistant.ingest.pipeline import ingest_file, ingest_paths
 
 ROOT = BENCH_DIR.parent
 DEVSET = ROOT.parent / "shared" / "devset"
-TARGETS = [  # (report field, label, comparison, target)
+TARGETS = [  # (report field, label, comparison, target): the strict scorer's figures
     ("retrieval_hit_company", "retrieval hit@5, company given", ">=", 0.90),
     ("retrieval_hit_open", "retrieval hit@5, company from the question", ">=", 0.80),
     ("answer_accuracy", "answer accuracy (answerable questions)", ">=", 0.70),
@@ -119,17 +121,87 @@ def _run(
         t = now()
 
         def show(r: Any, model: str = model) -> None:
-            print(
-                f"   {model} {r.id}: {'ok' if r.correct else 'WRONG'} ({r.path}, {r.latency_s}s)", flush=True
-            )
+            verdict = f"{'ok' if r.correct else 'WRONG'} (lenient {'ok' if r.correct_lenient else 'WRONG'})"
+            print(f"   {model} {r.id}: {verdict} ({r.path}, {r.latency_s}s)", flush=True)
 
         report = run_eval(per_model, questions, k=5, on_result=show, questions_file=str(questions_file))
-        runs[model] = {"seconds": rnd(now() - t, 1), "report": report.model_dump(mode="json")}
+        runs[model] = {
+            "seconds": rnd(now() - t, 1),
+            "scorers": scorers(report),
+            "report": report.model_dump(mode="json"),
+        }
         print(
-            f"   {model}: accuracy {report.answer_accuracy}, hit@5 {report.retrieval_hit_company}", flush=True
+            f"   {model}: accuracy {report.answer_accuracy} (lenient {report.lenient.answer_accuracy}), "
+            f"hit@5 {report.retrieval_hit_company} (lenient {report.lenient.retrieval_hit_company})",
+            flush=True,
         )
         del per_model
     return {"questions": len(questions), "ingest": ingest, "runs": runs}
+
+
+SCORED = [  # (field, label): the figures both scorers give
+    ("answer_accuracy", "answer accuracy (answerable questions)"),
+    ("refusal_accuracy", "refusal accuracy (NOT_IN_DOCS)"),
+    ("false_refusal_rate", "false refusals (answerable refused)"),
+    ("retrieval_hit_company", "retrieval hit@5, company given"),
+    ("retrieval_hit_open", "retrieval hit@5, company from the question"),
+]
+
+
+def scorers(report: EvalReport) -> Json:
+    """The strict and the lenient scorer's headline figures of one run, side by side."""
+    strict = report.model_dump(mode="json")
+    lenient = report.lenient.model_dump(mode="json")
+    return {
+        "strict": {field: strict[field] for field, _ in SCORED}
+        | {
+            "retrieval_counted": report.retrieval_counted,
+            "retrieval_company": strict["retrieval_company"],
+            "retrieval_open": strict["retrieval_open"],
+            "company_withheld": report.company_withheld,
+        },
+        "lenient": {field: lenient[field] for field, _ in SCORED},
+    }
+
+
+def _scorer_table(data: Json, models: list[str]) -> list[str]:
+    """The "strict | lenient" table of one question set, and strict retrieval at 1, 3 and 5 with MRR."""
+    runs = {m: data["runs"][m].get("scorers") or scorers(EvalReport.model_validate(data["runs"][m]["report"]))
+            for m in models}  # fmt: skip
+    out = ["", "Strict scorer (the figures above) and the lenient one it replaced, on the same answers:", ""]
+    out += ["| measure | " + " | ".join(f"{m} strict | {m} lenient" for m in models) + " |"]
+    out += ["|---|" + "---|---|" * len(models)]
+    for field, label in SCORED:
+        cells = [
+            f"{fmt_n(runs[m]['strict'][field], 2)} | {fmt_n(runs[m]['lenient'][field], 2)}" for m in models
+        ]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    counted = ", ".join(f"{m} {runs[m]['strict']['retrieval_counted']}" for m in models)
+    out += ["", f"Strict retrieval counts only questions whose company has more passages than the cut-off "
+            f"(hit@5: {counted} questions); lenient retrieval counts every question with evidence.", ""]  # fmt: skip
+    out += ["| strict retrieval | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for mode, label in [
+        ("retrieval_company", "company given"),
+        ("retrieval_open", "company from the question"),
+    ]:
+        for j in (1, 3, 5):
+            cells = [
+                f"{fmt_n(runs[m]['strict'][mode][f'hit_at_{j}'], 2)} (n {runs[m]['strict'][mode][f'counted_at_{j}']})"
+                for m in models
+            ]
+            out.append(f"| hit@{j}, {label} | " + " | ".join(cells) + " |")
+        cells = [
+            f"{fmt_n(runs[m]['strict'][mode]['mrr'], 3)} (n {runs[m]['strict'][mode]['counted_mrr']})"
+            for m in models
+        ]
+        out.append(f"| MRR@5, {label} | " + " | ".join(cells) + " |")
+    withheld = {
+        m: runs[m]["strict"]["company_withheld"] for m in models if runs[m]["strict"]["company_withheld"]
+    }
+    if withheld:
+        out += ["", "Asked without their company (it is the answer; the lenient figure is of an answer asked with "
+                "it): " + "; ".join(f"{m}: {', '.join(ids)}" for m, ids in withheld.items())]  # fmt: skip
+    return out
 
 
 def _gap(value: float | None, op: str, target: float) -> str:
@@ -154,7 +226,8 @@ def render(res: Json) -> str:
         )
         + "hybrid retrieval (dense + BM25, RRF), "
         "top 6 passages within a 900-token budget; verification with one stricter retry, then an extractive "
-        "quote or a refusal. Scoring as in `assistant/evaluate.py` (the devset README's conventions).",
+        "quote or a refusal. Scoring as in `assistant/evaluate/` (the devset README's conventions): the strict "
+        "scorer's figures, with the lenient scorer's beside them.",
         "",
     ]
     for name, data in res["sets"].items():
@@ -185,7 +258,8 @@ def render(res: Json) -> str:
             ", ".join(f"{k} {v}" for k, v in sorted(data["runs"][m]["report"]["paths"].items())) for m in models
         ) + " | |")  # fmt: skip
         out.append("| run time | " + " | ".join(f"{data['runs'][m]['seconds']} s" for m in models) + " | |")
-        out += ["", "Accuracy by category and type (correct/n):", ""]
+        out += _scorer_table(data, models)
+        out += ["", "Accuracy by category and type (correct/n, strict scorer):", ""]
         out += ["| group | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
         groups = sorted({(kind, g) for m in models for kind in ("by_category", "by_type", "by_lang")
                          for g in data["runs"][m]["report"][kind]})  # fmt: skip
@@ -197,17 +271,19 @@ def render(res: Json) -> str:
             out.append(f"| {kind[3:]}: {g} | " + " | ".join(cells) + " |")
         first = models[0]
         report = EvalReport.model_validate(data["runs"][first]["report"])
-        wrong = [r for r in report.results if r.correct is False or r.hit_company is False]
+        wrong = [
+            r for r in report.results if False in (r.correct, r.correct_lenient) or r.hit_company is False
+        ]
         if wrong:
-            out += ["", f"Wrong answers or retrieval misses with {first}:", "",
-                    "| id | category | type | hit@5 given/open | path | gold | answer |",
-                    "|---|---|---|---|---|---|---|"]  # fmt: skip
+            out += ["", f"Wrong answers (strict or lenient) or retrieval misses with {first}:", "",
+                    "| id | category | type | hit@5 given/open | path | right strict/lenient | gold | answer |",
+                    "|---|---|---|---|---|---|---|---|"]  # fmt: skip
             for r in wrong:
                 answer = " ".join((r.error or r.answer).split())[:140].replace("|", "\\|")
                 gold = " ".join(r.gold.split())[:60].replace("|", "\\|")
                 out.append(
                     f"| {r.id} | {r.category} | {r.answer_type} | {r.hit_company}/{r.hit_open} | {r.path} | "
-                    f"{gold} | {answer} |"
+                    f"{r.correct}/{r.correct_lenient} | {gold} | {answer} |"
                 )
         out.append("")
     return "\n".join(out)
@@ -223,6 +299,10 @@ def quick_checks(res: Json) -> dict[str, bool]:
         checks[f"{model}: {data['questions']} questions scored"] = len(results) == data["questions"] > 0
         checks[f"{model}: no question failed"] = all(r["error"] is None for r in results)
         checks[f"{model}: every citation valid"] = all(r["citations_valid"] for r in results)
+        checks[f"{model}: strict and lenient figures recorded"] = set(run["scorers"]) == {
+            "strict",
+            "lenient",
+        } and all(r["correct"] is not None and r["correct_lenient"] is not None for r in results)
     return checks
 
 

@@ -43,7 +43,7 @@ class EvalQuestion(BaseModel):
 
 
 class QuestionResult(BaseModel):
-    """How one question went."""
+    """How one question went, under the strict scorer and the lenient one."""
 
     id: str
     category: str
@@ -51,16 +51,37 @@ class QuestionResult(BaseModel):
     lang: str | None
     question: str
     gold: str
+    passages: int | None = Field(None, description="Passages of the question's company in the store.")
+    rank_company: int | None = Field(
+        None,
+        description="Rank of the first retrieved passage that holds an evidence string (strict rule), company "
+        "given, within the top max(k, 5); 0: none; None: no evidence to find.",
+    )
+    rank_open: int | None = Field(None, description="The same with the company resolved from the question.")
     hit_company: bool | None = Field(
-        None, description="Retrieval hit@k with the company given (None: no evidence to find)."
+        None, description="Strict retrieval hit@k with the company given (None: no evidence to find)."
     )
     hit_open: bool | None = Field(
-        None, description="Retrieval hit@k with the company resolved from the question."
+        None, description="Strict retrieval hit@k with the company resolved from the question."
+    )
+    hit_company_lenient: bool | None = Field(
+        None, description="Lenient hit@k (any 50 characters), company given."
+    )
+    hit_open_lenient: bool | None = Field(
+        None, description="Lenient hit@k, company resolved from the question."
     )
     answer: str = ""
     path: str = ""
     reason: str | None = Field(None, description="The answer's refusal reason (None: it answered).")
-    correct: bool | None = Field(None, description="None when answers were not run.")
+    correct: bool | None = Field(None, description="Strict scorer; None when answers were not run.")
+    correct_lenient: bool | None = Field(None, description="Lenient scorer; None when answers were not run.")
+    company_withheld: bool = Field(
+        False,
+        description="The company is the answer and the question does not name it: the answer scored strictly "
+        "was asked without it; the lenient score is of an answer asked with it (``answer_lenient``).",
+    )
+    answer_lenient: str | None = Field(None, description="The answer asked with the company, when withheld.")
+    refused_lenient: bool | None = Field(None, description="Whether that answer was a refusal.")
     refused: bool = False
     citations_valid: bool = True
     latency_s: float | None = None
@@ -74,15 +95,51 @@ class Score(BaseModel):
     accuracy: float | None
 
 
+class Retrieval(BaseModel):
+    """Strict retrieval figures (a passage must hold the evidence), each over the questions whose company has
+    more passages in the store than the cut-off (with no more, every passage is returned and a hit is certain)."""
+
+    hit_at_1: float | None = None
+    hit_at_3: float | None = None
+    hit_at_5: float | None = None
+    mrr: float | None = Field(
+        None, description="Mean reciprocal rank of the first hit within the top ``depth``."
+    )
+    counted_at_1: int = Field(0, description="Questions counted for hit@1 (company has more than 1 passage).")
+    counted_at_3: int = 0
+    counted_at_5: int = 0
+    counted_mrr: int = Field(0, description="Questions counted for MRR (company has more than ``depth``).")
+    depth: int = 5
+
+
+class Lenient(BaseModel):
+    """The figures of the lenient scorer (the rules before the strict one), for comparison."""
+
+    retrieval_hit_company: float | None = Field(None, description="hit@k, any 50 characters, all questions.")
+    retrieval_hit_open: float | None = None
+    answer_accuracy: float | None = None
+    refusal_accuracy: float | None = None
+    false_refusal_rate: float | None = None
+    by_type: dict[str, Score] = Field(default_factory=dict)
+    by_category: dict[str, Score] = Field(default_factory=dict)
+    by_lang: dict[str, Score] = Field(default_factory=dict)
+
+
 class EvalReport(BaseModel):
-    """Everything ``assistant eval --json`` prints."""
+    """Everything ``assistant eval --json`` prints: the strict scorer's figures, and the lenient ones beside."""
 
     questions_file: str
     model: str
     k: int
     questions: int
-    retrieval_hit_company: float | None
-    retrieval_hit_open: float | None
+    scorer: str = "strict"
+    retrieval_hit_company: float | None = Field(
+        None, description="Strict hit@k with the company given, over questions whose company has more than k."
+    )
+    retrieval_hit_open: float | None = None
+    retrieval_counted: int = Field(0, description="Questions counted for the two hit@k figures.")
+    retrieval_company: Retrieval = Field(default_factory=Retrieval)
+    retrieval_open: Retrieval = Field(default_factory=Retrieval)
     answer_accuracy: float | None = Field(None, description="Over answerable questions.")
     by_type: dict[str, Score] = Field(default_factory=dict)
     by_category: dict[str, Score] = Field(default_factory=dict)
@@ -90,6 +147,10 @@ class EvalReport(BaseModel):
     refusal_accuracy: float | None = None
     false_refusal_rate: float | None = None
     citation_validity: float | None = None
+    company_withheld: list[str] = Field(
+        default_factory=list, description="Questions asked without their company (it is the answer)."
+    )
+    lenient: Lenient = Field(default_factory=Lenient)
     paths: dict[str, int] = Field(default_factory=dict)
     latency_p50_s: float | None = None
     latency_p95_s: float | None = None
