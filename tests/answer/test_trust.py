@@ -71,6 +71,8 @@ def test_only_a_distinctive_name_stands_for_a_company(name: str, expected: bool)
         ("深圳星海储能科技有限公司的营业收入是多少？", ["深圳星海储能科技有限公司"]),
         ("What was Zentrix Photonics' revenue in 2023?", ["Zentrix Photonics"]),
         ("What is Zentrix's net loss?", ["Zentrix"]),
+        ("Who is the CEO of Zentrix Photonics Ltd.?", ["Zentrix Photonics Ltd."]),  # not "CEO of …"
+        ("What does Bank of Qiyun Ltd. lend?", ["Bank of Qiyun Ltd."]),
         ("科技型中小企业的认定条件是什么？", []),
         ("高新技术企业证书什么时候到期？", []),
         ("公司的核心技术是什么？", []),

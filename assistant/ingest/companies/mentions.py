@@ -174,10 +174,35 @@ def legal_name(name: str) -> bool:
     return bool(ZH_ORG_SUFFIX_RE.search(name) or EN_SUFFIX_END_RE.search(name))
 
 
+_ROLES = frozenset(word_list("ceo cfo cto coo chairman chairwoman founder president director auditor"))
+
+
+def _lead_word(word: str) -> bool:
+    """A word of the question before a name: lower case (of, the), a question word, or a role (CEO of …)."""
+    low = word.lower()
+    return low in _ROLES or (low in _EN_NOT_NAMES and (word.islower() or low in _QUESTION_WORDS))
+
+
+_QUESTION_WORDS = frozenset(
+    word_list("what which who whom whose how when where why does do did is are was were the")
+)
+
+
+def _trimmed(mention: NameMention) -> NameMention:
+    """An English legal name without the question's words before it ("CEO of Tessavolta Energy Ltd." →
+    "Tessavolta Energy Ltd.")."""
+    if has_han(mention.text):
+        return mention
+    text, start = mention.text, mention.start
+    while (m := re.match(r"(\S+)\s+", text)) and _lead_word(m.group(1).strip("'’,")):
+        text, start = text[m.end() :], start + m.end()
+    return NameMention(text, start, mention.end)
+
+
 def question_mentions(question: str) -> list[NameMention]:
     """The company names ``question`` gives (legal names, a Chinese short name in subject position, English
     names ending in an industry word or in the possessive), in order, overlaps dropped (longest kept)."""
-    found = [NameMention(n, s, e) for n, _, s, e in name_occurrences(question)]
+    found = [_trimmed(NameMention(n, s, e)) for n, _, s, e in name_occurrences(question)]
     subject = _zh_subject(question)
     if subject:
         found.append(subject)
