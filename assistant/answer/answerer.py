@@ -18,6 +18,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.calculate import year_calculations
 from assistant.answer.citations import citations, renumbered
+from assistant.answer.computed import metric_answer
 from assistant.answer.extractive import extractive_answer
 from assistant.answer.figure_checks import with_table_unit
 from assistant.answer.followup import Session, rewrite
@@ -30,6 +31,7 @@ from assistant.answer.refusals import (
     company_not_found_text,
     not_found_text,
     period_not_covered_text,
+    searched_text,
     several_companies_text,
 )
 from assistant.answer.resolve import company_candidates, known_companies, resolve
@@ -161,6 +163,8 @@ class Answerer:
             answer = self._needs_company(turn)
         elif covered := self._uncovered_period(turn):
             answer = self._period_not_covered(turn, covered)
+        elif computed := self._computed(turn):
+            answer = computed
         else:
             passages = self._passages(turn, allowed)
             reason = refused_in_code(turn.query, passages, self._periods_of(turn))
@@ -278,6 +282,24 @@ class Answerer:
             reason="period_not_covered", covered_periods=covered,
         )  # fmt: skip
 
+    def _computed(self, turn: _Turn) -> Answer | None:
+        """A metric question answered from the company's facts in code (``answer.computed``), or None."""
+        company = turn.query.company
+        if not company:
+            return None
+        found = metric_answer(turn.query, self.store.facts(company))
+        if found is None:
+            return None
+        stored, _ = self.store.chunks_with_vectors(found.cited)
+        by_id = {c.chunk_id: c for c in stored}
+        if any(cid not in by_id for cid in found.cited):  # a passage gone since the facts were read
+            return None
+        evidence = [Evidence(chunk=by_id[cid], score=1.0) for cid in found.cited]
+        return self._reply(
+            turn, answer=found.text, insufficient_evidence=False, path="computed",
+            citations=citations(list(range(1, len(evidence) + 1)), evidence),
+        )  # fmt: skip
+
     def _refusal(
         self, turn: _Turn, reason: RefusalReason, retried: bool = False, problem: str = ""
     ) -> Answer:
@@ -299,7 +321,7 @@ class Answerer:
         doc = named_document(self.store, query.text, query.company)
         evidence = relevant(self.store, query, RETRIEVED, self.settings.min_relevance, doc, allowed)
         turn.found = len(evidence)
-        turn.searched = self._searched(query, doc, evidence, allowed)
+        turn.searched = searched_text(self.store, query, doc, evidence, allowed)
         return select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
 
     def _drafted(self, turn: _Turn, passages: list[Evidence]) -> Generator[Event, None, Checked]:
@@ -398,27 +420,6 @@ class Answerer:
             retried=retried,
             first_token_s=turn.first_token,
         )
-
-    def _searched(
-        self, query: Query, doc: str | None, evidence: list[Evidence], allowed: Collection[str] | None
-    ) -> str:
-        """What retrieval looked through, for a reader who gets "not in the documents"."""
-        company = query.company
-        everyone = (
-            f"the documents of the {len(allowed)} companies you may see"
-            if allowed is not None
-            else "every company's documents"
-        )
-        where = doc or (
-            f"{len(self.store.documents(company))} documents of {company}" if company else everyone
-        )
-        terms = " ".join(dict.fromkeys(query.tokens))[:120]
-        best = (
-            f"; best relevance {max(e.score for e in evidence):.2f}"
-            if evidence
-            else "; nothing above the relevance floor"
-        )
-        return f"{where}; terms: {terms}{best}"
 
 
 def _as_events(steps: Generator[str | Retry, None, Checked]) -> Generator[Event, None, Checked]:

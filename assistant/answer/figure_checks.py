@@ -197,10 +197,17 @@ _WHY = re.compile(
 )
 
 
+def asks_why(question: str) -> bool:
+    """The question asks why a figure moved, not for the figure ("What drove …", "…的原因是什么？"); only
+    what it asks counts, not an instruction after it ("… If it is not relevant, explain why.")."""
+    asked = re.findall(r"[^?？]*[?？]", question) or [question]
+    return any(_WHY.search(part) for part in asked)
+
+
 def asked_kinds(question: str) -> list[re.Pattern[str]]:
     """What the figures of an answer to ``question`` must carry: an age, a ratio or a date ([] when the
     question asks for none of them, or asks why a figure moved)."""
-    if _WHY.search(question):
+    if asks_why(question):
         return []
     return [gives for asks, gives in ASKS.values() if asks.search(question)]
 

@@ -4,8 +4,13 @@ invented or a claim an instruction asked for: a failed verification is named by 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from assistant.answer.periods import year_ranges
+from assistant.answer.query import Query
 from assistant.answer.verify import failure_kind
+from assistant.core.records import Evidence
+from assistant.store.index import Store
 
 # each refusal reason as the web app and the CLI label it (English / Chinese)
 REASON_LABELS = {
@@ -100,3 +105,23 @@ def not_found_text(
     if lang == "zh":
         return f"文档中没有找到这个问题的答案：{zh}{failed}（已检索{who}的{searched}段资料）。"
     return f"Not in the documents: {en}{failed} (searched {searched} passages of {who})."
+
+
+def searched_text(
+    store: Store, query: Query, doc: str | None, evidence: list[Evidence], allowed: Collection[str] | None
+) -> str:
+    """What retrieval looked through, for a reader who gets "not in the documents"."""
+    company = query.company
+    everyone = (
+        f"the documents of the {len(allowed)} companies you may see"
+        if allowed is not None
+        else "every company's documents"
+    )
+    where = doc or (f"{len(store.documents(company))} documents of {company}" if company else everyone)
+    terms = " ".join(dict.fromkeys(query.tokens))[:120]
+    best = (
+        f"; best relevance {max(e.score for e in evidence):.2f}"
+        if evidence
+        else "; nothing above the relevance floor"
+    )
+    return f"{where}; terms: {terms}{best}"

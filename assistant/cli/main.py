@@ -1,4 +1,5 @@
-"""Command line: ``assistant ingest|delete|companies|search|ask|chat|eval|profile|batch|models|serve``."""
+"""Command line: ``assistant ingest|delete|companies|search|ask|facts|metric|chat|eval|profile|batch|models|
+serve``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from assistant.cli.facts import COMMANDS as FACT_COMMANDS
+from assistant.cli.facts import add_parsers as facts_parsers
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings, get_settings
 from assistant.text.cjk import display_width
@@ -64,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--company")
     p.add_argument("--json", action="store_true")
+
+    facts_parsers(sub)
 
     p = sub.add_parser("chat", help="a conversation on the terminal: follow-up questions keep their context")
     p.add_argument("--company")
@@ -394,6 +399,7 @@ COMMANDS = {
     "batch": cmd_batch,
     "models": cmd_models,
     "serve": cmd_serve,
+    **FACT_COMMANDS,
 }
 
 

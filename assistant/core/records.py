@@ -42,6 +42,28 @@ class Chunk(BaseModel):
     text: str
 
 
+class Fact(BaseModel):
+    """One figure of a table row, typed: what it is, of which period, in which unit, and the row it came from
+    (``assistant facts``; answers compute metrics from facts and cite the passage of each)."""
+
+    company: str
+    doc: str
+    page: int | None = None
+    chunk_id: str = Field(description="The stored passage that holds the row (its citation).")
+    label: str = Field(description="The row label as written.")
+    item: str | None = Field(
+        None, description="The line item (lexicon name: revenue, current_assets …), or None."
+    )
+    period: str | None = Field(None, description="Fiscal year of the column, when the header names one.")
+    value: str = Field(
+        description="The value as a decimal string, sign kept, in ``unit`` (money: currency units)."
+    )
+    unit: str | None = Field(None, description="CNY, USD … (money), % (a percentage), or None (a count).")
+    scope: str = Field("consolidated", description="consolidated, or parent (母公司 statements).")
+    raw: str = Field(description="The cell as written.")
+    quote: str = Field(description="The row as written in the passage.")
+
+
 class Evidence(BaseModel):
     """A retrieved chunk with its relevance score (cosine similarity, higher is better)."""
 
@@ -85,7 +107,7 @@ class Citation(BaseModel):
     quote: str = Field(description="Verbatim text of the document that states the value.")
 
 
-AnswerPath = Literal["verified", "extractive", "insufficient_evidence", "needs_company"]
+AnswerPath = Literal["verified", "extractive", "computed", "insufficient_evidence", "needs_company"]
 #: Why an answer does not answer (a refusal, or a question to the user), decided in code where possible:
 #: the question names a company with no documents (company_not_found); it names another company than the one
 #: selected (company_mismatch) or several (several_companies); the asked fiscal year is in no document of the
@@ -116,8 +138,9 @@ class Answer(BaseModel):
     path: AnswerPath = Field(
         "verified",
         description="How the answer was reached: the model's answer passed verification (verified), it failed "
-        "twice and the supporting sentence is quoted instead (extractive), the documents do not answer it "
-        "(insufficient_evidence), or the question names several companies and one must be chosen (needs_company).",
+        "twice and the supporting sentence is quoted instead (extractive), a metric was computed in code from "
+        "the table rows it cites (computed), the documents do not answer it (insufficient_evidence), or the "
+        "question names several companies and one must be chosen (needs_company).",
     )
     company: str | None = Field(
         None, description="The company the question was resolved to (None: all companies)."

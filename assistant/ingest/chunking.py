@@ -23,8 +23,9 @@ from assistant.text.normalize import clean_text, index_text
 from assistant.text.tables import is_figure_cell, row_cells
 
 # Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
-# next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined.
-VERSION = "2"
+# next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined. 3: text
+# exports' one-cell-per-line tables are rows, and every document's table figures are stored as facts.
+VERSION = "3"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(

@@ -22,7 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.core.errors import AssistantError
-from assistant.core.records import Chunk, CompanyInfo, Document, Evidence
+from assistant.core.records import Chunk, CompanyInfo, Document, Evidence, Fact
 from assistant.ingest.chunking import VERSION as CHUNKER_VERSION
 from assistant.store.keywords import tokenize
 from assistant.store.ledger import Ledger, dumps
@@ -42,6 +42,7 @@ class Write:
     chunks: list[Chunk]
     quality: float | None = None
     timings: dict[str, float] | None = None
+    facts: list[Fact] | None = None  # the figures of its tables (None: not read; [] none)
 
 
 class ChromaEmbeddingFunction:
@@ -248,6 +249,14 @@ class Store:
                     "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
                     [(" ".join(tokenize(c.text)), c.chunk_id, c.company) for c in to_add],
                 )
+                for w in writes:
+                    db.execute(
+                        "DELETE FROM facts WHERE company=? AND doc=?", (w.document.company, w.document.doc)
+                    )
+                    db.executemany(
+                        "INSERT INTO facts (company, doc, item, period, record) VALUES (?,?,?,?,?)",
+                        [(f.company, f.doc, f.item, f.period, f.model_dump_json()) for f in w.facts or []],
+                    )
                 db.executemany(
                     "UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
                     [(time.time(), w.document.company, w.document.doc) for w in writes],
@@ -269,6 +278,7 @@ class Store:
                 }
                 found = db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc)).rowcount
                 db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                db.execute("DELETE FROM facts WHERE company=? AND doc=?", (company, doc))
                 shared = _with_sources(db, ids)
                 orphans = sorted(ids - shared)
                 db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
@@ -329,6 +339,17 @@ class Store:
         for row in self.ledger.documents(company):
             out.setdefault(str(row["company"]), {})[str(row["doc"])] = str(row["sha256"])
         return out
+
+    def facts(self, company: str, item: str | None = None, period: str | None = None) -> list[Fact]:
+        """The stored facts of a company's documents (of one line item and fiscal year when given)."""
+        sql, args = "SELECT record FROM facts WHERE company=?", [company]
+        if item is not None:
+            sql, args = sql + " AND item=?", [*args, item]
+        if period is not None:
+            sql, args = sql + " AND period=?", [*args, period]
+        with self.ledger.tx() as db:
+            rows = db.execute(sql + " ORDER BY rowid", args).fetchall()
+        return [Fact.model_validate_json(r[0]) for r in rows]
 
     def company_texts(self, company: str) -> list[Chunk]:
         """All chunks of one company without their vectors (what a profile reads: cheaper than

@@ -48,6 +48,15 @@ CREATE TABLE IF NOT EXISTS aliases (
     alias   TEXT NOT NULL,
     PRIMARY KEY (company, alias)
 );
+CREATE TABLE IF NOT EXISTS facts (
+    company  TEXT NOT NULL,
+    doc      TEXT NOT NULL,
+    item     TEXT,                          -- line item (lexicon name), NULL when unknown
+    period   TEXT,                          -- fiscal year of the column
+    record   TEXT NOT NULL                  -- the Fact as JSON
+);
+CREATE INDEX IF NOT EXISTS facts_company ON facts (company, item, period);
+CREATE INDEX IF NOT EXISTS facts_doc ON facts (company, doc);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -34,6 +34,53 @@ def is_figure_cell(cell: str, years: bool = False) -> bool:
     return bool(_FIGURE_CELL.match(cell)) and (years or not _BARE_YEAR.fullmatch(cell))
 
 
+_CURRENCY_ONLY = re.compile(r"^[$¥￥€£]$")
+_TRAILING_CURRENCY = re.compile(r"\s+[$¥￥€£]$")
+_LABEL = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+
+
+def vertical_rows(text: str, min_values: int = 2) -> str:
+    """A text export's tables printed one cell per line ("Total current assets⏎7,453⏎7,659", a currency sign
+    alone or after a figure: "$⏎29,499 $⏎30,154") joined into Markdown rows ("Total current assets | 7,453 |
+    7,659"); a header of years joins the same way ("December 31,⏎2022⏎2021"). A label line takes the figure
+    lines right below it (blank lines between them skipped, a currency sign kept on the figure it stands
+    before: "$4,210") when there are at least ``min_values``; every other line is kept as it is."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        label = _TRAILING_CURRENCY.sub("", line.strip())
+        values: list[str] = []
+        j = i + 1
+        if _LABEL.search(label) and not is_pipe_row(label) and len(label) <= 160:
+            k = j
+            sign = (
+                line.strip()[-1] if label != line.strip() else ""
+            )  # before the next figure ("$⏎4,210 $⏎3,118")
+            while k < len(lines):
+                raw = lines[k].strip()
+                cell = _TRAILING_CURRENCY.sub("", raw)
+                k += 1
+                if _CURRENCY_ONLY.match(cell):
+                    sign = cell
+                    continue
+                if not cell:  # blank lines between the cells
+                    continue
+                if not is_figure_cell(cell, years=True):
+                    break
+                values.append(sign + cell)
+                sign = raw[-1] if cell != raw else ""
+                j = k  # the line after the last figure
+        if len(values) >= min_values:
+            out.append(" | ".join([label, *values]))
+            i = j
+        else:
+            out.append(line)
+            i += 1
+    return "\n".join(out)
+
+
 def is_pipe_row(line: str) -> bool:
     """A line that is a Markdown table row (at least two bars)."""
     return line.count("|") >= 2
@@ -114,7 +161,12 @@ def text_header_years(line: str) -> list[str | None] | None:
     return years[first:]
 
 
+_YEAR_END = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*12\s*月\s*31\s*日|[-./]12[-./]31)")
+
+
 def _token_year(token: str) -> str | None:
+    if m := _YEAR_END.fullmatch(token):  # a balance sheet's column: "2023年12月31日", "2023-12-31"
+        return m.group(1)
     head, bar, tail = token.partition("/")
     if bar and not tail:
         return None

@@ -85,3 +85,27 @@ def test_calculations_read_year_columns_through_the_same_reader() -> None:
     assert figure_columns("1200.00", passage) == ["2022"]
     fiscal = "| Item | FY2023 | FY2022 |\n|---|---|---|\n| Revenue | 18,742 | 12,961 |"
     assert figure_columns("12961", fiscal) == ["2022"]
+
+
+def test_a_table_exported_one_cell_per_line_becomes_rows() -> None:
+    from assistant.text.tables import vertical_rows
+
+    export = (
+        "Consolidated Balance Sheets\nDecember 31,\n(in millions)\n\n2023\n\n2022\n\nCurrent assets:\n"
+        "Cash and cash equivalents\n$\n1,204 $\n988\nInventories (Note 4)\n\n612\n540\n"
+        "Total current assets\n\n2,917\n2,455\nNet loss\n(1,234)\n(567)\n"
+        "The company had 2 plants.\n3\n"
+    )
+    rows = vertical_rows(export).split("\n")
+    assert "(in millions) | 2023 | 2022" in rows
+    assert "Cash and cash equivalents | $1,204 | $988" in rows  # the currency kept on its figures
+    assert "Inventories (Note 4) | 612 | 540" in rows
+    assert "Total current assets | 2,917 | 2,455" in rows
+    assert "Net loss | (1,234) | (567)" in rows
+    assert rows[:2] == [
+        "Consolidated Balance Sheets",
+        "December 31,",
+    ]  # a label with no figures below it stays
+    assert rows[-3:-1] == ["The company had 2 plants.", "3"]  # one figure below a line is no table row
+    assert vertical_rows("营业收入\n16,842.57\n12,306.18") == "营业收入 | 16,842.57 | 12,306.18"
+    assert vertical_rows("| 项目 | 2023年 |\n| 营收 | 5 |") == "| 项目 | 2023年 |\n| 营收 | 5 |"

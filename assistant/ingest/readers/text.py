@@ -1,7 +1,9 @@
 """Plain text and Markdown (.txt, .md): the whole file as one page-less Page.
 
-Keeps: every character of the text, Markdown as written (headings, tables). Drops: a byte-order mark,
-NUL bytes, trailing spaces and runs of more than one blank line.
+Keeps: every character of the text, Markdown as written (headings, tables); a table exported one cell per
+line ("Total current assets⏎7,453⏎7,659", as text exports of 10-Ks print them) is joined into Markdown rows
+("Total current assets | 7,453 | 7,659"). Drops: a byte-order mark, NUL bytes, trailing spaces and runs of
+more than one blank line.
 
 Encoding detection, in order: a byte-order mark (UTF-8, UTF-16, UTF-32); UTF-16 without a BOM when
 NUL bytes fall on every other byte; strict UTF-8; then the best of GB18030 (a superset of GBK / GB2312),
@@ -20,6 +22,7 @@ from charset_normalizer import from_bytes
 from assistant.core.errors import DocumentError
 from assistant.core.records import Page
 from assistant.ingest.readers.common import Source, clean_text
+from assistant.text.tables import vertical_rows
 
 FALLBACK_ENCODINGS = ("gb18030", "big5", "utf_16_le", "utf_16_be", "cp1252")
 MIN_PLAUSIBILITY = 0.75
@@ -156,5 +159,5 @@ def decode_text(source: Source) -> str:
 
 
 def read_text(source: Source) -> list[Page]:
-    """A .txt / .md file as one page-less Page."""
-    return [Page(number=None, text=clean_text(decode_text(source)))]
+    """A .txt / .md file as one page-less Page; tables exported one cell per line become rows."""
+    return [Page(number=None, text=vertical_rows(clean_text(decode_text(source))))]

@@ -29,7 +29,8 @@ ROW_FIELDS: dict[str, RowField] = {
     **_rows(
         "money",
         "revenue",
-        "营业收入|营业总收入|revenue|revenues|total revenue|total revenues|net sales|turnover",
+        "营业收入|营业总收入|revenue|revenues|total revenue|total revenues|net sales|turnover|net revenue|"
+        "total net revenue|total net sales|net revenues",
     ),
     **_rows("money", "net_profit", "净利润|net income|net profit|profit for the year|profit after tax"),
     **_rows(
@@ -70,6 +71,42 @@ ROW_FIELDS: dict[str, RowField] = {
     ),
     **_rows("money", "operating_cash_flow", "net cash used in operating activities", sign=-1),
     **_rows("money", "cash", "货币资金|现金及现金等价物|cash and cash equivalents|cash|cash at bank"),
+    # balance-sheet and income-statement lines the credit metrics read (facts; the profile has no field for them)
+    **_rows("money", "current_assets", "流动资产合计|total current assets|current assets, total"),
+    **_rows(
+        "money", "current_liabilities", "流动负债合计|total current liabilities|current liabilities, total"
+    ),
+    **_rows("money", "inventory", "存货|inventories|inventory|inventories, net"),
+    **_rows("money", "short_term_investments", "交易性金融资产|short-term investments|marketable securities"),
+    **_rows("money", "short_term_borrowings", "短期借款|short-term borrowings|short-term debt"),
+    **_rows("money", "accounts_payable", "应付账款|accounts payable|trade payables"),
+    **_rows(
+        "money",
+        "cost_of_revenue",
+        "营业成本|cost of revenue|cost of revenues|cost of sales|cost of goods sold|total cost of revenue",
+    ),
+    **_rows("money", "gross_profit", "毛利|gross profit"),
+    **_rows(
+        "money",
+        "operating_income",
+        "营业利润|operating income|income from operations|operating income (loss)|operating profit",
+    ),
+    **_rows(
+        "money", "selling_expense", "销售费用|selling expenses|sales and marketing|selling and marketing"
+    ),
+    **_rows(
+        "money",
+        "admin_expense",
+        "管理费用|general and administrative|general and administrative expenses|administrative expenses",
+    ),
+    **_rows("money", "finance_expense", "财务费用|finance costs|finance expenses"),
+    **_rows("money", "interest_expense", "利息费用|interest expense"),
+    **_rows(
+        "money",
+        "capex",
+        "购建固定资产、无形资产和其他长期资产支付的现金|purchases of property and equipment|"
+        "purchases of property, plant and equipment|capital expenditures",
+    ),
     **_rows("money", "accounts_receivable", "应收账款|accounts receivable|trade receivables"),
     **_rows(
         "money",

@@ -1,0 +1,246 @@
+"""Facts from a document's tables, read at ingest: every row whose label is a known line item, each value
+column with its fiscal year (the header's), its unit (the label's "（万元）", the header's or a caption's "单位：元"
+/ "(in millions)", or the cell's own "$" / "万元") and its scope (合并 or 母公司 statements), the sign kept.
+
+Tables are read from the page text the readers wrote (Markdown rows, plain rows "营业收入 16,842.57 12,306.18"
+under a header "项目 2023年 2022年", and text exports joined into rows by ``text.tables.vertical_rows``),
+so a header or caption in one passage applies to rows the chunker put in the next. Each fact cites the stored
+passage that holds its row; a row no passage holds whole is not a fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.core.records import Chunk, Document, Fact
+from assistant.profile.extract.table_cells import (
+    Unit,
+    cell_value,
+    lookup_row,
+    normalise_label,
+    unit_from_text,
+)
+from assistant.profile.lexicon.table_rows import RowField
+from assistant.text.tables import (
+    header_years,
+    is_figure_cell,
+    is_pipe_row,
+    is_rule_row,
+    row_cells,
+    text_header_years,
+    title_year,
+)
+
+_PARENT = re.compile(
+    r"母公司(?:资产负债表|利润表|现金流量表|所有者权益)|parent company(?:'s)? (?:balance|statement)", re.I
+)
+_CONSOLIDATED = re.compile(
+    r"合并(?:资产负债表|利润表|现金流量表|所有者权益)|consolidated (?:balance|statement)", re.I
+)
+_STATEMENTS = (  # a statement's title → what its rows are
+    ("cashflow", re.compile(r"现金流量表|statements? of cash flows?|cash flow statement", re.I)),
+    (
+        "income",
+        re.compile(
+            r"利润表|损益表|statements? of (?:operations|income|comprehensive income)|income statement", re.I
+        ),
+    ),
+    ("balance", re.compile(r"资产负债表|balance sheets?|statements? of financial position", re.I)),
+)
+# items a balance sheet states (a cash-flow statement's "Accounts receivable" row is their change)
+STOCK_ITEMS = frozenset(
+    {
+        "cash", "accounts_receivable", "inventory", "current_assets", "current_liabilities", "total_assets",
+        "total_liabilities", "short_term_investments", "short_term_borrowings", "accounts_payable",
+    }
+)  # fmt: skip
+_NOTE = re.compile(
+    r"\s*[（(](?:notes?|附注)[^）)]*[）)]", re.I
+)  # "(Note 5)", "(Notes 10 and 14)", "（附注七）"
+_NET_OF = re.compile(
+    r",\s*net(?:\s+of\b.*)?$", re.I
+)  # "Trade accounts receivable, net of doubtful accounts …"
+_LEAD_WORDS = re.compile(r"^(?:trade|total)\s+(?=accounts receivable|inventor)", re.I)
+_DATE_TITLE = re.compile(
+    r"(?:year|years|fiscal year)?\s*(?:ended\s+)?(?:as of\s+)?(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,2},?"
+    r"|year ended|years ended|as of",
+    re.I,
+)
+_DASH = ("-", "—", "–", "不适用", "N/A", "n/a", "/")
+
+
+@dataclass
+class _State:
+    """What the lines read so far on a page say about the rows below them."""
+
+    years: list[str | None] | None = None  # per value column
+    unit: Unit | None = None
+    scope: str = "consolidated"
+    statement: str | None = None  # balance | income | cashflow, from the last statement title
+
+
+def row_item(label: str, previous: RowField | None = None) -> RowField | None:
+    """The line item a row label names, tolerant of the variants reports print: a unit in brackets, "其中：",
+    numbering ("1、"), notes ("(Note 5)"), ", net of …", spaces inside Chinese words, Traditional script."""
+    from assistant.text.normalize import to_simplified
+
+    key, _, _ = normalise_label(to_simplified(label))
+    for candidate in (key, _NOTE.sub("", key), _NET_OF.sub("", _NOTE.sub("", key))):
+        found = lookup_row(candidate.strip(), previous) or lookup_row(
+            _LEAD_WORDS.sub("", candidate).strip(), previous
+        )
+        if found:
+            return found
+    return None
+
+
+def _plain_row(line: str) -> tuple[str, list[str]] | None:
+    """A plain-text row: a label, then figures ("营业收入 16,842.57 12,306.18 36.86%")."""
+    tokens = line.split()
+    k = len(tokens)
+    while k > 0 and (is_figure_cell(tokens[k - 1]) or tokens[k - 1] in _DASH):
+        k -= 1
+    if k == 0 or k == len(tokens):
+        return None
+    return " ".join(tokens[:k]), tokens[k:]
+
+
+def _currency(text: str) -> str | None:
+    """The currency a document's money is written in, by count ("$", USD … against 元, 人民币 …)."""
+    usd = len(re.findall(r"\$|USD|US dollars", text))
+    cny = len(re.findall(r"元|人民币|RMB|CNY", text))
+    return None if usd == cny == 0 else ("USD" if usd > cny else "CNY")
+
+
+def _row(cells: list[str]) -> tuple[str, list[str]] | None:
+    label, values = cells[0], cells[1:]
+    if not re.search(r"[A-Za-z\u4e00-\u9fff]", label) or not any(is_figure_cell(v) for v in values):
+        return None
+    return label, values
+
+
+_Row = tuple[str, str, list[str | None] | None, Unit | None, str, list[str], str | None]
+
+
+def page_rows(text: str) -> list[_Row]:
+    """(line, label, column years, unit, scope, value cells, statement) of every table row of a page's text."""
+    state = _State()
+    out = []
+    stacked: list[str] = []  # a header printed one line per year ("December 31,⏎2022⏎December 25,⏎2021")
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or is_rule_row(stripped):
+            continue
+        if year := title_year(stripped):
+            stacked.append(year)
+            continue
+        if _DATE_TITLE.fullmatch(stripped):
+            continue
+        if len(stacked) >= 2:
+            state.years = list(stacked)
+        stacked = []
+        if len(stripped) <= 120 and not is_pipe_row(stripped):
+            state.statement = next(
+                (name for name, title in _STATEMENTS if title.search(stripped)), state.statement
+            )
+        if _PARENT.search(stripped):
+            state.scope = "parent"
+        elif _CONSOLIDATED.search(stripped):
+            state.scope = "consolidated"
+        cells = row_cells(stripped) if is_pipe_row(stripped) else None
+        if cells is not None:
+            years = header_years(cells[1:])
+            if years and not any(is_figure_cell(c) for c, y in zip(cells[1:], years, strict=False) if not y):
+                state.years = years
+                state.unit = unit_from_text(cells[0]) or state.unit
+                continue
+            row = _row(cells)
+        else:
+            plain_years = text_header_years(stripped) if len(stripped) <= 80 else None
+            if plain_years and any(plain_years):
+                state.years = plain_years
+                continue
+            if len(stripped) <= 80 and (unit := unit_from_text(stripped)) and not unit.percent:
+                state.unit = unit
+            row = _plain_row(stripped)
+        if row:
+            out.append((stripped, row[0], state.years, state.unit, state.scope, row[1], state.statement))
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _holder(line: str, page: int | None, chunks: list[Chunk]) -> tuple[Chunk, str] | None:
+    """The passage holding the row and the row as the passage writes it (the chunker may close up spaces):
+    one of its page, else any of the document (a text export's page markers give its passages pages the
+    reader's single page does not have)."""
+    wanted = _squash(line)
+    for same_page in (True, False):
+        for chunk in chunks:
+            if same_page != (chunk.page == page) or wanted not in _squash(chunk.text):
+                continue
+            if line in chunk.text:
+                return chunk, line
+            written = next((x.strip() for x in chunk.text.split("\n") if _squash(x) == wanted), None)
+            if written:
+                return chunk, written
+    return None
+
+
+def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
+    """The facts of a document's tables (see the module's docstring), each citing the passage with its row."""
+    out: list[Fact] = []
+    seen: set[tuple[object, ...]] = set()
+    currency = _currency(" ".join(p.text for p in document.pages))
+    for page in document.pages:
+        previous: RowField | None = None
+        for line, label, years, unit, scope, values, statement in page_rows(page.text):
+            rf = row_item(label, previous)
+            previous = rf or previous
+            if rf is None or (rf.field in STOCK_ITEMS and statement in ("cashflow", "income")):
+                continue
+            _, label_unit, _ = normalise_label(label)
+            use = label_unit or unit
+            if use is not None and use.currency is None and not use.percent and currency:
+                use = Unit(currency, use.scale)
+            columns = years or [None]
+            held: tuple[Chunk, str] | None = None
+            for year, cell in zip(columns, values, strict=False):
+                if cell.strip() in _DASH or (years and year is None):
+                    continue
+                parsed = cell_value(cell, rf, use)
+                if parsed is None:
+                    continue
+                value, raw, _number, cur, _tol = parsed
+                if rf.sign < 0:
+                    value = -abs(value)
+                unit_name = (
+                    (cur or (use.currency if use else None))
+                    if rf.kind == "money"
+                    else ("%" if rf.kind == "percent" else None)
+                )
+                if rf.kind == "money" and not unit_name:
+                    continue
+                held = held or _holder(line, page.number, chunks)
+                if held is None:
+                    break
+                holder, quote = held
+                key = (rf.field, year, scope, str(value), holder.page)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(
+                    Fact(
+                        company=document.company, doc=document.doc, page=holder.page, chunk_id=holder.chunk_id,
+                        label=label, item=rf.field, period=year, value=str(value), unit=unit_name, scope=scope,
+                        raw=raw, quote=quote,
+                    )
+                )  # fmt: skip
+    return out
+
+
+__all__ = ["document_facts", "page_rows", "row_item"]

@@ -1,0 +1,159 @@
+"""Facts read from tables at ingest (fictional documents of the shapes real reports have)."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from assistant.core.records import Document, Fact, Page
+from assistant.core.services import Services
+from assistant.facts.read import document_facts, row_item
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.pipeline import ingest_paths
+
+# a 10-K balance sheet exported to text one cell per line (joined into rows by the text reader)
+TEN_K = """Zentrix Photonics, Inc.
+Consolidated Balance Sheets
+December 31,
+2023
+December 31,
+2022
+(In thousands)
+Current assets:
+Cash and cash equivalents
+$
+4,210 $
+3,118
+Inventories (Note 4)
+
+1,877
+1,502
+Total current assets
+
+9,640
+7,905
+Total assets
+
+15,220
+12,004
+Current liabilities:
+Accounts payable
+1,311
+1,020
+Total current liabilities
+
+5,032
+4,377
+Consolidated Statements of Cash Flows
+Accounts receivable, net
+(512)
+(301)
+Purchases of property and equipment
+(844)
+(620)
+Net cash provided by operating activities
+2,015
+1,288
+"""
+
+# an annual report page from a PDF text layer: a caption with the unit, plain rows, then the parent company
+ZH_REPORT = """合并资产负债表
+单位：元
+项目 2023年12月31日 2022年12月31日
+流动资产合计 86,420,315.27 70,118,902.55
+存货 12,004,318.60 10,552,117.02
+流动负债合计 41,205,660.18 39,870,115.43
+母公司资产负债表
+项目 2023年12月31日 2022年12月31日
+流动资产合计 51,300,000.00 48,100,000.00
+"""
+
+
+def _document(text: str, doc: str, company: str, reader: str = "txt") -> Document:
+    return Document(
+        path=doc, doc=doc, company=company, sha256="0" * 64, reader=reader, pages=[Page(text=text)]
+    )
+
+
+def _facts(text: str, doc: str = "zentrix_10k_2023.txt", company: str = "Zentrix") -> list[Fact]:
+    from assistant.text.tables import vertical_rows
+
+    document = _document(vertical_rows(text), doc, company)
+    return document_facts(document, chunk_document(document))
+
+
+def _one(facts: list[Fact], item: str, period: str, scope: str = "consolidated") -> Fact:
+    found = [f for f in facts if f.item == item and f.period == period and f.scope == scope]
+    assert len(found) == 1, (item, period, found)
+    return found[0]
+
+
+def test_a_text_export_balance_sheet_gives_typed_facts_with_year_unit_and_sign() -> None:
+    facts = _facts(TEN_K)
+    assets = _one(facts, "current_assets", "2023")
+    assert assets.value == "9640000" and assets.unit == "USD" and assets.label == "Total current assets"
+    assert _one(facts, "current_assets", "2022").value == "7905000"
+    assert _one(facts, "cash", "2023").value == "4210000"
+    assert _one(facts, "inventory", "2022").raw == "1,502"
+    assert _one(facts, "current_liabilities", "2023").quote == "Total current liabilities | 5,032 | 4,377"
+    assert Decimal(_one(facts, "capex", "2023").value) == Decimal(-844000)  # "(844)" is negative
+    # a cash-flow statement's "Accounts receivable" row is a change, not the balance
+    assert not [f for f in facts if f.item == "accounts_receivable"]
+
+
+def test_each_fact_cites_a_stored_passage_holding_its_row() -> None:
+    from assistant.text.tables import vertical_rows
+
+    document = _document(vertical_rows(TEN_K), "zentrix_10k_2023.txt", "Zentrix")
+    chunks = {c.chunk_id: c for c in chunk_document(document, size=120, overlap=20)}
+    facts = document_facts(document, list(chunks.values()))
+    assert facts and all(f.quote in chunks[f.chunk_id].text for f in facts)
+
+
+def test_a_chinese_report_page_gives_units_from_its_caption_and_scope_from_its_title() -> None:
+    facts = _facts(ZH_REPORT, "annual_report_2023.pdf", "星河科技")
+    assets = _one(facts, "current_assets", "2023")
+    assert assets.value == "86420315.27" and assets.unit == "CNY"
+    assert _one(facts, "current_assets", "2023", "parent").value == "51300000.00"
+    assert _one(facts, "inventory", "2022").value == "10552117.02"
+
+
+@pytest.mark.parametrize(
+    ("label", "item"),
+    [
+        ("营业收入（万元）", "revenue"),
+        ("其中：营业成本", "cost_of_revenue"),
+        ("1、流动资产合计", "current_assets"),
+        ("流 动 负 债 合 计", "current_liabilities"),
+        ("流動資產合計", "current_assets"),  # Traditional script
+        ("Inventories (Note 5)", "inventory"),
+        ("Trade accounts receivable, net of allowances - $40 and $42", "accounts_receivable"),
+        ("Total net revenue", "revenue"),
+        ("Goodwill", None),
+    ],
+)
+def test_row_labels_are_matched_to_line_items_as_reports_print_them(label: str, item: str | None) -> None:
+    found = row_item(label)
+    assert (found.field if found else None) == item
+
+
+def test_facts_are_stored_replaced_and_deleted_with_their_document(
+    fake_services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs" / "星河科技"
+    folder.mkdir(parents=True)
+    report = folder / "annual_report_2023.md"
+    report.write_text(
+        "# 星河科技2023年年度报告\n单位：万元\n\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n"
+        "| 营业收入 | 8,652.30 | 6,590.00 |\n| 营业成本 | 5,120.11 | 4,002.56 |\n",
+        encoding="utf-8",
+    )
+    store = fake_services.store
+    ingest_paths([tmp_path / "docs"], store, fake_services.settings)
+    revenue = store.facts("星河科技", "revenue", "2023")
+    assert [f.value for f in revenue] == ["86523000.00"] and revenue[0].doc == "annual_report_2023.md"
+    report.write_text(report.read_text(encoding="utf-8").replace("8,652.30", "8,700.00"), encoding="utf-8")
+    ingest_paths([tmp_path / "docs"], store, fake_services.settings)
+    assert [f.value for f in store.facts("星河科技", "revenue", "2023")] == ["87000000.00"]  # replaced
+    assert store.delete_document("星河科技", "annual_report_2023.md")
+    assert store.facts("星河科技") == []
