@@ -180,7 +180,9 @@ def compute(metric: Metric, facts: list[Fact], period: str | None = None) -> Com
             currencies = {f.unit for f in used.values() if f.unit not in (None, "%")}
             # a document that states the metric itself is read as written — unless it is a lesser source
             # (a plan) than the statements its inputs come from
-            if stated is not None and (lacking or _rank(stated)[0] <= max(_rank(f)[0] for f in used.values())):
+            if stated is not None and (
+                lacking or _rank(stated)[0] <= max(_rank(f)[0] for f in used.values())
+            ):
                 return Computed(metric, year, Decimal(stated.value), {metric.stated or "": stated}, None)
             if not lacking and len(currencies) <= 1:
                 try:

@@ -127,7 +127,13 @@ def test_eval_command_reports_every_measure(cli, capsys: pytest.CaptureFixture[s
     assert report["citation_validity"] == 1.0
     refusals = [r for r in report["results"] if r["answer_type"] == "refusal"]
     assert refusals and report["refusal_accuracy"] is not None
-    assert set(report["paths"]) <= {"verified", "extractive", "computed", "insufficient_evidence", "needs_company"}
+    assert set(report["paths"]) <= {
+        "verified",
+        "extractive",
+        "computed",
+        "insufficient_evidence",
+        "needs_company",
+    }
     assert report["latency_p50_s"] is not None and report["by_type"]
     assert cli("eval", "--questions", str(questions), "--retrieval-only") == 0  # the table for humans
     table = capsys.readouterr().out
