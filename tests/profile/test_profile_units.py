@@ -141,6 +141,11 @@ def test_identity() -> None:
     assert got[("legal_representative", None)] == "沈立帆"
     assert got[("registered_capital", None)] == 50_000_000 and got[("paid_in_capital", None)] == 32_000_000
     assert got[("headquarters", None)] == "浙江省杭州市" and got[("founded", None)] == "2017-04-18"
+    # the next label printed without a separator is not part of the name
+    glued = _values(
+        [_chunk("法定代表人：周岚主管会计工作负责人：欧阳明会计机构负责人：何一", page=1)], company="X"
+    )
+    assert glued[("legal_representative", None)] == "周岚"
 
 
 def _cand(value: float, number: str, tol: float, approx: bool = False) -> Candidate:

@@ -17,6 +17,11 @@ from assistant.text.figures import plain, zh_money
 from assistant.text.tables import row_cells
 
 _ZH_NAME = r"[" + HAN + r"·]{2,4}"
+# labels a report prints right after a name without a separator (the next field of its table)
+_NEXT_LABEL = re.compile(
+    r"(?:主管会计工作负责人|会计机构负责人|财务负责人|董事会秘书|证券事务代表|总经理|董事长|联系人|联系电话|电话|传真|"
+    r"电子信箱|注册地址|办公地址|成立日期|注册资本|实际控制人|控股股东)"
+)
 _EN_PERSON = r"(?:Dr\.\s+)?[A-Z][a-zA-Z'’\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'’\-]+){1,2}"
 
 # field → (label regex, priority)
@@ -134,6 +139,10 @@ def _clean_text_value(field: str, value: str) -> str | None:
         m = re.match(_ZH_NAME, value)
         if zh and m:
             name = m.group(0)
+            # a name printed right before the next label ("张三主管会计工作负责人：李四"): it ends where one starts
+            cut = next((i for i in (2, 3, 4) if _NEXT_LABEL.match(value, i)), None)
+            if cut is not None:
+                return value[:cut]
             return name[:3] if len(name) == 4 and name[3] in "董总持先女" else name
         m = re.match(_EN_PERSON, value)
         return m.group(0) if m else None
