@@ -140,7 +140,10 @@ def _clean_text_value(field: str, value: str) -> str | None:
         if zh and m:
             name = m.group(0)
             # a name printed right before the next label ("张三主管会计工作负责人：李四"): it ends where one starts
-            cut = next((i for i in (2, 3, 4) if _NEXT_LABEL.match(value, i)), None)
+            cut = next(
+                (i for i in (2, 3, 4) if _NEXT_LABEL.match(value, i) and re.fullmatch(_ZH_NAME, value[:i])),
+                None,
+            )
             if cut is not None:
                 return value[:cut]
             return name[:3] if len(name) == 4 and name[3] in "董总持先女" else name
