@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answer.answerer import Answerer
 from assistant.core.errors import CompanyNotFound, DocumentNotFound, Forbidden, InputError
-from assistant.core.records import CompanyInfo, FileReport, SearchHit
+from assistant.core.records import CompanyInfo, Fact, FileReport, SearchHit
 from assistant.core.services import Services
 from assistant.ingest.quality import LOW
 from assistant.ingest.uploads import Uploads, check_content_type, safe_company, safe_file_name
@@ -40,6 +40,20 @@ VERBS: dict[Permission, str] = {
 
 def no_note(**_: Any) -> None:
     """A ``note`` for callers that keep no audit entry (the CLI, tests)."""
+
+
+class MetricResult(BaseModel):
+    """``assistant metric --json``: a credit metric of one fiscal year, or the inputs no fact gives."""
+
+    company: str
+    metric: str
+    period: str | None
+    formula: str = Field(description="Over line items; prev_<item> is the prior year's value.")
+    kind: str = Field(description="money | ratio | percent")
+    value: str | None = Field(None, description="Decimal string (None when an input is missing).")
+    currency: str | None = None
+    inputs: dict[str, Fact] = Field(default_factory=dict, description="Each input's fact, with its row.")
+    missing: list[str] = Field(default_factory=list, description="Inputs no fact gives.")
 
 
 class DocumentInfo(BaseModel):
@@ -153,6 +167,38 @@ class Portal:
         name = self.company(who, company)
         note(company=name)
         return build_profile(self.store, name)
+
+    def facts(
+        self, who: Principal, company: str | None, item: str | None, year: str | None, note: Note = no_note
+    ) -> list[Fact]:
+        """The typed figures of the company's tables (``assistant facts``), each with its row and passage."""
+        need(who, "read", note)
+        note(company_requested=company, item=item, year=year)
+        name = self.company(who, company)
+        note(company=name)
+        return list(self.store.facts(name, item, year))
+
+    def metric(
+        self, who: Principal, company: str | None, metric: str, year: str | None, note: Note = no_note
+    ) -> MetricResult:
+        """A credit metric computed from the company's facts (``assistant metric``): its value and formula with
+        each input's fact, or the inputs no fact gives."""
+        from assistant.facts.metrics import BY_NAME, Computed, compute
+
+        need(who, "read", note)
+        note(company_requested=company, metric=metric, year=year)
+        if metric not in BY_NAME:
+            raise InputError(f"unknown metric '{metric}' (known: {', '.join(BY_NAME)})")
+        name = self.company(who, company)
+        note(company=name)
+        found = compute(BY_NAME[metric], self.store.facts(name), year)
+        if not isinstance(found, Computed):
+            return MetricResult(company=name, metric=metric, period=found.period, formula=found.metric.formula,
+                                kind=found.metric.kind, missing=found.missing)  # fmt: skip
+        return MetricResult(
+            company=name, metric=metric, period=found.period, formula=found.metric.formula, kind=found.metric.kind,
+            value=str(found.value), currency=found.currency, inputs=found.used,
+        )  # fmt: skip
 
     # ---- documents -------------------------------------------------------------------------------
     def documents(

@@ -27,8 +27,8 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from assistant.answer.answerer import Event
-from assistant.core.records import Answer, CompanyInfo, IngestReport, SearchHit
-from assistant.serve.actions import DocumentInfo
+from assistant.core.records import Answer, CompanyInfo, Fact, IngestReport, SearchHit
+from assistant.serve.actions import DocumentInfo, MetricResult
 from assistant.serve.audit import AuditEntry, ChainReport
 from assistant.serve.auth import PERMISSIONS, Principal
 from assistant.serve.deps import context, note, noter, require, status_of
@@ -223,6 +223,32 @@ def profile(
         "html": "text/html; charset=utf-8",
     }
     return Response(render(built, format), media_type=media[format])
+
+
+@router.get("/companies/{company}/facts", name="facts", response_model=list[Fact])
+def facts(
+    company: str,
+    request: Request,
+    who: Reader,
+    item: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$")] = None,
+    year: Annotated[str | None, Query(pattern=r"^(19|20)\d{2}$")] = None,
+) -> list[Fact]:
+    """``assistant facts COMPANY --json``: the typed figures of the company's tables (line item, fiscal year,
+    value with sign, unit, scope), each with its document, page and row."""
+    return context(request).portal.facts(who, company, item, year, noter(request))
+
+
+@router.get("/companies/{company}/metrics/{metric}", name="metric", response_model=MetricResult)
+def metric(
+    company: str,
+    metric: str,
+    request: Request,
+    who: Reader,
+    year: Annotated[str | None, Query(pattern=r"^(19|20)\d{2}$")] = None,
+) -> MetricResult:
+    """``assistant metric COMPANY METRIC --json``: a credit metric computed from facts — the value, the formula
+    and each input's fact — or the inputs no fact gives (``missing``)."""
+    return context(request).portal.metric(who, company, metric, year, noter(request))
 
 
 @router.post(

@@ -122,6 +122,8 @@ ENDPOINTS = [
     ("GET", "/api/documents"),
     ("POST", "/api/documents"),
     ("GET", "/api/profile/Acme"),
+    ("GET", "/api/companies/Acme/facts"),
+    ("GET", "/api/companies/Acme/metrics/current_ratio"),
     ("DELETE", "/api/documents/Acme/notes.txt"),
     ("GET", "/api/audit"),
     ("GET", "/api/audit/export"),

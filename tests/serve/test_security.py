@@ -82,8 +82,11 @@ class Server:
 
 
 @contextmanager
-def _serve(root: Path, llm: BaseChatModel | None = None) -> Iterator[Server]:
-    """`assistant serve`'s app over two companies' documents, on a free port (fake embeddings)."""
+def _serve(
+    root: Path, llm: BaseChatModel | None = None, extra: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`assistant serve`'s app over two companies' documents (and ``extra`` files: path under docs/ → text),
+    on a free port (fake embeddings)."""
     import uvicorn
 
     from assistant.serve.api import build_api
@@ -99,6 +102,8 @@ def _serve(root: Path, llm: BaseChatModel | None = None) -> Iterator[Server]:
         "# 星河科技\n2023年，公司实现营业收入8,652.30万元，同比增长31.2%。研发投入1,021.5万元。\n",
         encoding="utf-8",
     )
+    for name, text in (extra or {}).items():
+        (docs / name).write_text(text, encoding="utf-8")
     settings = Settings(
         store=root / "store", llm_backend="fake", embedding_backend="fake", min_relevance=0.05
     )
@@ -550,3 +555,42 @@ def test_busy_clients_signed_in_correctly_are_never_held_back(server: Server) ->
     with ThreadPoolExecutor(32) as pool:
         codes = list(pool.map(lambda i: server.api(users[i % 4]).get("/api/me").status_code, range(200)))
     assert set(codes) == {200}, codes
+
+
+# ---- facts and metrics: the portfolio holds over real HTTP --------------------------------------------
+REPORT = (
+    "# 星河科技2023年年度报告\n合并资产负债表\n金额单位：万元\n\n"
+    "| 项目 | 2023年12月31日 | 2022年12月31日 |\n|---|---|---|\n"
+    "| 流动资产合计 | 6,420.15 | 5,210.00 |\n| 存货 | 1,840.77 | 1,530.00 |\n"
+    "| 流动负债合计 | 3,890.06 | 4,020.00 |\n"
+)
+
+
+def test_facts_and_metrics_are_served_only_within_the_portfolio(tmp_path: Path) -> None:
+    with _serve(tmp_path, extra={"星河科技/annual_report_2023.md": REPORT}) as served:
+        sam, rita = served.api("sam"), served.api("rita")
+        facts = sam.get("/api/companies/星河科技/facts", params={"item": "current_assets", "year": "2023"})
+        assert facts.status_code == 200
+        assert [(f["value"], f["unit"], f["doc"]) for f in facts.json()] == [
+            ("64201500.00", "CNY", "annual_report_2023.md")
+        ]
+        ratio = sam.get("/api/companies/星河科技/metrics/current_ratio", params={"year": "2023"})
+        assert ratio.status_code == 200 and ratio.json()["value"].startswith("1.650")
+        assert set(ratio.json()["inputs"]) == {"current_assets", "current_liabilities"}
+        gap = sam.get("/api/companies/星河科技/metrics/debt_to_assets").json()
+        assert gap["value"] is None and gap["missing"] == ["total_liabilities", "total_assets"]
+        for path in ("/api/companies/星河科技/facts", "/api/companies/星河科技/metrics/current_ratio"):
+            refused = rita.get(path)  # another company than hers: refused, nothing of it in the reply
+            assert (
+                refused.status_code == 403
+                and "6,420.15" not in refused.text
+                and "64201500" not in refused.text
+            )
+        assert rita.get("/api/companies/Acme/facts").status_code == 200
+        assert sam.get("/api/companies/星河科技/metrics/no_such_metric").status_code == 400
+        assert sam.get("/api/companies/星河科技/facts", params={"item": "../../etc"}).status_code == 422
+        assert sam.get("/api/companies/星河科技/facts", params={"year": "1e9"}).status_code == 422
+        audited = _eventually(
+            lambda: [e for e in served.audit(user="rita") if e.action in ("facts", "metric")]
+        )
+        assert {(e.action, e.status) for e in audited} >= {("facts", 403), ("metric", 403), ("facts", 200)}
