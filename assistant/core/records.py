@@ -60,6 +60,9 @@ class Fact(BaseModel):
     )
     unit: str | None = Field(None, description="CNY, USD … (money), % (a percentage), or None (a count).")
     scope: str = Field("consolidated", description="consolidated, or parent (母公司 statements).")
+    priority: int = Field(
+        10, description="The label's rank for its item (归属于母公司股东的净利润 over 净利润)."
+    )
     raw: str = Field(description="The cell as written.")
     quote: str = Field(description="The row as written in the passage.")
 

@@ -145,15 +145,16 @@ _AUDITED = re.compile(r"audit|审计|annual|年报|年度报告|10-?k|prospectus
 _PLANNED = re.compile(r"plan|计划|forecast|预测|pitch|路演|bp\b", re.I)
 
 
-def _rank(fact: Fact) -> tuple[int, int]:
-    """Audited and annual reports first, plans last; then the more precise figure (more digits printed)."""
+def rank(fact: Fact) -> tuple[int, int, int]:
+    """Audited and annual reports first, plans last; then the label's rank for its item (归母净利润 over 净利润);
+    then the more precise figure (more digits printed)."""
     source = 0 if _AUDITED.search(fact.doc) else (2 if _PLANNED.search(fact.doc) else 1)
-    return source, -len(re.sub(r"\D", "", fact.raw))
+    return source, -fact.priority, -len(re.sub(r"\D", "", fact.raw))
 
 
 def _pick(facts: list[Fact], item: str, period: str, scope: str) -> Fact | None:
     found = [f for f in facts if f.item == item and f.period == period and f.scope == scope]
-    return min(found, key=_rank) if found else None
+    return min(found, key=rank) if found else None
 
 
 def compute(metric: Metric, facts: list[Fact], period: str | None = None) -> Computed | Missing:
@@ -180,9 +181,7 @@ def compute(metric: Metric, facts: list[Fact], period: str | None = None) -> Com
             currencies = {f.unit for f in used.values() if f.unit not in (None, "%")}
             # a document that states the metric itself is read as written — unless it is a lesser source
             # (a plan) than the statements its inputs come from
-            if stated is not None and (
-                lacking or _rank(stated)[0] <= max(_rank(f)[0] for f in used.values())
-            ):
+            if stated is not None and (lacking or rank(stated)[0] <= max(rank(f)[0] for f in used.values())):
                 return Computed(metric, year, Decimal(stated.value), {metric.stated or "": stated}, None)
             if not lacking and len(currencies) <= 1:
                 try:

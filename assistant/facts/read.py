@@ -68,6 +68,13 @@ _DATE_TITLE = re.compile(
     r"|year ended|years ended|as of",
     re.I,
 )
+_QUARTER = re.compile(
+    r"第[一二三四1-4]季度|[一二三四]季度|\bQ[1-4]\b|(?:first|second|third|fourth) quarter", re.I
+)
+_REPORT_DOC = re.compile(r"annual|年报|年度报告|审计|audit|10-?k", re.I)
+_REPORT_TITLE = re.compile(
+    r"((?:19|20)\d{2})\s*年\s*(?:年度报告|年报|度报告|审计报告)|annual report\s+((?:19|20)\d{2})", re.I
+)
 _DASH = ("-", "—", "–", "不适用", "N/A", "n/a", "/")
 
 
@@ -141,6 +148,11 @@ def page_rows(text: str) -> list[_Row]:
         if len(stacked) >= 2:
             state.years = list(stacked)
         stacked = []
+        if (
+            len(_QUARTER.findall(stripped)) >= 2
+        ):  # a quarterly table's header: its columns are no fiscal years
+            state.years = None
+            continue
         if len(stripped) <= 120 and not is_pipe_row(stripped):
             state.statement = next(
                 (name for name, title in _STATEMENTS if title.search(stripped)), state.statement
@@ -191,11 +203,22 @@ def _holder(line: str, page: int | None, chunks: list[Chunk]) -> tuple[Chunk, st
     return None
 
 
+def _report_year(document: Document) -> str | None:
+    """A report's own fiscal year (its file name's or its title's), which a table row with one value and no
+    year column is of ("在职员工的数量合计（人） 642"); None for other documents."""
+    if _REPORT_DOC.search(document.doc) and (m := re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", document.doc)):
+        return m.group(1)
+    head = " ".join(p.text[:3000] for p in document.pages[:2])
+    m = _REPORT_TITLE.search(head)
+    return next((y for y in m.groups() if y), None) if m else None
+
+
 def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     """The facts of a document's tables (see the module's docstring), each citing the passage with its row."""
     out: list[Fact] = []
     seen: set[tuple[object, ...]] = set()
     currency = _currency(" ".join(p.text for p in document.pages))
+    own_year = _report_year(document)
     for page in document.pages:
         previous: RowField | None = None
         for line, label, years, unit, scope, values, statement in page_rows(page.text):
@@ -207,7 +230,7 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
             use = label_unit or unit
             if use is not None and use.currency is None and not use.percent and currency:
                 use = Unit(currency, use.scale)
-            columns = years or [None]
+            columns = years or [own_year if len([v for v in values if v.strip() not in _DASH]) == 1 else None]
             held: tuple[Chunk, str] | None = None
             for year, cell in zip(columns, values, strict=False):
                 if cell.strip() in _DASH or (years and year is None):
@@ -237,7 +260,7 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
                     Fact(
                         company=document.company, doc=document.doc, page=holder.page, chunk_id=holder.chunk_id,
                         label=label, item=rf.field, period=year, value=str(value), unit=unit_name, scope=scope,
-                        raw=raw, quote=quote,
+                        priority=rf.priority, raw=raw, quote=quote,
                     )
                 )  # fmt: skip
     return out

@@ -157,3 +157,31 @@ def test_facts_are_stored_replaced_and_deleted_with_their_document(
     assert [f.value for f in store.facts("星河科技", "revenue", "2023")] == ["87000000.00"]  # replaced
     assert store.delete_document("星河科技", "annual_report_2023.md")
     assert store.facts("星河科技") == []
+
+
+# an annual report's summary pages: a quarterly table after a yearly one, one-value rows, two net profits
+QUARTERS = """星河科技2023年年度报告
+单位：元
+项目 2023年 2022年
+净利润 12,004,318.60 10,552,117.02
+归属于上市公司股东的净利润 11,870,115.43 10,402,663.90
+项目 第一季度 第二季度 第三季度 第四季度
+归属于上市公司股东的净利润 2,100,000.00 3,200,000.00 2,900,000.00 3,670,115.43
+在职员工的数量合计（人） 642
+前五名客户合计销售金额占年度销售总额比例 38.12%
+"""
+
+
+def test_quarterly_columns_are_no_years_and_one_value_rows_are_of_the_report_year() -> None:
+    from assistant.facts.metrics import rank
+
+    facts = _facts(QUARTERS, "xinghe_annual_report_2023.txt", "星河科技")
+    profits = sorted((f for f in facts if f.item == "net_profit" and f.period == "2023"), key=rank)
+    assert [f.value for f in profits] == ["11870115.43", "12004318.60"]  # 归属于上市公司股东的 ranks first
+    assert not [
+        f for f in facts if f.value in ("2100000.00", "3670115.43") and f.period
+    ]  # a quarter: no year
+    assert _one(facts, "employees", "2023").value == "642"
+    assert _one(facts, "top5_customer_share", "2023").value == "38.12"
+    plan = _facts(QUARTERS.replace("星河科技2023年年度报告", "星河科技发展规划"), "plan.txt", "星河科技")
+    assert not [f for f in plan if f.item == "employees" and f.period]  # not a report: no year of its own

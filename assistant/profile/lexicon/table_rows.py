@@ -126,12 +126,13 @@ ROW_FIELDS: dict[str, RowField] = {
     **_rows(
         "percent",
         "rd_staff_ratio",
-        "研发人员数量占公司总人数的比例|研发人员占比|研发人员占员工总数比例|研发人员占员工总数的比例",
+        "研发人员数量占公司总人数的比例|研发人员占比|研发人员占员工总数比例|研发人员占员工总数的比例|研发人员数量占比",
     ),
     **_rows(
         "percent",
         "top5_customer_share",
-        "前五名客户销售占比|前五名客户合计销售额占年度销售总额比例|前五大客户收入占比|"
+        "前五名客户销售占比|前五名客户合计销售额占年度销售总额比例|前五名客户合计销售金额占年度销售总额比例|"
+        "前五大客户收入占比|"
         "top five customers|top 5 customers",
     ),
     **_rows("percent", "top1_customer_share", "第一大客户收入占比|第一名客户销售占比|largest customer"),
