@@ -342,8 +342,9 @@ class Answerer:
             )
 
         def fallback() -> Draft:
-            text, cited = extractive_answer(query, shown, self._periods_of(turn))
             role = asked_role(query.text)
+            accept = (lambda line: quote_states_role(query.text, line)) if role else None
+            text, cited = extractive_answer(query, shown, self._periods_of(turn), accept)
             if (
                 text and role and not quote_states_role(query.text, text)
             ):  # no one in that role, for that round

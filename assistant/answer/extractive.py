@@ -5,6 +5,7 @@ sentences (or table rows) that answer the question are quoted instead, with thei
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.answer.figure_checks import asked_kinds, digits
 from assistant.answer.instructions import MASKED, instruction_like, split_instructions
@@ -47,11 +48,15 @@ def _best_lines(lines: list[str], key: set[str]) -> tuple[list[str], set[str]]:
 
 
 def extractive_answer(
-    query: Query, passages: list[Evidence], periods: Periods | None = None
+    query: Query,
+    passages: list[Evidence],
+    periods: Periods | None = None,
+    accept: Callable[[str], bool] | None = None,
 ) -> tuple[str, list[int]]:
     """The passage sentences (or table rows) that match the question best — up to three from one passage,
     chosen to cover the question's key terms — quoted with their citation; ("", []) when none covers most
-    (≥ 60 %) of the key terms, or a figure is asked and the quote has none."""
+    (≥ 60 %) of the key terms, or a figure is asked and the quote has none. ``accept``: which lines may be
+    quoted at all (a role question: only those that state the role for the round asked)."""
     key = query.key_terms(min_len=2)
     years = set(query.years)
     wants_figure = bool(_ASKS_FIGURE.search(query.text))
@@ -62,7 +67,8 @@ def extractive_answer(
     for n, ev in enumerate(passages, start=1):
         if years and not years & passage_years(ev.chunk, periods):
             continue
-        quote, covered = _best_lines(_quotable_lines(ev.chunk.text), key)
+        lines = [x for x in _quotable_lines(ev.chunk.text) if accept is None or accept(x)]
+        quote, covered = _best_lines(lines, key)
         share = len(covered) / len(key)
         enough = (
             share >= 0.6

@@ -212,6 +212,25 @@ def asked_kinds(question: str) -> list[re.Pattern[str]]:
     return [gives for asks, gives in ASKS.values() if asks.search(question)]
 
 
+_AGE_AFTER = r"\s*(?:岁|周岁|years?\s+old|-year-old)"
+_AGE_BEFORE = r"(?:aged|age|年龄|年纪)\s*[:：]?\s*"
+
+
+def unstated_ages(answer: str, question: str, passages: list[str]) -> list[str]:
+    """For an age question: the ages the answer gives that no passage states as an age ("3 years old" from
+    "3 years of sales", "41岁" from "41%")."""
+    if not ASKS["age"][0].search(question) or asks_why(question):
+        return []
+    given = [m.group(1) for m in re.finditer(r"(\d{1,3})" + _AGE_AFTER, strip_citations(answer), re.I)]
+
+    def stated(age: str) -> bool:
+        return any(
+            re.search(rf"(?<![\d.]){age}{_AGE_AFTER}|{_AGE_BEFORE}{age}(?![\d.])", p, re.I) for p in passages
+        )
+
+    return [age for age in given if not stated(age)]
+
+
 def wrong_kind_of_figure(answer: str, question: str) -> bool:
     """The question asks for an age, a ratio or a date, and the answer's figures carry no such unit."""
     body = strip_citations(answer)

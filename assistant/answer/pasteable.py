@@ -40,20 +40,22 @@ def _flat(text: str) -> str:
 
 
 def instruction_lines(question: str, prompt_text: str = "") -> list[str]:
-    """What an answer must never repeat: the question's sentences that ask nothing (no ? or ？: "Base your
-    judgments on the balance sheet.") and the prompt's lines."""
-    asked = [s for s in sentences(question) if not re.search(r"[?？]", s)]
-    return [s for s in [*asked, *prompt_text.splitlines()] if len(_flat(s)) >= _ECHO_MIN]
+    """What an answer must never repeat: the question's sentences (its instructions, "Base your judgments on
+    the balance sheet.", and what it asks, copied back as a clause) and the prompt's lines."""
+    return [s for s in [*sentences(question), *prompt_text.splitlines()] if len(_flat(s)) >= _ECHO_MIN]
 
 
 def is_echo(sentence: str, instructions: list[str]) -> bool:
-    """A sentence with no figure that copies an instruction, whole or in part (≥ 90 % alike)."""
+    """A sentence that copies an instruction or the question, whole or in part (≥ 90 % alike), with no figure
+    of its own (a year the question names is not one: "Was its EBITDA positive in 2019;")."""
     flat = _flat(sentence)
-    if len(flat) < _ECHO_MIN or digits(strip_citations(sentence)):
+    if len(flat) < _ECHO_MIN:
         return False
+    figures = digits(strip_citations(sentence))
     for line in instructions:
         other = _flat(line)
-        if flat in other or SequenceMatcher(None, flat, other, autojunk=False).ratio() >= _ECHO_RATIO:
+        alike = flat in other or SequenceMatcher(None, flat, other, autojunk=False).ratio() >= _ECHO_RATIO
+        if alike and figures <= digits(line):
             return True
     return False
 

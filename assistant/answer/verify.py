@@ -26,6 +26,7 @@ from assistant.answer.figure_checks import (
     dropped_signs,
     off_topic_numbers,
     unit_mismatches,
+    unstated_ages,
     unsupported_numbers,
     without_figures,
     wrong_kind_of_figure,
@@ -187,6 +188,9 @@ def _figure_problem(text: str, query: Query, sources: list[str], everything: lis
     unsupported = unsupported_words(text, query.tokens, sources)
     if unsupported:
         return f"no cited passage says {', '.join(unsupported)}"
+    ages = unstated_ages(text, query.text, everything)
+    if ages:
+        return f"no passage states the age {', '.join(ages)}"
     if wrong_kind_of_figure(text, query.text):
         return "the question asks for an age, a ratio or a date and the answer gives another kind of figure"
     mismatched = unit_mismatches(text, sources)
@@ -235,6 +239,7 @@ _FAILURES: list[tuple[str, str, str]] = [  # (a phrase of the problem, Chinese, 
     ("drops its sign", "回答丢掉了原文数字的负号", "it drops the minus sign the passage prints"),
     ("labels another figure", "原文标注的是另一个数字", "the passage labels another figure as the one asked"),
     ("another kind of figure", "给出的数字类型与所问不同", "it gives another kind of figure than asked"),
+    ("states the age", "没有段落写明这个年龄", "no passage states that age"),
     ("unrelated", "数字来自与问题无关的行", "its figures come from lines unrelated to the question"),
     ("no passage", "数字不在引用的段落中", "its figures are not in the cited passages"),
     ("no cited passage", "数字不在引用的段落中", "its figures are not in the cited passages"),

@@ -112,3 +112,28 @@ def test_a_date_keeps_the_year_only_when_the_source_prints_it() -> None:
 def test_the_kind_of_figure_a_question_asks_for(question: str, answer: str, wrong: bool) -> None:
     assert wrong_kind_of_figure(answer, question) is wrong
     assert bool(asked_kinds(question)) is (question.startswith("What was") or "哪天" in question)
+
+
+def test_an_age_must_be_stated_as_an_age() -> None:
+    from assistant.answer.figure_checks import unstated_ages
+
+    question = "How old is Corvane's CEO Mara Lindqvist?"
+    passages = ["Mara Lindqvist has led Corvane for 3 years and grew sales 41%."]
+    assert unstated_ages("Mara Lindqvist is 3 years old [1].", question, passages) == ["3"]
+    assert unstated_ages("She is 52 years old [1].", question, ["Mara Lindqvist, aged 52, is the CEO."]) == []
+    assert unstated_ages("周岚今年45岁 [1]", "周岚多大年纪？", ["周岚，女，45岁，硕士"]) == []
+    draft = verify(
+        "Mara Lindqvist is 3 years old [1].", Query.parse(question, "Corvane"), _passages(*passages)
+    )
+    assert "no passage states the age 3" in draft.problem
+
+
+def test_an_answer_does_not_open_by_copying_the_question_back() -> None:
+    question = "Was Corvane's adjusted EBITDA positive or negative in 2023, and what was it?"
+    lines = instruction_lines(question)
+    echoed = (
+        "Was Corvane's adjusted EBITDA positive or negative in 2023; It was negative: $(4,118) thousand [1]."
+    )
+    assert without_echo(echoed, lines) == "It was negative: $(4,118) thousand [1]."
+    restated = "Corvane's adjusted EBITDA in 2023 was negative: $(4,118) thousand [1]."
+    assert without_echo(restated, lines) == restated  # a statement with its figure is the answer

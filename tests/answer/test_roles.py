@@ -101,3 +101,21 @@ def test_an_investor_the_article_lists_is_never_given_as_its_lead(
         "Who led Corvane's Series A?"
     )
     assert answered.reason is None and "Fenbridge Capital" in answered.answer
+
+
+def test_the_quote_for_a_round_states_that_rounds_lead_when_the_model_names_another(
+    fake_services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs" / "星河科技"
+    folder.mkdir(parents=True)
+    (folder / "annual_report_2023.md").write_text(
+        "# 星河科技\n## 融资历程\n2019年6月，公司完成A轮融资，融资金额5,000万元，由澄湖资本领投。\n"
+        "2022年9月，公司完成B轮融资，融资金额1.2亿元，由远航创投领投。\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path / "docs"], fake_services.store, fake_services.settings)
+    llm = Scripted(reply="澄湖资本 [1]")  # the A round's lead, twice: fails, then the quote answers
+    answer = Answerer(fake_services.store, lambda: llm, fake_services.settings, "t").ask(
+        "星河科技的B轮融资由哪家机构领投？"
+    )
+    assert answer.path == "extractive" and "远航创投领投" in answer.answer and "澄湖资本" not in answer.answer
