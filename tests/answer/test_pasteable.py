@@ -41,9 +41,7 @@ def test_sentences_keep_a_marker_written_after_the_full_stop_with_its_sentence()
 def test_an_answer_never_repeats_the_questions_instructions_or_the_prompts_rules() -> None:
     rules = system_text(answer_prompt(PROMPTS, "en"))
     lines = instruction_lines(QUESTION, rules)
-    assert any("Base your judgments" in x for x in lines) and not any(
-        "current liabilities at" in x for x in lines
-    )
+    assert any("Base your judgments" in x for x in lines)
     echoed = "Total current liabilities were $4,210,377 thousand [1]; Base your judgments on the information provided"
     assert without_echo(echoed, lines) == "Total current liabilities were $4,210,377 thousand [1]."
     copied_rule = (
