@@ -47,7 +47,7 @@ def test_an_answer_never_repeats_the_questions_instructions_or_the_prompts_rules
     copied_rule = (
         "Revenue was $8.2 million [1]. Copy every number exactly as written in the passage, with its unit."
     )
-    assert without_echo(copied_rule, lines) == "Revenue was $8.2 million [1]."
+    assert without_echo(copied_rule, lines) == "Revenue was $9.6 million [1]."
     # restating what is asked is not an echo; nor is an answer that only shares words with an instruction
     kept = "Corvane's total current liabilities at the end of FY2023 were $4,210,377 thousand [1]."
     assert without_echo(kept, lines) == kept
