@@ -45,7 +45,7 @@ def test_an_answer_never_repeats_the_questions_instructions_or_the_prompts_rules
     echoed = "Total current liabilities were $4,210,377 thousand [1]; Base your judgments on the information provided"
     assert without_echo(echoed, lines) == "Total current liabilities were $4,210,377 thousand [1]."
     copied_rule = (
-        "Revenue was $8.2 million [1]. Copy every number exactly as written in the passage, with its unit."
+        "Revenue was $9.6 million [1]. Copy every number exactly as written in the passage, with its unit."
     )
     assert without_echo(copied_rule, lines) == "Revenue was $9.6 million [1]."
     # restating what is asked is not an echo; nor is an answer that only shares words with an instruction
