@@ -5,8 +5,8 @@
     .venv/bin/python benchmarks/facts.py --quick    # smoke run (~5 s): the sample corpus's audit report; writes nothing
 
 For each report of ``devset/annual_reports/gold.jsonl``: the real reader and chunker, then
-``assistant.facts.read.document_facts`` (no embeddings: facts do not depend on them). For each numeric gold
-field that is a line item facts know (revenue, net_profit, total_assets, operating_cash_flow, rd_expense,
+``assistant.facts.read.read_facts`` (table rows and sentences; no embeddings: facts do not depend on them). For each
+numeric gold field that is a line item facts know (revenue, net_profit, total_assets, operating_cash_flow, rd_expense,
 employees, rd_staff, rd_ratio, rd_staff_ratio, top5_customer_share), the fact of the report's fiscal year
 (consolidated first, the metric engine's choice among several) is **right** when it equals the gold within
 the gold's own precision (its printed decimals; money in yuan), **wrong** when it differs, **missing** when
@@ -31,7 +31,7 @@ from common import BENCH_DIR, Json, machine_info, print_unwritten, quick_failure
 import assistant  # noqa: F401 - offline environment before any model library loads
 from assistant.core.records import Fact
 from assistant.facts.metrics import rank
-from assistant.facts.read import document_facts
+from assistant.facts.read import read_facts
 from assistant.ingest.chunking import chunk_document
 from assistant.ingest.readers import read_document
 
@@ -58,7 +58,7 @@ def score_report(path: Path, company: str, year: str, gold: dict[str, Any]) -> J
     document = read_document(path, company)
     chunks = chunk_document(document)
     t1 = time.perf_counter()
-    facts = document_facts(document, chunks)
+    facts = read_facts(document, chunks)
     t2 = time.perf_counter()
     rows: dict[str, Json] = {}
     for item in ITEMS:

@@ -95,7 +95,8 @@ def _places(raw: str) -> int:
 def _figure(fact: Fact, lang: str, absolute: bool = False) -> str:
     value = abs(Decimal(fact.value)) if absolute else Decimal(fact.value)
     if fact.unit == "%":
-        return f"{value}%"
+        printed = re.sub(r"[^\d.]", "", fact.raw)
+        return f"{printed if printed and Decimal(printed) == abs(value) else value}%"
     if fact.unit is None:
         return f"{value:,}"
     return _money(value, _scale(fact), fact.unit, lang, _places(fact.raw))

@@ -266,4 +266,59 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     return out
 
 
-__all__ = ["document_facts", "page_rows", "row_item"]
+def sentence_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
+    """Facts stated in sentences ("2023年度，公司营业收入为137,452,806.19元", "R&D expense was $4.9 million in
+    2023, or 72.1% of revenue"), read by the profile's sentence extractor (one home for sentence figures),
+    each verified verbatim in its passage. Counts and percentages, money in currency units."""
+    from decimal import Decimal
+
+    from assistant.profile.extract.candidates import verify
+    from assistant.profile.extract.metrics import sentence_candidates
+    from assistant.profile.extract.periods import SegmentContext
+    from assistant.profile.extract.text import segments
+    from assistant.profile.lexicon.table_rows import ROW_FIELDS
+    from assistant.profile.sources import doc_context
+    from assistant.text.dates import dates
+
+    known = {rf.field for rf in ROW_FIELDS.values()}
+    context = doc_context(document.doc, chunks)
+    out: list[Fact] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for chunk in chunks:
+        segs = segments(chunk)
+        found = [dates(seg.text) for seg in segs]
+        for i, seg in enumerate(segs):
+            prior = [d for k in range(max(0, i - 2), i) for d in found[k]]
+            for c in sentence_candidates(seg, SegmentContext(doc=context, prior_dates=prior)):
+                if c.field not in known or not c.period or not verify(c, chunk) or isinstance(c.value, str):
+                    continue
+                unit = None if c.unit == "count" else c.unit
+                key = (c.field, c.period[:4], str(c.value), chunk.chunk_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(
+                    Fact(
+                        company=document.company,
+                        doc=document.doc,
+                        page=chunk.page,
+                        chunk_id=chunk.chunk_id,
+                        label=c.raw,
+                        item=c.field,
+                        period=c.period[:4],
+                        value=str(Decimal(str(c.value))),
+                        unit=unit,
+                        priority=c.priority - 5,
+                        raw=c.number or c.raw,
+                        quote=c.quote,
+                    )
+                )  # fmt: skip  (a sentence ranks below a table row of the same label rank)
+    return out
+
+
+def read_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
+    """Every fact of a document: its tables' rows, then its sentences' figures (what ingest stores)."""
+    return document_facts(document, chunks) + sentence_facts(document, chunks)
+
+
+__all__ = ["document_facts", "page_rows", "read_facts", "row_item", "sentence_facts"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from assistant.core.errors import AssistantError, InputError
 from assistant.core.records import Document, FileReport, IngestReport
 from assistant.core.settings import Settings
-from assistant.facts.read import document_facts
+from assistant.facts.read import read_facts
 from assistant.ingest.chunking import chunk_document
 from assistant.ingest.companies import aliases, detect_company, match_companies, short_name
 from assistant.ingest.quality import quality_score
@@ -258,7 +258,7 @@ def _prepare(
             f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else "")
         )
     t = time.perf_counter()
-    facts = document_facts(document, chunks)
+    facts = read_facts(document, chunks)
     timings["facts"] = time.perf_counter() - t
     return Write(
         document=document, chunks=chunks, quality=quality_score(document), timings=timings, facts=facts

@@ -185,3 +185,21 @@ def test_quarterly_columns_are_no_years_and_one_value_rows_are_of_the_report_yea
     assert _one(facts, "top5_customer_share", "2023").value == "38.12"
     plan = _facts(QUARTERS.replace("星河科技2023年年度报告", "星河科技发展规划"), "plan.txt", "星河科技")
     assert not [f for f in plan if f.item == "employees" and f.period]  # not a report: no year of its own
+
+
+def test_figures_stated_in_sentences_are_facts_too() -> None:
+    from assistant.facts.read import sentence_facts
+
+    text = (
+        "星河科技2023年年度报告\n2023年度，公司实现营业收入8,652.30万元，较2022年的6,590.00万元增长31.29%。\n"
+        "截至2023年12月31日，公司在职员工共计642人，其中研发人员187人。\n"
+        "公司预计2024年营业收入将达到1.2亿元。\n"
+    )
+    document = _document(text, "annual_report_2023.txt", "星河科技")
+    chunks = chunk_document(document)
+    facts = sentence_facts(document, chunks)
+    by = {(f.item, f.period): f for f in facts}
+    assert by[("revenue", "2023")].value == "86523000" and by[("revenue", "2022")].value == "65900000"
+    assert by[("employees", "2023")].value == "642" and by[("rd_staff", "2023")].value == "187"
+    assert ("revenue", "2024") not in by  # a forecast is no fact
+    assert all(f.quote in next(c.text for c in chunks if c.chunk_id == f.chunk_id) for f in facts)

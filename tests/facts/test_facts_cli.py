@@ -19,10 +19,10 @@ def test_facts_and_metric_commands_show_each_row_they_read(cli, capsys: pytest.C
     )
     assert cli("metric", "绿湃储能", "debt_to_assets", "--year", "2023", "--json") == 0
     metric = json.loads(capsys.readouterr().out)
-    assert metric["value"].startswith("74.41") and set(metric["inputs"]) == {
-        "total_liabilities",
-        "total_assets",
-    }
+    assert metric["value"] == "74.42" and set(metric["inputs"]) == {"debt_ratio"}  # the report states it
+    assert cli("metric", "绿湃储能", "cost_ratio", "--year", "2023", "--json") == 0  # 营业成本 ÷ 营业收入
+    cost = json.loads(capsys.readouterr().out)
+    assert cost["value"].startswith("85.199") and set(cost["inputs"]) == {"cost_of_revenue", "revenue"}
     assert (
         cli("metric", "绿湃储能", "quick_ratio") == 1
     )  # no current assets in its facts: says which are missing
