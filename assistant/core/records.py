@@ -63,6 +63,7 @@ class Fact(BaseModel):
     priority: int = Field(
         10, description="The label's rank for its item (归属于母公司股东的净利润 over 净利润)."
     )
+    kind: Literal["table", "sentence"] = Field("table", description="Read from a table row or a sentence.")
     raw: str = Field(description="The cell as written.")
     quote: str = Field(description="The row as written in the passage.")
 

@@ -308,11 +308,12 @@ def sentence_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
                         period=c.period[:4],
                         value=str(Decimal(str(c.value))),
                         unit=unit,
-                        priority=c.priority - 5,
+                        priority=c.priority - 5,  # a sentence ranks below a table row of the same label
+                        kind="sentence",
                         raw=c.number or c.raw,
                         quote=c.quote,
                     )
-                )  # fmt: skip  (a sentence ranks below a table row of the same label rank)
+                )
     return out
 
 

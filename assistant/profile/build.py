@@ -10,10 +10,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from assistant.core.errors import InputError
-from assistant.core.records import Chunk
+from assistant.core.records import Chunk, Fact
 from assistant.profile.checks import run_checks
 from assistant.profile.extract import extract, run_llm_extractor
 from assistant.profile.extract.candidates import LLMExtractor
+from assistant.profile.extract.from_facts import fact_candidates
 from assistant.profile.reconcile import reconcile_fields, unknown
 from assistant.profile.reconcile.lists import customers, merge_lawsuits, merge_patents, merge_rounds
 from assistant.profile.reconcile.quals import merge_qualifications
@@ -33,10 +34,13 @@ def profile_from_chunks(
     today: date | None = None,
     llm_extractor: LLMExtractor | None = None,
     summarizer: Summarizer | None = None,
+    facts: Sequence[Fact] = (),
 ) -> Profile:
-    """The profile of one company from its chunks (``Store.company_texts``)."""
+    """The profile of one company from its chunks (``Store.company_texts``) and the facts of its documents'
+    tables (``Store.facts``: rows whose header or caption another passage holds)."""
     today = today or date.today()
     ex, ctxs = extract(chunks, company, aliases)
+    ex.candidates += [c for c in fact_candidates(facts, SPECS) if c.doc in ctxs]
     looked_in = sorted(ctxs)
     fields, financials, conflicts = reconcile_fields(ex.candidates, ctxs)
     if llm_extractor is not None:
@@ -126,7 +130,9 @@ def build_profile(
     if not chunks:
         raise InputError(f"no documents stored for company '{company}'")
     aliases = store.aliases().get(company, [])
-    return profile_from_chunks(chunks, company, aliases, today, llm_extractor, summarizer)
+    return profile_from_chunks(
+        chunks, company, aliases, today, llm_extractor, summarizer, store.facts(company)
+    )
 
 
 __all__ = ["Summarizer", "build_profile", "profile_from_chunks"]

@@ -166,6 +166,7 @@ def _jobs(
     for company in todo:
         try:
             chunks = store.company_texts(company)
+            facts = store.facts(company)
         except Exception as exc:  # the store could not be read for this company
             yield _failed(company, f"cannot read its chunks: {one_line(exc)}")
             continue
@@ -173,6 +174,7 @@ def _jobs(
             company=company,
             aliases=aliases.get(company, []),
             chunks=chunks,
+            facts=facts,
             today=today.isoformat(),
             summary=options.summary,
             settings=llm_settings,

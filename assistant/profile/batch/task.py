@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.core.errors import InputError
-from assistant.core.records import Chunk
+from assistant.core.records import Chunk, Fact
 from assistant.profile.build import profile_from_chunks
 from assistant.profile.schema import Profile, Summary
 
@@ -74,6 +74,7 @@ class Task(BaseModel):
     company: str
     aliases: list[str] = Field(default_factory=list)
     chunks: list[Chunk] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list, description="The facts of its documents' tables.")
     today: str = Field(description="Reference date (ISO).")
     summary: bool = False
     settings: dict[str, Any] | None = Field(
@@ -142,8 +143,9 @@ def profile_task(task: Task) -> CompanyResult:
                 return outcome.summary
 
         profile = profile_from_chunks(
-            task.chunks, task.company, task.aliases, date.fromisoformat(task.today), summarizer=hook
-        )
+            task.chunks, task.company, task.aliases, date.fromisoformat(task.today), summarizer=hook,
+            facts=task.facts,
+        )  # fmt: skip
         summary_path = outcome.path if outcome else None
         result = CompanyResult(
             company=task.company,
