@@ -134,7 +134,7 @@ _Row = tuple[str, str, list[str | None] | None, Unit | None, str, list[str], str
 def page_rows(text: str) -> list[_Row]:
     """(line, label, column years, unit, scope, value cells, statement) of every table row of a page's text."""
     state = _State()
-    out = []
+    out: list[_Row] = []
     stacked: list[str] = []  # a header printed one line per year ("December 31,⏎2022⏎December 25,⏎2021")
     for line in text.split("\n"):
         stripped = line.strip()
@@ -161,6 +161,9 @@ def page_rows(text: str) -> list[_Row]:
             state.scope = "parent"
         elif _CONSOLIDATED.search(stripped):
             state.scope = "consolidated"
+        if record := _record_row(stripped):  # a spreadsheet row as the sheet reader writes it
+            out.append((stripped, record[0], record[1], state.unit, state.scope, record[2], state.statement))
+            continue
         cells = row_cells(stripped) if is_pipe_row(stripped) else None
         if cells is not None:
             years = header_years(cells[1:])
@@ -184,6 +187,25 @@ def page_rows(text: str) -> list[_Row]:
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+_PAIR = re.compile(r"\s*([^:;：]+?)\s*[:：]\s*([^;]*)")
+
+
+def _record_row(line: str) -> tuple[str, list[str | None], list[str]] | None:
+    """A sheet row written as a record ("项目: 营业收入（万元）; 2023年: 8,652.30; 2022年: 6,590.00"): its label
+    (the first column's value), the year of each other column (its header) and their values."""
+    parts = line.split("; ")
+    if len(parts) < 2:
+        return None
+    pairs = [m.groups() for p in parts if (m := _PAIR.fullmatch(p))]
+    if len(pairs) != len(parts):
+        return None
+    years = header_years([key for key, _ in pairs[1:]])
+    values = [value for _, value in pairs[1:]]
+    if not years or not any(is_figure_cell(v) for v in values):
+        return None
+    return pairs[0][1], years, values
 
 
 def _holder(line: str, page: int | None, chunks: list[Chunk]) -> tuple[Chunk, str] | None:

@@ -203,3 +203,43 @@ def test_figures_stated_in_sentences_are_facts_too() -> None:
     assert by[("employees", "2023")].value == "642" and by[("rd_staff", "2023")].value == "187"
     assert ("revenue", "2024") not in by  # a forecast is no fact
     assert all(f.quote in next(c.text for c in chunks if c.chunk_id == f.chunk_id) for f in facts)
+
+
+def _read_facts(path: Path, company: str) -> list[Fact]:
+    from assistant.ingest.readers import read_document
+
+    document = read_document(path, company)
+    return document_facts(document, chunk_document(document))
+
+
+def test_spreadsheet_word_and_html_tables_give_the_same_facts(tmp_path: Path) -> None:
+    import docx
+    import openpyxl
+
+    rows = [
+        ("项目", "2023年", "2022年"),
+        ("营业收入（万元）", "8,652.30", "6,590.00"),
+        ("流动负债合计（万元）", "3,890.06", "4,020.00"),
+    ]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(list(row))
+    book.save(tmp_path / "finance_2023.xlsx")
+    word = docx.Document()
+    word.add_paragraph("星河科技2023年年度报告摘要")
+    table = word.add_table(rows=len(rows), cols=3)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            table.cell(r, c).text = cell
+    word.save(str(tmp_path / "annual_report_2023.docx"))
+    html = (
+        "<html><body><h1>星河科技</h1><table>"
+        + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+        + "</table></body></html>"
+    )
+    (tmp_path / "summary_2023.html").write_text(html, encoding="utf-8")
+    for name in ("finance_2023.xlsx", "annual_report_2023.docx", "summary_2023.html"):
+        facts = _read_facts(tmp_path / name, "星河科技")
+        assert _one(facts, "revenue", "2023").value == "86523000.00", name
+        assert _one(facts, "current_liabilities", "2022").value == "40200000.00", name
