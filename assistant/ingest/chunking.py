@@ -20,7 +20,7 @@ import re
 from assistant.core.records import Chunk, Document
 from assistant.text.cjk import HAN, WIDE, display_width
 from assistant.text.normalize import clean_text, index_text
-from assistant.text.tables import is_figure_cell, row_cells
+from assistant.text.tables import is_figure_cell, row_cells, title_year
 
 # Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
 # next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined. 3: text
@@ -219,6 +219,19 @@ class _PageChunker:
             self.out.append((self.section, part))
 
 
+def _years_only(row: str) -> bool:
+    """A table row of column years and nothing else ("As of December 31, | 2023 | 2022")."""
+    cells = [c for c in row_cells(row)[1:] if c]
+    return bool(cells) and all(title_year(c) for c in cells)
+
+
+def _subsumed(text: str, following: str) -> bool:
+    """Every line of a short passage is in the passage after it (the caption lines above a table, which the
+    table's passage repeats as its caption)."""
+    lines = [x.strip() for x in text.split("\n") if x.strip()]
+    return len(text) <= 200 and bool(lines) and all(x in following for x in lines)
+
+
 def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> list[Chunk]:
     """Chunks of a document, in reading order; see the module docstring for the rules."""
     chunks: list[Chunk] = []
@@ -226,6 +239,7 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
     for page in document.pages:
         lines = page_lines(page.text, document.reader)
         pc = _PageChunker(size, overlap, section)
+        years_header: str | None = None  # the last header of column years on the page
         i = 0
         while i < len(lines):
             line = lines[i]
@@ -233,7 +247,27 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
                 j = i
                 while j < len(lines) and _TABLE_ROW.match(lines[j]):
                     j += 1
-                pc.table(_caption(lines, i), lines[i:j])
+                caption, rows = _caption(lines, i), lines[i:j]
+                if j - i == 1 and _years_only(line):  # a header of years, then captions, then the rows
+                    k = j
+                    while (
+                        k < len(lines)
+                        and k - j < 3
+                        and len(lines[k]) <= 40
+                        and not _TABLE_ROW.match(lines[k])
+                    ):
+                        k += 1
+                    if k > j and k < len(lines) and _TABLE_ROW.match(lines[k]):
+                        end = k
+                        while end < len(lines) and _TABLE_ROW.match(lines[end]):
+                            end += 1
+                        caption = " / ".join([*([caption] if caption else []), *lines[j:k]])
+                        rows, j = [line, *lines[k:end]], end
+                if _years_only(rows[0]):
+                    years_header = rows[0]
+                elif years_header and any(is_figure_cell(c) for c in row_cells(rows[0])[1:] if c):
+                    rows = [years_header, *rows]  # the statement goes on below a heading: its columns' years
+                pc.table(caption, rows)
                 i = j
                 continue
             if _HEADING.match(line) and len(line) <= 60:
@@ -244,7 +278,9 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
         pc.flush(keep_overlap=False)
         section = pc.section
         seen: set[str] = set()
-        for sec, text in pc.out:
+        for k, (sec, text) in enumerate(pc.out):
+            if k + 1 < len(pc.out) and _subsumed(text, pc.out[k + 1][1]):
+                continue  # a table's caption, kept with the table: never a passage of its own
             cid = chunk_id(document.company, text)
             if cid in seen:
                 continue

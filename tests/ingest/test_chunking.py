@@ -166,3 +166,20 @@ def test_only_layout_formats_are_unwrapped() -> None:
     )
     text = "\n".join(c.text for c in chunk_document(docx, size=2000))
     assert "Pittsburgh,\nPennsylvania." in text  # a Word paragraph break is the author's
+
+
+def test_a_statement_goes_on_with_its_years_and_its_captions_are_no_passages_of_their_own() -> None:
+    text = (
+        "Consolidated Balance Sheets\nAs of December 31, | 2023 | 2022\nAssets\nCurrent assets:\n"
+        "Cash and cash equivalents | $4,210 | $3,118\nTotal current assets | 9,640 | 7,905\n"
+        "Liabilities and Stockholders Equity\nCurrent liabilities:\n"
+        "Accounts payable | 1,311 | 1,020\nTotal current liabilities | 5,032 | 4,377\n"
+    )
+    chunks = chunk_document(_doc([Page(number=3, text=text)]))
+    texts = [c.text for c in chunks]
+    liabilities = next(t for t in texts if "Total current liabilities" in t)
+    assert "As of December 31, | 2023 | 2022" in liabilities  # the columns' years go with the rows
+    assets = next(t for t in texts if "Total current assets" in t)
+    assert "As of December 31, | 2023 | 2022" in assets and "Current assets:" in assets
+    assert not any(t.strip() in ("Liabilities and Stockholders Equity\nCurrent liabilities:",) for t in texts)
+    assert all("|" in t or len(t) > 60 for t in texts if "Consolidated" not in t)  # no caption-only passage
