@@ -80,6 +80,8 @@ bench: install
 	$(BIN)/python benchmarks/profile_fields.py
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/security.py
+	$(BIN)/python benchmarks/refusals.py
+	$(BIN)/python benchmarks/facts.py
 
 corpus-pdfs: install
 	$(BIN)/python scripts/build_corpus_pdfs.py
