@@ -22,6 +22,7 @@ from assistant.profile.extract.table_cells import (
     unit_from_text,
 )
 from assistant.profile.lexicon.table_rows import RowField
+from assistant.profile.sources import doc_context
 from assistant.text.tables import (
     header_years,
     is_figure_cell,
@@ -70,10 +71,6 @@ _DATE_TITLE = re.compile(
 )
 _QUARTER = re.compile(
     r"第[一二三四1-4]季度|[一二三四]季度|\bQ[1-4]\b|(?:first|second|third|fourth) quarter", re.I
-)
-_REPORT_DOC = re.compile(r"annual|年报|年度报告|审计|audit|10-?k", re.I)
-_REPORT_TITLE = re.compile(
-    r"((?:19|20)\d{2})\s*年\s*(?:年度报告|年报|度报告|审计报告)|annual report\s+((?:19|20)\d{2})", re.I
 )
 _DASH = ("-", "—", "–", "不适用", "N/A", "n/a", "/")
 
@@ -225,22 +222,13 @@ def _holder(line: str, page: int | None, chunks: list[Chunk]) -> tuple[Chunk, st
     return None
 
 
-def _report_year(document: Document) -> str | None:
-    """A report's own fiscal year (its file name's or its title's), which a table row with one value and no
-    year column is of ("在职员工的数量合计（人） 642"); None for other documents."""
-    if _REPORT_DOC.search(document.doc) and (m := re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", document.doc)):
-        return m.group(1)
-    head = " ".join(p.text[:3000] for p in document.pages[:2])
-    m = _REPORT_TITLE.search(head)
-    return next((y for y in m.groups() if y), None) if m else None
-
-
 def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     """The facts of a document's tables (see the module's docstring), each citing the passage with its row."""
     out: list[Fact] = []
     seen: set[tuple[object, ...]] = set()
     currency = _currency(" ".join(p.text for p in document.pages))
-    own_year = _report_year(document)
+    fiscal = doc_context(document.doc, chunks).fiscal_year  # a report's own year (one home: profile.sources)
+    own_year = str(fiscal) if fiscal else None  # a one-value row with no year column is of it
     for page in document.pages:
         previous: RowField | None = None
         for line, label, years, unit, scope, values, statement in page_rows(page.text):
@@ -299,7 +287,6 @@ def sentence_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     from assistant.profile.extract.periods import SegmentContext
     from assistant.profile.extract.text import segments
     from assistant.profile.lexicon.table_rows import ROW_FIELDS
-    from assistant.profile.sources import doc_context
     from assistant.text.dates import dates
 
     known = {rf.field for rf in ROW_FIELDS.values()}
