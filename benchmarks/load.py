@@ -97,6 +97,41 @@ def serve_main(argv: list[str]) -> int:
     return 0
 
 
+def start_server(work: Path, port: int, llm: str, embeddings: str) -> tuple[subprocess.Popen[bytes], Any]:
+    """``load.py _serve`` in a child process: the sample corpus in ``work/store``, the users of
+    ``work/users.toml``; its output in ``work/server.log`` (the open log is returned with it)."""
+    log = (work / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "_serve", "--store", str(work / "store"),
+         "--users", str(work / "users.toml"), "--port", str(port), "--llm", llm, "--embeddings", embeddings],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+    )  # fmt: skip
+    return server, log
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes], work: Path, limit_s: float = 600) -> None:
+    """Until the server answers /api/health; RuntimeError when it exits or does not answer in time."""
+    deadline = time.time() + limit_s
+    while True:
+        try:
+            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"the server did not start; see {work / 'server.log'}")
+        time.sleep(0.3)
+
+
+def stop_server(server: subprocess.Popen[bytes], log: Any) -> None:
+    server.terminate()
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -506,41 +541,15 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
-    log = (work / "server.log").open("w")
     t_start = time.perf_counter()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "_serve",
-            "--store",
-            str(work / "store"),
-            "--users",
-            str(work / "users.toml"),
-            "--port",
-            str(port),
-            "--llm",
-            args.llm,
-            "--embeddings",
-            embeddings,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    server, log = start_server(work, port, args.llm, embeddings)
     admin = _basic("admin1")
     finished = False
     try:
-        deadline = time.time() + 600
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.time() > deadline:
-                raise SystemExit(f"the server did not start; see {work / 'server.log'}")
-            time.sleep(0.3)
+        try:
+            wait_ready(base, server, work)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
         server_start = round(time.perf_counter() - t_start, 1)
         t = time.perf_counter()
         warm = httpx.post(
@@ -586,12 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         verify = httpx.get(base + "/api/audit/verify", headers=admin, timeout=120).json()
         finished = True
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        stop_server(server, log)
         if args.quick:  # nothing is kept: show the server's last words when the run failed
             if not finished:
                 tail = (work / "server.log").read_text(encoding="utf-8", errors="replace").splitlines()[-30:]

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +52,7 @@ from common import (
     start_result,
     write_results,
 )
-from load import _basic, _free_port, _users_file
+from load import _basic, _free_port, _users_file, start_server, stop_server, wait_ready
 
 import assistant  # noqa: F401 - offline environment before any model library loads
 
@@ -86,24 +85,10 @@ def api_section(questions: list[dict[str, Any]], rounds: int, llm: str, embeddin
     _users_file(work / "users.toml", companies)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    log = (work / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, str(BENCH_DIR / "load.py"), "_serve", "--store", str(work / "store"),
-         "--users", str(work / "users.toml"), "--port", str(port), "--llm", llm, "--embeddings", embeddings],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
+    server, log = start_server(work, port, llm, embeddings)
     headers = _basic("analyst1")
     try:
-        deadline = time.time() + 600
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the server did not start; see {work / 'server.log'}")
-            time.sleep(0.3)
+        wait_ready(base, server, work)
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             client.post("/api/ask", json={"question": questions[0]["question"]})  # warm: sign-in, caches
             latencies: list[float] = []
@@ -120,11 +105,7 @@ def api_section(questions: list[dict[str, Any]], rounds: int, llm: str, embeddin
                         wrong.append(f"{q['id']}: {got}")
         return {**_stats(latencies, right, len(latencies)), "wrong": sorted(set(wrong))}
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server, log)
 
 
 def _services(llm: str, embeddings: str) -> Any:
