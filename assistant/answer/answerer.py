@@ -48,6 +48,7 @@ from assistant.answer.verify import (
 from assistant.core.errors import AssistantError, LLMError
 from assistant.core.records import Answer, Evidence, RefusalReason
 from assistant.core.settings import Settings
+from assistant.facts.metrics import asked_metric
 from assistant.store.index import Store
 
 RETRIEVED = 12  # passages retrieved before the prompt-sized selection
@@ -285,7 +286,7 @@ class Answerer:
     def _computed(self, turn: _Turn) -> Answer | None:
         """A metric question answered from the company's facts in code (``answer.computed``), or None."""
         company = turn.query.company
-        if not company:
+        if not company or asked_metric(turn.query.text) is None:  # the facts are read only for a metric
             return None
         found = metric_answer(turn.query, self.store.facts(company))
         if found is None:

@@ -258,7 +258,11 @@ def _prepare(
             f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else "")
         )
     t = time.perf_counter()
-    facts = read_facts(document, chunks)
+    try:
+        facts = read_facts(document, chunks)
+    except Exception as exc:  # a table no rule foresaw never costs the document its passages
+        facts = []
+        document.warnings.append(f"its tables' figures were not read as facts ({type(exc).__name__}: {exc})")
     timings["facts"] = time.perf_counter() - t
     return Write(
         document=document, chunks=chunks, quality=quality_score(document), timings=timings, facts=facts

@@ -243,3 +243,23 @@ def test_spreadsheet_word_and_html_tables_give_the_same_facts(tmp_path: Path) ->
         facts = _read_facts(tmp_path / name, "星河科技")
         assert _one(facts, "revenue", "2023").value == "86523000.00", name
         assert _one(facts, "current_liabilities", "2022").value == "40200000.00", name
+
+
+def test_a_table_the_facts_reader_chokes_on_never_costs_the_document(
+    fake_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.ingest.pipeline as pipeline
+
+    def broken(*_: object) -> list[Fact]:
+        raise ValueError("an unforeseen table")
+
+    monkeypatch.setattr(pipeline, "read_facts", broken)
+    folder = tmp_path / "docs" / "星河科技"
+    folder.mkdir(parents=True)
+    (folder / "annual_report_2023.md").write_text(
+        "# 星河科技\n| 项目 | 2023年 |\n|---|---|\n| 营业收入 | 8,652.30 |\n"
+    )
+    report = ingest_paths([tmp_path / "docs"], fake_services.store, fake_services.settings)
+    assert [f.status for f in report.files] == ["stored"]
+    assert any("not read as facts" in w and "unforeseen" in w for w in report.files[0].warnings)
+    assert fake_services.store.company_texts("星河科技") and fake_services.store.facts("星河科技") == []
