@@ -28,6 +28,7 @@ from assistant.text.tables import (
     is_figure_cell,
     is_pipe_row,
     is_rule_row,
+    relative_header,
     row_cells,
     text_header_years,
     title_year,
@@ -83,6 +84,13 @@ class _State:
     unit: Unit | None = None
     scope: str = "consolidated"
     statement: str | None = None  # balance | income | cashflow, from the last statement title
+    prose: int = 0  # lines of prose since the last row
+
+
+# this many lines of prose (clauses of a sentence) since the last row end a table; a caption, a wrapped
+# label, a page's running header or a note under the table is fewer
+_TABLE_GAP = 3
+_PROSE = re.compile(r"[，。；].{8}|[,.;] [a-z]")
 
 
 def row_item(label: str, previous: RowField | None = None) -> RowField | None:
@@ -100,15 +108,22 @@ def row_item(label: str, previous: RowField | None = None) -> RowField | None:
     return None
 
 
+# a change column printed in words: "增加 12.99 个百分点", "减少0.5个百分点"
+_PP_CHANGE = re.compile(r"(?:增加|减少|上升|下降|提高|降低)\s*-?\d+(?:\.\d+)?\s*个?百分点\s*$")
+
+
 def _plain_row(line: str) -> tuple[str, list[str]] | None:
-    """A plain-text row: a label, then figures ("营业收入 16,842.57 12,306.18 36.86%")."""
-    tokens = line.split()
+    """A plain-text row: a label, then figures ("营业收入 16,842.57 12,306.18 36.86%"); a last column
+    stating a change in words ("增加 12.99 个百分点") is one cell."""
+    change = _PP_CHANGE.search(line)
+    tail = [re.sub(r"\s+", "", change.group(0))] if change else []
+    tokens = (line[: change.start()] if change else line).split()
     k = len(tokens)
     while k > 0 and (is_figure_cell(tokens[k - 1]) or tokens[k - 1] in _DASH):
         k -= 1
     if k == 0 or k == len(tokens):
         return None
-    return " ".join(tokens[:k]), tokens[k:]
+    return " ".join(tokens[:k]), tokens[k:] + tail
 
 
 def _currency(text: str) -> str | None:
@@ -144,6 +159,7 @@ def page_rows(text: str) -> list[_Row]:
             continue
         if len(stacked) >= 2:
             state.years = list(stacked)
+            state.prose = 0  # a new header: its table starts here
         stacked = []
         if (
             len(_QUARTER.findall(stripped)) >= 2
@@ -163,23 +179,57 @@ def page_rows(text: str) -> list[_Row]:
             continue
         cells = row_cells(stripped) if is_pipe_row(stripped) else None
         if cells is not None:
-            years = header_years(cells[1:])
-            if years and not any(is_figure_cell(c) for c, y in zip(cells[1:], years, strict=False) if not y):
+            # " | 2019 | 2018 | 2017": the label column's title is empty, so every cell is a value column's
+            titled = cells if title_year(cells[0]) else cells[1:]
+            years = header_years(titled) or relative_header(titled)
+            if years and not any(is_figure_cell(c) for c, y in zip(titled, years, strict=False) if not y):
                 state.years = years
+                state.prose = 0  # a new header: its table starts here
                 state.unit = unit_from_text(cells[0]) or state.unit
+                continue
+            titles = [c.strip() for c in cells]
+            if not any(is_figure_cell(t) for t in titles[1:]) and (unit := unit_from_text(" ".join(titles))):
+                state.unit = unit if not unit.percent else state.unit  # " |  | (in thousands) |": a note
+                continue
+            if not any(titles) or all(t and not is_figure_cell(t) for t in titles[1:]):
+                state.years = None  # another table's header ("|  |  |", "| 序号 | 客户名称 | 销售额 |")
                 continue
             row = _row(cells)
         else:
-            plain_years = text_header_years(stripped) if len(stripped) <= 80 else None
+            plain_years = (
+                (text_header_years(stripped) or _relative_line(stripped)) if len(stripped) <= 80 else None
+            )
             if plain_years and any(plain_years):
                 state.years = plain_years
+                state.prose = 0  # a new header: its table starts here
                 continue
             if len(stripped) <= 80 and (unit := unit_from_text(stripped)) and not unit.percent:
                 state.unit = unit
             row = _plain_row(stripped)
         if row:
             out.append((stripped, row[0], state.years, state.unit, state.scope, row[1], state.statement))
+            state.prose = 0
+        elif _PROSE.search(stripped):
+            state.prose += 1
+            if state.prose >= _TABLE_GAP:  # the table has ended: its header speaks for no row below
+                state.years = None
     return out
+
+
+def _resolved(year: str | None, annual: int | None) -> str | None:
+    """A column's year: as titled, or a relative title ("+0", "-1") against the report's year."""
+    if year is None or year[0] not in "+-":
+        return year
+    return str(annual + int(year)) if annual else None
+
+
+def _relative_line(line: str) -> list[str | None] | None:
+    """A plain-text header of relative titles ("项目 本期 上期", "期末余额 期初余额"): from its first such title."""
+    found = relative_header(line.split())
+    if found is None:
+        return None
+    first = next(i for i, f in enumerate(found) if f)
+    return found[first:] if first <= 1 else None
 
 
 def _squash(text: str) -> str:
@@ -227,8 +277,11 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     out: list[Fact] = []
     seen: set[tuple[object, ...]] = set()
     currency = _currency(" ".join(p.text for p in document.pages))
-    fiscal = doc_context(document.doc, chunks).fiscal_year  # a report's own year (one home: profile.sources)
+    ctx = doc_context(document.doc, chunks)  # a report's own year (one home: profile.sources)
+    fiscal = ctx.fiscal_year
     own_year = str(fiscal) if fiscal else None  # a one-value row with no year column is of it
+    # 本期/上期, 期末/期初 columns are years only in a report of a whole year (an interim's 本期 is a half)
+    annual = fiscal if ctx.type in ("annual_report", "audit_report") else None
     for page in document.pages:
         previous: RowField | None = None
         for line, label, years, unit, scope, values, statement in page_rows(page.text):
@@ -240,7 +293,11 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
             use = label_unit or unit
             if use is not None and use.currency is None and not use.percent and currency:
                 use = Unit(currency, use.scale)
-            columns = years or [own_year if len([v for v in values if v.strip() not in _DASH]) == 1 else None]
+            columns = (
+                [_resolved(y, annual) for y in years]
+                if years
+                else [own_year if len([v for v in values if v.strip() not in _DASH]) == 1 else None]
+            )
             held: tuple[Chunk, str] | None = None
             for year, cell in zip(columns, values, strict=False):
                 if cell.strip() in _DASH or (years and year is None):

@@ -105,11 +105,23 @@ def _head(chunks: list[Chunk]) -> str:
     return "\n".join(c.text for c in ordered[:4])
 
 
+# a report of part of a year: never an annual report, and its 本期 is no fiscal year (by its file name, or
+# by its title: "2023年半年度报告", "Interim Report 2023")
+_INTERIM_NAME = re.compile(
+    r"半年度报告|半年报|中期报告|季度报告|interim|quarterly|10-?q\b|(?<![a-z])h1(?![a-z])", re.IGNORECASE
+)
+_INTERIM_TITLE = re.compile(
+    r"(?:19|20)\d{2}\s*年\s*(?:半年度|中期|第[一二三四]季度)报告|\b(?:interim|quarterly) report\b|\bform 10-q\b",
+    re.IGNORECASE,
+)
+
+
 def doc_context(doc: str, chunks: list[Chunk]) -> DocContext:
     name = doc.lower()
     head = _head(chunks)
-    kind = next((t for rx, t in _NAME_TYPES if re.search(rx, name)), None)
-    if kind in (None, "report", "news") or kind == "other":
+    interim = bool(_INTERIM_NAME.search(name) or _INTERIM_TITLE.search(head[:800]))
+    kind = "report" if interim else next((t for rx, t in _NAME_TYPES if re.search(rx, name)), None)
+    if not interim and (kind in (None, "report", "news") or kind == "other"):
         text_kind = next((t for rx, t in _TEXT_TYPES if re.search(rx, head[:1500], re.IGNORECASE)), None)
         if text_kind and (
             kind is None or kind == "report" or (kind == "news" and text_kind == "visit_notes")
@@ -124,7 +136,7 @@ def doc_context(doc: str, chunks: list[Chunk]) -> DocContext:
         reliability = UNAUDITED_ANNUAL
     name_years = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", name)]
     fiscal: int | None = None
-    m = _FISCAL_TITLE.search(head[:800])
+    m = None if interim else _FISCAL_TITLE.search(head[:800])
     if m:
         fiscal = int(next(g for g in m.groups() if g))
     elif kind in ("annual_report", "audit_report") and name_years:

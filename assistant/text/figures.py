@@ -152,7 +152,8 @@ _ZH_MONEY = re.compile(
 # $18,742 thousand / $27.6 million / ($3.2 million) / US$5m / USD 12.3 million / €4 million
 _EN_MONEY = re.compile(
     rf"(?P<paren>\()?(?P<neg>{SIGN})?(?P<cur>US\$|HK\$|S\$|A\$|\$|€|£|¥|USD\s?|RMB\s?|CNY\s?|EUR\s?|GBP\s?|HKD\s?)"
-    rf"\s?(?P<num>{NUMBER})(?P<close>\))?(?:\s?(?P<scale>thousands?|millions?|billion|bn|mn|m|k)\b)?(?P<close2>\))?"
+    rf"\s?(?P<paren2>\()?(?P<num>{NUMBER})(?P<close>\))?(?:\s?(?P<scale>thousands?|millions?|billion|bn|mn|m|k)\b)?"
+    rf"(?P<close2>\))?"
 )
 _PERCENT = re.compile(rf"(?P<neg>{SIGN})?(?P<num>{NUMBER})\s*(?P<unit>{PERCENT})", re.IGNORECASE)
 _ZH_COUNT = re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>人|名|项|件|个|家)")
@@ -198,7 +199,8 @@ def en_money(text: str, default_scale: Decimal = Decimal(1)) -> list[Figure]:
         if scale_word == "m" and text[m.end("scale") : m.end("scale") + 1].isalpha():
             scale_word = ""
         scale = SCALES[scale_word] if scale_word else default_scale
-        in_parens = bool(m.group("paren") and (m.group("close") or m.group("close2")))
+        # "($3.2 million)" and "$(193,363)" are negative
+        in_parens = bool((m.group("paren") or m.group("paren2")) and (m.group("close") or m.group("close2")))
         start = m.start() if in_parens or m.group("neg") else m.start("cur")
         scaled_end = m.end("scale") if m.group("scale") and scale_word else m.end("num")
         end = m.end() if in_parens else scaled_end

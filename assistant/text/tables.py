@@ -23,7 +23,7 @@ _NOT_VALUE_COL = re.compile(
 
 # a cell that is one figure and nothing else: "16,842.57", "(3,218)", "-5.2%", "$ 84,210", "1 234", "2023";
 # never a date such as "2020.01.01"
-_FIGURE_CELL = re.compile(r"^[-+(（]?\s*[$¥￥€£]?\s*\d[\d,，\s]*(?:\.\d+)?\s*[%％)）]?$")
+_FIGURE_CELL = re.compile(r"^[-+(（]?\s*[$¥￥€£]?\s*[(（]?\s*\d[\d,，\s]*(?:\.\d+)?\s*[%％)）]?$")
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -144,21 +144,68 @@ def year_titles(cells: list[str]) -> list[str]:
     return [y for c in cells if (y := title_year(c))]
 
 
+# column titles a statement gives relative to its report's year (offset): resolved by whoever knows the year
+_RELATIVE_TITLES = (
+    (
+        "+0",
+        r"本期|本期发生额|本期金额|本期数|本年|本年度|本年金额|本年发生额|本年数|本年累计|本报告期|本期末|本年末|"
+        r"报告期末|期末|期末余额|期末数|期末金额|年末|年末余额|年末数|年末金额|Current (?:year|period)",
+    ),
+    (
+        "-1",
+        r"上期|上期发生额|上期金额|上期数|上年|上年度|上年金额|上年发生额|上年数|上年同期|上年同期数|上年累计|"
+        r"上期末|上年末|上年年末|上年年末余额|上年期末|期初|期初余额|期初数|期初金额|年初|年初余额|年初数|年初金额|"
+        r"(?:Prior|Previous) (?:year|period)",
+    ),
+)
+_RELATIVE = [(offset, re.compile(rf"(?:{rx})", re.IGNORECASE)) for offset, rx in _RELATIVE_TITLES]
+
+
+def relative_year(cell: str) -> str | None:
+    """A column title relative to the report's year: "+0" (本期, 期末余额, 本年金额 …), "-1" (上期, 期初余额,
+    上年年末余额 …), else None. "本期增加" (a movement) is neither."""
+    title = re.sub(r"\s+", "", cell) if re.search(r"[\u4e00-\u9fff]", cell) else cell.strip()
+    return next((offset for offset, rx in _RELATIVE if rx.fullmatch(title)), None)
+
+
+def relative_header(cells: list[str]) -> list[str | None] | None:
+    """Columns titled relative to the report's year ("项目 期末余额 期初余额" → ["+0", "-1"]), None when fewer
+    than two are (one "本期" column could be anything)."""
+    found = [relative_year(c) for c in cells]
+    return found if sum(1 for f in found if f) >= 2 else None
+
+
 def text_header_years(line: str) -> list[str | None] | None:
     """Year columns of a plain-text header line ("项目 2023年 2022年 增减" → ["2023", "2022", None];
     "Item 2023 2022 2021"): the columns from the first year on, None for a column that is not a year. A
-    year title may carry a date tail ("2023/12/31"). None when the line is no such header."""
-    tokens = line.split()
-    if len(tokens) < 2:
+    year title may carry a date tail ("2023/12/31"); a text export's spaces inside one ("2018 年",
+    "2018 年 12 月 31 日") are no column breaks. None when the line is no such header."""
+    line = re.sub(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?", _joined_date, line)
+    tokens = re.sub(r"((?:19|20)\d{2})\s+年", r"\1年", line).split()
+    if len(tokens) < 2 or re.search(r"[，。；、]", line):  # a header's titles carry no clause punctuation
         return None
     years = [_token_year(t) for t in tokens]
     found = sum(1 for y in years if y)
-    if found < 2 and not (found == 1 and len(tokens) <= 3):
-        return None
-    first = next(i for i, y in enumerate(years) if y)
-    if first > 2 or any(re.search(r"\d", t) for t in tokens[:first]):
-        return None
+    first = next((i for i, y in enumerate(years) if y), 0)
+    if found < 2 and not (
+        found == 1
+        and first >= 1
+        and len(tokens) <= 3
+        and all(_ONE_YEAR_TITLE.fullmatch(t) for t in tokens[:first])
+    ):
+        return None  # one year: only under a column title ("项目 2023年"), not "自 2002 年" in a sentence
+    if first > 2 or any(re.search(r"\d", t) for t, y in zip(tokens, years, strict=True) if not y):
+        return None  # figures or dates beside the years: a row or a sentence, not a header
     return years[first:]
+
+
+_ONE_YEAR_TITLE = re.compile(
+    r"项目|项目名称|科目|指标|类别|单位|名称|Items?|Metrics?|Category", re.IGNORECASE
+)
+
+
+def _joined_date(m: re.Match[str]) -> str:
+    return f"{m.group(1)}年{m.group(2)}月" + (f"{m.group(3)}日" if m.group(3) else "")
 
 
 _YEAR_END = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*12\s*月\s*31\s*日|[-./]12[-./]31)")

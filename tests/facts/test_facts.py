@@ -129,6 +129,7 @@ def test_a_chinese_report_page_gives_units_from_its_caption_and_scope_from_its_t
         ("Inventories (Note 5)", "inventory"),
         ("Trade accounts receivable, net of allowances - $40 and $42", "accounts_receivable"),
         ("Total net revenue", "revenue"),
+        ("Free cash flow", "free_cash_flow"),  # a non-GAAP table states the metric itself
         ("Goodwill", None),
     ],
 )
@@ -263,3 +264,59 @@ def test_a_table_the_facts_reader_chokes_on_never_costs_the_document(
     assert [f.status for f in report.files] == ["stored"]
     assert any("not read as facts" in w and "unforeseen" in w for w in report.files[0].warnings)
     assert fake_services.store.company_texts("星河科技") and fake_services.store.facts("星河科技") == []
+
+
+# a text export of an annual report: spaced year titles, a change column in words, statements titled
+# 本期/上期 and 期末余额/期初余额, a sentence naming one year, and a table that ends in prose
+RELATIVE = """晨曦微电子2023年年度报告
+公司研发投入情况
+ 2023 年 2022 年 变动比例
+研发人员数量（人） 58 41 41.46%
+研发人员数量占比 26.85% 21.03% 增加 5.82 个百分点
+自 2016 年
+公司持续加大研发投入，研发团队规模进一步扩大，核心技术人员保持稳定。
+报告期内，公司新增发明专利授权 6 项，累计拥有发明专利 23 项，形成了较为完整的知识产权体系。
+公司继续推进募投项目建设，新厂房已于报告期内完成主体结构施工。
+在职员工的数量合计（人） 216
+合并资产负债表
+单位：元
+项目 期末余额 上年年末余额
+存货 8,120,336.50 6,904,118.27
+合并现金流量表
+项目 本期发生额 上期发生额
+经营活动产生的现金流量净额 -3,208,114.62 1,775,020.91
+| 序号 | 客户名称 | 销售额（元） |
+|---|---|---|
+|  |  |  |
+| 前五名客户合计销售金额占年度销售总额比例 | 41.20% |
+"""
+
+
+def test_relative_and_spaced_titles_resolve_to_years_and_tables_end_where_prose_starts() -> None:
+    facts = _facts(RELATIVE, "chenxi_annual_report_2023.txt", "晨曦微电子")
+    assert _one(facts, "rd_staff", "2022").value == "41"  # "2022 年" is one title, not two columns
+    ratio = _one(facts, "rd_staff_ratio", "2023")
+    assert ratio.value == "26.85" and _one(facts, "rd_staff_ratio", "2022").value == "21.03"
+    # prose ended the table; "自 2016 年" in a sentence is no header: a one-value row is the report's year
+    assert _one(facts, "employees", "2023").value == "216"
+    assert _one(facts, "inventory", "2022").value == "6904118.27"  # 上年年末余额
+    assert _one(facts, "operating_cash_flow", "2023").value == "-3208114.62"  # 本期发生额
+    assert _one(facts, "operating_cash_flow", "2022").value == "1775020.91"  # 上期发生额
+    assert _one(facts, "top5_customer_share", "2023").value == "41.20"  # another table: no year columns
+    assert not [f for f in facts if f.period == "2016"]
+
+
+def test_a_table_after_prose_keeps_its_header_through_a_unit_note() -> None:
+    text = (
+        "The company grew revenue, margins and cash. It expanded, hired and invested.\n"
+        "Demand was strong, pricing held, and costs fell.\nWe expect growth, we plan capacity, and we hire.\n"
+        + TEN_K
+    )
+    facts = _facts(text.replace("(In thousands)", "(In thousands, except par value amounts)"))
+    assert _one(facts, "current_assets", "2023").value == "9640000"
+
+
+def test_relative_titles_are_no_years_outside_a_report_of_a_whole_year() -> None:
+    interim = RELATIVE.replace("2023年年度报告", "2023年半年度报告")
+    facts = _facts(interim, "chenxi_interim_2023.txt", "晨曦微电子")
+    assert not [f for f in facts if f.item == "operating_cash_flow" and f.period]  # 本期 is a half year

@@ -223,3 +223,39 @@ def test_llm_hook_keeps_only_verified_missing_fields() -> None:
     assert profile.fields["industry"].value == "仪器仪表制造业"
     assert profile.fields["main_business"].status == "unknown"  # invented quote rejected
     assert profile.fields["revenue"].value == 98_764_500
+
+
+def test_the_legal_representative_is_the_first_the_report_names_not_the_longest_name() -> None:
+    # a report names its own legal representative first; shareholders' come later (chunk ids are hashes:
+    # their order says nothing, the stored order does)
+    chunks = [
+        _chunk("公司信息\n法定代表人：岳明", doc="txt_annual_report_2023.txt", page=None, cid="zz9"),
+        _chunk(
+            "控股股东情况\n法人代表：欧阳建华\n注册资本：人民币30,000万元",
+            doc="txt_annual_report_2023.txt",
+            page=None,
+            cid="aa1",
+        ),
+    ]
+    profile = profile_from_chunks(chunks, "Acme", today=date(2024, 6, 30))
+    assert profile.fields["legal_representative"].value == "岳明"
+
+
+def test_a_row_under_a_header_of_several_years_gets_no_year_from_the_header_line() -> None:
+    text = "研发投入情况\n2023 年 2022 年 变动比例\n研发人员数量占比 27.80% 14.81% 增加 12.99 个百分点"
+    got = _values([_chunk(text, doc="notes.txt", page=None)])
+    assert ("rd_staff_ratio", "2022") not in got  # the header's last year is not this row's
+
+
+def test_an_interim_report_is_no_annual_report_and_has_no_fiscal_year() -> None:
+    from assistant.profile.sources import doc_context
+
+    annual = doc_context("chenxi_2023.txt", [_chunk("晨曦微电子股份有限公司2023年年度报告\n第一节 重要提示")])
+    assert annual.type == "annual_report" and annual.fiscal_year == 2023
+    for name, head in (
+        ("chenxi_2023.txt", "晨曦微电子股份有限公司2023年半年度报告\n第一节 重要提示"),
+        ("chenxi_interim_report_2023.pdf", "Interim Report 2023"),
+        ("chenxi_2023年第三季度报告.pdf", "2023年第三季度报告"),
+    ):
+        ctx = doc_context(name, [_chunk(head)])
+        assert ctx.type != "annual_report" and ctx.fiscal_year is None, name

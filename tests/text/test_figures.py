@@ -33,6 +33,9 @@ def test_amounts_units_and_counts() -> None:
     (usd,) = en_money("revenue was $18,742 thousand in 2023")
     assert usd.value == Decimal("18742000") and usd.currency == "USD"
     assert en_money("a net loss of ($3.2 million)")[0].value == Decimal("-3200000")
+    assert en_money("$(193,363)", Decimal(1000))[0].value == Decimal(
+        "-193363000"
+    )  # a sign before the bracket
     assert en_money("HK$5m raised")[0].currency == "HKD" and en_money("HK$5m raised")[0].value == 5_000_000
     assert zh_counts("研发人员112人")[0].value == 112
     assert zh_counts("软件著作权70余项") == []  # "70-odd" is no count

@@ -76,6 +76,24 @@ def test_plain_text_header_lines() -> None:
     assert text_header_years("Item FY2023 FY2022 2021/12/31") == ["2023", "2022", "2021"]
     assert text_header_years("In 2023 the company grew") is None
     assert text_header_years("Revenue 18,742 12,961") is None
+    # a text export's spaces inside a title are no column breaks
+    assert text_header_years(" 2018 年 2017 年 变动比例") == ["2018", "2017", None]
+    assert text_header_years("项目 2018 年 12 月 31 日 2017 年 12 月 31 日") == ["2018", "2017"]
+    # one year heads a table only under a column title, never inside a sentence, a date or a row
+    assert text_header_years("项目 2023年") == ["2023"]
+    assert text_header_years("自 2016 年") is None and text_header_years("2019 年 04 月") is None
+    assert text_header_years("2021 年度 14,337,718.76 14,337,718.76") is None
+    assert text_header_years("2008 连续两年净利润增长率低于") is None
+
+
+def test_relative_column_titles_are_offsets_from_the_report_year() -> None:
+    from assistant.text.tables import relative_header, relative_year
+
+    assert relative_header(["本期发生额", "上期发生额"]) == ["+0", "-1"]
+    assert relative_header(["期末余额", "上年年末余额"]) == ["+0", "-1"]
+    assert relative_header(["期初余额", "本期增加", "本期减少", "期末余额"]) == ["-1", None, None, "+0"]
+    assert relative_year("Prior year") == "-1" and relative_year("本 期") == "+0"
+    assert relative_header(["本期", "备注"]) is None  # one relative column could be anything
 
 
 def test_calculations_read_year_columns_through_the_same_reader() -> None:

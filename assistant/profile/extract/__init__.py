@@ -49,7 +49,8 @@ def document_contexts(chunks: Sequence[Chunk]) -> dict[str, DocContext]:
 
 
 def _order(chunks: Sequence[Chunk]) -> list[Chunk]:
-    return sorted(chunks, key=lambda c: (c.doc, c.page or 0, c.chunk_id))
+    """By document and page; within a page the stored (reading) order is kept."""
+    return sorted(chunks, key=lambda c: (c.doc, c.page or 0))
 
 
 def extract(

@@ -104,6 +104,8 @@ def figure_period(
         d = seg_before[-1]
     continuing = bool(_CONTINUING.match(sentence))
     if d is None and (stock or continuing) and ctx.prior_dates:
+        if len({p.iso[:4] for p in ctx.prior_dates}) > 1:
+            return None, -9  # the lines above name several years (a table's header): which is this one's?
         d = ctx.prior_dates[-1]
     if d is not None:
         if stock and len(d.iso) == 10 and not d.iso.endswith("-12-31") and "年末" not in d.raw:

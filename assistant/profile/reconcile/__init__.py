@@ -33,6 +33,9 @@ def _rel(c: Candidate, ctxs: dict[str, DocContext]) -> int:
 
 
 _TOTALS = frozenset({"revenue", "total_assets", "total_liabilities"})
+# a person's name is not better for being longer: between equals the first one the document prints
+# wins (a report names its own legal representative before its shareholders')
+_PERSONS = frozenset({"legal_representative", "actual_controller"})
 
 
 def _rank(
@@ -40,8 +43,9 @@ def _rank(
 ) -> tuple[int, int, int, float, int, float, int, int, int]:
     """Most reliable document, then label class (priority rounded to tens: 归母 over 净利润), then exact
     and most precise, then the finer priority (explicit period over inferred), a sentence over a table
-    cell (it reads better as the first quote), longest text, first page."""
-    text_len = -len(str(c.value)) if isinstance(c.value, str) else 0
+    cell (it reads better as the first quote), longest text (not for a person's name), first page; the
+    sort is stable, so what is still equal keeps the document's order."""
+    text_len = -len(str(c.value)) if isinstance(c.value, str) and c.field not in _PERSONS else 0
     table = int(c.rule.startswith(("text:", "md:")))
     # a segment's revenue or assets are smaller than the company's: between equals, the larger is the total
     size = -abs(float(c.value)) if c.field in _TOTALS and isinstance(c.value, int | float) else 0.0
