@@ -33,7 +33,8 @@ def docs(tmp_path: Path) -> Path:
     (root / "Acme" / "notes.txt").write_text(
         "Acme Robotics Inc. was founded in 2015 in Austin.\n"
         "Revenue for fiscal 2023 was $12.4 million, up from $9.1 million in 2022.\n"
-        "The company holds 14 invention patents.\n",
+        "The company holds 14 invention patents.\n"
+        "Acme's order backlog at the end of fiscal 2023 was $3.1 million.\n",
         encoding="utf-8",
     )
     (root / "星河科技" / "news.md").write_text(

@@ -18,9 +18,10 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.calculate import year_calculations
 from assistant.answer.citations import citations, renumbered
-from assistant.answer.computed import metric_answer
+from assistant.answer.computed import MissingInputs, metric_answer
 from assistant.answer.extractive import extractive_answer
 from assistant.answer.figure_checks import with_table_unit
+from assistant.answer.figure_parts import asked_parts
 from assistant.answer.followup import Session, rewrite
 from assistant.answer.instructions import masked
 from assistant.answer.periods import Periods, asked_years, passage_years, uncovered
@@ -286,9 +287,15 @@ class Answerer:
     def _computed(self, turn: _Turn) -> Answer | None:
         """A metric question answered from the company's facts in code (``answer.computed``), or None."""
         company = turn.query.company
-        if not company or asked_metric(turn.query.text) is None:  # the facts are read only for a metric
+        asks_figures = asked_metric(turn.query.text) is not None or asked_parts(turn.query.text) is not None
+        if not company or not asks_figures:  # the facts are read only for a question about figures
             return None
-        found = metric_answer(turn.query, self.store.facts(company))
+        facts = self.store.facts(company)
+        if doc := named_document(
+            self.store, turn.query.text, company
+        ):  # "according to annual_report_2023.pdf"
+            facts = [f for f in facts if f.doc == doc]
+        found = metric_answer(turn.query, facts)
         if found is None:
             return None
         stored, _ = self.store.chunks_with_vectors(found.cited)
@@ -296,9 +303,14 @@ class Answerer:
         if any(cid not in by_id for cid in found.cited):  # a passage gone since the facts were read
             return None
         evidence = [Evidence(chunk=by_id[cid], score=1.0) for cid in found.cited]
+        cited = citations(list(range(1, len(evidence) + 1)), evidence)
+        if isinstance(found, MissingInputs):  # refused in code, naming the input, citing the ones there
+            return self._reply(
+                turn, answer=found.text, insufficient_evidence=True, path="insufficient_evidence",
+                reason="input_missing", citations=cited,
+            )  # fmt: skip
         return self._reply(
-            turn, answer=found.text, insufficient_evidence=False, path="computed",
-            citations=citations(list(range(1, len(evidence) + 1)), evidence),
+            turn, answer=found.text, insufficient_evidence=False, path="computed", citations=cited
         )  # fmt: skip
 
     def _refusal(

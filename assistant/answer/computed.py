@@ -3,9 +3,14 @@
 formula with the value of each input, each input citing the passage of its row, and for a yes/no question the
 comparison that decides it. The model is not asked and does no arithmetic.
 
+A metric a report does not print as a line of its own (quick ratio, working capital, growth …) whose facts
+give some inputs for the year but not all is refused, naming the inputs that are missing and citing the ones
+that are there: the model would only guess or do the arithmetic.
+
 Falls back (returns None) to retrieval and the model when the question asks why a figure moved, asks a yes/no
 question this module cannot decide (no positive/negative, healthy, above/below or improving/declining in it),
-or when the facts lack an input of the metric.
+when the facts give no input of the metric at all, or when the metric is one a report may state in prose
+(gross margin, 资产负债率, R&D intensity).
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from assistant.answer.figure_checks import asks_why
+from assistant.answer.figure_parts import Part, asked_parts, label_key
 from assistant.answer.glossary import fiscal_years
 from assistant.answer.query import Query
+from assistant.answer.refusals import input_missing_text
 from assistant.core.records import Fact
-from assistant.facts.metrics import Computed, Metric, asked_metric, compute
+from assistant.facts.metrics import Computed, Metric, Missing, asked_metric, compute, inputs
+from assistant.profile.lexicon.table_rows import item_name
 
 _YES_NO = re.compile(
     r"^\s*(?:does|do|did|is|are|was|were|has|have|had|can|will)\b|是否|有没有|是不是|能否|吗\s*[？?]?\s*$",
@@ -38,6 +46,7 @@ _DOWN = re.compile(r"declin|decreas|deteriorat|worsen|falling|下降|恶化|减�
 _DIGITS = re.compile(r"保留\s*(\d|一|两|二|三|四)\s*位小数|(\d|one|two|three|four)\s+decimal", re.I)
 _WORDS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "one": 1, "two": 2, "three": 3, "four": 4}
 _SCALES = [
+    (Decimal(10) ** 9, "十亿", "billion"),
     (Decimal(10) ** 8, "亿", "hundred million"),
     (Decimal(10) ** 6, "百万", "million"),
     (Decimal(10) ** 4, "万", "ten thousand"),
@@ -89,7 +98,19 @@ def _money(value: Decimal, scale: Decimal, currency: str | None, lang: str, plac
 
 
 def _places(raw: str) -> int:
-    return len(raw.split(".")[1]) if "." in raw and re.search(r"\.\d", raw) else 0
+    m = re.search(r"\d\.(\d+)", raw)
+    return len(m.group(1)) if m else 0
+
+
+_LOSS_LABEL = re.compile(r"亏损|净损失|\bloss\b|used in", re.I)
+
+
+def _label(fact: Fact, lang: str) -> str:
+    """What a fact's line is called in an answer: its row's label (without a unit in brackets); a figure read
+    from a sentence has no label of its own, so the item's name."""
+    if fact.kind != "table":
+        return item_name(fact.item or "", lang)
+    return re.sub(r"\s*[（(][^）)]*[）)]\s*", "", fact.label).strip() or fact.label
 
 
 def _figure(fact: Fact, lang: str, absolute: bool = False) -> str:
@@ -110,8 +131,56 @@ def _result(c: Computed, lang: str, places: int) -> str:
         return f"{c.value.quantize(q, ROUND_HALF_UP)}%"
     if c.metric.kind == "ratio":
         return f"{c.value.quantize(q, ROUND_HALF_UP)}"
+    if c.metric.kind == "points":  # the change of a percentage
+        shown = c.value.quantize(q, ROUND_HALF_UP)
+        return f"{shown:+}个百分点" if lang == "zh" else f"{shown:+} percentage points"
+    if c.metric.kind == "count":
+        return f"{c.value:,}"
     first = next(iter(c.used.values()))
     return _money(c.value, _scale(first), c.currency, lang, _places(first.raw))
+
+
+_ASKED_SCALE = re.compile(
+    r"in (?:usd |us\$ ?|\$ ?|rmb |cny )?(thousand|million|billion)s?\b|"
+    r"\((?:in )?(?:usd |\$)?(thousand|million|billion)s?\)|"
+    r"(?:多少|单位[：:为]?\s*|以)(亿元|百万元|万元|千元|元)",
+    re.I,
+)
+_SCALE_WORDS = {
+    "thousand": Decimal(10) ** 3, "million": Decimal(10) ** 6, "billion": Decimal(10) ** 9,
+    "元": Decimal(1), "千元": Decimal(10) ** 3, "万元": Decimal(10) ** 4, "百万元": Decimal(10) ** 6,
+    "亿元": Decimal(10) ** 8,
+}  # fmt: skip
+
+
+def asked_scale(question: str) -> Decimal | None:
+    """The unit a question asks money in ("(in thousands)", "in USD millions", "是多少元" …), as a power of ten."""
+    m = _ASKED_SCALE.search(question)
+    return _SCALE_WORDS[next(g for g in m.groups() if g).lower()] if m else None
+
+
+_HEADCOUNTS = frozenset({"employees", "rd_staff"})
+
+
+def _item_sentence(c: Computed, lang: str, company: str, marks: dict[str, int], asked: Decimal | None) -> str:
+    """A line item's figure for a year, in the unit the question asks for, at the precision the report prints."""
+    fact = c.used[c.metric.formula]
+    label = _label(fact, lang)
+    loss = (
+        bool(_LOSS_LABEL.search(label)) and Decimal(fact.value) < 0
+    )  # "Net loss … $5.2 million", not "-$5.2"
+    figure = _figure(fact, lang, absolute=loss)
+    if asked is not None and fact.unit not in (None, "%") and c.metric.kind == "money":
+        finest = _scale(fact) * Decimal(1).scaleb(-_places(fact.raw))  # the smallest unit the report prints
+        places = max(0, -int((finest / asked).adjusted())) if finest < asked else 0
+        figure = _money(
+            abs(Decimal(fact.value)) if loss else Decimal(fact.value), asked, fact.unit, lang, places
+        )
+    mark = marks[fact.chunk_id]
+    if lang == "zh":
+        figure += "人" if fact.item in _HEADCOUNTS else ""
+        return f"{company}{c.period}年的{label}为{figure} [{mark}]。"
+    return f"{company}'s {label} for FY{c.period} was {figure} [{mark}]."
 
 
 def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
@@ -119,7 +188,7 @@ def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
     …"); a metric the report states is its row."""
     if c.metric.stated and c.metric.stated in c.used:
         fact = c.used[c.metric.stated]
-        return f"{fact.label} {_figure(fact, lang)} [{marks[fact.chunk_id]}]"
+        return f"{_label(fact, lang)} {_figure(fact, lang)} [{marks[fact.chunk_id]}]"
     absolute = set(re.findall(r"abs\((\w+)\)", c.metric.formula))
     text = re.sub(r"abs\((\w+)\)", r"\1", c.metric.formula)
 
@@ -127,9 +196,11 @@ def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
         key = m.group(0)
         fact = c.used[key]
         year = f" ({fact.period})" if key.startswith("prev_") else ""
-        return f"{fact.label}{year} {_figure(fact, lang, key in absolute)} [{marks[fact.chunk_id]}]"
+        return f"{_label(fact, lang)}{year} {_figure(fact, lang, key in absolute)} [{marks[fact.chunk_id]}]"
 
-    text = re.sub(r"\b(?:prev_)?[a-z_]+\b", lambda m: name(m) if m.group(0) in c.used else m.group(0), text)
+    text = re.sub(
+        r"\b(?:prev_)?[a-z_][a-z0-9_]*\b", lambda m: name(m) if m.group(0) in c.used else m.group(0), text
+    )
     return text.replace(" - ", " − ").replace(" * ", " × ").replace(" / ", " ÷ ")
 
 
@@ -155,34 +226,114 @@ def _verdict(question: str, c: Computed, facts: list[Fact]) -> bool | None:
     return None
 
 
-def metric_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | None:
-    """The computed answer to a metric question (see the module's docstring), or None."""
+@dataclass
+class MissingInputs:
+    """A refusal: the metric cannot be computed for the year, naming what is missing and citing what is not."""
+
+    text: str
+    cited: list[str]
+    missing: Missing
+
+
+def _input_name(name: str, year: str, lang: str) -> str:
+    item, when = (name[5:], str(int(year) - 1)) if name.startswith("prev_") else (name, year)
+    return f"{when}年{item_name(item, lang)}" if lang == "zh" else f"{item_name(item, lang)} for FY{when}"
+
+
+def _missing_answer(query: Query, got: Missing) -> MissingInputs:
+    year, lang = got.period or "", query.language
+    cited = list(dict.fromkeys(f.chunk_id for f in got.found.values()))
+    marks = {cid: n for n, cid in enumerate(cited, start=1)}
+    text = input_missing_text(
+        lang,
+        query.company,
+        got.metric.zh if lang == "zh" else got.metric.en,
+        year,
+        [_input_name(n, year, lang) for n in inputs(got.metric.formula)],
+        [_input_name(n, year, lang) for n in got.missing],
+        [
+            f"{_input_name(n, year, lang)} {_figure(f, lang)} [{marks[f.chunk_id]}]"
+            for n, f in got.found.items()
+        ],
+    )
+    return MissingInputs(text, cited, got)
+
+
+def _sentence(
+    c: Computed, lang: str, company: str, marks: dict[str, int], places: int, verdict: bool | None
+) -> str:
+    """One computed figure as a sentence: the result, then the formula with its cited inputs."""
+    result = _result(c, lang, places)
+    formula = _formula(c, lang, marks)
+    stated = c.metric.stated in c.used
+    if lang == "zh":
+        lead = "" if verdict is None else ("是。" if verdict else "否。")
+        how = f"（报告所列：{formula}）" if stated else f"，即{formula}"
+        return f"{lead}{company}{c.period}年的{c.metric.zh}为{result}{how}。"
+    lead = "" if verdict is None else ("Yes. " if verdict else "No. ")
+    how = f", as the report states it: {formula}" if stated else f" = {formula}"
+    return f"{lead}{company}'s {c.metric.en} for FY{c.period} is {result}{how}."
+
+
+def _answer(query: Query, done: list[Computed], verdict: bool | None = None) -> ComputedAnswer:
+    cited = list(dict.fromkeys(f.chunk_id for c in done for f in c.used.values()))
+    marks = {cid: n for n, cid in enumerate(cited, start=1)}
+    lang, company, places = query.language, query.company or "", _digits_asked(query.text)
+    asked = asked_scale(query.text)
+    sentences = [
+        _item_sentence(c, lang, company, marks, asked)
+        if c.metric.formula in c.used
+        else _sentence(c, lang, company, marks, places, verdict)
+        for c in done
+    ]
+    return ComputedAnswer(("" if lang == "zh" else " ").join(sentences), cited, done[0])
+
+
+def metric_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | MissingInputs | None:
+    """The computed answer to a metric question, the refusal naming a missing input, or None (see the module's
+    docstring); a question that asks only for line items' figures is answered by :func:`figures_answer`."""
     metric: Metric | None = asked_metric(query.text)
-    if metric is None or not facts or asks_why(query.text):
+    if not facts or asks_why(query.text):
         return None
+    if metric is None:
+        return figures_answer(query, facts)
     years = sorted(set(query.years) | set(fiscal_years(query.text)))
     got = compute(metric, facts, years[-1] if years else None)
-    if not isinstance(got, Computed):
+    if isinstance(got, Missing):
+        if got.found and got.period and metric.stated is None:
+            return _missing_answer(query, got)
         return None
     verdict = _verdict(query.text, got, facts)
     if verdict is None and _YES_NO.search(query.text):
         return None
-    cited = list(dict.fromkeys(f.chunk_id for f in got.used.values()))
-    marks = {cid: n for n, cid in enumerate(cited, start=1)}
-    lang = query.language
-    result = _result(got, lang, _digits_asked(query.text))
-    formula = _formula(got, lang, marks)
-    company = query.company or ""
-    stated = metric.stated in got.used
-    if lang == "zh":
-        lead = "" if verdict is None else ("是。" if verdict else "否。")
-        how = f"（报告所列：{formula}）" if stated else f"，即{formula}"
-        text = f"{lead}{company}{got.period}年的{metric.zh}为{result}{how}。"
-    else:
-        lead = "" if verdict is None else ("Yes. " if verdict else "No. ")
-        how = f", as the report states it: {formula}" if stated else f" = {formula}"
-        text = f"{lead}{company}'s {metric.en} for FY{got.period} is {result}{how}."
-    return ComputedAnswer(text, cited, got)
+    return _answer(query, [got], verdict)
 
 
-__all__ = ["ComputedAnswer", "metric_answer"]
+def _preferred(facts: list[Fact], part: Part) -> list[Fact]:
+    """The facts a part reads: of its item, those whose label is the question's words when there are any
+    (研发投入合计 asked: not 研发费用)."""
+    if part.named is None:
+        return facts
+    item = part.metric.formula if part.metric.formula.isidentifier() else None
+    same = [f for f in facts if f.item == item and label_key(f.label) == part.named]
+    return [f for f in facts if f.item != item] + same if same else facts
+
+
+def figures_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | None:
+    """Every figure a question asks for (``answer.figure_parts``) computed from facts, or None when one of them
+    cannot be (the question then goes to the passages and the model) or it is a yes/no question."""
+    parts = asked_parts(query.text)
+    if not parts or _YES_NO.search(query.text):
+        return None
+    done: list[Computed] = []
+    for part in parts:
+        pool = _preferred(facts, part)
+        for year in part.years:
+            got = compute(part.metric, pool, year)
+            if not isinstance(got, Computed):
+                return None
+            done.append(got)
+    return _answer(query, done)
+
+
+__all__ = ["ComputedAnswer", "MissingInputs", "figures_answer", "metric_answer"]

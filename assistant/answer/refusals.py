@@ -22,6 +22,7 @@ REASON_LABELS = {
     "model_declined": "the model found no answer in the passages / 模型认为资料未给出答案",
     "verification_failed": "the model's answer failed verification / 模型回答未通过引用核对",
     "time_budget": "no verified answer within the time budget / 时间限制内未得到可核对的回答",
+    "input_missing": "a figure the metric needs is not in the documents / 计算指标所需的数据不在文档中",
 }
 
 
@@ -69,6 +70,28 @@ def period_not_covered_text(lang: str, company: str | None, missing: list[str], 
             f"（文档覆盖的年度为{have}年）。"
         )
     return f"Not in the documents: those of {company} do not cover fiscal {_join(missing, lang)} (they cover {have})."
+
+
+def input_missing_text(
+    lang: str,
+    company: str | None,
+    metric: str,
+    year: str,
+    needed: list[str],
+    lacking: list[str],
+    there: list[str],
+) -> str:
+    """A metric that cannot be computed: what it needs, which of that the documents lack, and (cited) what they
+    give."""
+    if lang == "zh":
+        return (
+            f"无法计算{company or ''}{year}年的{metric}：它需要{_join(needed, lang)}，"
+            f"文档中没有{_join(lacking, lang)}。文档中有：{'；'.join(there)}。"
+        )
+    return (
+        f"{company or 'The company'}'s {metric} for FY{year} cannot be computed: it needs {_join(needed, lang)}, "
+        f"and the documents give no {_join(lacking, lang)}. They give: {'; '.join(there)}."
+    )
 
 
 _WHY = {  # reason → (Chinese, English) sentence naming it

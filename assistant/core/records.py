@@ -127,6 +127,7 @@ RefusalReason = Literal[
     "model_declined",
     "verification_failed",
     "time_budget",
+    "input_missing",
 ]
 
 

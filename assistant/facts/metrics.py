@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from assistant.core.records import Fact
+from assistant.profile.lexicon.table_rows import item_name, share_field
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Metric:
     zh: str
     asks: re.Pattern[str]
     formula: str
-    kind: str  # money | ratio | percent
+    kind: str  # money | ratio | percent | count | points (a change of a percentage)
     healthy: Decimal | None = None  # a ratio at or above it is "healthy" / "adequate"
     stated: str | None = None  # the line item of a row that states the metric itself (毛利率 | 74.42%)
 
@@ -63,19 +64,23 @@ METRICS: list[Metric] = [  # the first whose ``asks`` a question matches is the 
     _m("net_margin", "net margin", "净利率", r"net (?:profit )?margin|净利率|净利润率|销售净利率",
        "net_profit / revenue * 100", "percent"),
     _m("cost_ratio", "cost of revenue ratio", "营业成本率", r"营业成本率|cost of (?:revenue|sales) ratio",
-       "cost_of_revenue / revenue * 100", "percent"),
+       "cost_of_revenue / revenue * 100", "percent",
+       stated="cost_of_revenue_share"),
     _m("selling_expense_ratio", "selling expense ratio", "销售费用率", r"销售费用率|selling expense ratio",
-       "selling_expense / revenue * 100", "percent"),
+       "selling_expense / revenue * 100", "percent",
+       stated="selling_expense_share"),
     _m("admin_expense_ratio", "administrative expense ratio", "管理费用率",
-       r"管理费用率|administrative expense ratio", "admin_expense / revenue * 100", "percent"),
+       r"管理费用率|administrative expense ratio", "admin_expense / revenue * 100", "percent",
+       stated="admin_expense_share"),
     _m("finance_expense_ratio", "finance expense ratio", "财务费用率", r"财务费用率|finance expense ratio",
-       "finance_expense / revenue * 100", "percent"),
+       "finance_expense / revenue * 100", "percent",
+       stated="finance_expense_share"),
     _m("rd_intensity", "R&D intensity", "研发投入占营业收入比例",
        r"研发(?:投入|费用)(?:占营业收入)?(?:的)?(?:比例|比重|占比)|研发强度|研发费用率|R&D intensity"
        r"|R&D (?:expenses? )?(?:as a )?(?:percentage|share|ratio) of (?:total )?revenues?",
        "rd_expense / revenue * 100", "percent", stated="rd_ratio"),
     _m("free_cash_flow", "free cash flow", "自由现金流", r"free cash flow|自由现金流",
-       "operating_cash_flow - abs(capex)", "money"),
+       "operating_cash_flow - abs(capex)", "money", stated="free_cash_flow"),
     _m("interest_coverage", "interest coverage", "利息保障倍数", r"interest coverage|利息保障倍数",
        "operating_income / interest_expense", "ratio", "1.5"),
     _m("revenue_growth", "revenue growth", "营业收入增长率",
@@ -97,7 +102,9 @@ _OPS: dict[type, Callable[[Decimal, Decimal], Decimal]] = {
 def inputs(formula: str) -> list[str]:
     """The line items a formula reads, in order (``prev_revenue`` is revenue of the prior year)."""
     names = {n.id for n in ast.walk(ast.parse(formula, mode="eval")) if isinstance(n, ast.Name)} - {"abs"}
-    return [w for w in dict.fromkeys(re.findall(r"[a-z_]+", formula)) if w in names]  # in written order
+    return [
+        w for w in dict.fromkeys(re.findall(r"[a-z_][a-z0-9_]*", formula)) if w in names
+    ]  # in written order
 
 
 def evaluate(formula: str, values: dict[str, Decimal]) -> Decimal:
@@ -139,6 +146,7 @@ class Missing:
     metric: Metric
     period: str | None
     missing: list[str]
+    found: dict[str, Fact] = field(default_factory=dict)  # the inputs that are there, by input name
 
 
 _AUDITED = re.compile(r"audit|审计|annual|年报|年度报告|10-?k|prospectus|招股", re.I)
@@ -190,8 +198,49 @@ def compute(metric: Metric, facts: list[Fact], period: str | None = None) -> Com
                     continue
                 return Computed(metric, year, value, used, next(iter(currencies), None))
             if best is None or len(lacking) < len(best.missing):
-                best = Missing(metric, year, lacking)
+                best = Missing(metric, year, lacking, used)
     return best or Missing(metric, period, needed)
+
+
+_NEVER = re.compile(r"(?!x)x")  # a metric built for a part of a question is asked by no question itself
+
+
+def _named(formula: str) -> Metric | None:
+    """The metric of METRICS with this formula (rd / revenue is R&D intensity, stated as 研发投入占比), if any."""
+    return next((m for m in METRICS if m.formula == formula), None)
+
+
+def item_metric(item: str, kind: str) -> Metric:
+    """A line item's own value as a metric (its formula is the item): "2023年营业收入是多少？"."""
+    return Metric(item, item_name(item, "en"), item_name(item, "zh"), _NEVER, item, kind, stated=None)
+
+
+def growth_metric(item: str, kind: str) -> Metric:
+    """Year-on-year growth of a line item, in percent (a percent item's change is in points: see change_metric)."""
+    if kind == "percent":
+        return change_metric(item, kind)
+    formula = f"({item} - prev_{item}) / abs(prev_{item}) * 100"
+    en, zh = item_name(item, "en"), item_name(item, "zh")
+    return _named(formula) or Metric(
+        f"{item}_growth", f"{en} growth", f"{zh}增长率", _NEVER, formula, "percent"
+    )
+
+
+def change_metric(item: str, kind: str) -> Metric:
+    """A line item's change against the year before, in its own unit (percentage points for a percent)."""
+    en, zh = item_name(item, "en"), item_name(item, "zh")
+    result = "points" if kind == "percent" else kind
+    return Metric(f"{item}_change", f"change in {en}", f"{zh}变动", _NEVER, f"{item} - prev_{item}", result)
+
+
+def share_metric(item: str) -> Metric:
+    """A line item as a percentage of revenue (selling expense → 销售费用率)."""
+    formula = f"{item} / revenue * 100"
+    en, zh = item_name(item, "en"), item_name(item, "zh")
+    return _named(formula) or Metric(
+        f"{item}_share", f"{en} as a percentage of revenue", f"{zh}占营业收入比例", _NEVER, formula, "percent",
+        stated=share_field(item),
+    )  # fmt: skip
 
 
 def asked_metric(question: str) -> Metric | None:

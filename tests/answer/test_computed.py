@@ -71,3 +71,86 @@ def test_questions_facts_cannot_answer_go_to_the_model(answerer: Answerer) -> No
     )  # no total assets or liabilities in its facts
     assert missing.path != "computed"
     assert Counting.calls >= 1
+
+
+def test_a_metric_missing_an_input_is_refused_naming_it_and_citing_what_is_there(answerer: Answerer) -> None:
+    zh = answerer.ask("星河科技2023年的速动比率是多少？")  # revenue and costs only: no balance sheet at all
+    assert zh.path != "computed" and zh.reason != "input_missing"  # no input there: the passages are read
+    growth = answerer.ask("What was Zentrix's revenue growth in FY2023?")
+    assert growth.reason != "input_missing"  # not one input of it is there
+    en = answerer.ask("What is Zentrix's interest coverage for FY2023?")
+    assert en.reason != "input_missing"
+    calls = Counting.calls
+    ratio = answerer.ask("星河科技2023年营业收入增长率是多少？")
+    assert ratio.path == "computed" and "31.29%" in ratio.answer  # (8,652.30 − 6,590.00) ÷ 6,590.00
+    missing = answerer.ask("星河科技2023年的利息保障倍数是多少？")  # 营业利润 is there, 利息费用 is not
+    assert missing.insufficient_evidence and missing.reason == "input_missing"
+    assert "利息费用" in missing.answer and "2023年营业利润 980.40万元 [1]" in missing.answer
+    assert [c.quote for c in missing.citations] and all("980.40" in c.quote for c in missing.citations)
+    assert Counting.calls == calls  # refused in code: the model was not asked
+    quick = answerer.ask("What is Zentrix's quick ratio for FY2022?")  # every input is there for 2022
+    assert quick.path == "computed"
+    wc = answerer.ask("Does Zentrix have positive working capital in FY2021?")
+    assert wc.reason != "input_missing"  # no input of 2021 at all: the period, not an input, is missing
+
+
+@pytest.fixture
+def reports(fake_services: Services, tmp_path: Path) -> Answerer:
+    root = tmp_path / "docs"
+    (root / "晨曦微电子").mkdir(parents=True)
+    (root / "Halvard").mkdir(parents=True)
+    (root / "晨曦微电子" / "chenxi_annual_report_2023.md").write_text(
+        "# 晨曦微电子2023年年度报告\n单位：元\n\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n"
+        "| 营业收入 | 412,880,316.52 | 301,447,902.18 |\n| 研发投入合计 | 52,301,774.06 | 40,118,265.33 |\n"
+        "| 研发费用 | 48,006,112.90 | 37,552,081.47 |\n| 在职员工的数量合计（人） | 628 | 540 |\n",
+        encoding="utf-8",
+    )
+    (root / "晨曦微电子" / "chenxi_business_plan_2024.md").write_text(
+        "# 晨曦微电子商业计划书\n单位：元\n\n| 项目 | 2023年 | 2024年（预测） |\n|---|---|---|\n"
+        "| 营业收入 | 410,000,000.00 | 560,000,000.00 |\n",
+        encoding="utf-8",
+    )
+    (root / "Halvard" / "halvard_10k_2023.txt").write_text(
+        "Halvard Robotics, Inc. annual report. All amounts in $.\n[TABLE]\n |  | Years ended December 31, |\n"
+        " | 2023 | 2022\n |  | (in thousands) |\nGeneral and administrative | $ 21,406 | $ 18,950\n"
+        "Percentage of total revenues | 12.4 % | 13.1 %\nFree cash flow | $(7,215) | $2,040\n"
+        "Net loss | $(12,530) | $(9,884)\n[/TABLE]\n",
+        encoding="utf-8",
+    )
+    ingest_paths([root], fake_services.store, fake_services.settings)
+    Counting.calls = 0
+    return Answerer(fake_services.store, lambda: Counting(), fake_services.settings, "test")
+
+
+def test_figures_a_question_asks_for_are_read_from_facts_with_their_growth(reports: Answerer) -> None:
+    answer = reports.ask("晨曦微电子2023年营业收入是多少元？同比增长多少？")
+    assert answer.path == "computed" and Counting.calls == 0
+    assert "营业收入为412,880,316.52元 [1]" in answer.answer  # the audited report, not the plan's 4.1亿
+    assert "增长率为36.97%" in answer.answer  # (412,880,316.52 − 301,447,902.18) ÷ 301,447,902.18
+    people = reports.ask("晨曦微电子2023年在职员工的数量合计是多少？")
+    assert "628人 [1]" in people.answer
+    # the words asked pick the row: 研发投入合计, not 研发费用
+    assert "52,301,774.06元" in reports.ask("晨曦微电子2023年研发投入合计是多少？").answer
+    # a question naming a document reads that document's facts only
+    plan = reports.ask("根据chenxi_business_plan_2024.md，晨曦微电子2023年营业收入是多少？")
+    assert plan.path == "computed" and "410,000,000.00元" in plan.answer
+    assert {c.doc for c in plan.citations} == {"chenxi_business_plan_2024.md"}
+
+
+def test_english_figures_in_the_unit_asked_with_signs_and_stated_shares(reports: Answerer) -> None:
+    ga = reports.ask("What were Halvard's general and administrative expenses in 2023 (in millions)?")
+    assert ga.path == "computed" and "$21.406 million [1]" in ga.answer  # thousands → 3 decimals of millions
+    share = reports.ask("What percentage of total revenues did Halvard's general and administrative expenses "
+                        "represent in 2022 and 2023?")  # fmt: skip
+    assert (
+        "13.1%" in share.answer
+        and "12.4%" in share.answer
+        and share.answer.index("13.1%") < share.answer.index("12.4%")
+    )
+    fcf = reports.ask("What was Halvard's free cash flow in 2023 (in thousands)?")
+    assert "-$7,215 thousand" in fcf.answer  # "$(7,215)" is negative
+    loss = reports.ask("How large was Halvard's net loss in 2023?")
+    assert "Net loss for FY2023 was $12,530 thousand" in loss.answer  # the label says loss: no minus sign
+    assert Counting.calls == 0
+    other = reports.ask("What was Halvard's revenue in 2023 and why did it change?")
+    assert other.path != "computed"  # a why: the passages and the model

@@ -78,8 +78,8 @@ def test_spaced_chinese_injection_is_not_verified_nor_quoted(
     # No false refusal: a normal question about the same document still verifies.
     legit = _answerer(fake_services, "云帆科技2023年营业收入为8,652.30万元 [1]").ask(
         "云帆科技2023年营业收入是多少？", "云帆科技"
-    )
-    assert legit.path == "verified" and "8,652.30万元" in legit.answer
+    )  # a figure: read from the document's facts, the model not asked
+    assert legit.path in ("verified", "computed") and "8,652.30万元" in legit.answer
 
 
 EN_ATTACKS = [
@@ -231,8 +231,8 @@ def test_masking_sees_through_spacing_and_synonyms() -> None:
 def _prompt_of(services: Services, tmp_path: Path, text: str) -> tuple[str, str]:
     _ingest(services, tmp_path, "Acme", text)
     _answerer(services, "Acme revenue was $12.4 million [1].").ask(
-        "What was Acme's revenue in fiscal 2023?", "Acme"
-    )
+        "What does the memo say about Acme in fiscal 2023?", "Acme"
+    )  # not a figure alone: the model reads the passages
     messages = ScriptedLLM.seen[0]
     system = next(str(m.content) for m in messages if isinstance(m, SystemMessage))
     return system, str(messages[-1].content)

@@ -33,7 +33,7 @@ def test_ingest_companies_search_ask_json(cli, docs: Path, capsys: pytest.Captur
         "model",
         "latency_s",
     ]
-    assert answer["path"] == "verified" and answer["company"] == "Acme"
+    assert answer["path"] == "computed" and answer["company"] == "Acme"  # a figure: from the facts
     assert answer["insufficient_evidence"] is False
     assert list(answer["citations"][0]) == ["n", "company", "doc", "page", "chunk_id", "quote"]
     assert answer["citations"][0]["doc"] == "notes.txt"

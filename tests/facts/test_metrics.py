@@ -142,3 +142,13 @@ def test_formulas_evaluate_only_arithmetic() -> None:
 def test_questions_name_their_metric_in_either_language(question: str, metric: str | None) -> None:
     found = asked_metric(question)
     assert (found.name if found else None) == metric
+
+
+def test_free_cash_flow_a_report_states_is_read_as_printed() -> None:
+    stated = _fact("free_cash_flow", "2023", "-1,933,630")
+    got = compute(BY_NAME["free_cash_flow"], [*FACTS, stated], "2023")
+    assert (
+        isinstance(got, Computed)
+        and got.value == Decimal("-1933630")
+        and list(got.used) == ["free_cash_flow"]
+    )

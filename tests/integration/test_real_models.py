@@ -20,7 +20,7 @@ REFUSALS = [q for q in QUESTIONS if q["answer"] == "NOT_IN_DOCS"][:2]
 
 def _sources(q: dict) -> set[tuple[str, int | None]]:
     """Where the corpus states the gold value: the question's page and any fact with the same value."""
-    found = {(q["doc"], q["page"])}
+    found = {(q["doc"], q["page"])} | {(q["doc"], p) for p in q.get("also_pages", [])}  # a table too
     for company in load_truth()["companies"]:
         if company["name"] == q["company"]:
             found |= {(f["doc"], f["page"]) for f in company["facts"] if f.get("value") == q.get("value")}

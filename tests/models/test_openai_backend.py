@@ -14,7 +14,7 @@ from assistant.core.services import Services
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import ingest_paths
 
-REPLY = "Revenue for fiscal 2023 was $12.4 million [1]."
+REPLY = "The order backlog at the end of fiscal 2023 was $3.1 million [1]."
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -82,7 +82,7 @@ def test_answer_through_openai_compatible_server(server: str, tmp_path: Path, do
     )
     services = Services(settings)
     ingest_paths([docs], services.store, settings)
-    answer = services.answerer.ask("Acme revenue for fiscal 2023?", company="Acme")
+    answer = services.answerer.ask("Acme order backlog for fiscal 2023?", company="Acme")
     assert answer.model == "openai:bank-llm-70b"
     assert not answer.insufficient_evidence
     assert answer.answer == REPLY
@@ -91,7 +91,7 @@ def test_answer_through_openai_compatible_server(server: str, tmp_path: Path, do
     assert request["body"]["model"] == "bank-llm-70b"
     assert request["auth"] == "Bearer secret-token"
     user_turn = request["body"]["messages"][-1]["content"]
-    assert "[1] (notes.txt)" in user_turn and "$12.4 million" in user_turn
+    assert "[1] (notes.txt)" in user_turn and "$3.1 million" in user_turn
 
 
 def test_missing_base_url_is_a_clear_error(tmp_path: Path) -> None:
@@ -116,4 +116,4 @@ def test_unreachable_server_is_an_llm_error(tmp_path: Path, docs: Path) -> None:
     from assistant.core.errors import LLMError
 
     with pytest.raises(LLMError, match="could not reach"):
-        services.answerer.ask("Acme revenue for fiscal 2023?", company="Acme")
+        services.answerer.ask("Acme order backlog for fiscal 2023?", company="Acme")

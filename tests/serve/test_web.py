@@ -22,7 +22,7 @@ def test_chat_answers_with_source_file(fake_services: Services, docs: Path) -> N
         assert history[0]["role"] == "user" and history[-1]["role"] == "assistant"
         assert "8,652.30万元" in str(history[-1]["content"])
         assert "news.md" in sources and "星河科技" in sources and "8,652.30万元" in sources
-        assert "verified" in sources
+        assert "computed" in sources  # a figure: read from the facts
 
         # A follow-up in the same browser session keeps the company and is rewritten to stand alone.
         history, _, sources = client.predict("那2019年呢？", AUTO, history, api_name="/ask")

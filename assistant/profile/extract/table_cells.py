@@ -12,7 +12,7 @@ from decimal import Decimal
 from assistant.profile.extract.candidates import Candidate
 from assistant.profile.extract.periods import STOCK_FIELDS, valid_period
 from assistant.profile.extract.text import Segment
-from assistant.profile.lexicon.table_rows import AFTER_RD, ROW_FIELDS, RowField
+from assistant.profile.lexicon.table_rows import ROW_FIELDS, SHARE_OF_REVENUE, RowField, share_field
 from assistant.profile.sources import DocContext
 from assistant.text.cjk import has_han
 from assistant.text.dates import dates
@@ -197,10 +197,12 @@ def default_period(field: str, ctx: DocContext) -> tuple[str | None, int]:
 
 
 def lookup_row(key: str, previous: RowField | None) -> RowField | None:
-    """The field a normalised row label names (a ratio row right under an R&D row is the R&D ratio)."""
+    """The field a normalised row label names (a share-of-revenue row right under an expense's row is that
+    expense's share: under R&D, the R&D ratio)."""
     rf = ROW_FIELDS.get(key)
-    if rf is None and previous is not None and previous.field == "rd_expense" and key in AFTER_RD:
-        return RowField("rd_ratio", "percent", previous.priority)
+    under_item = previous is not None and previous.kind == "money" and previous.field != "revenue"
+    if rf is None and previous is not None and under_item and key in SHARE_OF_REVENUE:
+        return RowField(share_field(previous.field), "percent", previous.priority)
     return rf
 
 

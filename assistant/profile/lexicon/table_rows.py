@@ -73,6 +73,7 @@ ROW_FIELDS: dict[str, RowField] = {
     **_rows("money", "cash", "货币资金|现金及现金等价物|cash and cash equivalents|cash|cash at bank"),
     # balance-sheet and income-statement lines the credit metrics read (facts; the profile has no field for them)
     **_rows("money", "current_assets", "流动资产合计|total current assets|current assets, total"),
+    **_rows("money", "free_cash_flow", "自由现金流|自由现金流量|free cash flow"),
     **_rows(
         "money", "current_liabilities", "流动负债合计|total current liabilities|current liabilities, total"
     ),
@@ -160,7 +161,38 @@ ROW_FIELDS: dict[str, RowField] = {
     **_rows("count", "design_patents", "外观设计专利|外观设计|外观专利|registered designs|design patents"),
     **_rows("count", "software_copyrights", "计算机软件著作权|软件著作权|软著|software copyrights"),
 }
-# "占营业收入比例(%)" under a "研发投入" row (a multi-year R&D table) is the R&D ratio.
-AFTER_RD = frozenset(
-    {"占营业收入比例", "占营业收入的比例", "占营业收入比重", "as % of revenue", "% of revenue"}
-)
+# "占营业收入比例(%)" under a "研发投入" row (a multi-year R&D table) is the R&D ratio; "Percentage of total
+# revenues" under "General and administrative" is that expense's share of revenue (``<item>_share``).
+SHARE_OF_REVENUE = frozenset(
+    {
+        "占营业收入比例", "占营业收入的比例", "占营业收入比重", "占营业收入百分比", "as % of revenue", "% of revenue",
+        "% of total revenue", "% of total revenues", "% of revenues", "percentage of revenue",
+        "percentage of revenues", "percentage of total revenue", "percentage of total revenues",
+        "as a percentage of revenue", "as a percentage of revenues", "as a percentage of total revenues",
+        "percent of revenue", "percent of total revenues",
+    }
+)  # fmt: skip
+
+
+def share_field(item: str) -> str:
+    """The field of an item's share of revenue: rd_expense → rd_ratio, admin_expense → admin_expense_share."""
+    return "rd_ratio" if item == "rd_expense" else f"{item}_share"
+
+
+def item_name(item: str, lang: str) -> str:
+    """What a line item is called in an answer: a profile field's label (its one home, ``profile.schema``),
+    else the first label of it the lexicon lists in the language ("current_assets" → 流动资产合计 / total
+    current assets); the item itself when none is."""
+    from assistant.profile.schema import SPECS  # the schema does not read the lexicon: no cycle
+
+    if item in SPECS:
+        return SPECS[item].zh if lang == "zh" else SPECS[item].en
+    zh = lang == "zh"
+    return next(
+        (
+            label
+            for label, rf in ROW_FIELDS.items()
+            if rf.field == item and zh == any(ord(ch) > 0x2E80 for ch in label)
+        ),
+        item.replace("_", " "),
+    )
