@@ -55,6 +55,7 @@ from assistant.core.settings import Settings
 from assistant.evaluate import FieldScore, evidence_verbatim, printed_decimals, score_field, tally
 from assistant.ingest.pipeline import ingest_paths
 from assistant.profile import build_profile
+from assistant.profile.schema import FieldValue
 
 ROOT = BENCH_DIR.parent
 REPORTS = ROOT.parent / "shared" / "devset" / "annual_reports"
@@ -130,6 +131,85 @@ def score_report(path: Path, record: Json, half: str, work: Path) -> Json:
         **counts,
         "evidence_failures": sorted(n for n, f in fields.items() if f["evidence_ok"] is False),
         "fields": fields,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# several years of one company in one store
+# ---------------------------------------------------------------------------------------------
+def score_company_years(paths: list[Path], records: list[Json], work: Path) -> Json:
+    """All reports of one company ingested into one store: its one multi-year profile scored against each
+    report's gold for that report's year (``financials[year]``; a field without a period, like the legal
+    representative, against the newest report only), each report's prior-year column (its facts) against
+    the previous report's gold, and the profile's conflicts counted by field (no values)."""
+    from assistant.facts.metrics import rank
+
+    company = str(records[0]["name_zh"])
+    newest = max(int(r["year"]) for r in records)
+    store_dir = Path(tempfile.mkdtemp(prefix="store-", dir=work))
+    try:
+        settings = Settings(store=store_dir, llm_backend="fake", embedding_backend="fake")
+        services = Services(settings)
+        report = ingest_paths(paths, services.store, settings, company=company)
+        failed = [f.error for f in report.files if f.error]
+        if failed:
+            raise RuntimeError(f"ingest failed: {failed}")
+        profile = build_profile(services.store, company, today=date(newest + 1, 6, 30))
+        facts = services.store.facts(company)
+    finally:
+        shutil.rmtree(store_dir, ignore_errors=True)
+    scores: list[FieldScore] = []
+    wrong: list[str] = []
+    for rec in records:
+        year = int(rec["year"])
+        for name, gold in sorted(rec["fields"].items()):
+            per_year = name in profile.financials.get(str(year), {}) or any(
+                name in row for row in profile.financials.values()
+            )
+            if not per_year and year != newest:
+                continue  # one value for the company: the newest report's
+            found = profile.financials.get(str(year), {}).get(name) if per_year else profile.fields.get(name)
+            score = score_field(name, found, gold["value"], year, _decimals(gold), gold.get("doc_unit"))
+            scores.append(score)
+            if score.outcome != "right":
+                wrong.append(f"{name} {year} ({score.outcome}{', ' + score.reason if score.reason else ''})")
+    by_year = {int(r["year"]): r for r in records}
+    prior: list[FieldScore] = []
+    disagree: list[str] = []
+    for rec in records:
+        year = int(rec["year"])
+        before = by_year.get(year - 1)
+        if before is None:
+            continue
+        for name, gold in sorted(before["fields"].items()):
+            mine = [
+                f for f in facts
+                if f.doc == rec["doc"] and f.item == name and f.period == str(year - 1) and f.scope == "consolidated"
+            ]  # fmt: skip
+            if not mine:
+                continue  # the report prints no prior-year figure for it
+            fact = min(mine, key=rank)
+            probe = FieldValue(
+                value=float(fact.value), unit=fact.unit or "count", period=fact.period, status="found"
+            )
+            score = score_field(name, probe, gold["value"], year - 1, _decimals(gold), gold.get("doc_unit"))
+            prior.append(score)
+            if score.outcome != "right":
+                disagree.append(f"{name} {year - 1} ({score.reason}): {rec['doc']} vs {before['doc']}")
+    conflicts: dict[str, int] = {}
+    for c in profile.conflicts:
+        conflicts[c.field] = conflicts.get(c.field, 0) + 1
+    return {
+        "company": company,
+        "reports": [r["doc"] for r in records],
+        "years": sorted(profile.financials),
+        **tally(scores),
+        "gold_fields": len(scores),
+        "wrong_fields": wrong,
+        "prior_checked": len(prior),
+        "prior_agree": sum(s.outcome == "right" for s in prior),
+        "prior_disagree": disagree,
+        "conflicts": dict(sorted(conflicts.items())),
     }
 
 
@@ -238,6 +318,30 @@ def render_markdown(res: Json) -> str:
             f"{r['missing']} | {acc} | {wrong or '–'} | {missing or '–'} | "
             f"{', '.join(r['evidence_failures']) or '–'} | {r['ingest_s']} s | {r['profile_s']} s |"
         )
+    for m in res.get("multi_year", []):
+        if "error" in m:
+            lines += ["", f"## Several years in one store: error {m['error'][:200]}"]
+            continue
+        lines += [
+            "",
+            f"## {m['company']}: {len(m['reports'])} reports in one store",
+            "",
+            f"One profile, years {', '.join(m['years'])}. Each report's gold scored against the profile's "
+            "`financials` for that report's year (a field without a period, such as the legal representative, "
+            "against the newest report only): "
+            f"**{m['right']} / {m['wrong']} / {m['missing']}** right / wrong / missing of {m['gold_fields']}"
+            + (f" (not right: {', '.join(m['wrong_fields'])})" if m["wrong_fields"] else "")
+            + ".",
+            "",
+            f"Prior-year columns: of {m['prior_checked']} gold fields a report's prior-year column states, "
+            f"**{m['prior_agree']}** agree with the previous report's own figure"
+            + (f"; disagreeing: {'; '.join(m['prior_disagree'])}" if m["prior_disagree"] else "")
+            + ".",
+            "",
+            "Conflicts the profile lists (documents that disagree, by field): "
+            + (", ".join(f"{k} {v}" for k, v in m["conflicts"].items()) or "none")
+            + ".",
+        ]
     lines += ["", "## Notes", "", *[f"- {n}" for n in res["notes"]], ""]
     return "\n".join(lines)
 
@@ -462,6 +566,18 @@ def main(argv: list[str] | None = None) -> int:
             reports.append(row)
         res["reports"] = reports
         res["summary"] = summarise(reports)
+        by_company: dict[str, list[tuple[Path, Json]]] = {}
+        for path, record in pairs:
+            by_company.setdefault(str(record["company"]), []).append((path, record))
+        for company, mine in sorted(by_company.items()):
+            if len(mine) < 2:
+                continue
+            key = f"years:{company}"
+            run_section(
+                res, key, f"{company}: {len(mine)} reports in one store",
+                lambda mine=mine: score_company_years([p for p, _ in mine], [r for _, r in mine], work), gate,
+            )  # fmt: skip
+            res.setdefault("multi_year", []).append(res.pop(key))
         if args.quick:
             run_section(res, "probe", "scorer probes", lambda: _probe(*pairs[0], work), gate)
     finally:

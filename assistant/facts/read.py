@@ -23,6 +23,7 @@ from assistant.profile.extract.table_cells import (
 )
 from assistant.profile.lexicon.table_rows import RowField
 from assistant.profile.sources import doc_context
+from assistant.text.cjk import has_han
 from assistant.text.tables import (
     header_years,
     is_figure_cell,
@@ -40,6 +41,34 @@ _PARENT = re.compile(
 _CONSOLIDATED = re.compile(
     r"合并(?:资产负债表|利润表|现金流量表|所有者权益)|consolidated (?:balance|statement)", re.I
 )
+# another entity's statement printed in a note ("下附北京某某投资中心2023年12月31日资产负债表"): not the group's
+_ENTITY_STATEMENT = re.compile(
+    r"(?P<org>[\u4e00-\u9fff（）()]{2,40}?(?:有限责任公司|有限公司|股份公司|合伙企业|合伙[）)]|中心|基金))"
+    r"[^\n，。]{0,20}?(?:资产负债表|利润表|现金流量表)"
+)
+_GENERIC_NAME = re.compile(
+    r"科技|股份|有限|责任|公司|集团|控股|中心|投资|发展|产业|基金|管理|实业|企业|合伙|中国|北京|上海|深圳|广州|杭州"
+)
+
+
+def _other_entity(line: str, company: str) -> bool:
+    """Whether a line titles a statement of another entity than the document's company (never its own
+    consolidated or parent-company statements, never the 编制单位 line naming its preparer)."""
+    m = _ENTITY_STATEMENT.search(line)
+    if (
+        not m
+        or "编制单位" in line
+        or _PARENT.search(line)
+        or _CONSOLIDATED.search(line)
+        or not has_han(company)
+    ):
+        return False
+    # a short name abbreviates the legal one (国农科技 ← 深圳中国农大科技股份有限公司): most of its own
+    # characters (not 科技, 股份 …) are in the name of an entity that is the company itself
+    own = [ch for ch in _GENERIC_NAME.sub("", company) if has_han(ch)]
+    return bool(own) and sum(ch in m.group("org") for ch in own) < 0.6 * len(own)
+
+
 _STATEMENTS = (  # a statement's title → what its rows are
     ("cashflow", re.compile(r"现金流量表|statements? of cash flows?|cash flow statement", re.I)),
     (
@@ -143,7 +172,7 @@ def _row(cells: list[str]) -> tuple[str, list[str]] | None:
 _Row = tuple[str, str, list[str | None] | None, Unit | None, str, list[str], str | None]
 
 
-def page_rows(text: str) -> list[_Row]:
+def page_rows(text: str, company: str = "") -> list[_Row]:
     """(line, label, column years, unit, scope, value cells, statement) of every table row of a page's text."""
     state = _State()
     out: list[_Row] = []
@@ -174,6 +203,8 @@ def page_rows(text: str) -> list[_Row]:
             state.scope = "parent"
         elif _CONSOLIDATED.search(stripped):
             state.scope = "consolidated"
+        elif len(stripped) <= 120 and _other_entity(stripped, company):
+            state.scope = "other"
         if record := _record_row(stripped):  # a spreadsheet row as the sheet reader writes it
             out.append((stripped, record[0], record[1], state.unit, state.scope, record[2], state.statement))
             continue
@@ -284,7 +315,7 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     annual = fiscal if ctx.type in ("annual_report", "audit_report") else None
     for page in document.pages:
         previous: RowField | None = None
-        for line, label, years, unit, scope, values, statement in page_rows(page.text):
+        for line, label, years, unit, scope, values, statement in page_rows(page.text, document.company):
             rf = row_item(label, previous)
             previous = rf or previous
             if rf is None or (rf.field in STOCK_ITEMS and statement in ("cashflow", "income")):

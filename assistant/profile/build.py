@@ -14,7 +14,7 @@ from assistant.core.records import Chunk, Fact
 from assistant.profile.checks import run_checks
 from assistant.profile.extract import extract, run_llm_extractor
 from assistant.profile.extract.candidates import LLMExtractor
-from assistant.profile.extract.from_facts import fact_candidates
+from assistant.profile.extract.from_facts import fact_candidates, shadowed_by_facts
 from assistant.profile.reconcile import reconcile_fields, unknown
 from assistant.profile.reconcile.lists import customers, merge_lawsuits, merge_patents, merge_rounds
 from assistant.profile.reconcile.quals import merge_qualifications
@@ -40,6 +40,7 @@ def profile_from_chunks(
     tables (``Store.facts``: rows whose header or caption another passage holds)."""
     today = today or date.today()
     ex, ctxs = extract(chunks, company, aliases)
+    ex.candidates = shadowed_by_facts(ex.candidates, facts)
     ex.candidates += [c for c in fact_candidates(facts, SPECS) if c.doc in ctxs]
     looked_in = sorted(ctxs)
     fields, financials, conflicts = reconcile_fields(ex.candidates, ctxs)

@@ -320,3 +320,16 @@ def test_relative_titles_are_no_years_outside_a_report_of_a_whole_year() -> None
     interim = RELATIVE.replace("2023年年度报告", "2023年半年度报告")
     facts = _facts(interim, "chenxi_interim_2023.txt", "晨曦微电子")
     assert not [f for f in facts if f.item == "operating_cash_flow" and f.period]  # 本期 is a half year
+
+
+def test_another_entitys_statement_in_a_note_is_not_the_groups() -> None:
+    text = (
+        "晨曦微电子2023年年度报告\n合并资产负债表\n编制单位：江苏晨曦微电子股份有限公司\n单位：元\n"
+        "项目 期末余额 上年年末余额\n资产总计 912,406,337.18 833,120,554.02\n"
+        "公司参股的结构化主体情况\n下附苏州远澜成长投资中心2023年12月31日资产负债表列报项目：\n单位：元\n"
+        "项目 年末余额 年初余额\n资产总计 150,019,797.51 150,043,860.72\n"
+    )
+    facts = _facts(text, "chenxi_annual_report_2023.txt", "晨曦微电子")
+    assert _one(facts, "total_assets", "2023").value == "912406337.18"  # the group's, once
+    other = [f for f in facts if f.value == "150019797.51"]
+    assert other and all(f.scope == "other" for f in other)

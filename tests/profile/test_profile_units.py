@@ -259,3 +259,32 @@ def test_an_interim_report_is_no_annual_report_and_has_no_fiscal_year() -> None:
     ):
         ctx = doc_context(name, [_chunk(head)])
         assert ctx.type != "annual_report" and ctx.fiscal_year is None, name
+
+
+def test_several_years_of_reports_make_one_profile_whose_tables_are_read_by_scope() -> None:
+    from assistant.core.records import Document, Page
+    from assistant.facts.read import document_facts
+    from assistant.ingest.chunking import chunk_document
+
+    def report(year: int, rows: str, rep: str) -> tuple[list[Chunk], list]:
+        doc = f"annual_report_{year}.md"
+        text = (
+            f"# 晨曦微电子{year}年年度报告\n法定代表人：{rep}\n单位：元\n\n## 合并利润表\n\n"
+            f"| 项目 | 本期发生额 | 上期发生额 |\n|---|---|---|\n{rows}\n\n## 母公司利润表\n单位：元\n\n"
+            f"| 项目 | {year}年度 | {year - 1}年度 |\n|---|---|---|\n| 营业收入 | 1,000.00 | 2,000.00 |\n"
+        )
+        document = Document(
+            path=doc, doc=doc, company="晨曦微电子", sha256="0" * 64, reader="md", pages=[Page(text=text)]
+        )
+        chunks = chunk_document(document)
+        return chunks, document_facts(document, chunks)
+
+    old_chunks, old_facts = report(2022, "| 营业收入 | 301,447,902.18 | 254,006,118.40 |", "周岚")
+    new_chunks, new_facts = report(2023, "| 营业收入 | 412,880,316.52 | 301,447,902.18 |", "岳明")
+    profile = profile_from_chunks(
+        old_chunks + new_chunks, "晨曦微电子", today=date(2024, 6, 30), facts=old_facts + new_facts
+    )
+    revenue = {y: row["revenue"].value for y, row in profile.financials.items() if "revenue" in row}
+    assert revenue == {"2021": 254006118.40, "2022": 301447902.18, "2023": 412880316.52}
+    assert not profile.conflicts  # the parent company's 2,000.00 is no group revenue: no conflict
+    assert profile.fields["legal_representative"].value == "岳明"  # the newer report names the present one

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from assistant.core.records import Fact
 from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.table_cells import lookup_row, normalise_label
 
 
 def _tolerance(fact: Fact) -> float:
@@ -20,6 +21,13 @@ def _tolerance(fact: Fact) -> float:
     places = len(printed.split(".")[1]) if "." in printed else 0
     scale = abs(Decimal(fact.value)) / Decimal(printed)
     return float(Decimal(5).scaleb(-(places + 1)) * scale)
+
+
+def _basis(fact: Fact) -> str | None:
+    """The accounting basis its row's label gives (研发投入 is an investment, 研发费用 an expense): figures of
+    two bases never conflict."""
+    rf = lookup_row(normalise_label(fact.label)[0], None)
+    return rf.basis if rf else None
 
 
 def fact_candidates(facts: Iterable[Fact], fields: Iterable[str]) -> list[Candidate]:
@@ -37,10 +45,26 @@ def fact_candidates(facts: Iterable[Fact], fields: Iterable[str]) -> list[Candid
                 field=f.item, value=int(value) if f.unit is None and value == int(value) else float(value),
                 unit=f.unit or "count", period=f.period, raw=f.raw, number=number if number in f.quote else None,
                 doc=f.doc, page=f.page, quote=f.quote, chunk_id=f.chunk_id, priority=f.priority,
-                tolerance=_tolerance(f), rule="facts:table",
+                tolerance=_tolerance(f), rule="facts:table", basis=_basis(f),
             )
         )  # fmt: skip
     return out
 
 
-__all__ = ["fact_candidates"]
+_TABLE_RULES = ("md:", "text:")
+
+
+def shadowed_by_facts(candidates: list[Candidate], facts: Iterable[Fact]) -> list[Candidate]:
+    """The candidates without the table cells the facts read better: a consolidated row the facts give for a
+    document, item and year replaces the profile's own reading of that document's tables for them (the facts
+    know a statement's scope, so a parent company's or a subsidiary's column is never read as the group's;
+    headers and units from other passages). Sentences, and table cells the facts have nothing for, stay."""
+    covered = {(f.doc, f.item, f.period) for f in facts if f.kind == "table" and f.scope == "consolidated"}
+    return [
+        c
+        for c in candidates
+        if not (c.rule.startswith(_TABLE_RULES) and (c.doc, c.field, c.period) in covered)
+    ]
+
+
+__all__ = ["fact_candidates", "shadowed_by_facts"]

@@ -38,19 +38,28 @@ _TOTALS = frozenset({"revenue", "total_assets", "total_liabilities"})
 _PERSONS = frozenset({"legal_representative", "actual_controller"})
 
 
+def _newest(c: Candidate, ctxs: dict[str, DocContext]) -> int:
+    """For a value without a period (legal representative, address …), the year of its document: a later
+    report states the present one."""
+    ctx = ctxs.get(c.doc)
+    return (ctx.info.year or 0) if ctx and c.period is None else 0
+
+
 def _rank(
     c: Candidate, ctxs: dict[str, DocContext]
-) -> tuple[int, int, int, float, int, float, int, int, int]:
-    """Most reliable document, then label class (priority rounded to tens: 归母 over 净利润), then exact
-    and most precise, then the finer priority (explicit period over inferred), a sentence over a table
-    cell (it reads better as the first quote), longest text (not for a person's name), first page; the
-    sort is stable, so what is still equal keeps the document's order."""
+) -> tuple[int, int, int, int, float, int, float, int, int, int]:
+    """Most reliable document (the newest of equals for a value without a period), then label class
+    (priority rounded to tens: 归母 over 净利润), then exact and most precise, then the finer priority
+    (explicit period over inferred), a sentence over a table cell (it reads better as the first quote),
+    longest text (not for a person's name), first page; the sort is stable, so what is still equal keeps
+    the document's order."""
     text_len = -len(str(c.value)) if isinstance(c.value, str) and c.field not in _PERSONS else 0
     table = int(c.rule.startswith(("text:", "md:")))
     # a segment's revenue or assets are smaller than the company's: between equals, the larger is the total
     size = -abs(float(c.value)) if c.field in _TOTALS and isinstance(c.value, int | float) else 0.0
     return (
         -_rel(c, ctxs),
+        -_newest(c, ctxs),
         -((c.priority + 5) // 10),
         int(c.approx),
         c.tolerance,
