@@ -11,9 +11,14 @@ employees, rd_staff, rd_ratio, rd_staff_ratio, top5_customer_share), the fact of
 (consolidated first, the metric engine's choice among several) is **right** when it equals the gold within
 the gold's own precision (its printed decimals; money in yuan), **wrong** when it differs, **missing** when
 no fact of that item and year exists. Also recorded: the time of reading facts against reading and chunking
-the same document (the ingest overhead) and the facts' JSON size against the chunks' text. None of these
-reports was read while the facts code was written (it was built on 10-K excerpts and the sample corpus), so
-every figure here is held out. Writes ``benchmarks/results/facts_<date>.json`` and ``.md``.
+the same document and the facts' JSON size against the chunks' text; and, on the question devset's 19
+documents (``devset/docs``) ingested with the default embedding model, the share of the whole ingest time that
+reading facts takes (same run, per-stage timings) and the facts' share of the store's size on disk.
+
+Held out? The first version (built on 10-K excerpts and the sample corpus) scored 70/101 with none of these
+reports read; later rules were written after reading misses in several of them (see the results' notes), so
+the figure is no longer a held-out one. Writes ``benchmarks/results/facts_<date>.json`` and ``.md``: document
+names, field names, counts and timings only (no gold value, no line of a report).
 """
 
 from __future__ import annotations
@@ -87,7 +92,8 @@ def render(res: Json) -> str:
         f"# Facts from complete annual reports — {res['date']}",
         "",
         f"Machine: {res['machine']['nproc']} cores, {res['machine']['cpu_model']}; no embeddings (facts do not "
-        "use them). Every report is held out: none was read while the facts code was written.",
+        "use them). Not held out: rules were added after reading misses in some of these reports (the first, "
+        "held-out version scored 70/101).",
         "",
         "| report | pages | facts | right | wrong | missing | facts time / read+chunk | facts size / text |",
         "|---|---|---|---|---|---|---|---|",
@@ -114,10 +120,66 @@ def render(res: Json) -> str:
     for r in res["reports"]:
         for item, x in r["fields"].items():
             if x["verdict"] != "right":
-                lines.append(
-                    f"- {r['doc']} {item}: {x['verdict']} (gold {x['gold']}, got {x['got']}) {x['quote'] or ''}"
-                )
+                lines.append(f"- {r['doc']} {item}: {x['verdict']}")
+    if not any(x["verdict"] != "right" for r in res["reports"] for x in r["fields"].values()):
+        lines.append("none")
+    ing = res.get("ingest")
+    if ing:
+        lines += [
+            "",
+            "## What facts cost at ingest (same run)",
+            "",
+            f"The question devset's {ing['files']} documents ingested into a fresh store with the default "
+            f"embedding model ({ing['embedding']}): {ing['total_s']:.1f} s in all, of which reading facts "
+            f"{ing['facts_s']:.2f} s — ingest without facts would take {ing['without_s']:.1f} s, so facts cost "
+            f"**{ing['slowdown']:.1%}** of ingest speed. Facts in the ledger: {ing['facts']} rows, "
+            f"{ing['facts_bytes'] / 1024:.0f} KiB of {ing['store_bytes'] / 1024:.0f} KiB on disk "
+            f"(**{ing['size_share']:.1%}** of the store).",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def ingest_cost(docs: Path) -> Json:
+    """Ingest ``docs`` with the default settings into a fresh store: the facts stage's share of the time (from
+    the pipeline's own per-stage timings, the same run) and the facts' share of the store's bytes."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from assistant.core.services import Services
+    from assistant.core.settings import Settings
+    from assistant.ingest.pipeline import ingest_paths
+
+    store = Path(tempfile.mkdtemp(prefix="facts-ingest-"))
+    try:
+        settings = Settings(store=store, llm_backend="fake")
+        services = Services(settings)
+        report = ingest_paths([docs], services.store, settings)
+        total = sum(f.seconds or 0.0 for f in report.files)
+        facts_s = sum((f.timings or {}).get("facts", 0.0) for f in report.files)
+        size = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+        ledger = next(store.rglob("*.sqlite3"), None) or next(store.rglob("ledger*"), None)
+        rows = 0
+        facts_bytes = 0
+        if ledger is not None:
+            with sqlite3.connect(ledger) as db:
+                rows, facts_bytes = db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(record)), 0) FROM facts"
+                ).fetchone()
+        return {
+            "files": len(report.files),
+            "embedding": settings.embedding_backend,
+            "total_s": round(total, 2),
+            "facts_s": round(facts_s, 3),
+            "without_s": round(total - facts_s, 2),
+            "slowdown": facts_s / (total - facts_s) if total > facts_s else 0.0,
+            "facts": rows,
+            "facts_bytes": facts_bytes,
+            "store_bytes": size,
+            "size_share": facts_bytes / size if size else 0.0,
+        }
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         "reports": reports,
         "totals": totals,
     }
+    devset_docs = REPORTS.parent / "docs"
+    if not args.quick and devset_docs.is_dir():
+        print("  ingest cost on devset/docs …", flush=True)
+        res["ingest"] = ingest_cost(devset_docs)
     markdown = render(res)
     print("\n" + markdown)
     out = results_dir(args.out_dir, args.quick)

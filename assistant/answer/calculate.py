@@ -59,10 +59,17 @@ def year_calculations(query: Query, passages: list[str]) -> list[str]:
                 continue
             values = [v for v in (_value(c) for c in cells[1:] if c) if v is not None][: len(columns)]
             by_year = dict(zip(columns, values, strict=False))
+            rate = any("%" in c or "％" in c for c in cells[1:])  # a rate's change is in points, not in %
             for old, new in zip(years, years[1:], strict=False):
                 if old in by_year and new in by_year and by_year[old]:
                     a, b = by_year[new], by_year[old]
                     diff = a - b
+                    if rate:
+                        points = "个百分点" if query.language == "zh" else " percentage points"
+                        out.append(
+                            f"[{n}] {label}: {new} {_fmt(a)}% − {old} {_fmt(b)}% = {diff:+,.2f}{points}".rstrip()
+                        )
+                        continue
                     out.append(
                         f"[{n}] {label}: {new} {_fmt(a)} − {old} {_fmt(b)} = {_fmt(diff)} ({100 * diff / abs(b):+.2f}%)"
                     )

@@ -1,4 +1,4 @@
-"""Answers computed in code: a question about a credit metric ("Does Corning have positive working capital?",
+"""Answers computed in code: a question about a credit metric ("Does Zentrix have positive working capital?",
 "2023年毛利率是多少？保留两位小数", "Is its quick ratio healthy?") is answered from the company's facts — the
 formula with the value of each input, each input citing the passage of its row, and for a yes/no question the
 comparison that decides it. The model is not asked and does no arithmetic.

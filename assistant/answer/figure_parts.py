@@ -1,12 +1,12 @@
 """What figures a question asks for, when it asks only for figures: the line items it names (by the facts'
 lexicon of row labels), and of each the value in every year it names, its growth or change against the
-year before, or its share of revenue ("金宇生物2020年营业收入是多少元？同比增长多少？", "What were Shopify's
-general and administrative expenses for 2019 (in thousands)?", "What percentage of total revenues did its
-G&A expenses represent in 2018 and 2019?"). Each part is a metric of :mod:`assistant.facts.metrics`, so
+year before, or its share of revenue ("晨曦微电子2023年营业收入是多少元？同比增长多少？", "What were Halvard's
+general and administrative expenses in 2023 (in millions)?", "What percentage of total revenues did its G&A
+expenses represent in 2022 and 2023?"). Each part is a metric of :mod:`assistant.facts.metrics`, so
 :mod:`assistant.answer.computed` answers it from facts like any other.
 
 ``asked_parts`` returns None — the question goes to retrieval and the model — when a clause asks about
-anything no part covers ("何时实现经营性现金流打正？") or asks something else of a line item than its figure
+anything no part covers ("何时实现经营性现金流转正？") or asks something else of a line item than its figure
 ("研发投入的进展如何？", "What drove revenue?"), when no fiscal year is named, or when a quarter, a half year or
 a month is asked about.
 """

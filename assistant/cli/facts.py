@@ -21,6 +21,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--item", help="one line item (revenue, current_assets …)")
     p.add_argument("--year", help="one fiscal year")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--reread",
+        action="store_true",
+        help="read the facts of its stored documents again from their passages first (a store ingested "
+        "before facts existed, or before the facts reader improved); the files are not needed",
+    )
 
     p = sub.add_parser("metric", help="a credit metric computed from a company's facts, with its inputs")
     p.add_argument("company")
@@ -40,6 +46,14 @@ def _company(settings: Settings, name: str) -> tuple[Any, str]:
 
 def cmd_facts(args: argparse.Namespace, settings: Settings) -> int:
     services, company = _company(settings, args.company)
+    if args.reread:
+        from assistant.facts.read import stored_facts
+
+        chunks = services.store.company_texts(company)
+        for _, doc in services.store.documents(company):
+            found = stored_facts(company, doc, chunks)
+            services.store.replace_facts(company, doc, found)
+            print(f"{doc}: {len(found)} facts read again from its stored passages", file=sys.stderr)
     facts = services.store.facts(company, args.item, args.year)
     if args.json:
         print(json.dumps([f.model_dump() for f in facts], ensure_ascii=False, indent=2))

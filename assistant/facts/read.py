@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.core.records import Chunk, Document, Fact
+from assistant.core.records import Chunk, Document, Fact, Page
 from assistant.profile.extract.table_cells import (
     Unit,
     cell_value,
@@ -420,3 +420,19 @@ def read_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
 
 
 __all__ = ["document_facts", "page_rows", "read_facts", "row_item", "sentence_facts"]
+
+
+def stored_facts(company: str, doc: str, chunks: list[Chunk]) -> list[Fact]:
+    """The facts of a stored document read again from its stored passages (a store ingested before facts
+    existed, or before this reader improved): each page's passages in their stored order make the page's
+    text again (an overlap repeats a line, which reads as the same fact once)."""
+    pages: dict[int | None, list[str]] = {}
+    for c in chunks:
+        if c.doc == doc:
+            pages.setdefault(c.page, []).append(c.text)
+    document = Document(
+        path=doc, doc=doc, company=company, sha256="", reader="stored",
+        pages=[Page(number=n, text="\n".join(texts)) for n, texts in sorted(pages.items(), key=lambda kv: kv[0] or 0)],
+    )  # fmt: skip
+    mine = [c for c in chunks if c.doc == doc]
+    return read_facts(document, mine)

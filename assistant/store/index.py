@@ -340,6 +340,15 @@ class Store:
             out.setdefault(str(row["company"]), {})[str(row["doc"])] = str(row["sha256"])
         return out
 
+    def replace_facts(self, company: str, doc: str, facts: list[Fact]) -> None:
+        """A stored document's facts replaced (read again from its passages: ``assistant facts --reread``)."""
+        with self._write_lock, self.ledger.tx() as db:
+            db.execute("DELETE FROM facts WHERE company=? AND doc=?", (company, doc))
+            db.executemany(
+                "INSERT INTO facts (company, doc, item, period, record) VALUES (?,?,?,?,?)",
+                [(f.company, f.doc, f.item, f.period, f.model_dump_json()) for f in facts],
+            )
+
     def facts(self, company: str, item: str | None = None, period: str | None = None) -> list[Fact]:
         """The stored facts of a company's documents (of one line item and fiscal year when given)."""
         sql, args = "SELECT record FROM facts WHERE company=?", [company]

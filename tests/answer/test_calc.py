@@ -18,6 +18,18 @@ def test_differences_between_the_years_asked_for_the_rows_asked() -> None:
     ]
 
 
+def test_a_rate_changes_by_percentage_points_not_by_a_percent_of_itself() -> None:
+    rates = "| | 2023 | 2022 |\n|---|---|---|\n| Effective tax rate | 23.0% | 20.0% |"
+    lines = year_calculations(
+        Query.parse("How much did Zentrix's effective tax rate change from 2022 to 2023?"), [rates]
+    )
+    assert lines == ["[1] Effective tax rate: 2023 23% − 2022 20% = +3.00 percentage points"]
+    zh = "| 项目 | 2023年 | 2022年 |\n|---|---|---|\n| 毛利率 | 35.10% | 38.45% |"
+    assert year_calculations(Query.parse("2022年到2023年毛利率变化了多少？"), [zh]) == [
+        "[1] 毛利率: 2023 35.1% − 2022 38.45% = -3.35个百分点"
+    ]
+
+
 def test_no_calculation_unless_a_change_between_years_is_asked() -> None:
     assert year_calculations(Query.parse("How many active users in 2019?"), [TABLE]) == []
     assert year_calculations(Query.parse("What is the change in active users?"), [TABLE]) == []

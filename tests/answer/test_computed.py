@@ -114,7 +114,7 @@ def reports(fake_services: Services, tmp_path: Path) -> Answerer:
         "Halvard Robotics, Inc. annual report. All amounts in $.\n[TABLE]\n |  | Years ended December 31, |\n"
         " | 2023 | 2022\n |  | (in thousands) |\nGeneral and administrative | $ 21,406 | $ 18,950\n"
         "Percentage of total revenues | 12.4 % | 13.1 %\nFree cash flow | $(7,215) | $2,040\n"
-        "Net loss | $(12,530) | $(9,884)\n[/TABLE]\n",
+        "Net loss | $(12,530) | $(9,884)\nEffective tax rate | 21.5 % | 19.0 %\n[/TABLE]\n",
         encoding="utf-8",
     )
     ingest_paths([root], fake_services.store, fake_services.settings)
@@ -151,6 +151,9 @@ def test_english_figures_in_the_unit_asked_with_signs_and_stated_shares(reports:
     assert "-$7,215 thousand" in fcf.answer  # "$(7,215)" is negative
     loss = reports.ask("How large was Halvard's net loss in 2023?")
     assert "Net loss for FY2023 was $12,530 thousand" in loss.answer  # the label says loss: no minus sign
+    rate = reports.ask("How much did Halvard's effective tax rate change between 2022 and 2023?")
+    assert "+2.50 percentage points" in rate.answer  # a rate changes by points, from 19.0% to 21.5%
+    assert "21.5%" in rate.answer and "19.0%" in rate.answer
     assert Counting.calls == 0
     other = reports.ask("What was Halvard's revenue in 2023 and why did it change?")
     assert other.path != "computed"  # a why: the passages and the model

@@ -75,6 +75,9 @@ ROW_FIELDS: dict[str, RowField] = {
     **_rows("money", "current_assets", "流动资产合计|total current assets|current assets, total"),
     **_rows("money", "free_cash_flow", "自由现金流|自由现金流量|free cash flow"),
     **_rows(
+        "percent", "effective_tax_rate", "实际税率|有效税率|effective tax rate|effective income tax rate"
+    ),
+    **_rows(
         "money", "current_liabilities", "流动负债合计|total current liabilities|current liabilities, total"
     ),
     **_rows("money", "inventory", "存货|inventories|inventory|inventories, net"),
