@@ -80,7 +80,10 @@ EN_TOPICS: tuple[tuple[str, str], ...] = (
     ("cash", r"cash and cash equivalents|cash at bank|cash balance|\bcash\b"),
     ("ar", r"accounts receivable|trade receivables"),
     ("top5", r"(?:five|5) largest customers|top (?:five|5)(?: customers)?|largest five customers"),
-    ("top1", r"(?:single )?largest customer|biggest customer|top customer"),
+    (
+        "top1",
+        r"(?:single )?largest customer|biggest customer|top customer|(?<!no )(?<!not )\b(?:one|a single) customer\b",
+    ),
     ("supplier", r"largest supplier|suppliers?"),
     ("debt_ratio", r"debt(?:-to-assets?)? ratio|gearing(?: ratio)?"),
     ("burn", r"(?:average )?monthly (?:net )?(?:cash )?burn"),
