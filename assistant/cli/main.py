@@ -229,7 +229,7 @@ def cmd_companies(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.answer.search import search
+    from assistant.answer.search import search, searched_company
     from assistant.core.errors import InputError
     from assistant.core.services import Services
 
@@ -238,7 +238,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
         raise InputError("-k must be at least 1")
     services = Services(settings)
-    hits = search(services.store, services.answerer, args.query, args.company, args.k)
+    within = searched_company(services.answerer, args.query, args.company)
+    print(f"(searched {within or 'all companies'})", file=sys.stderr)
+    hits = search(services.store, services.answerer, args.query, within, args.k)
     if args.json:
         _print_json(hits)
     else:

@@ -18,6 +18,17 @@ def test_ingest_companies_search_ask_json(cli, docs: Path, capsys: pytest.Captur
     assert cli("companies", "--json") == 0
     assert [c["company"] for c in json.loads(capsys.readouterr().out)] == ["Acme", "星河科技"]
 
+    # without --company the query's own company is searched, as ask resolves it; none named: all companies
+    assert cli("search", "星河科技 研发投入", "-k", "3", "--json") == 0
+    out = capsys.readouterr()
+    assert "(searched 星河科技)" in out.err and {h["company"] for h in json.loads(out.out)} == {"星河科技"}
+    assert cli("search", "revenue", "-k", "5", "--json") == 0
+    out = capsys.readouterr()
+    assert "(searched all companies)" in out.err and {h["company"] for h in json.loads(out.out)} == {
+        "Acme",
+        "星河科技",
+    }
+
     assert cli("search", "营业收入 2023", "--company", "星河科技", "-k", "3", "--json") == 0
     hits = json.loads(capsys.readouterr().out)
     assert list(hits[0]) == ["rank", "score", "company", "doc", "page", "chunk_id", "text"]
