@@ -204,9 +204,14 @@ def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
     return text.replace(" - ", " − ").replace(" * ", " × ").replace(" / ", " ÷ ")
 
 
+def _asks_which_sign(question: str) -> bool:
+    """ "Was it positive or negative?" asks which (the figure with its sign answers it), not whether."""
+    return bool(_POSITIVE.search(question) and _NEGATIVE.search(question))
+
+
 def _verdict(question: str, c: Computed, facts: list[Fact]) -> bool | None:
     """True/False for a yes/no question the comparison decides; None when it is not one."""
-    if not _YES_NO.search(question):
+    if not _YES_NO.search(question) or _asks_which_sign(question):
         return None
     if m := _ABOVE.search(question):
         return c.value > Decimal(m.group(1))
@@ -286,6 +291,12 @@ def _answer(query: Query, done: list[Computed], verdict: bool | None = None) -> 
         else _sentence(c, lang, company, marks, places, verdict)
         for c in done
     ]
+    if verdict is not None and done[0].metric.formula in done[0].used:  # an item's sentence has no lead
+        sentences[0] = (
+            ("是。" if verdict else "否。") + sentences[0]
+            if lang == "zh"
+            else (("Yes. " if verdict else "No. ") + sentences[0])
+        )
     return ComputedAnswer(("" if lang == "zh" else " ").join(sentences), cited, done[0])
 
 
@@ -304,7 +315,7 @@ def metric_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | MissingIn
             return _missing_answer(query, got)
         return None
     verdict = _verdict(query.text, got, facts)
-    if verdict is None and _YES_NO.search(query.text):
+    if verdict is None and _YES_NO.search(query.text) and not _asks_which_sign(query.text):
         return None
     return _answer(query, [got], verdict)
 
@@ -321,9 +332,11 @@ def _preferred(facts: list[Fact], part: Part) -> list[Fact]:
 
 def figures_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | None:
     """Every figure a question asks for (``answer.figure_parts``) computed from facts, or None when one of them
-    cannot be (the question then goes to the passages and the model) or it is a yes/no question."""
+    cannot be (the question then goes to the passages and the model). A yes/no question about one figure of
+    one year is decided by its comparison (``_figure_verdict``), else left to the model."""
     parts = asked_parts(query.text)
-    if not parts or _YES_NO.search(query.text):
+    yes_no = bool(_YES_NO.search(query.text))
+    if not parts or (yes_no and (len(parts) > 1 or len(parts[0].years) > 1)):
         return None
     done: list[Computed] = []
     for part in parts:
@@ -333,7 +346,26 @@ def figures_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | None:
             if not isinstance(got, Computed):
                 return None
             done.append(got)
-    return _answer(query, done)
+    if not yes_no or _asks_which_sign(query.text):
+        return _answer(query, done)
+    verdict = _figure_verdict(query.text, done[0], facts)
+    return None if verdict is None else _answer(query, done, verdict)
+
+
+def _figure_verdict(question: str, c: Computed, facts: list[Fact]) -> bool | None:
+    """Yes/no for one figure: did it grow or fall (its growth or change against zero), is it above or below a
+    level, positive or negative; None for anything else."""
+    grew = c.metric.name.endswith(("_growth", "_change"))
+    if grew and not (_ABOVE.search(question) or _BELOW.search(question)):
+        if _UP.search(question):
+            return c.value > 0
+        if _DOWN.search(question):
+            return c.value < 0
+    if _HEALTHY.search(question) and c.metric.healthy is None:
+        return None  # no level for a line item: the model reads the passages
+    if c.metric.kind == "money" and (_ABOVE.search(question) or _BELOW.search(question)):
+        return None  # "above 100" of an amount: in which unit? not decided here
+    return _verdict(question, c, facts)
 
 
 __all__ = ["ComputedAnswer", "MissingInputs", "figures_answer", "metric_answer"]

@@ -157,3 +157,21 @@ def test_english_figures_in_the_unit_asked_with_signs_and_stated_shares(reports:
     assert Counting.calls == 0
     other = reports.ask("What was Halvard's revenue in 2023 and why did it change?")
     assert other.path != "computed"  # a why: the passages and the model
+
+
+def test_a_yes_no_question_about_one_figure_is_decided_by_its_comparison(reports: Answerer) -> None:
+    grew = reports.ask("晨曦微电子2023年营业收入是否增长？")  # 412,880,316.52 against 301,447,902.18
+    assert grew.path == "computed" and grew.answer.startswith("是。") and "412,880,316.52元" in grew.answer
+    negative = reports.ask("Is Halvard's free cash flow negative in 2023?")  # $(7,215)
+    assert negative.path == "computed" and negative.answer.startswith("Yes.")
+    fell = reports.ask(
+        "Did Halvard's general and administrative expenses decrease in 2023?"
+    )  # 21,406 > 18,950
+    assert fell.path == "computed" and fell.answer.startswith("No.")
+    which = reports.ask("Was Halvard's free cash flow positive or negative in 2023?")  # which, not whether
+    assert (
+        which.path == "computed" and not which.answer.startswith(("Yes", "No")) and "-$7,215" in which.answer
+    )
+    calls = Counting.calls
+    amount = reports.ask("Were Halvard's general and administrative expenses above 20 in 2023?")  # 20 what?
+    assert amount.path != "computed" and Counting.calls == calls + 1
