@@ -254,8 +254,13 @@ def _resolved(year: str | None, annual: int | None) -> str | None:
     return str(annual + int(year)) if annual else None
 
 
+_RELATIVE_HINT = re.compile(r"期.*期|年.*年|期.*年|年.*期|(?:year|period).*(?:year|period)", re.I)
+
+
 def _relative_line(line: str) -> list[str | None] | None:
     """A plain-text header of relative titles ("项目 本期 上期", "期末余额 期初余额"): from its first such title."""
+    if not _RELATIVE_HINT.search(line):
+        return None  # most lines: no title of the kind at all
     found = relative_header(line.split())
     if found is None:
         return None

@@ -175,11 +175,16 @@ def relative_header(cells: list[str]) -> list[str | None] | None:
     return found if sum(1 for f in found if f) >= 2 else None
 
 
+_ANY_YEAR = re.compile(r"(?:19|20)\d{2}")
+
+
 def text_header_years(line: str) -> list[str | None] | None:
     """Year columns of a plain-text header line ("项目 2023年 2022年 增减" → ["2023", "2022", None];
     "Item 2023 2022 2021"): the columns from the first year on, None for a column that is not a year. A
     year title may carry a date tail ("2023/12/31"); a text export's spaces inside one ("2018 年",
     "2018 年 12 月 31 日") are no column breaks. None when the line is no such header."""
+    if not _ANY_YEAR.search(line):
+        return None  # most lines: no year to head a column
     line = re.sub(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?", _joined_date, line)
     tokens = re.sub(r"((?:19|20)\d{2})\s+年", r"\1年", line).split()
     if len(tokens) < 2 or re.search(r"[，。；、]", line):  # a header's titles carry no clause punctuation
