@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from assistant.answer.figure_checks import asks_why
-from assistant.answer.figure_parts import Part, asked_parts, label_key
-from assistant.answer.glossary import fiscal_years
+from assistant.answer.figure_parts import Part, asked_parts, label_key, question_years
 from assistant.answer.query import Query
 from assistant.answer.refusals import input_missing_text
 from assistant.core.records import Fact
 from assistant.facts.metrics import Computed, Metric, Missing, asked_metric, compute, inputs
+from assistant.facts.read import row_item
 from assistant.profile.lexicon.table_rows import item_name
 
 _YES_NO = re.compile(
@@ -102,7 +102,10 @@ def _places(raw: str) -> int:
     return len(m.group(1)) if m else 0
 
 
-_LOSS_LABEL = re.compile(r"亏损|净损失|\bloss\b|used in", re.I)
+def _signed_label(label: str) -> bool:
+    """Whether a row's label says the sign itself ("Net loss", "净亏损", "Net cash used in …": the lexicon's)."""
+    rf = row_item(label)
+    return rf is not None and rf.sign < 0
 
 
 def _label(fact: Fact, lang: str) -> str:
@@ -167,7 +170,7 @@ def _item_sentence(c: Computed, lang: str, company: str, marks: dict[str, int], 
     fact = c.used[c.metric.formula]
     label = _label(fact, lang)
     loss = (
-        bool(_LOSS_LABEL.search(label)) and Decimal(fact.value) < 0
+        fact.kind == "table" and _signed_label(fact.label) and Decimal(fact.value) < 0
     )  # "Net loss … $5.2 million", not "-$5.2"
     figure = _figure(fact, lang, absolute=loss)
     if asked is not None and fact.unit not in (None, "%") and c.metric.kind == "money":
@@ -308,7 +311,7 @@ def metric_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | MissingIn
         return None
     if metric is None:
         return figures_answer(query, facts)
-    years = sorted(set(query.years) | set(fiscal_years(query.text)))
+    years = question_years(query.text)
     got = compute(metric, facts, years[-1] if years else None)
     if isinstance(got, Missing):
         if got.found and got.period and metric.stated is None:

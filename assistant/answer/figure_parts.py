@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from assistant.answer.glossary import fiscal_years
+from assistant.answer.query import named_years
 from assistant.facts.metrics import Metric, change_metric, growth_metric, item_metric, share_metric
 from assistant.profile.extract.table_cells import normalise_label
 from assistant.profile.lexicon.table_rows import ROW_FIELDS
@@ -107,18 +108,14 @@ def _items(clause: str) -> list[tuple[str, str, str]]:
     return [(field, kind, words) for _, field, kind, words in out]
 
 
-_FILE_NAME = re.compile(r"[\w\-.（）()]+\.(?:pdf|docx?|md|txt|html?|xlsx?|csv)\b", re.I)
-
-
-def _years(question: str) -> list[str]:
-    question = _FILE_NAME.sub(" ", question)  # "annual_report_2023.pdf" names a file, not a year asked
-    named = re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", question)
-    return sorted(set(named) | set(fiscal_years(question)))
+def question_years(question: str) -> list[str]:
+    """The fiscal years a question names, oldest first ("2023", "FY22", not a file name's year)."""
+    return sorted(set(named_years(question)) | set(fiscal_years(question)))
 
 
 def asked_parts(question: str) -> list[Part] | None:
     """The figures a question asks for (see the module's docstring), or None."""
-    years = _years(question)
+    years = question_years(question)
     if not years or _NOT_A_YEAR.search(question):
         return None
     parts: list[Part] = []
@@ -164,4 +161,4 @@ def label_key(label: str) -> str:
     return _squash(normalise_label(label)[0])
 
 
-__all__ = ["Part", "asked_parts", "label_key"]
+__all__ = ["Part", "asked_parts", "question_years", "label_key"]

@@ -20,6 +20,15 @@ from assistant.text.normalize import index_text
 
 CJK = re.compile(r"[" + HAN + r"]")
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_FILE_NAME = re.compile(r"[\w\-.（）()]+\.(?:pdf|docx?|md|txt|html?|xlsx?|csv)\b", re.I)
+
+
+def named_years(text: str) -> list[str]:
+    """Four-digit years a text names, in order, each once; a year inside a file name it names
+    ("annual_report_2024.pdf") is the file's, not one asked about."""
+    return list(dict.fromkeys(YEAR.findall(_FILE_NAME.sub(" ", text))))
+
+
 # Question words that say nothing of what is asked about (jieba search tokens of "是多少", "哪一年" …).
 GENERIC_TERMS = frozenset(
     {"多少", "是多", "少项", "哪一", "一年", "什么", "是什", "哪家", "家机", "机构", "多大", "今年", "目前", "是否",
@@ -77,7 +86,7 @@ class Query(BaseModel):
             simplified=index_text(text),
             language=language(text),
             tokens=tuple(tokenize(text)),
-            years=tuple(dict.fromkeys(YEAR.findall(text))),
+            years=tuple(named_years(text)),
             company=company,
             candidates=tuple(candidates),
             company_tokens=frozenset(tokenize(company or "")),
