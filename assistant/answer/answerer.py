@@ -17,6 +17,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.calculate import year_calculations
+from assistant.answer.causes import cause_answer
 from assistant.answer.citations import citations, renumbered
 from assistant.answer.computed import MissingInputs, metric_answer
 from assistant.answer.extractive import extractive_answer
@@ -94,6 +95,7 @@ class _Turn:
     cut: bool = False  # the model's answer was cut at the time budget
     searched: str = ""
     found: int = 0  # passages retrieved above the relevance floor
+    retrieved: list[Evidence] = field(default_factory=list)  # those passages, best first
     first_token: float | None = None
 
     def seconds(self) -> float:
@@ -172,6 +174,8 @@ class Answerer:
             reason = refused_in_code(turn.query, passages, self._periods_of(turn))
             if reason:
                 answer = self._refusal(turn, reason)
+            elif quoted := self._quoted_cause(turn):
+                answer = quoted
             else:
                 checked = yield from self._drafted(turn, passages)
                 answer = self._checked_answer(turn, checked, passages)
@@ -313,6 +317,19 @@ class Answerer:
             turn, answer=found.text, insufficient_evidence=False, path="computed", citations=cited
         )  # fmt: skip
 
+    def _quoted_cause(self, turn: _Turn) -> Answer | None:
+        """A why-question answered by the sentence that states the cause, quoted (``answer.causes``), or None.
+        It is looked for in every passage retrieved, not only those that fit the model's prompt."""
+        passages = turn.retrieved
+        found = cause_answer(turn.query, masked(passages))
+        if found is None:
+            return None
+        text, cited = found
+        return self._reply(
+            turn, answer=renumbered(text, cited), insufficient_evidence=False, path="quoted",
+            citations=citations(cited, passages),
+        )  # fmt: skip
+
     def _refusal(
         self, turn: _Turn, reason: RefusalReason, retried: bool = False, problem: str = ""
     ) -> Answer:
@@ -333,7 +350,7 @@ class Answerer:
         query = turn.query
         doc = named_document(self.store, query.text, query.company)
         evidence = relevant(self.store, query, RETRIEVED, self.settings.min_relevance, doc, allowed)
-        turn.found = len(evidence)
+        turn.found, turn.retrieved = len(evidence), evidence
         turn.searched = searched_text(self.store, query, doc, evidence, allowed)
         return select_passages(evidence, self.settings.top_k, self.settings.prompt_token_budget)
 

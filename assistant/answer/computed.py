@@ -21,23 +21,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from assistant.answer.figure_checks import asks_why
 from assistant.answer.figure_parts import Part, asked_parts, label_key, question_years
-from assistant.answer.query import Query
+from assistant.answer.query import NEGATIVE, POLAR, POSITIVE, Query, asks_which_sign, asks_yes_no
 from assistant.answer.refusals import input_missing_text
 from assistant.core.records import Fact
 from assistant.facts.metrics import Computed, Metric, Missing, asked_metric, compute, inputs
 from assistant.facts.read import row_item
 from assistant.profile.lexicon.table_rows import item_name
 
-_YES_NO = re.compile(
-    r"^\s*(?:does|do|did|is|are|was|were|has|have|had|can|will)\b|是否|有没有|是不是|能否|吗\s*[？?]?\s*$",
-    re.I,
-)
 _ABOVE = re.compile(
     r"(?:above|over|more than|greater than|higher than|exceeds?|at least|超过|高于|大于|不低于)\s*(\d+(?:\.\d+)?)"
 )
 _BELOW = re.compile(r"(?:below|under|less than|lower than|at most|低于|小于|不足|不超过)\s*(\d+(?:\.\d+)?)")
-_POSITIVE = re.compile(r"positive|为正|正的|大于零|盈利", re.I)
-_NEGATIVE = re.compile(r"negative|为负|负的|小于零|亏损", re.I)
 _HEALTHY = re.compile(
     r"health|adequate|sufficient|strong|solid|good|reasonabl|健康|充足|充裕|良好|稳健|安全", re.I
 )
@@ -207,22 +201,17 @@ def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
     return text.replace(" - ", " − ").replace(" * ", " × ").replace(" / ", " ÷ ")
 
 
-def _asks_which_sign(question: str) -> bool:
-    """ "Was it positive or negative?" asks which (the figure with its sign answers it), not whether."""
-    return bool(_POSITIVE.search(question) and _NEGATIVE.search(question))
-
-
 def _verdict(question: str, c: Computed, facts: list[Fact]) -> bool | None:
     """True/False for a yes/no question the comparison decides; None when it is not one."""
-    if not _YES_NO.search(question) or _asks_which_sign(question):
+    if not asks_yes_no(question):
         return None
     if m := _ABOVE.search(question):
         return c.value > Decimal(m.group(1))
     if m := _BELOW.search(question):
         return c.value < Decimal(m.group(1))
-    if _NEGATIVE.search(question):
+    if NEGATIVE.search(question):
         return c.value < 0
-    if _POSITIVE.search(question):
+    if POSITIVE.search(question):
         return c.value > 0
     if _UP.search(question) or _DOWN.search(question):
         before = compute(c.metric, facts, str(int(c.period) - 1))
@@ -318,7 +307,7 @@ def metric_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | MissingIn
             return _missing_answer(query, got)
         return None
     verdict = _verdict(query.text, got, facts)
-    if verdict is None and _YES_NO.search(query.text) and not _asks_which_sign(query.text):
+    if verdict is None and query.yes_no:
         return None
     return _answer(query, [got], verdict)
 
@@ -338,7 +327,7 @@ def figures_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | None:
     cannot be (the question then goes to the passages and the model). A yes/no question about one figure of
     one year is decided by its comparison (``_figure_verdict``), else left to the model."""
     parts = asked_parts(query.text)
-    yes_no = bool(_YES_NO.search(query.text))
+    yes_no = bool(POLAR.search(query.text))
     if not parts or (yes_no and (len(parts) > 1 or len(parts[0].years) > 1)):
         return None
     done: list[Computed] = []
@@ -349,7 +338,7 @@ def figures_answer(query: Query, facts: list[Fact]) -> ComputedAnswer | None:
             if not isinstance(got, Computed):
                 return None
             done.append(got)
-    if not yes_no or _asks_which_sign(query.text):
+    if not yes_no or asks_which_sign(query.text):
         return _answer(query, done)
     verdict = _figure_verdict(query.text, done[0], facts)
     return None if verdict is None else _answer(query, done, verdict)

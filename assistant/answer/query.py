@@ -20,6 +20,12 @@ from assistant.text.normalize import index_text
 
 CJK = re.compile(r"[" + HAN + r"]")
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+POLAR = re.compile(
+    r"^\s*(?:does|do|did|is|are|was|were|has|have|had|can|will)\b|是否|有没有|是不是|能否|吗\s*[？?]?\s*$",
+    re.I,
+)
+POSITIVE = re.compile(r"positive|为正|正的|大于零|盈利", re.I)
+NEGATIVE = re.compile(r"negative|为负|负的|小于零|亏损", re.I)
 _FILE_NAME = re.compile(r"[\w\-.（）()]+\.(?:pdf|docx?|md|txt|html?|xlsx?|csv)\b", re.I)
 
 
@@ -36,6 +42,17 @@ GENERIC_TERMS = frozenset(
 )  # fmt: skip
 _EN_PART = re.compile(r"\?\s*|,?\s+and\s+(?=(?:who|what|when|where|which|how|in which|whether)\b)", re.I)
 _ZH_PART = re.compile(r"[？?]\s*")
+
+
+def asks_yes_no(text: str) -> bool:
+    """Whether a question asks yes or no ("Did it report …?", "是否仍在有效期内？"); a question of alternatives
+    ("positive or negative?", "A还是B？") asks which, not whether."""
+    return bool(POLAR.search(text)) and not asks_which_sign(text) and "还是" not in text
+
+
+def asks_which_sign(text: str) -> bool:
+    """ "Was it positive or negative?" asks which (the figure with its sign answers it), not whether."""
+    return bool(POSITIVE.search(text) and NEGATIVE.search(text))
 
 
 def language(text: str) -> str:
@@ -76,6 +93,7 @@ class Query(BaseModel):
     expansions: str = Field("", description="Statement words the glossary adds for the keyword search.")
     expansion_tokens: tuple[str, ...] = Field((), description="Search tokens of ``expansions``.")
     parts: tuple[str, ...] = Field((), description="The separate things the question asks.")
+    yes_no: bool = Field(False, description="Whether it asks yes or no (``asks_yes_no``).")
 
     @classmethod
     def parse(cls, text: str, company: str | None = None, candidates: Iterable[str] = ()) -> Query:
@@ -93,6 +111,7 @@ class Query(BaseModel):
             expansions=expansions,
             expansion_tokens=tuple(tokenize(expansions)) if expansions else (),
             parts=tuple(question_parts(text)),
+            yes_no=asks_yes_no(text),
         )
 
     def key_terms(self, *, keep_company: bool = False, min_len: int = 1) -> set[str]:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from assistant.answer.calculate import wrong_year_figures
 from assistant.answer.citations import cited_numbers, parse_citations, says_not_found, strip_citations
-from assistant.answer.claims import attribute_claims, unsupported_words
+from assistant.answer.claims import attribute_claims, claim_terms, unsupported_words
 from assistant.answer.figure_checks import (
     added_years,
     better_figure_nearby,
@@ -151,6 +151,8 @@ def verify(
         cited = repaired
         text = cite_sentences(text, cited, everything)
     problem = _figure_problem(text, query, [everything[n - 1] for n in cited], everything)
+    if not problem and query.yes_no and not claim_terms(text, {*query.tokens, *_VERDICT_WORDS}):
+        problem = "it restates the question: a yes or no needs the fact of a passage that decides it"
     if problem:
         return Draft(problem=problem)
     sources = [everything[n - 1] for n in cited]
@@ -158,6 +160,9 @@ def verify(
     if unstated:
         return Draft(problem=unstated)
     return _on_topic(text, cited, query, everything)
+
+
+_VERDICT_WORDS = ("yes", "no", "not", "是的", "不是", "没有")  # a verdict asserts no fact of its own
 
 
 def _repaired_citations(text: str, cited: list[int], query: Query, everything: list[str]) -> list[int] | str:
@@ -232,6 +237,11 @@ def _on_topic(text: str, cited: list[int], query: Query, everything: list[str]) 
 # What failed, as a refusal may say it: the category of a problem, never its content (a problem quotes the
 # model's invented figures or an instruction's words).
 _FAILURES: list[tuple[str, str, str]] = [  # (a phrase of the problem, Chinese, English)
+    (
+        "restates the question",
+        "回答只重复了问题，没有写出据以判断的事实",
+        "it restates the question without the fact that decides it",
+    ),
     ("instruction", "回答照做了文档中的指令", "it follows an instruction found in a document"),
     ("as a fact", "回答断言了没有段落陈述的事实", "it asserts what no passage states"),
     ("another unit", "数字的单位与原文不同", "a figure's unit differs from the passage"),

@@ -261,7 +261,10 @@ def _print_answer(answer: Any) -> None:
         print("  choose with --company: " + " | ".join(answer.candidates))
     if answer.insufficient_evidence and answer.searched:
         print(f"  searched: {answer.searched}")
-    note = {"extractive": ", quoted: the model's answer failed verification"}.get(answer.path, "")
+    note = {
+        "extractive": ", quoted: the model's answer failed verification",
+        "quoted": ", quoted: the cause as the report states it",
+    }.get(answer.path, "")
     if answer.reason:
         from assistant.answer.refusals import reason_label
 

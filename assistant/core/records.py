@@ -111,7 +111,7 @@ class Citation(BaseModel):
     quote: str = Field(description="Verbatim text of the document that states the value.")
 
 
-AnswerPath = Literal["verified", "extractive", "computed", "insufficient_evidence", "needs_company"]
+AnswerPath = Literal["verified", "extractive", "quoted", "computed", "insufficient_evidence", "needs_company"]
 #: Why an answer does not answer (a refusal, or a question to the user), decided in code where possible:
 #: the question names a company with no documents (company_not_found); it names another company than the one
 #: selected (company_mismatch) or several (several_companies); the asked fiscal year is in no document of the
@@ -143,7 +143,8 @@ class Answer(BaseModel):
     path: AnswerPath = Field(
         "verified",
         description="How the answer was reached: the model's answer passed verification (verified), it failed "
-        "twice and the supporting sentence is quoted instead (extractive), a metric was computed in code from "
+        "twice and the supporting sentence is quoted instead (extractive), a why-question is answered by the "
+        "sentence of a report that states the cause, quoted (quoted), a metric was computed in code from "
         "the table rows it cites (computed), the documents do not answer it (insufficient_evidence), or the "
         "question names several companies and one must be chosen (needs_company).",
     )

@@ -1,8 +1,8 @@
 """Structure-aware chunking, Chinese and English alike.
 
 - Prose: whole sentences (Chinese 。！？；, English . ! ? before a space, line ends) packed into chunks of
-  about ``size`` units (a CJK character counts 2, see ``units``) with a little overlap; a sentence
-  longer than a chunk is cut.
+  about ``size`` units (a CJK character counts 2, see ``units``) with a little overlap; a sentence up to
+  twice a chunk stays whole, a longer one is cut after its clauses.
 - Tables (Markdown, one line per row): never cut mid-row; a table that fits in 2×``size`` is one chunk,
   a longer one is split by rows with its header row repeated in every part; the line just above the
   table (its caption) leads each part.
@@ -25,7 +25,8 @@ from assistant.text.tables import is_figure_cell, row_cells, title_year
 # Bump when chunk texts or boundaries change: a document chunked by an older version is chunked again by the
 # next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined. 3: text
 # exports' one-cell-per-line tables are rows, and every document's table figures are stored as facts.
-VERSION = "3"
+# 4: a sentence up to twice a chunk stays whole; an English line going on in lower case was wrapped.
+VERSION = "4"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(
@@ -79,6 +80,8 @@ def _wrapped(last: str, line: str, full: int) -> bool:
         ):  # "生物控股 指 内蒙古…": rows of a layout table
             return False
         return display_width(last) >= CJK_FULL * full
+    if line[0].islower() and last[-1].isalnum():  # English prose goes on in lower case: a wrapped line
+        return True
     word = _FIRST_WORD.match(line)
     return (
         word is not None
@@ -203,8 +206,7 @@ class _PageChunker:
         self.current_section = self.section
 
     def sentence(self, text: str, new_line: bool) -> None:
-        step = self.size // 2 if _CJK.search(text) else self.size
-        for piece in [text[i : i + step] for i in range(0, len(text), step)]:
+        for piece in _pieces(text, self.size):
             if self.current and self.length + units(piece) > self.size:
                 self.flush(keep_overlap=True)
             if not self.current:
@@ -217,6 +219,25 @@ class _PageChunker:
         self.flush(keep_overlap=False)
         for part in _table_parts(caption, rows, self.size):
             self.out.append((self.section, part))
+
+
+_CLAUSE = re.compile(r"[^，,；;、：:]*[，,；;、：:]?\s*")  # a clause with its punctuation and spaces
+
+
+def _pieces(sentence: str, size: int) -> list[str]:
+    """A sentence as chunk pieces: whole up to twice a chunk (a sentence cut in two answers neither half
+    of a question); a longer one is cut after its clauses (commas, semicolons) into pieces of about a chunk,
+    and only a clause longer than a chunk is cut inside."""
+    if units(sentence) <= 2 * size:
+        return [sentence]
+    step = size // 2 if _CJK.search(sentence) else size
+    pieces: list[str] = [""]
+    for clause in (c for c in _CLAUSE.findall(sentence) if c):
+        for part in [clause[i : i + step] for i in range(0, len(clause), step)]:
+            if pieces[-1] and units(pieces[-1]) + units(part) > size:
+                pieces.append("")
+            pieces[-1] += part
+    return [p.strip() for p in pieces if p.strip()]
 
 
 def _years_only(row: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from assistant.answer.query import Query, checked_question, question_parts
+from assistant.answer.query import Query, asks_yes_no, checked_question, question_parts
 from assistant.core.errors import InputError
 from assistant.core.services import Services
 from assistant.ingest.pipeline import ingest_paths
@@ -26,6 +26,15 @@ def test_a_query_holds_every_reading_of_the_question() -> None:
     en = Query.parse("When was Corvane founded, and who leads it?")
     assert en.language == "en" and en.company is None and en.years == () and en.expansions == ""
     assert en.parts == ("When was Corvane founded", "who leads it")
+
+
+def test_a_question_that_asks_yes_or_no_and_one_that_asks_which() -> None:
+    assert Query.parse("Did Corvane report customer concentration in FY23?").yes_no
+    assert asks_yes_no("澄岳科技的高新技术企业证书目前是否仍在有效期内？")
+    assert asks_yes_no("澄岳科技有专精特新资质吗？")
+    assert not asks_yes_no("Was Corvane's adjusted EBITDA positive or negative in 2023?")  # asks which
+    assert not asks_yes_no("澄岳科技是原告还是被告？")
+    assert not asks_yes_no("What drove Corvane's revenue change in 2023?")
 
 
 def test_traditional_script_is_simplified() -> None:

@@ -159,6 +159,27 @@ def test_verify_takes_the_analysed_question() -> None:
     assert declined.declined and declined.problem
 
 
+def test_a_yes_or_no_needs_the_fact_that_decides_it() -> None:
+    passages = _passages(
+        "In May 2023, Kestrel Labs filed a patent lawsuit against the Company. The Company is the defendant.",
+        "One distributor accounted for 31% of Corvane's net revenue in 2023.",
+    )
+    plaintiff = Query.parse("Is Corvane the plaintiff in the lawsuit brought by Kestrel Labs?", "Corvane")
+    echoed = verify(
+        "Yes, Corvane is the plaintiff in the lawsuit brought by Kestrel Labs [1].", plaintiff, passages
+    )
+    assert "restates the question" in echoed.problem  # only the question's words: no evidence
+    assert "restates the question" in verify("Yes [1].", plaintiff, passages).problem
+    stated = verify("No, the Company is the defendant [1].", plaintiff, passages)
+    assert not stated.problem and stated.cited == [1]
+    concentration = Query.parse("Did Corvane report customer concentration in 2023?", "Corvane")
+    ok = verify("Yes, one distributor accounted for 31% of net revenue [2].", concentration, passages)
+    assert not ok.problem and ok.cited == [2]
+    zh = _passages("澄岳科技的高新技术企业证书已于2023年12月2日到期。")
+    bare = verify("否[1]。", Query.parse("澄岳科技的高新技术企业证书是否仍在有效期内？", "澄岳科技"), zh)
+    assert "restates the question" in bare.problem
+
+
 def _path(replies: list[str], verdicts: dict[str, Draft], fallback: Draft) -> tuple[list[object], list[str]]:
     """Run the path with scripted replies; returns what it yielded and the problems each write was given."""
     given: list[str] = []

@@ -206,6 +206,20 @@ def test_figures_stated_in_sentences_are_facts_too() -> None:
     assert all(f.quote in next(c.text for c in chunks if c.chunk_id == f.chunk_id) for f in facts)
 
 
+def test_a_segments_figure_in_a_sentence_is_not_the_companys() -> None:
+    from assistant.facts.read import sentence_facts
+
+    text = (
+        "Veltrona Inc. Annual Report 2024\n"
+        "Sensor net sales of $2.1 billion in 2024 increased by 41%, compared to $1.5 billion in 2023.\n"
+        "Data Center net revenue was $0.6 billion in 2024.\n"
+        "Net sales for 2024 were $8.1 billion, an increase of 19% compared to 2023.\n"
+    )
+    document = _document(text, "veltrona_10k_2024.txt", "Veltrona")
+    revenue = [f for f in sentence_facts(document, chunk_document(document)) if f.item == "revenue"]
+    assert [(f.period, f.value) for f in revenue] == [("2024", "8100000000")]
+
+
 def _read_facts(path: Path, company: str) -> list[Fact]:
     from assistant.ingest.readers import read_document
 

@@ -183,3 +183,36 @@ def test_a_statement_goes_on_with_its_years_and_its_captions_are_no_passages_of_
     assert "As of December 31, | 2023 | 2022" in assets and "Current assets:" in assets
     assert not any(t.strip() in ("Liabilities and Stockholders Equity\nCurrent liabilities:",) for t in texts)
     assert all("|" in t or len(t) > 60 for t in texts if "Consolidated" not in t)  # no caption-only passage
+
+
+def test_a_sentence_up_to_twice_a_chunk_stays_whole_and_a_longer_one_is_cut_after_a_clause() -> None:
+    cause = (
+        "The increase in net sales was driven by a 41% increase in Sensor segment sales primarily due to "
+        "higher shipments of our LX lidar units, a 12% increase in Services segment sales primarily due to "
+        "longer maintenance contracts, and a significant increase in Drive segment sales from the prior "
+        "year driven by the inclusion of Orvik motor controller sales."
+    )  # fictional, ~330 characters: longer than a chunk of 200
+    text = "Net sales for 2024 were $812 million. " + cause + " Client demand stayed weak."
+    chunks = chunk_document(_doc([Page(number=1, text=text)]), size=200, overlap=0)
+    assert any(cause in c.text for c in chunks)  # one passage answers "what drove net sales?" in full
+
+    longer = ", ".join(f"clause number {n} of a very long list of contract terms" for n in range(20)) + "."
+    pieces = chunk_document(_doc([Page(number=1, text=longer)]), size=200, overlap=0)
+    assert len(pieces) > 1 and all(len(c.text) <= 200 for c in pieces)
+    assert all(c.text.endswith((",", ".")) for c in pieces)  # cut after a clause, never inside a word
+
+
+def test_an_english_line_that_goes_on_in_lower_case_was_wrapped() -> None:
+    page = (
+        "Revenue for 2024 was $9.1 million, an increase of 18% compared to 2023. The increase was driven by\n"
+        "higher subscription renewals from hospital customers, and by the new imaging module\n"
+        "launched in March.\n"
+        "Outlook\n"
+        "We expect growth to continue."
+    )
+    text = "\n".join(c.text for c in chunk_document(_doc([Page(number=1, text=page)]), size=2000))
+    assert (
+        "driven by higher subscription renewals from hospital customers, and by the new imaging module "
+        "launched in March." in text
+    )
+    assert "\nOutlook\nWe expect" in text  # a capitalised line after a finished sentence keeps its break

@@ -33,6 +33,7 @@ from assistant.profile.lexicon.sentence_cues import (
     FORECAST,
     GROWTH,
     OTHER_ENTITY,
+    PART_QUALIFIER,
     PER_SHARE,
     ZH_FILLER,
     ZH_INHERIT,
@@ -78,6 +79,8 @@ def _topics(sentence: str, zh: bool) -> list[Topic]:
         if any(s <= m.start() < e for s, e in rel_spans):
             continue
         name = names[int(next(k for k, v in m.groupdict().items() if v is not None)[1:])]
+        if not zh and PART_QUALIFIER.search(sentence[: m.start()]):
+            continue  # "Sensor net sales of $2.1 billion": a segment's figure, not the company's
         out.append(Topic(name, m.start(), m.end()))
     return out
 

@@ -68,3 +68,7 @@ PER_SHARE = re.compile(r"^\s*(?:per (?:basic |diluted )?(?:common )?share|/股|�
 OTHER_ENTITY = re.compile(
     r"子公司|参股公司|分公司|孙公司|联营企业|合营企业|subsidiar|joint venture|investee", re.IGNORECASE
 )
+# a capitalised name right before an English line item names a part of the company ("Data Center net revenue",
+# "Sensor net sales"): a segment's or product's figure, never the company's; these words name the whole
+WHOLE_COMPANY_WORDS = r"Total|Net|Our|The|Its|Consolidated|Group|Annual|Fiscal|Full|Year|Company|Reported|GAAP"
+PART_QUALIFIER = re.compile(rf"\b(?!(?:{WHOLE_COMPANY_WORDS})\b)[A-Z][\w&-]*\s+$")

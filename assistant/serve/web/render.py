@@ -16,6 +16,7 @@ VERDICTS = {
     "extractive": (
         "❝ quoted from the document: the model's answer failed verification / 模型回答未通过核对，改为引用原文"
     ),
+    "quoted": "❝ the cause as the report states it, quoted / 引用报告原文所述原因",
     "computed": "∑ computed in code from the cited table rows / 由引用的表格行计算得出",
     "insufficient_evidence": "∅ not in the documents / 文档中未找到",
     "needs_company": "? choose a company / 请选择企业",
