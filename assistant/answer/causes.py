@@ -43,7 +43,7 @@ _WHY_WORDS = frozenset(
 
 def _why_part(question: str) -> str:
     """The part of the question that asks why (not an instruction after it)."""
-    parts = re.findall(r"[^?？]*[?？]", question) or [question]
+    parts: list[str] = re.findall(r"[^?？]*[?？]", question) or [question]
     return next((p for p in parts if asks_why(p)), parts[0])
 
 
