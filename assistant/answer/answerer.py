@@ -17,13 +17,17 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.calculate import year_calculations
-from assistant.answer.causes import cause_answer
 from assistant.answer.citations import citations, renumbered
-from assistant.answer.computed import MissingInputs, metric_answer
 from assistant.answer.extractive import extractive_answer
 from assistant.answer.figure_checks import with_table_unit
-from assistant.answer.figure_parts import asked_parts
 from assistant.answer.followup import Session, rewrite
+from assistant.answer.in_code import (
+    Decided,
+    QualificationCache,
+    cause_decided,
+    figures_decided,
+    standing_decided,
+)
 from assistant.answer.instructions import masked
 from assistant.answer.periods import Periods, asked_years, passage_years, uncovered
 from assistant.answer.prompts import answer_inputs, answer_prompt, system_text
@@ -50,7 +54,6 @@ from assistant.answer.verify import (
 from assistant.core.errors import AssistantError, LLMError
 from assistant.core.records import Answer, Evidence, RefusalReason
 from assistant.core.settings import Settings
-from assistant.facts.metrics import asked_metric
 from assistant.store.index import Store
 
 RETRIEVED = 12  # passages retrieved before the prompt-sized selection
@@ -113,6 +116,7 @@ class Answerer:
         self.settings = settings
         self.model_label = model_label
         self._periods: dict[str, tuple[tuple[str, ...], Periods]] = {}  # company → (its documents, periods)
+        self._qualifications = QualificationCache()
 
     # ---- company ---------------------------------------------------------------------
     def known_companies(self, allowed: Collection[str] | None = None) -> dict[str, list[str]]:
@@ -167,14 +171,16 @@ class Answerer:
             answer = self._needs_company(turn)
         elif covered := self._uncovered_period(turn):
             answer = self._period_not_covered(turn, covered)
-        elif computed := self._computed(turn):
+        elif computed := self._decided(turn, figures_decided(self.store, turn.query)):
             answer = computed
+        elif standing := self._decided(turn, standing_decided(self.store, turn.query, self._qualifications)):
+            answer = standing
         else:
             passages = self._passages(turn, allowed)
             reason = refused_in_code(turn.query, passages, self._periods_of(turn))
             if reason:
                 answer = self._refusal(turn, reason)
-            elif quoted := self._quoted_cause(turn):
+            elif quoted := self._decided(turn, cause_decided(turn.query, turn.retrieved)):
                 answer = quoted
             else:
                 checked = yield from self._drafted(turn, passages)
@@ -288,46 +294,14 @@ class Answerer:
             reason="period_not_covered", covered_periods=covered,
         )  # fmt: skip
 
-    def _computed(self, turn: _Turn) -> Answer | None:
-        """A metric question answered from the company's facts in code (``answer.computed``), or None."""
-        company = turn.query.company
-        asks_figures = asked_metric(turn.query.text) is not None or asked_parts(turn.query.text) is not None
-        if not company or not asks_figures:  # the facts are read only for a question about figures
+    def _decided(self, turn: _Turn, decided: Decided | None) -> Answer | None:
+        """The Answer of an answer decided in code (``answer.in_code``), or None."""
+        if decided is None:
             return None
-        facts = self.store.facts(company)
-        if doc := named_document(
-            self.store, turn.query.text, company
-        ):  # "according to annual_report_2023.pdf"
-            facts = [f for f in facts if f.doc == doc]
-        found = metric_answer(turn.query, facts)
-        if found is None:
-            return None
-        stored, _ = self.store.chunks_with_vectors(found.cited)
-        by_id = {c.chunk_id: c for c in stored}
-        if any(cid not in by_id for cid in found.cited):  # a passage gone since the facts were read
-            return None
-        evidence = [Evidence(chunk=by_id[cid], score=1.0) for cid in found.cited]
-        cited = citations(list(range(1, len(evidence) + 1)), evidence)
-        if isinstance(found, MissingInputs):  # refused in code, naming the input, citing the ones there
-            return self._reply(
-                turn, answer=found.text, insufficient_evidence=True, path="insufficient_evidence",
-                reason="input_missing", citations=cited,
-            )  # fmt: skip
         return self._reply(
-            turn, answer=found.text, insufficient_evidence=False, path="computed", citations=cited
-        )  # fmt: skip
-
-    def _quoted_cause(self, turn: _Turn) -> Answer | None:
-        """A why-question answered by the sentence that states the cause, quoted (``answer.causes``), or None.
-        It is looked for in every passage retrieved, not only those that fit the model's prompt."""
-        passages = turn.retrieved
-        found = cause_answer(turn.query, masked(passages))
-        if found is None:
-            return None
-        text, cited = found
-        return self._reply(
-            turn, answer=renumbered(text, cited), insufficient_evidence=False, path="quoted",
-            citations=citations(cited, passages),
+            turn, answer=decided.text, insufficient_evidence=decided.path == "insufficient_evidence",
+            path=decided.path, reason=decided.reason,
+            citations=citations(list(range(1, len(decided.evidence) + 1)), decided.evidence),
         )  # fmt: skip
 
     def _refusal(

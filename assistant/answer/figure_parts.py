@@ -108,6 +108,13 @@ def _items(clause: str) -> list[tuple[str, str, str]]:
     return [(field, kind, words) for _, field, kind, words in out]
 
 
+def asked_items(question: str) -> list[str]:
+    """The line items a question names anywhere ("2018年末在职员工总数是多少？" → employees), each once, in order."""
+    return list(
+        dict.fromkeys(item for clause in re.split(r"[？?。；;\n]", question) for item, _, _ in _items(clause))
+    )
+
+
 def question_years(question: str) -> list[str]:
     """The fiscal years a question names, oldest first ("2023", "FY22", not a file name's year)."""
     return sorted(set(named_years(question)) | set(fiscal_years(question)))
@@ -161,4 +168,4 @@ def label_key(label: str) -> str:
     return _squash(normalise_label(label)[0])
 
 
-__all__ = ["Part", "asked_parts", "question_years", "label_key"]
+__all__ = ["Part", "asked_items", "asked_parts", "question_years", "label_key"]

@@ -33,6 +33,9 @@ TERMS: dict[str, str] = {
     r"研发投入占比|研发强度|研发费用率": "研发投入总额占营业收入比例 研发投入合计",
     r"r&d intensity|r&d ratio": "research and development percentage of revenue",
     r"effective tax rate": "effective tax rate income tax provision",
+    # why a figure moved: the words reports state causes with
+    r"\bwhat drove\b|\bwhy\b|\bdrivers?\b|\breasons? for\b": "driven due to primarily increase decrease",
+    r"原因|为什么|为何|驱动因素": "主要系 由于 所致 增加 减少",
 }
 _COMPILED = [(re.compile(pattern, re.I), words) for pattern, words in TERMS.items()]
 _FISCAL = re.compile(r"\b(?:FY\s?'?|fiscal\s+(?:year\s+)?)(\d{2}|\d{4})\b", re.I)

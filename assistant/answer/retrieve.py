@@ -9,8 +9,10 @@ from collections.abc import Collection
 
 import numpy as np
 
+from assistant.answer.figure_parts import asked_items, question_years
 from assistant.answer.query import Query
 from assistant.core.records import Chunk, Evidence
+from assistant.facts.metrics import asked_metric, inputs
 from assistant.store.index import Store
 from assistant.store.keywords import tokenize
 from assistant.text.cjk import HAN
@@ -19,10 +21,10 @@ from assistant.text.normalize import embedding_text
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 
 
-def _fuse(dense: dict[str, float], keyword: dict[str, float], k: int) -> list[str]:
-    """Chunk ids of the top k by reciprocal rank fusion of the dense and keyword rankings."""
+def _fuse(rankings: list[dict[str, float]], k: int) -> list[str]:
+    """Chunk ids of the top k by reciprocal rank fusion of the rankings (dense, keyword, table rows)."""
     fused: dict[str, float] = {}
-    for ranking in (dense, keyword):
+    for ranking in rankings:
         for rank, cid in enumerate(sorted(ranking, key=lambda i: -ranking[i])):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
     return sorted(fused, key=lambda i: -fused[i])[:k]
@@ -58,10 +60,36 @@ def _keyword_terms(store: Store, query: Query, doc: str | None) -> list[str]:
     return terms
 
 
+FACT_ROWS = 3  # passages holding a row of an asked line item that join the fusion as a ranking of their own
+
+
+def _row_passages(store: Store, query: Query, doc: str | None) -> dict[str, float]:
+    """The passages holding a table row (or a stated figure) of a line item the question names in any words
+    the lexicon knows ("员工总数", "how many employees" → the row "在职员工的数量合计（人） | | 642"), or of an input
+    of the metric it asks ("quick ratio" → cash, receivables, current liabilities), of the years it names:
+    consolidated rows first, then by the label's rank for its item; at most ``FACT_ROWS``."""
+    if query.company is None:
+        return {}
+    metric = asked_metric(query.text)  # "quick ratio": the rows of its inputs (cash, receivables …)
+    prior = [i.removeprefix("prev_") for i in inputs(metric.formula)] if metric else []
+    items = list(dict.fromkeys(asked_items(query.text) + prior))
+    if not items:
+        return {}
+    years = set(question_years(query.text))
+    facts = [
+        f for item in items for f in store.facts(query.company, item)
+        if (not years or f.period in years) and (doc is None or f.doc == doc)
+    ]  # fmt: skip
+    facts.sort(key=lambda f: (f.scope != "consolidated", f.kind != "table", -f.priority))
+    chosen = list(dict.fromkeys(f.chunk_id for f in facts))[:FACT_ROWS]
+    return {cid: float(FACT_ROWS - n) for n, cid in enumerate(chosen)}
+
+
 def rank(
     store: Store, query: Query, k: int, doc: str | None = None, allowed: Collection[str] | None = None
 ) -> list[Evidence]:
-    """Dense (cosine) and keyword (BM25 over jieba tokens) rankings fused; Evidence.score is the cosine.
+    """Dense (cosine), keyword (BM25 over jieba tokens) and table-row (``_row_passages``) rankings fused;
+    Evidence.score is the cosine.
 
     Within the query's company every chunk is scored densely (exact); across companies Chroma's nearest
     neighbours and the keyword index's best matches are pooled. ``allowed`` (a user's portfolio) limits
@@ -99,7 +127,8 @@ def rank(
         pool = {cid: c for cid, c in pool.items() if c.company in allowed}
         dense = {cid: v for cid, v in dense.items() if cid in pool}
     keyword = {cid: score for cid, score in hits.items() if cid in pool}
-    return [Evidence(chunk=pool[cid], score=round(dense[cid], 4)) for cid in _fuse(dense, keyword, k)]
+    rows = {cid: score for cid, score in _row_passages(store, query, doc).items() if cid in pool}
+    return [Evidence(chunk=pool[cid], score=round(dense[cid], 4)) for cid in _fuse([dense, keyword, rows], k)]
 
 
 def retrieve(

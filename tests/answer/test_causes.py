@@ -107,4 +107,6 @@ def test_the_answerer_quotes_the_cause_without_asking_the_model(
     assert "and the inclusion of Orvik motor controller sales.”" in answer.answer
     assert len(answer.citations) == 1 and "The increase in net sales was driven" in answer.citations[0].quote
     figure = answerer.ask("What were Veltrona's net sales in 2024?")  # not a why-question
-    assert figure.path == "computed" and "$8.1 billion" in figure.answer  # not the Sensor segment's $2.1 billion
+    assert (
+        figure.path == "computed" and "$8.1 billion" in figure.answer
+    )  # not the Sensor segment's $2.1 billion

@@ -70,5 +70,7 @@ OTHER_ENTITY = re.compile(
 )
 # a capitalised name right before an English line item names a part of the company ("Data Center net revenue",
 # "Sensor net sales"): a segment's or product's figure, never the company's; these words name the whole
-WHOLE_COMPANY_WORDS = r"Total|Net|Our|The|Its|Consolidated|Group|Annual|Fiscal|Full|Year|Company|Reported|GAAP"
+WHOLE_COMPANY_WORDS = (
+    r"Total|Net|Our|The|Its|Consolidated|Group|Annual|Fiscal|Full|Year|Company|Reported|GAAP"
+)
 PART_QUALIFIER = re.compile(rf"\b(?!(?:{WHOLE_COMPANY_WORDS})\b)[A-Z][\w&-]*\s+$")

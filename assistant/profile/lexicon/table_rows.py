@@ -144,7 +144,7 @@ ROW_FIELDS: dict[str, RowField] = {
         "count",
         "employees",
         "员工总数|员工人数|在职员工总数|在职员工的数量合计|职工总数|职工人数|员工总人数|employees|"
-        "total employees|headcount|number of employees",
+        "total employees|headcount|total headcount|number of employees",
     ),
     **_rows(
         "count",
