@@ -4,12 +4,14 @@
 Runs on the target machine (2 cores, no GPU) and writes ``benchmarks/results/ingest_<YYYY-MM-DD>.json``
 and ``.md``.
 
-    .venv/bin/python benchmarks/ingest.py                # full run (~6.5 min on an idle machine)
+    .venv/bin/python benchmarks/ingest.py                # full run (~12 min on an idle machine)
     .venv/bin/python benchmarks/ingest.py --quick        # smoke run (~15 s): 20 documents (1 scanned), no
                                                          # devset; prints the report, writes nothing
     .venv/bin/python benchmarks/ingest.py --skip-devset  # without the real-document section
 
 Sections (each records an ``error`` instead of stopping the run when it fails):
+  0b. encoder      the embedding model's threads and batch size, measured afresh on this machine (as the
+                   application does once per machine; a quick run reads the kept measurement)
   1. corpus_fake   a generated corpus of 1,000 mixed documents over 50 companies (folder per company),
                    ingested into a fresh store with the ``fake`` embeddings (no model: the pipeline alone)
   2. corpus_use    the same corpus, fresh store, default ``use-multilingual`` embeddings
@@ -18,12 +20,16 @@ Sections (each records an ``error`` instead of stopping the run when it fails):
                    embeddings; then the 195-page Chinese annual report alone, and the same PDF through a
                    naive baseline (pypdf text → fixed 1000/200 character windows → same USE encoder →
                    Chroma add with precomputed embeddings) measured in the same run; then reading that PDF
-                   alone with the reader's switches (TABLES, PARALLEL_MIN_PAGES) flipped at run time
+                   alone with the reader's switches (TABLES, PARALLEL_MIN_PAGES, TEXT_ENGINE) flipped at run
+                   time, and PDFium's text layer compared with pypdf's (counts only)
+  4b. annual_reports  ``../shared/devset/annual_reports/docs`` (6 GB18030 text exports, 5 PDFs; read in
+                   place), each kind ingested into a fresh store alternating with the naive pipeline
+                   (``REPORT_REPEATS`` times)
   5. embed_threads USE sentences/s with threads=2 (the default on 2 cores) and threads=1, idle and next
                    to one busy-loop process the benchmark starts itself (the embed stage is mostly this)
 
-Every run reports wall time, files/s, pages/s, chunks/s, the share of wall time per stage (summed from
-``FileReport.timings``; the store stage split into embedding and writing by timing the embeddings object),
+Every run reports wall time, files/s, pages/s, chunks/s, the busy seconds of each stage (summed from
+``FileReport.timings``, the embedding time metered on the embeddings object; the stages overlap),
 OCR pages and time separately, peak RSS of the process and its children (psutil,
 sampled every 0.1 s in a thread), and RSS after every 100 files with its slope (streaming ⇒ ~flat).
 The machine is shared: load averages and the CPU other processes used during each section are recorded.
@@ -81,14 +87,16 @@ from assistant.ingest.pipeline import ingest_paths
 
 DEVSET = REPO_ROOT.parent / "shared" / "devset"
 DEVSET_PDF = "Jinyu_Bio-technology_600201__annual_report_2020_zh.pdf"
+REPORTS = DEVSET / "annual_reports" / "docs"
 SEED = 20261128
 TARGET_PDF_PAGES_S = 20.0
 PDF_REPEATS = 3  # the devset PDF is ingested this many times, alternating with the baseline
+REPORT_REPEATS = 2  # the annual reports likewise (each kind: ~20 s ours, ~40 s naive a time)
 DESIGN_NAIVE_PAGES_S = 9.5
 BASELINE_CHUNK, BASELINE_OVERLAP = 1000, 200
 RSS_EVERY = 100
-STAGES = ("read", "chunk", "store")
-SECTIONS = ("corpus_fake", "corpus_use", "reingest", "devset", "embed_threads")
+STAGES = ("read", "chunk", "facts", "embed", "store")  # FileReport.timings keys (embed: made ahead)
+SECTIONS = ("encoder", "corpus_fake", "corpus_use", "reingest", "devset", "annual_reports", "embed_threads")
 FONT_ZH = "STSong-Light"
 SHARES = {"pdf": 0.40, "scan": 0.05, "docx": 0.15, "html": 0.15, "sheet": 0.10, "text": 0.10, "json": 0.05}
 
@@ -648,6 +656,8 @@ def summarize(report: IngestReport, wall: float, ocr: OcrMeter, emb: EmbedMeter)
     stored = [f for f in files if f.status == "stored"]
     stage_s = {k: sum(f.timings.get(k, 0.0) for f in stored) for k in STAGES}
     extra = sorted({k for f in stored for k in f.timings} - set(STAGES))
+    # the store embeds only what the embedding stage did not (its share of the meter's time)
+    in_store_s = max(0.0, emb.seconds - stage_s["embed"])
     pages = sum(f.pages for f in stored)
     pdf_pages = sum(f.pages for f in stored if f.reader == "pdf")
     chunks = sum(f.chunks for f in stored)
@@ -665,14 +675,15 @@ def summarize(report: IngestReport, wall: float, ocr: OcrMeter, emb: EmbedMeter)
         r["read_s"], r["total_s"] = round(r["read_s"], 2), round(r["total_s"], 2)
         r["ms_per_file"] = round(1000 * r["total_s"] / r["files"], 1)
     read_text_s = stage_s["read"] - ocr.seconds
-    shares = {
-        "read_excl_ocr": read_text_s / wall,
-        "ocr": ocr.seconds / wall,
-        "chunk": stage_s["chunk"] / wall,
-        "embed": emb.seconds / wall,
-        "write": (stage_s["store"] - emb.seconds) / wall,
+    busy = {
+        "read_excl_ocr": read_text_s,
+        "ocr": ocr.seconds,
+        "chunk": stage_s["chunk"],
+        "facts": stage_s["facts"],
+        "embed": emb.seconds,
+        "write": stage_s["store"] - in_store_s,
     }
-    shares["other"] = 1.0 - sum(shares.values())
+    shares = {k: v / wall for k, v in busy.items()}
     pdf_s = readers["pdf"]["total_s"] - ocr.seconds if "pdf" in readers else 0.0
     return {
         "wall_s": rnd(wall, 2),
@@ -687,12 +698,13 @@ def summarize(report: IngestReport, wall: float, ocr: OcrMeter, emb: EmbedMeter)
         "ocr_s_per_page": rnd(ocr.seconds / ocr.pages, 2) if ocr.pages else None,
         "ocr_rss_added_mb": round(ocr.rss_added_mb, 1),
         "embed_s": rnd(emb.seconds, 2),
+        "embed_ahead_s": rnd(stage_s["embed"], 2),
         "embed_calls": emb.calls,
         "embed_texts_per_s": per_s(emb.texts, emb.seconds),
-        "write_s": rnd(stage_s["store"] - emb.seconds, 2),
-        "write_ms_per_stored_file": rnd(1000 * (stage_s["store"] - emb.seconds) / len(stored), 1)
-        if stored
-        else None,
+        "write_s": rnd(busy["write"], 2),
+        "write_ms_per_stored_file": rnd(1000 * busy["write"] / len(stored), 1) if stored else None,
+        "stage_busy_s": {k: rnd(v, 2) for k, v in busy.items()},
+        "stages_busy_over_wall": rnd(sum(busy.values()) / wall, 2) if wall else None,
         "chunks": chunks,
         "new_vectors": sum(f.new_vectors for f in stored),
         "files_per_s": per_s(len(files), wall),
@@ -807,22 +819,37 @@ def _median_run(runs: list[Json], key: str) -> Json:
     return middle
 
 
-def baseline_pdf(pdf: Path, embeddings: Any, store_dir: Path) -> Json:
-    """The naive pipeline: pypdf text per page → fixed 1000/200 character windows (per page, like a
-    page loader + character splitter) → the same USE encoder → Chroma add with precomputed vectors."""
-    import chromadb
+def naive_pages(path: Path) -> list[str]:
+    """What a naive loader gives: pypdf's text per PDF page (PyPDFLoader), a text file whole (TextLoader with
+    its encoding detected: UTF-8, else GB18030)."""
     import pypdf
+
+    if path.suffix.lower() == ".pdf":
+        return [page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages]
+    data = path.read_bytes()
+    try:
+        return [data.decode("utf-8")]
+    except UnicodeDecodeError:
+        return [data.decode("gb18030", errors="replace")]
+
+
+def baseline_files(files: list[Path], embeddings: Any, store_dir: Path) -> Json:
+    """The naive pipeline: ``naive_pages`` → fixed 1000/200 character windows per page (a page loader +
+    character splitter) → the same USE encoder → Chroma add with precomputed vectors."""
+    import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     t0 = now()
     texts, metas = [], []
-    for number, page in enumerate(pypdf.PdfReader(str(pdf)).pages, start=1):
-        text = page.extract_text() or ""
-        for start in range(0, max(1, len(text) - BASELINE_OVERLAP), BASELINE_CHUNK - BASELINE_OVERLAP):
-            piece = text[start : start + BASELINE_CHUNK]
-            if piece.strip():
-                texts.append(piece)
-                metas.append({"source": pdf.name, "page": number})
+    pages = 0
+    for path in files:
+        for number, text in enumerate(naive_pages(path), start=1):
+            pages += 1
+            for start in range(0, max(1, len(text) - BASELINE_OVERLAP), BASELINE_CHUNK - BASELINE_OVERLAP):
+                piece = text[start : start + BASELINE_CHUNK]
+                if piece.strip():
+                    texts.append(piece)
+                    metas.append({"source": path.name, "page": number})
     t1 = now()
     vectors = embeddings.embed_documents(texts)
     t2 = now()
@@ -841,28 +868,129 @@ def baseline_pdf(pdf: Path, embeddings: Any, store_dir: Path) -> Json:
         )
     t3 = now()
     return {
-        "pages": number,
+        "files": len(files),
+        "pages": pages,
         "chunks": len(texts),
         "wall_s": rnd(t3 - t0, 2),
         "read_split_s": rnd(t1 - t0, 2),
         "embed_s": rnd(t2 - t1, 2),
         "chroma_s": rnd(t3 - t2, 2),
-        "pages_per_s": per_s(number, t3 - t0),
+        "pages_per_s": per_s(pages, t3 - t0),
         "chunks_per_s": per_s(len(texts), t3 - t0),
         "stored": collection.count(),
     }
 
 
-def bench_devset(docs: Path, plan: Plan, gate: IdleGate) -> Json:
-    from assistant.models.embeddings import USEEmbeddings
+def baseline_pdf(pdf: Path, embeddings: Any, store_dir: Path) -> Json:
+    """The naive pipeline on one PDF (see ``baseline_files``)."""
+    return baseline_files([pdf], embeddings, store_dir)
 
+
+def ours_vs_naive(
+    label: str,
+    tree: Path,
+    files: list[Path],
+    embeddings: Any,
+    work: Path,
+    gate: IdleGate,
+    repeats: int,
+    company: str | None = None,
+) -> Json:
+    """Our ingest of ``tree`` (fresh store each time, store opening included) and the naive pipeline on the same
+    ``files``, alternating ``repeats`` times in this process; the medians and their ratio (same input, so the
+    ratio of pages/s is the ratio of wall times)."""
+    ours_runs: list[Json] = []
+    base_runs: list[Json] = []
+    for repeat in range(repeats):
+        gate.wait(f"{label} (ours)")
+        print(f"   {label} (ours, {repeat + 1}/{repeats}) …", flush=True)
+        with fresh_services("use-multilingual", embeddings) as (services, settings, _):
+            t0 = now()
+            one = measured_ingest([tree], services, settings, company=company, label=label)
+            one["wall_incl_store_open_s"] = rnd(now() - t0, 2)
+            one["pages_per_s_incl_store_open"] = per_s(one["pages"], now() - t0)
+            ours_runs.append(one)
+            del services
+        gate.wait(f"{label} (naive)")
+        print(f"   {label} (naive baseline, {repeat + 1}/{repeats}) …", flush=True)
+        mon = CpuMonitor()
+        with RssSampler() as rss:
+            base = baseline_files(files, embeddings, work / f"baseline-{label}-{repeat}")
+        base.update(rss_peak_mb=round(rss.peak_mb, 1), other_cores_during=mon.other_cores())
+        base_runs.append(base)
+        shutil.rmtree(work / f"baseline-{label}-{repeat}", ignore_errors=True)
+    ours = _median_run(ours_runs, "pages_per_s_incl_store_open")
+    base = _median_run(base_runs, "pages_per_s")
+    ratio = ours["pages_per_s_incl_store_open"] / base["pages_per_s"] if base["pages_per_s"] else None
+    pairs = [
+        o["pages_per_s_incl_store_open"] / b["pages_per_s"] for o, b in zip(ours_runs, base_runs, strict=True)
+    ]
+    return {
+        "files": [f.name for f in files],
+        "bytes": sum(f.stat().st_size for f in files),
+        "ours": ours,
+        "baseline": base,
+        "ratio": rnd(ratio, 2),
+        "ratio_per_repeat": [rnd(r, 2) for r in pairs],
+    }
+
+
+def bench_annual_reports(docs: Path, gate: IdleGate, embeddings: Any) -> Json:
+    """The complete annual reports (GB18030 text exports and PDFs), each kind ours vs the naive pipeline."""
+    work = Path(tempfile.mkdtemp(prefix="ingest-bench-reports-"))
+    try:
+        res: Json = {"docs": str(docs), "repeats": REPORT_REPEATS}
+        for kind, suffix in (("text", ".txt"), ("pdf", ".pdf")):
+            files = sorted(
+                f for f in docs.iterdir() if f.suffix.lower() == suffix and not f.name.startswith((".", "_"))
+            )
+            tree = work / kind
+            for f in files:  # a folder per company, of symlinks: read in place
+                (tree / f.name.split("__", 1)[0]).mkdir(parents=True, exist_ok=True)
+                (tree / f.name.split("__", 1)[0] / f.name).symlink_to(f)
+            res[kind] = ours_vs_naive(
+                f"annual reports ({kind})", tree, files, embeddings, work, gate, REPORT_REPEATS
+            )
+        return res
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+_EMBEDDINGS: list[Any] = []
+
+
+def bench_embeddings(remeasure: bool = False) -> Any:
+    """The default embedding model as ``Services`` builds it, loaded once for the devset sections; with
+    ``remeasure`` its batch size and threads are measured afresh on this machine (see ``USEEmbeddings``; the
+    measurement is kept where the application reads it)."""
+    if not _EMBEDDINGS or remeasure:
+        from assistant.models.embeddings import TUNING_FILE, USEEmbeddings
+
+        settings = Settings()
+        t0 = now()
+        embeddings = USEEmbeddings(
+            max_threads=settings.threads, tuning_file=settings.model_cache / TUNING_FILE, remeasure=remeasure
+        )
+        embeddings.embed_documents(["warm-up 预热"])
+        embeddings.load_s = rnd(now() - t0, 2)
+        _EMBEDDINGS[:] = [embeddings]
+    return _EMBEDDINGS[0]
+
+
+def encoder_record(plan: Plan) -> Json:
+    """How the encoder's threads and batch size were chosen: the rates measured per setting (afresh in a full
+    run, as cached in a quick one) and the choice."""
+    emb = bench_embeddings(remeasure=not plan.quick)
+    return {**emb.tuning, "load_s_incl_measuring": emb.load_s}
+
+
+def bench_devset(docs: Path, plan: Plan, gate: IdleGate) -> Json:
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-devset-"))
     try:
         tree, pdf, pdf_company = devset_tree(docs, work, plan.devset_pdf_pages)
         res: Json = {"docs": str(docs), "pdf": DEVSET_PDF, "pdf_subset_pages": plan.devset_pdf_pages}
         t0 = now()
-        embeddings = USEEmbeddings(threads=Settings().threads)
-        embeddings.embed_documents(["warm-up 预热"])
+        embeddings = bench_embeddings()
         res["model_load_s"] = rnd(now() - t0, 2)
         print("   devset, all documents (use-multilingual) …", flush=True)
         with fresh_services("use-multilingual", embeddings) as (services, settings, _):
@@ -870,31 +998,12 @@ def bench_devset(docs: Path, plan: Plan, gate: IdleGate) -> Json:
             del services
         # ours and the baseline alternate PDF_REPEATS times and the medians are compared: on a shared
         # 2-core VM one run can be 20% off the next
-        ours_runs: list[Json] = []
-        base_runs: list[Json] = []
-        for repeat in range(PDF_REPEATS):
-            gate.wait("devset PDF alone")
-            print(f"   {DEVSET_PDF} alone (ours, {repeat + 1}/{PDF_REPEATS}) …", flush=True)
-            with fresh_services("use-multilingual", embeddings) as (services, settings, _):
-                t0 = now()
-                one = measured_ingest([pdf], services, settings, company=pdf_company, label="pdf")
-                one["wall_incl_store_open_s"] = rnd(now() - t0, 2)
-                one["pages_per_s_incl_store_open"] = per_s(one["pages"], now() - t0)
-                ours_runs.append(one)
-                del services
-            gate.wait("devset PDF baseline")
-            print(f"   {DEVSET_PDF} alone (naive baseline, {repeat + 1}/{PDF_REPEATS}) …", flush=True)
-            mon = CpuMonitor()
-            with RssSampler() as rss:
-                base = baseline_pdf(pdf, embeddings, work / f"baseline-store-{repeat}")
-            base.update(rss_peak_mb=round(rss.peak_mb, 1), other_cores_during=mon.other_cores())
-            base_runs.append(base)
-        res["pdf_ours"] = _median_run(ours_runs, "pages_per_s_incl_store_open")
-        res["pdf_baseline"] = base = _median_run(base_runs, "pages_per_s")
-        ours = res["pdf_ours"]["pages_per_s_incl_store_open"]
-        res["pdf_ratio_vs_baseline"] = (
-            rnd(ours / base["pages_per_s"], 2) if ours and base["pages_per_s"] else None
+        pair = ours_vs_naive(
+            "devset PDF", pdf, [pdf], embeddings, work, gate, PDF_REPEATS, company=pdf_company
         )
+        res["pdf_ours"], res["pdf_baseline"] = pair["ours"], pair["baseline"]
+        res["pdf_ratio_vs_baseline"] = pair["ratio"]
+        res["pdf_ratio_per_repeat"] = pair["ratio_per_repeat"]
         res["pdf_target_pages_per_s"] = TARGET_PDF_PAGES_S
         gate.wait("PDF read variants")
         print("   PDF reader variants (reading only) …", flush=True)
@@ -927,7 +1036,8 @@ def bench_embed_threads(plan: Plan) -> Json:
     from assistant.models.embeddings import USEEmbeddings
 
     passages = probe_passages(plan.probe_passages)
-    res: Json = {"passages": len(passages), "chars": "180 zh / 360 en (one chunk each)"}
+    batch = bench_embeddings().tuning["batch_size"]  # the measured one (see encoder_record)
+    res: Json = {"passages": len(passages), "chars": "180 zh / 360 en (one chunk each)", "batch_size": batch}
     for busy in (0, 1):
         competitors = [
             subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
@@ -936,7 +1046,7 @@ def bench_embed_threads(plan: Plan) -> Json:
         try:
             time.sleep(0.3 if busy else 0.0)
             for threads in (2, 1):
-                emb = USEEmbeddings(threads=threads)
+                emb = USEEmbeddings(threads=threads, batch_size=batch)
                 emb.embed_documents(passages[:16])
                 mon = CpuMonitor()
                 t0 = now()
@@ -963,20 +1073,22 @@ def bench_embed_threads(plan: Plan) -> Json:
 
 def pdf_read_variants(pdf: Path) -> Json:
     """Reading alone (no chunking/embedding) of one PDF with the reader's module switches flipped at run time
-    (restored afterwards), and pypdf's bare text extraction for reference."""
-    import pypdf
-
+    (restored afterwards); the bare text layer by PDFium and by pypdf; and how their texts compare."""
     from assistant.ingest.readers import pdf as pdf_reader
     from assistant.ingest.readers import pdf_pages, read_document
 
     # (module, switch, value): the reader's switches live in ``pdf`` (tables, workers) and ``pdf_pages``
     # (the text path of whichever process reads a page)
+    one = [(pdf_reader, "PARALLEL_MIN_PAGES", 10**9)]
     variants: dict[str, list[tuple[Any, str, Any]]] = {
-        "default (tables, worker process)": [],
+        "default (PDFium text, tables, worker process)": [],
         "TABLES=False": [(pdf_reader, "TABLES", False)],
-        "one process (PARALLEL_MIN_PAGES=inf)": [(pdf_reader, "PARALLEL_MIN_PAGES", 10**9)],
-        "one process, pypdf's own content parser (FAST_TEXT=False)": [
-            (pdf_reader, "PARALLEL_MIN_PAGES", 10**9),
+        "one process (PARALLEL_MIN_PAGES=inf)": one,
+        "pypdf text (TEXT_ENGINE=pypdf), worker process": [(pdf_pages, "TEXT_ENGINE", "pypdf")],
+        "pypdf text, one process": [*one, (pdf_pages, "TEXT_ENGINE", "pypdf")],
+        "pypdf text, one process, pypdf's own content parser (FAST_TEXT=False)": [
+            *one,
+            (pdf_pages, "TEXT_ENGINE", "pypdf"),
             (pdf_pages, "FAST_TEXT", False),
         ],
     }
@@ -999,28 +1111,90 @@ def pdf_read_variants(pdf: Path) -> Json:
             "tables": sum(line.startswith("|---") for p in document.pages for line in p.text.splitlines()),
             "other_cores_during": mon.other_cores(),
         }
-    from assistant.ingest.readers.pdf_text import fast_text
-
-    texts: dict[bool, list[str]] = {}
-    for fast in (False, True):
-        mon = CpuMonitor()
-        t0 = now()
-        pages = pypdf.PdfReader(str(pdf)).pages
-        with fast_text(fast):
-            texts[fast] = [page.extract_text() for page in pages]
-        seconds = now() - t0
-        name = "pypdf extract_text only, one process" + (" (inside pdf_text.fast_text)" if fast else "")
+    texts = text_layers(pdf)
+    for name, (pages, seconds, others) in texts.items():
         out[name] = {
-            "seconds": rnd(seconds, 2),
+            "seconds": seconds,
             "pages_per_s": per_s(len(pages), seconds),
             "tables": 0,
-            "other_cores_during": mon.other_cores(),
+            "other_cores_during": others,
         }
+    out["text layers compared"] = compare_text_layers(
+        texts["PDFium text only, one process"][0],
+        texts["pypdf extract_text only, one process (pdf_text.fast_text)"][0],
+    )
     out["fast_text pages identical to pypdf's"] = {
-        "pages": sum(a == b for a, b in zip(texts[False], texts[True], strict=True)),
-        "of": len(texts[False]),
+        "pages": sum(
+            a == b
+            for a, b in zip(
+                texts["pypdf extract_text only, one process"][0],
+                texts["pypdf extract_text only, one process (pdf_text.fast_text)"][0],
+                strict=True,
+            )
+        ),
+        "of": len(texts["pypdf extract_text only, one process"][0]),
     }
     return out
+
+
+def text_layers(pdf: Path) -> dict[str, tuple[list[str], float, float | None]]:
+    """The bare text layer of every page: (texts, seconds, other cores) by PDFium and by pypdf."""
+    import pypdf
+    import pypdfium2 as pdfium
+
+    from assistant.ingest.readers.pdf_pages import pdfium_text
+    from assistant.ingest.readers.pdf_text import fast_text
+
+    out: dict[str, tuple[list[str], float, float | None]] = {}
+    mon, t0 = CpuMonitor(), now()
+    document = pdfium.PdfDocument(str(pdf))
+    pages = []
+    for index in range(len(document)):
+        page = document[index]
+        text = page.get_textpage()
+        pages.append(pdfium_text(text.get_text_range()))
+        text.close()
+        page.close()
+    document.close()
+    out["PDFium text only, one process"] = (pages, rnd(now() - t0, 2) or 0.0, mon.other_cores())
+    for fast in (False, True):
+        mon, t0 = CpuMonitor(), now()
+        with fast_text(fast):
+            pages = [page.extract_text() or "" for page in pypdf.PdfReader(str(pdf)).pages]
+        name = "pypdf extract_text only, one process" + (" (pdf_text.fast_text)" if fast else "")
+        out[name] = (pages, rnd(now() - t0, 2) or 0.0, mon.other_cores())
+    return out
+
+
+def compare_text_layers(pdfium_pages: list[str], pypdf_pages: list[str]) -> Json:
+    """How PDFium's page texts differ from pypdf's (counts only): the same characters in the same order (white
+    space aside), the same lines, and where the white space differs."""
+    import re
+
+    from assistant.ingest.readers.common import squash
+
+    def lines(text: str) -> list[str]:
+        return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+
+    cjk_digit = re.compile(r"[\u4e00-\u9fff] \d|\d [\u4e00-\u9fff]")
+    pairs = list(zip(pdfium_pages, pypdf_pages, strict=True))
+    return {
+        "pages": len(pairs),
+        "same characters in the same order (white space aside)": sum(
+            squash(a) == squash(b) for a, b in pairs
+        ),
+        "same characters, any order": sum(sorted(squash(a)) == sorted(squash(b)) for a, b in pairs),
+        "same non-blank lines (runs of spaces as one)": sum(lines(a) == lines(b) for a, b in pairs),
+        "same number of non-blank lines": sum(len(lines(a)) == len(lines(b)) for a, b in pairs),
+        "blank lines: PDFium / pypdf": [
+            sum(not line.strip() for a, _ in pairs for line in a.split("\n")),
+            sum(not line.strip() for _, b in pairs for line in b.split("\n")),
+        ],
+        "a space between a Chinese character and a digit: PDFium / pypdf": [
+            sum(len(cjk_digit.findall(a)) for a, _ in pairs),
+            sum(len(cjk_digit.findall(b)) for _, b in pairs),
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1032,16 +1206,20 @@ def _short(text: str, n: int = 100) -> str:
 
 
 def _shares(run: Json) -> str:
-    s = run["stage_shares"]
+    """Busy seconds per stage (the stages overlap: reading, embedding and writing run side by side)."""
+    b = run.get("stage_busy_s")
+    if b is None:  # a result from before the stages overlapped
+        s = run["stage_shares"]
+        return " / ".join(f"{k} {fmt_pct(v)}" for k, v in s.items())
     parts = [
-        f"read {fmt_pct(s['read_excl_ocr'])}",
-        f"OCR {fmt_pct(s['ocr'])}" if run["ocr_pages"] else "",
-        f"chunk {fmt_pct(s['chunk'])}",
-        f"embed {fmt_pct(s['embed'])}",
-        f"write {fmt_pct(s['write'])}",
-        f"other {fmt_pct(s['other'])}",
+        f"read {b['read_excl_ocr']} s",
+        f"OCR {b['ocr']} s" if run["ocr_pages"] else "",
+        f"chunk {b['chunk']} s",
+        f"facts {b['facts']} s",
+        f"embed {b['embed']} s",
+        f"write {b['write']} s",
     ]
-    return " / ".join(p for p in parts if p)
+    return " / ".join(p for p in parts if p) + f" (busy {run['stages_busy_over_wall']}× wall)"
 
 
 def _run_rows(row: Callable[..., None], n: str, label: str, run: Json) -> None:
@@ -1088,11 +1266,11 @@ def _run_rows(row: Callable[..., None], n: str, label: str, run: Json) -> None:
     )
     row(
         n,
-        f"{label}: stage shares of wall",
+        f"{label}: stage busy seconds",
         _shares(run),
         f"embed {fmt_s(run['embed_s'])} ({fmt_n(run['embed_texts_per_s'])} chunks/s); write (Chroma + "
-        f"ledger) {fmt_s(run['write_s'])} = {run['write_ms_per_stored_file']} ms/stored file; other = "
-        "hashing, ledger look-ups, quality, aliases",
+        f"ledger) {fmt_s(run['write_s'])} = {run['write_ms_per_stored_file']} ms/stored file; the stages "
+        "overlap, so their sum can exceed the wall time",
     )
     slope = run["rss_slope_mb_per_100_files"]
     row(
@@ -1101,6 +1279,35 @@ def _run_rows(row: Callable[..., None], n: str, label: str, run: Json) -> None:
         f"{fmt_n(run['rss_peak_mb'], 0)} MB",
         f"start {fmt_n(run['rss_start_mb'], 0)} MB (+{fmt_n(run['rss_growth_mb'], 0)} MB)"
         + (f"; slope {slope:+.1f} MB/100 files" if slope is not None else ""),
+    )
+
+
+def _pair_rows(row: Callable[..., None], n: str, label: str, pair: Json) -> None:
+    """Rows of an ours-vs-naive comparison (``ours_vs_naive``)."""
+    ours, base = pair["ours"], pair["baseline"]
+    mb = pair["bytes"] / 1e6
+    row(
+        n,
+        f"{label}: ours",
+        f"{fmt_n(ours['pages_per_s_incl_store_open'])} pages/s",
+        f"{len(pair['files'])} files, {ours['pages']} pages (a text file counts 1), {mb:.1f} MB: "
+        f"{fmt_s(ours['wall_incl_store_open_s'])} incl. store open "
+        f"({mb / ours['wall_incl_store_open_s']:.2f} MB/s); {ours['chunks']} chunks; {_shares(ours)}; "
+        f"runs {', '.join(fmt_n(v) for v in ours.get('repeats', []))} pages/s",
+    )
+    row(
+        n,
+        f"{label}: naive baseline",
+        f"{fmt_n(base['pages_per_s'])} pages/s",
+        f"{fmt_s(base['wall_s'])}: read+split {base['read_split_s']} s, embed {base['embed_s']} s, Chroma "
+        f"{base['chroma_s']} s; {base['chunks']} chunks; runs {', '.join(fmt_n(v) for v in base.get('repeats', []))}",
+    )
+    row(
+        n,
+        f"{label}: ours / baseline",
+        f"{fmt_n(pair['ratio'], 2)}×",
+        f"per repeat: {', '.join(f'{r}×' for r in pair['ratio_per_repeat'])}; other cores during: ours "
+        f"{ours['other_cores_during']}, baseline {base['other_cores_during']}",
     )
 
 
@@ -1127,6 +1334,18 @@ def render_markdown(res: Json) -> str:
             f"{kinds}; {corpus['text_pdf_pages_written']} text-PDF pages written; "
             f"{corpus['bytes'] / 1e6:.1f} MB; generated in {fmt_s(corpus['generate_s'])}",
         )
+    enc = res.get("encoder")
+    if enc and "error" not in enc:
+        rates = ", ".join(f"{k}: {v}" for k, v in sorted(enc.get("texts_per_s", {}).items()))
+        row(
+            "0b",
+            "encoder threads / batch size",
+            f"{enc['threads']} / {enc['batch_size']}",
+            f"{enc['source']} ({enc.get('probe_texts', '?')} passages per setting, texts/s by threads/batch: "
+            f"{rates}); model load incl. measuring {enc.get('load_s_incl_measuring')} s",
+        )
+    elif enc:
+        row("0b", "encoder threads / batch size", f"error: {_short(enc['error'])}")
     for n, key, label in (("1", "corpus_fake", "corpus, fake emb."), ("2", "corpus_use", "corpus, USE")):
         run = res.get(key)
         if run is None or "error" in run:
@@ -1180,8 +1399,18 @@ def render_markdown(res: Json) -> str:
             "4",
             "ours / baseline (pages/s)",
             f"{fmt_n(dev['pdf_ratio_vs_baseline'], 2)}×",
-            f"other cores during: ours {ours['other_cores_during']}, baseline {base['other_cores_during']}",
+            f"per repeat (ours, then the baseline, alternating): "
+            f"{', '.join(f'{r}×' for r in dev.get('pdf_ratio_per_repeat', []))}; other cores during: ours "
+            f"{ours['other_cores_during']}, baseline {base['other_cores_during']}",
         )
+    reports = res.get("annual_reports")
+    if reports is None:
+        row("4b", "annual reports", "skipped", res.get("annual_reports_note", ""))
+    elif "error" in reports:
+        row("4b", "annual reports", f"error: {_short(reports['error'], 200)}")
+    else:
+        for kind in ("text", "pdf"):
+            _pair_rows(row, "4b", f"annual reports, {kind}", reports[kind])
     emb = res.get("embed_threads")
     if emb and "error" not in emb:
         for busy, when in ((0, "idle"), (1, "next to 1 busy-loop process")):
@@ -1199,6 +1428,8 @@ def render_markdown(res: Json) -> str:
     runs = [(k, res.get(k)) for k in ("corpus_fake", "corpus_use")]
     if dev and "error" not in dev:
         runs += [("devset all", dev["all"]), ("devset PDF alone", dev["pdf_ours"])]
+    if reports and "error" not in reports:
+        runs += [(f"annual reports {k}", reports[k]["ours"]) for k in ("text", "pdf")]
     runs = [(k, r) for k, r in runs if r and "error" not in r]
     if runs:
         lines += [
@@ -1245,6 +1476,10 @@ def render_markdown(res: Json) -> str:
                     f"| {name} | {v['seconds']} | {fmt_n(v['pages_per_s'])} | {v['tables']} | "
                     f"{v['other_cores_during']} |"
                 )
+        compared = variants.get("text layers compared")
+        if compared:
+            lines += ["", "PDFium's text layer against pypdf's (pages):", ""]
+            lines += [f"- {k}: {v}" for k, v in compared.items()]
         same = variants.get("fast_text pages identical to pypdf's")
         if same:
             lines += [
@@ -1310,6 +1545,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--docs", type=int, default=None, help="generated documents (default 1000; quick 20)")
     parser.add_argument("--devset", type=Path, default=DEVSET / "docs", help="devset documents folder")
+    parser.add_argument("--reports", type=Path, default=REPORTS, help="devset annual reports folder")
     args = parser.parse_args(argv)
 
     plan = make_plan(args.quick, args.docs)
@@ -1329,10 +1565,11 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
     res["notes"] = [
-        "Stage shares are summed from FileReport.timings of stored files over the run's wall time: read "
-        "(hashing + parsing, OCR shown apart), chunk, store split into embed (time inside the embeddings' "
-        "embed_documents, metered by the benchmark) and write (Chroma + ledger); 'other' is "
-        "what no stage timer covers (discovery, unchanged/duplicate checks, quality, alias learning).",
+        "Stage busy seconds are summed from FileReport.timings of stored files: read (hashing + parsing, OCR "
+        "shown apart), chunk, facts, embed (time inside the model's embed_documents, metered by the "
+        "benchmark: the embedding stage's and any the store made itself) and write (Chroma + ledger). The "
+        "stages overlap (a thread reads and chunks, a second embeds, the caller's writes), so their sum "
+        "can exceed the wall time ('busy N× wall').",
         "Peak RSS is of the whole benchmark process and its children (PDF workers), sampled every 0.1 s; "
         "'start' is the RSS when the run began (embedding model and earlier sections included).",
         "Scanned PDFs: one image-only page each (a generated text page"
@@ -1354,6 +1591,9 @@ def main(argv: list[str] | None = None) -> int:
             res, "generate", f"0. generate {plan.docs} documents", lambda: generate_corpus(root, plan), gate
         )
         res["corpus"] = res.pop("generate")
+        run_section(
+            res, "encoder", "0b. the encoder's threads and batch size", lambda: encoder_record(plan), gate
+        )
         if "error" not in res["corpus"]:
             run_section(
                 res, "corpus_fake", "1. corpus, fake embeddings", lambda: bench_corpus(root, "fake"), gate
@@ -1387,6 +1627,24 @@ def main(argv: list[str] | None = None) -> int:
             "devset",
             "4. devset (use-multilingual) + PDF vs baseline",
             lambda: bench_devset(args.devset, plan, gate),
+            gate,
+        )
+    if plan.quick or args.skip_devset or not args.reports.is_dir():
+        res["annual_reports"] = None
+        res["annual_reports_note"] = (
+            "`--quick`"
+            if plan.quick
+            else "`--skip-devset`"
+            if args.skip_devset
+            else f"{args.reports} is absent"
+        )
+        print(f"\n== 4b. annual reports skipped: {res['annual_reports_note']}", flush=True)
+    else:
+        run_section(
+            res,
+            "annual_reports",
+            "4b. annual reports (text and PDF) vs baseline",
+            lambda: bench_annual_reports(args.reports, gate, bench_embeddings()),
             gate,
         )
     run_section(res, "embed_threads", "5. USE threads=2 vs 1", lambda: bench_embed_threads(plan), gate)

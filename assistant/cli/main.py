@@ -14,6 +14,10 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.cli.facts import COMMANDS as FACT_COMMANDS
 from assistant.cli.facts import add_parsers as facts_parsers
+from assistant.cli.serve import COMMANDS as SERVE_COMMANDS
+from assistant.cli.serve import add_parsers as serve_parsers
+from assistant.cli.store import COMMANDS as STORE_COMMANDS
+from assistant.cli.store import add_parsers as store_parsers
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings, get_settings
 from assistant.text.cjk import display_width
@@ -69,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     facts_parsers(sub)
+    store_parsers(sub)
 
     p = sub.add_parser("chat", help="a conversation on the terminal: follow-up questions keep their context")
     p.add_argument("--company")
@@ -96,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_parser(sub)
 
+    from assistant.profile.screen.command import add_parser as add_screen_parser
+
+    add_screen_parser(sub)
+
     p = sub.add_parser("models", help="configured models; `models verify` checks their sha256")
     p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
     p.add_argument(
@@ -103,15 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("serve", help="serve the web app (/ui) and the REST API (/api, docs at /docs)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument(
-        "--auth-config",
-        type=Path,
-        help="users file, TOML or YAML (default: $ASSISTANT_AUTH_CONFIG); "
-        "required to serve on a non-loopback address",
-    )
+    serve_parsers(sub)
     return parser
 
 
@@ -364,6 +365,12 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def cmd_screen(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.profile.screen.command import cmd_screen as run
+
+    return run(args, settings)
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.models.status import model_statuses
 
@@ -377,21 +384,6 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(s.ok for s in statuses) else 1
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core.services import Services
-    from assistant.serve.api import serve
-    from assistant.serve.auth import config_path, load_auth_config
-
-    path = config_path(args.auth_config, settings)
-    serve(
-        Services(settings),
-        host=args.host,
-        port=args.port,
-        auth_config=load_auth_config(path) if path else None,
-    )
-    return 0
-
-
 COMMANDS = {
     "ingest": cmd_ingest,
     "delete": cmd_delete,
@@ -402,9 +394,11 @@ COMMANDS = {
     "eval": cmd_eval,
     "profile": cmd_profile,
     "batch": cmd_batch,
+    "screen": cmd_screen,
     "models": cmd_models,
-    "serve": cmd_serve,
     **FACT_COMMANDS,
+    **STORE_COMMANDS,
+    **SERVE_COMMANDS,
 }
 
 

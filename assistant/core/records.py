@@ -29,6 +29,12 @@ class Document(BaseModel):
     reader: str = Field(description="Reader that parsed it (txt, md, pdf, docx, html, xlsx, csv, json).")
     pages: list[Page] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list, description="Non-fatal problems met while reading.")
+    boilerplate: list[str] = Field(
+        default_factory=list,
+        description="Running headers and footers removed from its pages (each once, as first printed; page "
+        "numbers not included), e.g. the company's name and '2018 年年度报告全文' a text export prints on "
+        "every page. Set by the chunker, which removes them from a text export's pages.",
+    )
 
 
 class Chunk(BaseModel):

@@ -10,9 +10,10 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.answer.answerer import Answerer
 from assistant.core.settings import Settings
 from assistant.models.embeddings import build_embeddings, embedding_key
-from assistant.models.llm import build_llm, model_label
+from assistant.models.llm import build_llm, llm_concurrency, model_label
 from assistant.models.llm_queue import LLMQueue, QueuedChat
 from assistant.store.index import Store
+from assistant.store.remote import chroma_server
 
 
 class Services:
@@ -34,7 +35,12 @@ class Services:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.settings.store, self.embeddings, embedding_key(self.settings))
+        return Store(
+            self.settings.store,
+            self.embeddings,
+            embedding_key(self.settings),
+            server=chroma_server(self.settings),
+        )
 
     @cached_property
     def llm(self) -> BaseChatModel:
@@ -42,8 +48,9 @@ class Services:
 
     @cached_property
     def llm_queue(self) -> LLMQueue:
-        """One generation at a time (the embedded model is not thread-safe); waiters know their place."""
-        return LLMQueue()
+        """One generation at a time for the embedded model (not thread-safe); a model server's (backend
+        openai) run together, as its own scheduling allows (``llm_concurrency``); waiters know their place."""
+        return LLMQueue(concurrency=llm_concurrency(self.settings))
 
     @cached_property
     def answerer(self) -> Answerer:

@@ -19,6 +19,28 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 
     store: Path = Field(Path("index"), description="Directory of the on-disk store (Chroma + ledger).")
+    store_backend: Literal["chroma", "chroma-http"] = Field(
+        "chroma",
+        description="Where the vectors live: `chroma` embedded in the store directory, or `chroma-http` on a "
+        "Chroma server (`chroma run`); the ledger and keyword index stay in the store directory either way.",
+    )
+    chroma_host: str = Field(
+        "127.0.0.1", description="Host of the Chroma server (store_backend chroma-http)."
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    chroma_ssl: bool = Field(False, description="Talk to the Chroma server over HTTPS.")
+    chroma_ca_bundle: Path | None = Field(
+        None,
+        description="CA certificate file that signed the Chroma server's TLS certificate "
+        "(default: certifi's CAs, or $SSL_CERT_FILE).",
+    )
+    chroma_token: str | None = Field(
+        None, description="Token sent to the Chroma server (or its proxy) as `Authorization: Bearer …`."
+    )
+    chroma_database: str = Field(
+        "default_database", description="Chroma database of the store's collections (created when missing)."
+    )
+    chroma_timeout_s: float = Field(60.0, description="Timeout of one request to the Chroma server.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Directory of prompt templates.")
 
     llm_backend: Literal["llamacpp", "openai", "fake"] = Field("llamacpp", description="LLM backend name.")
@@ -32,6 +54,11 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (…/v1).")
     openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
     openai_timeout_s: float = Field(120.0, description="Timeout of one request to the server.")
+    openai_concurrency: int = Field(
+        0,
+        description="Generations the app sends to the OpenAI-compatible server at once (0: no limit in the "
+        "app, the server's own scheduling applies; the embedded llamacpp model always runs one at a time).",
+    )
 
     embedding_backend: Literal["use-multilingual", "sentence-transformers", "fake"] = Field(
         "use-multilingual", description="Embedding backend name."
@@ -69,6 +96,11 @@ class Settings(BaseSettings):
         None,
         description="Users file (TOML or YAML: users with roles, portfolios and bcrypt hashes; API tokens) for "
         "`assistant serve`; see `python -m assistant.serve.auth --help`. Without it the server binds only to loopback.",
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Address of an existing Ray cluster (`HOST:PORT` of `ray start --head`, or `auto`) that "
+        "`assistant batch --engine ray` joins; unset: the run starts a private local Ray cluster.",
     )
 
 

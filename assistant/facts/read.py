@@ -4,7 +4,8 @@ column with its fiscal year (the header's), its unit (the label's "（万元）"
 
 Tables are read from the page text the readers wrote (Markdown rows, plain rows "营业收入 16,842.57 12,306.18"
 under a header "项目 2023年 2022年", and text exports joined into rows by ``text.tables.vertical_rows``),
-so a header or caption in one passage applies to rows the chunker put in the next. Each fact cites the stored
+so a header or caption in one passage applies to rows the chunker put in the next, and on the next page (a
+statement printed over a page break). Each fact cites the stored
 passage that holds its row; a row no passage holds whole is not a fact.
 """
 
@@ -172,9 +173,10 @@ def _row(cells: list[str]) -> tuple[str, list[str]] | None:
 _Row = tuple[str, str, list[str | None] | None, Unit | None, str, list[str], str | None]
 
 
-def page_rows(text: str, company: str = "") -> list[_Row]:
-    """(line, label, column years, unit, scope, value cells, statement) of every table row of a page's text."""
-    state = _State()
+def page_rows(text: str, company: str = "", state: _State | None = None) -> list[_Row]:
+    """(line, label, column years, unit, scope, value cells, statement) of every table row of a page's text;
+    ``state`` is what the pages before said (a table going on over a page break keeps its header and unit)."""
+    state = _State() if state is None else state
     out: list[_Row] = []
     stacked: list[str] = []  # a header printed one line per year ("December 31,⏎2022⏎December 25,⏎2021")
     for line in text.split("\n"):
@@ -293,8 +295,8 @@ def _record_row(line: str) -> tuple[str, list[str | None], list[str]] | None:
 
 def _holder(line: str, page: int | None, chunks: list[Chunk]) -> tuple[Chunk, str] | None:
     """The passage holding the row and the row as the passage writes it (the chunker may close up spaces):
-    one of its page, else any of the document (a text export's page markers give its passages pages the
-    reader's single page does not have)."""
+    one of its page, else any of the document (a store's passages whose pages an older reader gave
+    otherwise)."""
     wanted = _squash(line)
     for same_page in (True, False):
         for chunk in chunks:
@@ -318,9 +320,12 @@ def document_facts(document: Document, chunks: list[Chunk]) -> list[Fact]:
     own_year = str(fiscal) if fiscal else None  # a one-value row with no year column is of it
     # 本期/上期, 期末/期初 columns are years only in a report of a whole year (an interim's 本期 is a half)
     annual = fiscal if ctx.type in ("annual_report", "audit_report") else None
+    state = _State()  # it carries over page breaks, with the row before: a statement goes on on the next page
+    previous: RowField | None = None
     for page in document.pages:
-        previous: RowField | None = None
-        for line, label, years, unit, scope, values, statement in page_rows(page.text, document.company):
+        for line, label, years, unit, scope, values, statement in page_rows(
+            page.text, document.company, state
+        ):
             rf = row_item(label, previous)
             previous = rf or previous
             if rf is None or (rf.field in STOCK_ITEMS and statement in ("cashflow", "income")):

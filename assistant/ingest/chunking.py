@@ -8,7 +8,13 @@
   table (its caption) leads each part.
 - Lines a layout wrapped (PDF pages, hard-wrapped text) are joined again first, so a sentence or a word
   ("研\n发中心") cut by the end of a printed line is one again (see ``unwrap``).
-- Pages are never crossed, so every chunk has one page; the nearest heading is kept as ``section``.
+- Pages are never crossed, so every chunk has one page; the nearest heading is kept as ``section``. A
+  header of column years speaks for a table that goes on at the top of the next page.
+- A text export's pages lose their running headers and footers first (``normalise``: the PDF reader's
+  rules, ``readers.margins``), recorded once in ``Document.boilerplate``. A passage of nothing but headings,
+  page markers and boilerplate is never stored on its own: it leads the next passage of its page (else ends
+  the one before; alone on its page it goes); a short fragment of prose joins the prose before it on its page
+  (else after it).
 - Chunk ids come from the company and the passage's content (see ``chunk_id``).
 """
 
@@ -18,6 +24,7 @@ import hashlib
 import re
 
 from assistant.core.records import Chunk, Document
+from assistant.ingest.readers.margins import find_margins, is_marker_line, line_key
 from assistant.text.cjk import HAN, WIDE, display_width
 from assistant.text.normalize import clean_text, index_text
 from assistant.text.tables import is_figure_cell, row_cells, title_year
@@ -26,7 +33,11 @@ from assistant.text.tables import is_figure_cell, row_cells, title_year
 # next ingest (the ledger records each document's version). 2: lines a layout wrapped are joined. 3: text
 # exports' one-cell-per-line tables are rows, and every document's table figures are stored as facts.
 # 4: a sentence up to twice a chunk stays whole; an English line going on in lower case was wrapped.
-VERSION = "4"
+# 5: text exports have pages (markers, form feeds) and lose their running headers and footers; a passage of only
+# headings, page markers or boilerplate joins its neighbour (never stored alone), as does a short fragment; a
+# header of column years carries over a page break. 6: a table's caption takes the column titles a text export
+# prints one per line above it.
+VERSION = "6"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(
@@ -89,15 +100,21 @@ def _wrapped(last: str, line: str, full: int) -> bool:
     )
 
 
-def unwrap(lines: list[str]) -> list[str]:
+def full_width(lines: list[str]) -> int | None:
+    """The full width of a layout's lines: its 90th-percentile line (table rows aside); None for fewer than 3."""
+    widths = sorted(display_width(x) for x in lines if x and not _TABLE_ROW.match(x))
+    return widths[min(len(widths) - 1, int(len(widths) * 0.9))] if len(widths) >= 3 else None
+
+
+def unwrap(lines: list[str], full: int | None = None) -> list[str]:
     """Join the lines a layout wrapped (see ``_wrapped``); an empty line is always the author's break and is
-    dropped. The page's full width is its 90th-percentile line; pages without lines of running text
-    (``MIN_TEXT_WIDTH``) keep every break."""
+    dropped. The full width is the page's (``full_width``) unless given (a text export's pages share one
+    layout: the document's); pages without lines of running text (``MIN_TEXT_WIDTH``) keep every break."""
     text = [x for x in lines if x]
-    widths = sorted(display_width(x) for x in text if not _TABLE_ROW.match(x))
-    if len(widths) < 3:
+    page_full = full_width(text)
+    if page_full is None:
         return text
-    full = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
+    full = full or page_full
     if full < MIN_TEXT_WIDTH:
         return text
     out: list[str] = []
@@ -111,10 +128,11 @@ def unwrap(lines: list[str]) -> list[str]:
     return out
 
 
-def page_lines(text: str, reader: str) -> list[str]:
-    """A page's lines as its chunks hold them: normalised, no empty lines, lines a layout wrapped joined."""
+def page_lines(text: str, reader: str, full: int | None = None) -> list[str]:
+    """A page's lines as its chunks hold them: normalised, no empty lines, lines a layout wrapped joined (at
+    the full width given, else the page's)."""
     lines = clean_text(text).split("\n")
-    return unwrap(lines) if reader in WRAPPED_READERS else [x for x in lines if x]
+    return unwrap(lines, full) if reader in WRAPPED_READERS else [x for x in lines if x]
 
 
 def chunk_id(company: str, text: str) -> str:
@@ -172,11 +190,28 @@ def _header_rows(rows: list[str]) -> list[str]:
     return rows[: max(1, count)]
 
 
+_COLUMN_TITLE = re.compile(
+    r"^\s*(?:(?:fiscal\s+)?years?\s+ended|(?:three|six|nine|twelve)\s+months\s+ended|as\s+(?:of|at)\b|"
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)\b|"
+    r"\(?in\s+(?:thousands|millions|billions)|(?:19|20)\d{2}\b|截至|单位|项目|期末|期初|本期|上期|本年|上年)",
+    re.I,
+)
+
+
 def _caption(lines: list[str], start: int) -> str | None:
-    """The short lines just above a table (title, unit), up to three, e.g. "研发投入情况表 / 单位：元"."""
+    """The short lines just above a table (title, unit), up to three, e.g. "研发投入情况表 / 单位：元" — and
+    above those, up to eight in all, the column titles a text export prints one per line ("Year Ended /
+    December 31, / 2022 / December 25, / 2021 / (In millions)"): the table's passage says which year each
+    column is."""
     picked: list[str] = []
     k = start - 1
-    while k >= 0 and len(picked) < 3 and len(lines[k]) <= 40 and not _TABLE_ROW.match(lines[k]):
+    while (
+        k >= 0
+        and len(picked) < 8
+        and len(lines[k]) <= 40
+        and not _TABLE_ROW.match(lines[k])
+        and (len(picked) < 3 or _COLUMN_TITLE.match(lines[k]))
+    ):
         picked.insert(0, lines[k])
         k -= 1
     return " / ".join(picked) or None
@@ -253,14 +288,84 @@ def _subsumed(text: str, following: str) -> bool:
     return len(text) <= 200 and bool(lines) and all(x in following for x in lines)
 
 
+MARGIN_READERS = (
+    "txt",
+    "md",
+)  # readers whose pages keep their running headers (the PDF reader removes its own)
+SHORT = (
+    40  # units: a passage shorter than this (or an eighth of a chunk) is a fragment that joins a neighbour
+)
+
+
+def normalise(document: Document) -> Document:
+    """The document with a text export's running headers and footers removed from its pages (three or more,
+    numbered) and recorded in ``boilerplate`` — in place, so the facts read from it and its record see it."""
+    numbered = sum(1 for p in document.pages if p.number is not None)
+    if document.reader not in MARGIN_READERS or numbered < 3 or document.boilerplate:
+        return document
+    found = find_margins([p.text for p in document.pages], runs=True)
+    document.pages = [
+        p.model_copy(update={"text": t}) for p, t in zip(document.pages, found.pages, strict=True)
+    ]
+    document.boilerplate = found.boilerplate
+    return document
+
+
+def _empty(text: str, boilerplate: set[str]) -> bool:
+    """A passage of nothing but headings, page markers and running lines."""
+    return all(_heading(x) or _margin(x, boilerplate) for x in text.split("\n") if x.strip())
+
+
+def _heading(line: str) -> bool:
+    return bool(_HEADING.match(line)) and len(line) <= 60
+
+
+def _table(text: str) -> bool:
+    return any(_TABLE_ROW.match(x) for x in text.split("\n"))
+
+
+def _margin(line: str, boilerplate: set[str]) -> bool:
+    return is_marker_line(line) or line_key(line) in boilerplate
+
+
+def _settle(
+    out: list[tuple[str | None, str]], boilerplate: set[str], short: int = SHORT
+) -> list[tuple[str | None, str]]:
+    """A page's passages without captions of their own (``_subsumed``); a passage of only headings, markers
+    or boilerplate gives its headings to the next one (else to the one before; else they go) and a short
+    fragment of prose joins the prose before it (else after it; a table's passage stays as it is)."""
+    kept = [p for k, p in enumerate(out) if not (k + 1 < len(out) and _subsumed(p[1], out[k + 1][1]))]
+    settled: list[tuple[str | None, str]] = []
+    lead: list[str] = []  # headings of empty passages, waiting for the next passage
+    for sec, text in kept:
+        if _empty(text, boilerplate):
+            lead += [x for x in text.split("\n") if x.strip() and not _margin(x, boilerplate)]
+            continue
+        text, lead = "\n".join([*lead, text]), []
+        last = settled[-1][1] if settled else ""
+        if last and not _table(last) and not _table(text) and min(units(text), units(last)) < short:
+            settled[-1] = (settled[-1][0], f"{last}\n{text}")
+        else:
+            settled.append((sec, text))
+    if lead and settled:
+        settled[-1] = (settled[-1][0], "\n".join([settled[-1][1], *lead]))
+    return settled
+
+
 def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> list[Chunk]:
-    """Chunks of a document, in reading order; see the module docstring for the rules."""
+    """Chunks of a document, in reading order; see the module docstring for the rules. A text export's
+    pages are normalised first (``normalise``: in place)."""
+    normalise(document)
+    boilerplate = {line_key(x) for x in document.boilerplate}
     chunks: list[Chunk] = []
     section: str | None = None
+    years_header: str | None = None  # the last header of column years (a table goes on over a page break)
+    full = None  # a text export's pages are one layout: lines are wrapped at the document's full width
+    if document.reader in MARGIN_READERS and len(document.pages) > 1:
+        full = full_width([x for p in document.pages for x in clean_text(p.text).split("\n")])
     for page in document.pages:
-        lines = page_lines(page.text, document.reader)
+        lines = page_lines(page.text, document.reader, full)
         pc = _PageChunker(size, overlap, section)
-        years_header: str | None = None  # the last header of column years on the page
         i = 0
         while i < len(lines):
             line = lines[i]
@@ -299,9 +404,7 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
         pc.flush(keep_overlap=False)
         section = pc.section
         seen: set[str] = set()
-        for k, (sec, text) in enumerate(pc.out):
-            if k + 1 < len(pc.out) and _subsumed(text, pc.out[k + 1][1]):
-                continue  # a table's caption, kept with the table: never a passage of its own
+        for sec, text in _settle(pc.out, boilerplate, min(SHORT, size // 8)):
             cid = chunk_id(document.company, text)
             if cid in seen:
                 continue

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.errors import AssistantError, InputError
@@ -23,10 +25,12 @@ from assistant.ingest.chunking import chunk_document
 from assistant.ingest.companies import aliases, detect_company, match_companies, short_name
 from assistant.ingest.quality import quality_score
 from assistant.ingest.readers import read_document, supported
+from assistant.ingest.stages import Budget, Flush, Item, Stop, VectorCache, embedding, put, take, wait
 from assistant.store.index import Store, Write
 from assistant.text.normalize import fold_name
 
 MANIFEST = "companies.csv"
+log = logging.getLogger(__name__)
 
 
 def _ignored(path: Path) -> bool:
@@ -66,6 +70,7 @@ def discover(paths: list[Path], company: str | None) -> Iterator[tuple[Path, str
 
 WRITE_GROUP_CHUNKS = 512  # documents are written to the store in groups of about this many chunks …
 WRITE_GROUP_FILES = 64  # … or this many files, whichever comes first
+AHEAD_GROUPS = 2  # files and chunks between reading and writing: this many write groups' worth (memory)
 
 
 def ingest_paths(
@@ -75,14 +80,46 @@ def ingest_paths(
     company: str | None = None,
     on_file: Callable[[FileReport], None] | None = None,
 ) -> IngestReport:
-    """Ingest files and folders, streaming one file at a time: each is read and chunked, then written
-    with the next few (see ``WriteGroup``). ``on_file`` is called as each file's outcome is final."""
+    """Ingest files and folders in three overlapping stages: a thread reads and chunks one file after the
+    other, a second embeds their chunks, and this thread writes them to the store in groups (see
+    ``WriteGroup``), in the order they were found. What is between the stages is bounded (``AHEAD_GROUPS``
+    write groups), so memory stays flat however many files there are. ``on_file`` is called (in this
+    thread) as each file's outcome is final."""
     started = time.perf_counter()
     report = IngestReport()
-    group = WriteGroup(store, on_file)
-    for file, owner, explicit in discover(paths, company):
-        report.files.append(group.add(file, owner, settings, explicit))
-    group.flush()
+    cache = VectorCache.install(store)
+    group = WriteGroup(store, on_file, cache)
+    stop = threading.Event()
+    budget = Budget(AHEAD_GROUPS * WRITE_GROUP_FILES, AHEAD_GROUPS * WRITE_GROUP_CHUNKS)
+    read: queue.Queue[Item | Flush | None] = queue.Queue()
+    embedded: queue.Queue[Item | Flush | None] = queue.Queue()
+    threads = [
+        threading.Thread(
+            target=_reading, args=(paths, company, settings, group, budget, read, stop), daemon=True
+        ),
+        threading.Thread(target=embedding, args=(store, cache, read, embedded, stop), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while (item := take(embedded, stop)) is not None:
+            if isinstance(item, Flush):
+                group.flush()
+                item.done.set()
+                if item.error is not None:
+                    raise item.error
+                continue
+            report.files.append(item.entry)
+            if item.write is not None:
+                wait(item.facts_read, stop)
+            group.add(item)
+            budget.give(item.held)
+        group.flush()
+    finally:
+        stop.set()
+        cache.uninstall(store)
+    for thread in threads:
+        thread.join()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -90,45 +127,90 @@ def ingest_paths(
 def ingest_file(
     file: Path, company: str | None, store: Store, settings: Settings, explicit: bool = True
 ) -> FileReport:
-    """Ingest one file; every problem becomes the report's error, never an exception."""
+    """Ingest one file (in this thread); every problem becomes the report's error, never an exception."""
     group = WriteGroup(store)
-    entry = group.add(file, company, settings, explicit)
+    item = group.prepare(file, company, settings, explicit, None)
+    if item.write is not None:
+        _add_facts(item.write)
+    group.add(item)
     group.flush()
-    return entry
+    return item.entry
 
 
-@dataclass
-class _Ready:
-    """A file read and chunked, waiting for its group to be written."""
+def _reading(
+    paths: list[Path],
+    company: str | None,
+    settings: Settings,
+    group: WriteGroup,
+    budget: Budget,
+    out: queue.Queue[Item | Flush | None],
+    stop: threading.Event,
+) -> None:
+    """Stage 1: read and chunk the files one after the other (``WriteGroup.prepare``)."""
 
-    entry: FileReport
-    write: Write
-    started: float
+    def settle() -> None:
+        """Wait until everything read so far is written (before a company is told from a text: by the
+        names the documents before it taught)."""
+        flush = Flush()
+        put(out, flush, stop)
+        wait(flush.done, stop)
+
+    try:
+        for file, owner, explicit in discover(paths, company):
+            item = group.prepare(file, owner, settings, explicit, settle)
+            item.held = len(item.write.chunks) if item.write else 0
+            budget.take(item.held, stop)  # the other stages never wait for this one: it is given back
+            put(out, item, stop)
+            if item.write is not None:  # its facts are read while its chunks are embedded
+                try:
+                    _add_facts(item.write)
+                finally:
+                    item.facts_read.set()
+        put(out, None, stop)
+    except Stop:
+        return
+    except BaseException as exc:  # discovery failed (a folder that cannot be listed): the writer raises it
+        try:
+            put(out, Flush(error=exc), stop)
+            put(out, None, stop)
+        except Stop:
+            return
 
 
 class WriteGroup:
-    """Files read and chunked one at a time, then stored together: one embedding call and one Chroma call
-    per group instead of per file (a Chroma write costs tens of milliseconds however small). If a group's
-    write fails, its files are written one by one, so only a bad one fails."""
+    """Files read and chunked, then stored together: one embedding call and one Chroma call per group instead
+    of per file (a Chroma write costs tens of milliseconds however small). If a group's write fails, its
+    files are written one by one, so only a bad one fails. ``prepare`` may run in another thread than the
+    rest: the files read but not yet written are known to it (an identical one is a duplicate)."""
 
-    def __init__(self, store: Store, on_file: Callable[[FileReport], None] | None = None) -> None:
-        self.store, self.on_file = store, on_file
-        self.ready: list[_Ready] = []
+    def __init__(
+        self,
+        store: Store,
+        on_file: Callable[[FileReport], None] | None = None,
+        cache: VectorCache | None = None,
+    ) -> None:
+        self.store, self.on_file, self.cache = store, on_file, cache
+        self.ready: list[Item] = []
+        # the files read but not yet written: (company, sha) → (company, doc)
+        self._waiting: dict[tuple[str, str], tuple[str, str]] = {}
+        self._lock = threading.Lock()
 
-    def add(self, file: Path, company: str | None, settings: Settings, explicit: bool) -> FileReport:
-        """Read and chunk ``file``; its report is final now (unchanged, duplicate, failed …) or when its
-        group is written."""
+    def prepare(
+        self,
+        file: Path,
+        company: str | None,
+        settings: Settings,
+        explicit: bool,
+        settle: Callable[[], None] | None,
+    ) -> Item:
+        """Read and chunk ``file``: what to write, or a report that is final now (unchanged, duplicate,
+        failed …)."""
         started = time.perf_counter()
         entry = FileReport(path=str(file), doc=file.name, company=company, status="failed")
         try:
-            waiting = {
-                (r.write.document.company, r.write.document.sha256): (
-                    r.write.document.company,
-                    r.write.document.doc,
-                )
-                for r in self.ready
-            }
-            write = _prepare(file, company, self.store, settings, explicit, entry, waiting)
+            with self._lock:
+                waiting = dict(self._waiting)
+            write = _prepare(file, company, self.store, settings, explicit, entry, waiting, settle)
         except AssistantError as exc:
             entry.status, entry.error, write = "failed", str(exc), None
         except Exception as exc:  # one bad file never stops the batch
@@ -137,40 +219,57 @@ class WriteGroup:
                 f"{file}: unexpected error: {type(exc).__name__}: {exc}",
                 None,
             )
-        if write is None:
-            self._done(entry, started)
-            return entry
-        key = (write.document.company, write.document.doc)
-        if any((r.write.document.company, r.write.document.doc) == key for r in self.ready):
+        if write is not None:
+            with self._lock:
+                self._waiting[(write.document.company, write.document.sha256)] = (
+                    write.document.company,
+                    write.document.doc,
+                )
+        return Item(entry, write, started)
+
+    def add(self, item: Item) -> None:
+        """A prepared file: reported now when there is nothing to write, else written with its group."""
+        if item.write is None:
+            self._done(item.entry, item.started)
+            return
+        key = (item.write.document.company, item.write.document.doc)
+        if any(
+            r.write is not None and (r.write.document.company, r.write.document.doc) == key
+            for r in self.ready
+        ):
             self.flush()  # the same document twice (two folders, one company): the later one replaces it
-        self.ready.append(_Ready(entry, write, started))
+        self.ready.append(item)
         if (
-            sum(len(r.write.chunks) for r in self.ready) >= WRITE_GROUP_CHUNKS
+            sum(len(r.write.chunks) for r in self.ready if r.write) >= WRITE_GROUP_CHUNKS
             or len(self.ready) >= WRITE_GROUP_FILES
         ):
             self.flush()
-        return entry
 
     def flush(self) -> None:
         """Write the files waiting; each one's share of the write time goes to its ``store`` timing."""
         ready, self.ready = self.ready, []
         if not ready:
             return
+        writes = [r.write for r in ready if r.write is not None]
         t = time.perf_counter()
         try:
-            counts = self.store.write_documents([r.write for r in ready])
+            counts = self.store.write_documents(writes)
             results: list[int | Exception] = list(counts)
         except Exception:
             results = []
-            for r in ready:  # find the one that fails
+            for w in writes:  # find the one that fails
                 try:
-                    results.append(self.store.write_documents([r.write])[0])
+                    results.append(self.store.write_documents([w])[0])
                 except Exception as exc:
                     results.append(exc)
         seconds = time.perf_counter() - t
-        total = sum(len(r.write.chunks) for r in ready) or 1
-        for r, result in zip(ready, results, strict=True):
-            entry, write = r.entry, r.write
+        total = sum(len(w.chunks) for w in writes) or 1
+        for r, write, result in zip(ready, writes, results, strict=True):
+            entry = r.entry
+            with self._lock:
+                self._waiting.pop((write.document.company, write.document.sha256), None)
+            if self.cache is not None:
+                self.cache.drop(r.texts)
             if isinstance(result, Exception):
                 entry.status = "failed"
                 entry.error = (
@@ -181,6 +280,8 @@ class WriteGroup:
                 self._done(entry, r.started)
                 continue
             timings = dict(write.timings or {})
+            if r.embed_s is not None:
+                timings["embed"] = r.embed_s
             timings["store"] = seconds * len(write.chunks) / total
             _learn_aliases(write.document, self.store)
             entry.status, entry.reader, entry.new_vectors = "stored", write.document.reader, result
@@ -213,6 +314,7 @@ def _prepare(
     explicit: bool,
     entry: FileReport,
     waiting: dict[tuple[str, str], tuple[str, str]],
+    settle: Callable[[], None] | None = None,
 ) -> Write | None:
     """Read and chunk a file: what to write, or None when there is nothing to (``entry`` says why)."""
     if not file.exists():
@@ -240,6 +342,8 @@ def _prepare(
             return None
     document = read_document(file, company or "?", max_bytes=int(settings.max_file_mb * 1e6))
     timings["read"] = time.perf_counter() - t
+    if not company and settle is not None:
+        settle()  # the documents before it written: the names they taught are known
     company = company or _company_from_text(document, store)
     if not company:
         raise InputError(
@@ -257,16 +361,20 @@ def _prepare(
         raise InputError(
             f"{file}: no text to index" + (f" ({'; '.join(document.warnings)})" if document.warnings else "")
         )
+    return Write(document=document, chunks=chunks, quality=quality_score(document), timings=timings)
+
+
+def _add_facts(write: Write) -> None:
+    """Read the figures of a document's tables into ``write.facts`` (a failure costs only the facts)."""
     t = time.perf_counter()
     try:
-        facts = read_facts(document, chunks)
+        write.facts = read_facts(write.document, write.chunks)
     except Exception as exc:  # a table no rule foresaw never costs the document its passages
-        facts = []
-        document.warnings.append(f"its tables' figures were not read as facts ({type(exc).__name__}: {exc})")
-    timings["facts"] = time.perf_counter() - t
-    return Write(
-        document=document, chunks=chunks, quality=quality_score(document), timings=timings, facts=facts
-    )
+        write.facts = []
+        write.document.warnings.append(
+            f"its tables' figures were not read as facts ({type(exc).__name__}: {exc})"
+        )
+    write.timings = {**(write.timings or {}), "facts": time.perf_counter() - t}
 
 
 def _company_from_text(document: Document, store: Store) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import re
@@ -16,7 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from assistant.core.errors import ConfigError, LLMError, ModelError
+from assistant.core.errors import AssistantError, ConfigError, LLMError, ModelError
 from assistant.core.settings import Settings
 from assistant.models.files import ensure_model, gguf_spec
 
@@ -255,20 +256,109 @@ def build_llm(settings: Settings) -> BaseChatModel:
             raise ConfigError(
                 "LLM backend 'openai' needs ASSISTANT_OPENAI_BASE_URL (e.g. http://host:8000/v1)"
             )
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(
-            base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key,
-            model=settings.llm_model,
-            temperature=0.0,
-            max_tokens=settings.llm_max_tokens,
-            timeout=settings.openai_timeout_s,
-            max_retries=1,
-        )
+        return openai_chat(settings)
     if name == "fake":
         return FakeChat()
     raise ConfigError(f"unknown LLM backend '{name}' (llamacpp, openai, fake)")
+
+
+def llm_concurrency(settings: Settings) -> int | None:
+    """How many generations the app runs at once (:class:`assistant.models.llm_queue.LLMQueue`): one for the
+    embedded model (one llama.cpp context); for a model server, its own scheduling decides (None: no limit
+    in the app) unless ``openai_concurrency`` sets one."""
+    if settings.llm_backend == "openai":
+        return settings.openai_concurrency if settings.openai_concurrency > 0 else None
+    return 1
+
+
+def openai_chat(settings: Settings) -> BaseChatModel:
+    """The chat model of an OpenAI-compatible server (vLLM, llama.cpp's server, Ollama …) whose failures are
+    :class:`LLMError` naming the backend, the server and what went wrong."""
+    return _server_chat_class()(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        model=settings.llm_model,
+        temperature=0.0,
+        max_tokens=settings.llm_max_tokens,
+        timeout=settings.openai_timeout_s,
+        max_retries=1,
+        server_label=f"LLM backend 'openai' (model {settings.llm_model} at {settings.openai_base_url})",
+        timeout_s=settings.openai_timeout_s,
+    )
+
+
+@functools.cache
+def _server_chat_class() -> type[BaseChatModel]:
+    """:class:`OpenAIServerChat`, defined on first use (langchain_openai is imported only by this backend)."""
+    from langchain_openai import ChatOpenAI
+
+    class OpenAIServerChat(ChatOpenAI):
+        """ChatOpenAI whose errors say which server failed and how, and whose streams must end as the
+        server says an answer ends (a finish reason): a stream that simply stops (llama-cpp-python's server
+        interrupts a stream when another request arrives, unless started with ``--interrupt_requests
+        False``) is an error, never a silently shortened answer."""
+
+        server_label: str = "LLM backend 'openai'"
+        timeout_s: float = 0.0
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+            answering = finished = False
+            try:
+                for chunk in super()._stream(*args, **kwargs):
+                    answering = True
+                    finished |= bool((chunk.generation_info or {}).get("finish_reason"))
+                    yield chunk
+            except AssistantError:
+                raise
+            except Exception as exc:
+                raise _server_failure(self.server_label, self.timeout_s, exc, answering) from exc
+            if not finished:
+                raise LLMError(
+                    f"{self.server_label}: the server ended the answer without a finish reason (cut short; "
+                    "llama-cpp-python's server does so to a stream when another request arrives unless it "
+                    "runs with --interrupt_requests False)"
+                )
+
+        def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+            try:
+                return super()._generate(*args, **kwargs)
+            except AssistantError:
+                raise
+            except Exception as exc:
+                raise _server_failure(self.server_label, self.timeout_s, exc, False) from exc
+
+    return OpenAIServerChat
+
+
+def _server_failure(where: str, timeout_s: float, exc: Exception, answering: bool) -> LLMError:
+    """What went wrong with the model server, in words (``answering``: the answer had started)."""
+    import httpx
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return LLMError(
+            f"{where}: no reply within {timeout_s:g} s (ASSISTANT_OPENAI_TIMEOUT_S); the server is "
+            "overloaded or the model is too slow for this timeout"
+        )
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        if answering:
+            return LLMError(f"{where}: the server went away in the middle of the answer ({_cause(exc)})")
+        return LLMError(f"{where}: could not reach the server ({_cause(exc)})")
+    if isinstance(exc, openai.APIStatusError):
+        hint = {
+            401: "; check ASSISTANT_OPENAI_API_KEY",
+            403: "; check ASSISTANT_OPENAI_API_KEY",
+            404: "; check ASSISTANT_LLM_MODEL (the server's model name) and that the URL ends in /v1",
+        }.get(exc.status_code, "")
+        return LLMError(f"{where}: the server answered HTTP {exc.status_code}: {exc.message}{hint}")
+    return LLMError(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost cause's message (the SDK's "Connection error." says less than the socket's)."""
+    while exc.__cause__ is not None and str(exc.__cause__):
+        exc = exc.__cause__
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def model_label(settings: Settings) -> str:

@@ -1,10 +1,14 @@
-"""One LLM generation at a time, first come first served, with each waiter's place in the line.
+"""LLM generations in turns, first come first served, with each waiter's place in the line.
 
-The embedded model (llama.cpp) serves one request at a time and is not thread-safe. :class:`QueuedChat`
-wraps any chat model so that every generation holds the :class:`LLMQueue` slot while it runs; the rest
-of a question (company resolution, retrieval, verification) and every other request (search, documents)
-never wait for it. A caller that wants to know its place sets a :class:`Ticket` with :func:`waiting_as`
-around the call: the queue reports each change of position to it and honours its cancellation.
+The embedded model (llama.cpp) serves one request at a time and is not thread-safe: its queue lets one
+generation run at a time (``concurrency=1``). A model server (the ``openai`` backend: vLLM, llama.cpp's
+server, Ollama) schedules concurrent requests itself: its queue lets every generation run at once
+(``concurrency=None``, or the limit ``ASSISTANT_OPENAI_CONCURRENCY`` sets), so the app never serialises
+questions the server could run together. :class:`QueuedChat` wraps any chat model so that every generation
+holds an :class:`LLMQueue` slot while it runs; the rest of a question (company resolution, retrieval,
+verification) and every other request (search, documents) never wait for it. A caller that wants to know
+its place sets a :class:`Ticket` with :func:`waiting_as` around the call: the queue reports each change of
+position to it and honours its cancellation.
 
 A streaming turn waits on its reader between tokens. A reader that stops reading without closing the
 stream (a dropped connection whose generator is never collected) would hold the slot for ever; so a turn
@@ -88,29 +92,47 @@ def waiting_as(ticket: Ticket) -> Iterator[Ticket]:
 
 
 class LLMQueue:
-    """A FIFO line in front of the model: the head generates, the others wait for their turn."""
+    """A FIFO line in front of the model: the first ``concurrency`` calls generate (all of them when it is
+    None), the others wait for their turn."""
 
-    def __init__(self, stall_s: float = STALL_S) -> None:
+    def __init__(self, stall_s: float = STALL_S, concurrency: int | None = 1) -> None:
+        if concurrency is not None and concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1 (None: no limit), not {concurrency}")
         self._cond = threading.Condition()
         self._line: list[Turn] = []
         self.stall_s = stall_s
+        self.concurrency = concurrency
+
+    def _running(self) -> int:
+        """How many turns of the line generate now (under the condition)."""
+        return len(self._line) if self.concurrency is None else min(self.concurrency, len(self._line))
 
     def status(self) -> dict[str, int]:
         with self._cond:
-            return {"running": min(1, len(self._line)), "waiting": max(0, len(self._line) - 1)}
+            running = self._running()
+            return {"running": running, "waiting": len(self._line) - running}
 
     def ahead(self) -> int:
-        """How many calls a newcomer would wait for."""
+        """How many calls a newcomer would wait for (0 when it would generate at once)."""
         with self._cond:
-            return len(self._line)
+            if self.concurrency is None:
+                return 0
+            return max(0, len(self._line) - self.concurrency + 1)
 
     def _end_stalled_head(self) -> None:
-        """End the running turn if its reader stopped reading (called by waiters, under the condition)."""
-        head = self._line[0]
-        if head.idle_since is not None and time.monotonic() - head.idle_since > self.stall_s:
-            head.ended = True
-            self._line.pop(0)
-            self._cond.notify_all()
+        """End the running turns whose readers stopped reading (called by waiters, under the condition)."""
+        now = time.monotonic()
+        for turn in self._line[: self._running()]:
+            if turn.idle_since is not None and now - turn.idle_since > self.stall_s:
+                turn.ended = True
+                self._line.remove(turn)
+                self._cond.notify_all()
+
+    def _position(self, me: Turn) -> int:
+        """How many calls ``me`` still waits for (0: it generates)."""
+        if self.concurrency is None:
+            return 0
+        return max(0, self._line.index(me) - self.concurrency + 1)
 
     @contextmanager
     def slot(self) -> Iterator[Turn]:
@@ -120,11 +142,11 @@ class LLMQueue:
             self._line.append(me)
             told = -1
             try:
-                while self._line[0] is not me:
+                while self._position(me):
                     self._end_stalled_head()
-                    if self._line[0] is me:
+                    position = self._position(me)
+                    if not position:
                         break
-                    position = self._line.index(me)
                     if ticket and position != told:
                         told = position
                         if ticket.on_position:

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import BaseModel, Field
@@ -28,6 +29,7 @@ from assistant.core.services import Services
 from assistant.ingest.quality import LOW
 from assistant.ingest.uploads import Uploads, check_content_type, safe_company, safe_file_name
 from assistant.serve.auth import Permission, Principal
+from assistant.serve.jobs import BatchJob, JobFile, JobNotFound, JobService
 
 Note = Callable[..., None]
 VERBS: dict[Permission, str] = {
@@ -88,10 +90,18 @@ class Portal:
     services: Services
     answerer: Answerer
     uploads: Uploads
+    job_service: JobService | None = None  # made on first use, over <store>/jobs
 
     @property
     def store(self) -> Any:
         return self.services.store
+
+    @property
+    def jobs(self) -> JobService:
+        """The batch jobs of this store (kept under ``<store>/jobs``)."""
+        if self.job_service is None:
+            self.job_service = JobService(Path(self.services.settings.store) / "jobs", self.services)
+        return self.job_service
 
     # ---- companies -------------------------------------------------------------------------------
     def company(self, who: Principal, name: str | None, create: bool = False) -> str:
@@ -158,15 +168,18 @@ class Portal:
         return question, name
 
     # ---- profiles --------------------------------------------------------------------------------
-    def profile(self, who: Principal, company: str | None, note: Note = no_note) -> Any:
-        """The company's profile (:class:`assistant.profile.schema.Profile`)."""
+    def profile(
+        self, who: Principal, company: str | None, note: Note = no_note, as_of: dt.date | None = None
+    ) -> Any:
+        """The company's profile (:class:`assistant.profile.schema.Profile`); ``as_of``: the reference date of
+        qualification expiry and signals (default today)."""
         from assistant.profile.build import build_profile
 
         need(who, "read", note)
-        note(company_requested=company)
+        note(company_requested=company, as_of=as_of.isoformat() if as_of else None)
         name = self.company(who, company)
         note(company=name)
-        return build_profile(self.store, name)
+        return build_profile(self.store, name, today=as_of)
 
     def facts(
         self, who: Principal, company: str | None, item: str | None, year: str | None, note: Note = no_note
@@ -273,6 +286,65 @@ class Portal:
         self.uploads.remove(name, wanted)
         note(chunks=removed)
         return [f"{name}/{wanted}"]
+
+    # ---- batch jobs ------------------------------------------------------------------------------------
+    def batch_start(
+        self, who: Principal, companies: list[str] | None, as_of: dt.date | None = None, note: Note = no_note
+    ) -> BatchJob:
+        """Start a batch job of profiles of ``companies`` (None: every company the caller may see), each named
+        by any alias and checked like any other company name (403 outside the portfolio)."""
+        need(who, "read", note)
+        note(
+            companies_requested=companies if companies is not None else "all",
+            as_of=as_of and as_of.isoformat(),
+        )
+        if companies is None:
+            names = [c.company for c in self.companies(who)]
+        else:
+            names = list(dict.fromkeys(self.company(who, c) for c in companies))
+        if not names:
+            raise InputError("no companies to profile")
+        note(companies=names, company=names[0] if len(names) == 1 else None)
+        job = self.jobs.start(who, names, as_of)
+        note(job=job.id)
+        return job
+
+    def batch_job(self, who: Principal, job_id: str, note: Note = no_note) -> BatchJob:
+        """A batch job the caller may see (theirs; an admin: any). Another user's job is 404, as a missing one."""
+        need(who, "read", note)
+        note(job=job_id)
+        job = self.jobs.get(job_id)
+        if job is None or not self.jobs.may_see(who, job):
+            raise JobNotFound(f"no batch job '{job_id}'")
+        note(owner=job.state.owner)
+        return job
+
+    def batch_jobs(self, who: Principal, note: Note = no_note) -> list[BatchJob]:
+        """The caller's batch jobs (an admin: everyone's), newest first."""
+        need(who, "read", note)
+        found = [j for j in self.jobs.listing() if self.jobs.may_see(who, j)]
+        note(count=len(found))
+        return found
+
+    def batch_file(self, who: Principal, job_id: str, name: str, note: Note = no_note) -> JobFile:
+        """One output file of a job the caller may see, by its name among the job's outputs (never a path).
+        A company's files, and the job's combined files, only while the caller still sees the companies."""
+        job = self.batch_job(who, job_id, note)
+        note(file=name)
+        found = self.jobs.files(job).get(name)
+        visible = found is not None and (
+            who.sees(found.company) if found.company else all(who.sees(c) for c in job.state.companies)
+        )
+        if found is None or not visible:
+            raise JobNotFound(f"batch job {job.id} has no file '{name}'")
+        note(company=found.company)
+        return found
+
+    def batch_cancel(self, who: Principal, job_id: str, note: Note = no_note) -> BatchJob:
+        """Cancel a job the caller may see: it stops after its current company (409 once finished)."""
+        job = self.batch_job(who, job_id, note)
+        note(status_before=job.state.status)
+        return self.jobs.cancel(job)
 
 
 def portal_of(services: Services) -> Portal:

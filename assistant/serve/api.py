@@ -2,6 +2,7 @@
 
     app = build_api(services, load_auth_config("users.toml"))    # or auth_config=None: local use only
     serve(services, host="0.0.0.0", port=7860, auth_config=...)   # refuses a public bind without users
+    serve(services, ..., workers=4)   # uvicorn worker processes, each building its app with worker_app()
 
 Every ``/api`` call passes :class:`Gate` (an ASGI middleware) first: it authenticates (HTTP Basic for
 users, ``Authorization: Bearer <token>`` for programs; 401 otherwise), refuses bodies over the size
@@ -10,12 +11,18 @@ status, details the endpoint noted; ``/api/health`` alone is public and not reco
 :mod:`assistant.serve.routes` (what they share — the context, the caller, the audit note — is
 :mod:`assistant.serve.deps`); a new feature adds its routes there, or an ``APIRouter`` in its own module
 listed in :func:`_routers` (or passed as ``build_api(..., routers=[...])``).
+
+What must hold across processes lives in the store directory, so several worker processes serve one store
+alike: the audit chain (``audit.sqlite3``), the sign-in back-off and the follow-up conversations
+(``server.sqlite3``), batch jobs (``jobs/``), documents (the ledger, under ``write.lock``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,17 +35,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.answer.answerer import Answerer
 from assistant.core.errors import AssistantError, ConfigError, InputError
+from assistant.core.records import FileReport
 from assistant.core.services import Services
+from assistant.core.settings import Settings
 from assistant.ingest.uploads import Uploads
 from assistant.models.llm import model_label
 from assistant.models.llm_queue import LLMQueue, QueuedChat
-from assistant.serve import routes
+from assistant.serve import jobs_routes, routes
 from assistant.serve.actions import Portal
-from assistant.serve.asking import AskRunner
+from assistant.serve.asking import AskRunner, Conversations
 from assistant.serve.audit import AuditLog
 from assistant.serve.auth import LOCAL, AuthConfig, Principal, load_auth_config
 from assistant.serve.deps import ApiContext, note, status_of
 from assistant.serve.gate import API, MULTIPART_OVERHEAD, Gate
+from assistant.serve.jobs import exclusive, owner_lookup
+from assistant.serve.throttle import SignIns
 
 log = logging.getLogger("assistant.serve.api")
 
@@ -88,8 +99,27 @@ def _plain(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 # ---- the app -----------------------------------------------------------------------------------
+SHARED = "server.sqlite3"  # in the store directory: the state every worker process of the server shares
+
+
+class SharedUploads(Uploads):
+    """Uploads that every process of the server ingests and removes one at a time, as the threads of one process
+    do (a flock on ``<store>/uploads.lock``): one process never moves or removes a company's upload folder under
+    another's feet."""
+
+    def ingest(self, temp: Path, company: str, name: str) -> FileReport:
+        with exclusive(self.root.parent / "uploads.lock"):
+            return super().ingest(temp, company, name)
+
+    def remove(self, company: str, doc: str) -> bool:
+        with exclusive(self.root.parent / "uploads.lock"):
+            return super().remove(company, doc)
+
+
 def _routers() -> list[APIRouter]:
-    return [routes.router, routes.admin]
+    from assistant.serve import screen_routes
+
+    return [routes.router, routes.admin, jobs_routes.router, screen_routes.router]
 
 
 def build_api(
@@ -100,9 +130,11 @@ def build_api(
     ui: bool = True,
     max_pending_asks: int = 64,
     routers: Sequence[APIRouter] = (),
+    worker: int | None = None,
 ) -> FastAPI:
     """The API (and, with ``ui``, the web app at /ui) over ``services``. Without ``auth_config`` every
-    caller is the local admin: only for a server bound to the loopback address (see :func:`serve`)."""
+    caller is the local admin: only for a server bound to the loopback address (see :func:`serve`).
+    ``worker``: this process's id when it is one of several worker processes (noted in each audit entry)."""
     queue: LLMQueue | None = getattr(services, "llm_queue", None)
     if queue is not None:  # Services already puts its model behind a queue
         answerer = services.answerer
@@ -111,16 +143,18 @@ def build_api(
         queued = QueuedChat(inner=lambda: services.llm, queue=queue)
         answerer = Answerer(services.store, lambda: queued, services.settings, model_label(services.settings))
         services.answerer = answerer  # the web app takes its turn in the same queue
-    uploads = Uploads(services.store, services.settings)
+    uploads = SharedUploads(services.store, services.settings)
+    root = Path(services.settings.store)
     ctx = ApiContext(
         services=services,
         auth=auth_config,
-        audit=audit or AuditLog(Path(services.settings.store) / "audit.sqlite3"),
+        audit=audit or AuditLog(root / "audit.sqlite3", worker=worker),
         queue=queue,
         answerer=answerer,
         uploads=uploads,
-        asks=AskRunner(answerer, queue, max_pending_asks),
+        asks=AskRunner(answerer, queue, max_pending_asks, conversations=Conversations(root / SHARED)),
         portal=Portal(services, answerer, uploads),
+        sign_ins=SignIns.shared(root / SHARED),
     )
     app = FastAPI(
         title="SME Credit Assistant API",
@@ -131,6 +165,7 @@ def build_api(
         redoc_url=None,
     )
     app.state.ctx = ctx
+    ctx.portal.jobs.resume(owner_lookup(auth_config))  # batch jobs a stopped server left unfinished
     _install_error_handlers(app)
     for r in [*_routers(), *routers]:
         app.include_router(r, prefix=API)
@@ -251,17 +286,93 @@ def check_bind(host: str, auth: AuthConfig | None) -> None:
         )
 
 
+WORKER_SPEC = "ASSISTANT_SERVE_WORKER"  # what the parent of worker processes tells each of them (JSON)
+
+
+def check_workers(settings: Settings, workers: int, allow_model_copies: bool = False) -> None:
+    """Refuse worker processes that cannot share this store and model: embedded Chroma (each process would
+    keep its own copy of the index in memory and write the same files), and, unless allowed, the embedded
+    llama.cpp model (one copy per process)."""
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1 (got {workers})")
+    if workers == 1:
+        return
+    if settings.store_backend != "chroma-http":
+        raise ConfigError(
+            f"--workers {workers} needs the Chroma server (ASSISTANT_STORE_BACKEND=chroma-http): embedded Chroma "
+            "keeps each process's index in its memory, so worker processes would not see each other's uploads "
+            "and deletions and would write the same files at once. Serve with --workers 1, or move the store to "
+            "a server: assistant store copy --from STORE --to http://HOST:PORT (README: Chroma server)"
+        )
+    if settings.llm_backend == "llamacpp" and not allow_model_copies:
+        raise ConfigError(
+            f"--workers {workers} with the embedded model (ASSISTANT_LLM_BACKEND=llamacpp) loads {workers} copies "
+            "of it, one per process, each answering one question at a time on the same cores: more memory, no "
+            "faster answers. Point the app at a model server (ASSISTANT_LLM_BACKEND=openai, README: "
+            "OpenAI-compatible model server), or pass --allow-model-copies to load the copies anyway"
+        )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve(workers=N)`` (uvicorn's factory): built from the settings and
+    users file its parent put in ``ASSISTANT_SERVE_WORKER``. It serves the REST API; the web app needs one
+    process (Gradio keeps sign-ins, sessions and its queue in memory), so ``/ui`` says where to find it."""
+    raw = os.environ.get(WORKER_SPEC)
+    if not raw:
+        raise ConfigError(
+            f"{WORKER_SPEC} is not set: start worker processes with `assistant serve --workers N`"
+        )
+    spec = json.loads(raw)
+    settings = Settings(**spec["settings"])
+    auth = load_auth_config(spec["auth_config"]) if spec.get("auth_config") else None
+    app = build_api(Services(settings), auth, ui=False, worker=os.getpid())
+    detail = (
+        f"this server runs {spec['workers']} worker processes and serves the REST API (/api, /docs) only: the web "
+        "app needs a server of one process on the same store, e.g. `assistant serve --port 7861`"
+    )
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/ui", include_in_schema=False)
+    @app.get("/ui/{rest:path}", include_in_schema=False)
+    def no_web_app() -> JSONResponse:
+        return JSONResponse({"detail": detail}, status_code=404)
+
+    log.info("worker %d serving the API over %s", os.getpid(), settings.store)
+    return app
+
+
 def serve(
     services: Services,
     host: str = "127.0.0.1",
     port: int = 7860,
     auth_config: AuthConfig | Path | str | None = None,
     ui: bool = True,
+    workers: int = 1,
+    allow_model_copies: bool = False,
 ) -> None:
-    """Serve the API and the web app with uvicorn (one process: the embedded model is loaded once)."""
+    """Serve the API and the web app with uvicorn: one process (the embedded model is loaded once), or
+    ``workers`` processes serving the API (see :func:`check_workers` and :func:`worker_app`)."""
     auth = load_auth_config(auth_config) if isinstance(auth_config, str | Path) else auth_config
     check_bind(host, auth)
+    check_workers(services.settings, workers, allow_model_copies)
     import uvicorn
 
-    app = build_api(services, auth, ui=ui)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    if workers == 1:
+        app = build_api(services, auth, ui=ui)
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+        return
+    spec = {
+        "settings": services.settings.model_dump(mode="json"),
+        "auth_config": str(auth.path.resolve()) if auth is not None else None,
+        "workers": workers,
+    }
+    os.environ[WORKER_SPEC] = json.dumps(spec)  # the worker processes (spawned) inherit it
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )

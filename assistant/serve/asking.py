@@ -1,16 +1,27 @@
 """Questions of the REST API in worker threads: retrieval runs in parallel, generation waits for its turn in
 the LLM queue; at most ``max_pending`` questions at once (503 beyond); follow-up conversations kept per
 (user, session id), one question at a time in each.
+
+The server's conversations (:class:`Conversations` over ``<store>/server.sqlite3``) are shared by every worker
+process of ``assistant serve --workers N``: a follow-up answered by another worker keeps its context, and a
+conversation's questions take turns across processes (a byte-range lock on ``<store>/sessions.lock``, released by
+the operating system if its holder dies).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import sqlite3
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Collection
+from collections.abc import AsyncGenerator, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
@@ -19,11 +30,118 @@ from assistant.answer.answerer import Answerer
 from assistant.answer.followup import Session
 from assistant.models.llm_queue import LLMQueue, Ticket, waiting_as
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: conversations take turns within one process only
+    fcntl = None  # type: ignore[assignment]
 
+
+# Per process: a thread lock per (lock file, slot) with its number of holders, and each lock file's descriptor,
+# open for the process's life (closing any descriptor of a file drops every record lock the process holds on it).
+_SLOTS: dict[tuple[str, int], list[Any]] = {}
+_LOCK_FILES: dict[str, int] = {}
+_GUARD = threading.Lock()
+
+
+@dataclass(frozen=True)
 class _Conversation:
-    def __init__(self) -> None:
-        self.session = Session()
-        self.lock = threading.Lock()
+    user: str
+    session_id: str
+
+
+class Conversations:
+    """Follow-up conversations by (user, session id), at most ``max_sessions`` (the least recently used go
+    first): in this process's memory (``path`` None), or in the SQLite file ``path`` that every process of the
+    server opens. :meth:`held` hands out a conversation's history for one question at a time."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, turns TEXT NOT NULL, used REAL NOT NULL);
+    CREATE INDEX IF NOT EXISTS sessions_used ON sessions (used);
+    """
+
+    def __init__(self, path: Path | None = None, max_sessions: int = 2000) -> None:
+        self.path = Path(path) if path is not None else None
+        self.max_sessions = max_sessions
+        self._memory: OrderedDict[str, Session] = OrderedDict()
+        self._guard = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._fd: int | None = None
+        self._lock_file = f"memory:{id(self)}"
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(self.SCHEMA)
+            self._lock_file = str((self.path.parent / "sessions.lock").resolve())
+            if fcntl is not None:
+                with _GUARD:
+                    if self._lock_file not in _LOCK_FILES:
+                        _LOCK_FILES[self._lock_file] = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+                    self._fd = _LOCK_FILES[self._lock_file]
+
+    @contextmanager
+    def held(self, user: str, session_id: str) -> Iterator[Session]:
+        """The conversation's history, for one question: other questions of it (in any process) wait until
+        this one ends; what the question added is kept when it ends (also when it failed)."""
+        key = hashlib.sha256(f"{user}\0{session_id}".encode()).hexdigest()
+        slot = int(key[:8], 16) & 0x7FFFFFFF  # the byte locked in sessions.lock
+        with _GUARD:
+            entry = _SLOTS.setdefault((self._lock_file, slot), [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:  # POSIX record locks belong to the process: its threads take turns here first
+                if self._fd is not None:
+                    fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, slot)
+                try:
+                    session = self._load(key)
+                    try:
+                        yield session
+                    finally:
+                        self._save(key, session)
+                finally:
+                    if self._fd is not None:
+                        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, slot)
+        finally:
+            with _GUARD:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _SLOTS[(self._lock_file, slot)]
+
+    def _load(self, key: str) -> Session:
+        if self._db is None:
+            with self._guard:
+                return self._memory.get(key) or Session()
+        with self._guard:
+            row = self._db.execute("SELECT turns FROM sessions WHERE key = ?", (key,)).fetchone()
+        return Session.model_validate_json(row[0]) if row else Session()
+
+    def _save(self, key: str, session: Session) -> None:
+        if self._db is None:
+            with self._guard:
+                self._memory[key] = session
+                self._memory.move_to_end(key)
+                while len(self._memory) > self.max_sessions:
+                    self._memory.popitem(last=False)
+            return
+        with self._guard:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT OR REPLACE INTO sessions (key, turns, used) VALUES (?, ?, ?)",
+                    (key, session.model_dump_json(), time.time()),
+                )
+                (count,) = db.execute("SELECT COUNT(*) FROM sessions").fetchone()
+                if count > self.max_sessions:
+                    db.execute(
+                        "DELETE FROM sessions WHERE key IN (SELECT key FROM sessions ORDER BY used LIMIT ?)",
+                        (count - self.max_sessions,),
+                    )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
 
 class AskRunner:
@@ -31,7 +149,12 @@ class AskRunner:
     at most ``max_pending`` at once (503 beyond), and keeps conversations by (user, session id)."""
 
     def __init__(
-        self, answerer: Answerer, queue: LLMQueue, max_pending: int = 64, max_sessions: int = 2000
+        self,
+        answerer: Answerer,
+        queue: LLMQueue,
+        max_pending: int = 64,
+        max_sessions: int = 2000,
+        conversations: Conversations | None = None,
     ) -> None:
         self.answerer = answerer
         self.queue = queue
@@ -39,20 +162,11 @@ class AskRunner:
         self.executor = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="ask")
         self.in_progress = 0
         self._lock = threading.Lock()
-        self._sessions: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
-        self.max_sessions = max_sessions
+        self.conversations = conversations or Conversations(max_sessions=max_sessions)
 
     def conversation(self, user: str, session_id: str | None) -> _Conversation | None:
-        if not session_id:
-            return None
-        key = (user, session_id)
-        with self._lock:
-            found = self._sessions.get(key) or _Conversation()
-            self._sessions[key] = found
-            self._sessions.move_to_end(key)
-            while len(self._sessions) > self.max_sessions:
-                self._sessions.popitem(last=False)
-        return found
+        """The conversation a question belongs to (None: a question on its own)."""
+        return _Conversation(user, session_id) if session_id else None
 
     def start(
         self, question: str, company: str | None, allowed: Collection[str] | None, talk: _Conversation | None
@@ -77,22 +191,27 @@ class AskRunner:
 
         ticket = Ticket(on_position=lambda n: put("queue", n))
 
+        def answer(session: Session | None) -> None:
+            stream = self.answerer.stream(question, company, session, allowed)
+            try:
+                for event in stream:
+                    put("event", event)
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+
         def work() -> None:
             with waiting_as(ticket):
-                if talk is not None:
-                    talk.lock.acquire()
-                stream = self.answerer.stream(question, company, talk.session if talk else None, allowed)
                 try:
-                    for event in stream:
-                        put("event", event)
+                    if talk is None:
+                        answer(None)
+                    else:
+                        with self.conversations.held(talk.user, talk.session_id) as session:
+                            answer(session)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
                     put("error", exc)
                 finally:
-                    close = getattr(stream, "close", None)
-                    if close:
-                        close()
-                    if talk is not None:
-                        talk.lock.release()
                     put("done", None)
 
         ahead = self.queue.ahead()

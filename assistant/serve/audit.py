@@ -123,10 +123,13 @@ def _iso(ts_us: int) -> str:
 
 
 class AuditLog:
-    """Append-only audit log in its own SQLite file (one connection per thread)."""
+    """Append-only audit log in its own SQLite file (one connection per thread). Processes may share the file
+    (``serve --workers N``): each append is one ``BEGIN IMMEDIATE`` transaction, so the chain stays one sequence;
+    ``worker`` (the process id, set by a server with several workers) is added to each entry's details."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, worker: int | None = None) -> None:
         self.path = Path(path)
+        self.worker = worker
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._writer = self._connect(check_same_thread=False)  # one connection, used under the lock
@@ -173,6 +176,8 @@ class AuditLog:
     ) -> int:
         """Append one entry; returns its id."""
         ts_us = to_us(when if when is not None else time.time())
+        if self.worker is not None:
+            details = {"worker": self.worker, **(details or {})}
         text = _canonical(details or {})
         with self._write() as db:
             last = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()

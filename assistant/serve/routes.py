@@ -1,6 +1,7 @@
 """Endpoints of the REST API (mounted under /api by :func:`assistant.serve.api.build_api`). Request and
 response shapes are those of the CLI's ``--json`` output. Every endpoint reads through the caller's
 portfolio (``allowed``): a company outside it looks exactly like one that does not exist.
+Batch jobs (``/api/batch``) are in :mod:`assistant.serve.jobs_routes`.
 
 Adding an endpoint (e.g. profiles) takes a few lines::
 
@@ -72,7 +73,7 @@ class Deleted(BaseModel):
 
 
 class QueueStatus(BaseModel):
-    running: int = Field(description="1 while the model is generating an answer.")
+    running: int = Field(description="Answers being generated (at most 1 with the embedded model).")
     waiting: int = Field(description="Generations waiting for the model.")
     asks_in_progress: int = Field(description="Questions being answered (retrieving, waiting or generating).")
     max_pending: int
@@ -188,7 +189,8 @@ async def ask_stream(body: AskRequest, request: Request, who: Reader) -> Streami
 
 @router.get("/queue", name="queue", response_model=QueueStatus)
 def queue(request: Request, who: Reader) -> QueueStatus:
-    """The model's queue: one answer is generated at a time."""
+    """The model's queue: the embedded model generates one answer at a time; a model server (backend openai)
+    several, as its own scheduling allows."""
     ctx = context(request)
     return QueueStatus(
         **ctx.queue.status(), asks_in_progress=ctx.asks.in_progress, max_pending=ctx.asks.max_pending
@@ -205,24 +207,60 @@ def documents(
     return context(request).portal.documents(who, company, noter(request))
 
 
-@router.get("/profile/{company}", name="profile_view")
+PROFILE_MEDIA = {
+    "json": "application/json",
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+_REVENUE = {
+    "value": 12400000,
+    "unit": "USD",
+    "period": "2023",
+    "raw": "$12.4 million",
+    "status": "found",
+    "evidence": [{"doc": "notes.txt", "page": None, "quote": "Revenue for fiscal 2023 was $12.4 million"}],
+}
+PROFILE_EXAMPLES = {
+    "application/json": {
+        "example": {
+            "company": "Acme",
+            "as_of": "2023-12-31",
+            "reference_date": "2024-06-30",
+            "fields": {"revenue": _REVENUE},
+        }
+    },
+    "text/markdown": {"example": "# Acme\n\n| field | value | source |\n|---|---|---|\n| Revenue | … |\n"},
+    "text/html": {"example": "<!doctype html><html><head><title>Acme</title>…</html>"},
+}
+
+
+@router.get(
+    "/companies/{company}/profile",
+    name="profile_view",
+    responses={
+        200: {"content": PROFILE_EXAMPLES, "description": "The profile in the format asked."},
+        403: {"description": "A company outside your portfolio, whether or not it exists."},
+    },
+)
+@router.get("/profile/{company}", name="profile_view", deprecated=True)
 def profile(
     company: str,
     request: Request,
     who: Reader,
     format: Literal["json", "md", "html"] = "json",  # noqa: A002 - the public parameter name
+    as_of: Annotated[
+        dt.date | None,
+        Query(description="Reference date (YYYY-MM-DD) of qualification expiry and signals; default today."),
+    ] = None,
 ) -> Response:
-    """``assistant profile COMPANY --format json|md|html``: the company's profile, each field with its evidence."""
+    """``assistant profile COMPANY --format json|md|html [--as-of DATE]``: the company's profile, each field with
+    its evidence (403 for a company outside your portfolio, whether or not it exists). ``/api/profile/{company}``
+    is the same endpoint under its former path (deprecated; kept working)."""
     from assistant.profile.render import render
 
-    built = context(request).portal.profile(who, company, noter(request))
+    built = context(request).portal.profile(who, company, noter(request), as_of=as_of)
     note(request, format=format)
-    media = {
-        "json": "application/json",
-        "md": "text/markdown; charset=utf-8",
-        "html": "text/html; charset=utf-8",
-    }
-    return Response(render(built, format), media_type=media[format])
+    return Response(render(built, format), media_type=PROFILE_MEDIA[format])
 
 
 @router.get("/companies/{company}/facts", name="facts", response_model=list[Fact])

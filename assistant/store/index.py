@@ -3,7 +3,11 @@
 A passage that appears in several documents of a company is stored once; the ledger's ``sources``
 table keeps every (document, page) it came from. Writes are ordered so that a crash at any point
 leaves a ledger row ``pending``; ``recover()`` (run when the store opens) removes what such a run
-left half-done, and the next ingest stores the document again — never twice.
+left half-done, and the next ingest stores the document again — never twice. The collection is embedded
+(``<store>/chroma``) or on a Chroma server (``server``: :mod:`assistant.store.remote`); the ledger stays in
+the store directory either way, and the same ordering keeps the two consistent. Every write and repair holds
+the store's inter-process write lock (:mod:`assistant.store.writelock`), so what ``recover()`` removes can
+only be the remains of a dead run, never a live writer's work in progress.
 
 Its readers (profiles, batches, retrieval) use the public methods (``company_texts``, ``company_chunks``,
 ``document_hashes``, ``aliases`` …), never Chroma or the ledger directly. Long because the write path
@@ -12,6 +16,7 @@ and its crash recovery must be read together: they share the ordering of Chroma 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -24,11 +29,17 @@ from langchain_core.embeddings import Embeddings
 from assistant.core.errors import AssistantError
 from assistant.core.records import Chunk, CompanyInfo, Document, Evidence, Fact
 from assistant.ingest.chunking import VERSION as CHUNKER_VERSION
+from assistant.store.chroma import ChromaEmbeddingFunction
+from assistant.store.chroma import chunk as _chunk
+from assistant.store.chroma import metadata as _metadata
 from assistant.store.keywords import tokenize
 from assistant.store.ledger import Ledger, dumps
+from assistant.store.remote import ChromaServer, refuse_embedded
+from assistant.store.writelock import WriteLock
 from assistant.text.normalize import embedding_text, index_text
 
 _BATCH = 1000
+_log = logging.getLogger(__name__)
 # Version of ``normalize.embedding_text`` the collection's vectors were made from. 2: table rows embedded as
 # plain cell sequences ("a / b / c"); 1 (stores without this mark): with their Markdown bars.
 EMBEDDING_TEXT = "2"
@@ -45,43 +56,13 @@ class Write:
     facts: list[Fact] | None = None  # the figures of its tables (None: not read; [] none)
 
 
-class ChromaEmbeddingFunction:
-    """Adapter so Chroma always embeds with our model, never its downloading default."""
-
-    def __init__(self, embeddings: Embeddings, key: str) -> None:
-        self._embeddings = embeddings
-        self._key = key
-
-    def __call__(self, input: list[str]) -> list[list[float]]:  # noqa: A002 - Chroma's signature
-        return self._embeddings.embed_documents([embedding_text(t) for t in input])
-
-    def embed_query(self, input: list[str]) -> list[list[float]]:  # noqa: A002
-        return [self._embeddings.embed_query(embedding_text(t)) for t in input]
-
-    def name(self) -> str:
-        return f"assistant-{self._key}"
-
-    def is_legacy(self) -> bool:
-        return False
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine"]
-
-    def get_config(self) -> dict[str, Any]:
-        return {"key": self._key}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
-        raise AssistantError("this collection is opened by the assistant with its own embedding function")
-
-
 class Store:
-    """Chunks in Chroma (one collection per embedding space) and the ledger beside it."""
+    """Chunks in Chroma (one collection per embedding space; embedded, or on ``server``) and the ledger
+    beside it, in ``path``."""
 
-    def __init__(self, path: Path, embeddings: Embeddings, key: str) -> None:
+    def __init__(
+        self, path: Path, embeddings: Embeddings, key: str, server: ChromaServer | None = None
+    ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -91,18 +72,30 @@ class Store:
         except OSError as exc:
             raise AssistantError(f"cannot create store directory {self.path}: {exc}") from exc
         self.embeddings = embeddings
-        self._client = chromadb.PersistentClient(
-            path=str(self.path / "chroma"),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
-        self.collection = self._client.get_or_create_collection(
-            name=f"chunks-{key}",
-            embedding_function=ChromaEmbeddingFunction(embeddings, key),  # type: ignore[arg-type]
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        self.server = server
         self.ledger = Ledger(self.path / "ledger.sqlite3")
+        self._lock = WriteLock(self.path)
+        function = ChromaEmbeddingFunction(embeddings, key)
+        if server is None:
+            refuse_embedded(self.ledger)
+            self._client = chromadb.PersistentClient(
+                path=str(self.path / "chroma"),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+            self.collection = self._client.get_or_create_collection(
+                name=f"chunks-{key}",
+                embedding_function=function,  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        else:
+            from assistant.store.remote import connect, paired_collection
+
+            self._client = connect(server)
+            with self._lock.hold():
+                self.collection = paired_collection(self._client, self.ledger, key, function, server)
         self._pools: dict[str, tuple[Any, list[Chunk], np.ndarray]] = {}
         self._write_lock = threading.Lock()
+        self._dirty = False  # a write of this process failed and what it left is not removed yet
         self.recovered = self.recover()
         self.refreshed = self.refresh_vectors()
         from assistant.store.keywords import add_words
@@ -112,6 +105,11 @@ class Store:
     # ---- consistency -----------------------------------------------------------------------
     def recover(self) -> list[tuple[str, str]]:
         """Undo what an interrupted run left half-done. Returns the documents it dropped."""
+        with self._write_lock, self._lock.hold():
+            return self._recover()
+
+    def _recover(self) -> list[tuple[str, str]]:
+        """``recover()``, the caller holding the write locks (so a ``pending`` row is no live writer's)."""
         pending = self.ledger.pending()
         with self.ledger.tx() as db:
             for company, doc in pending:
@@ -124,11 +122,35 @@ class Store:
             with self.ledger.tx() as db:
                 db.execute("DELETE FROM keywords WHERE chunk_id NOT IN (SELECT chunk_id FROM sources)")
                 live = {r[0] for r in db.execute("SELECT DISTINCT chunk_id FROM sources")}
-            ids = self.collection.get(include=[])["ids"]
-            orphans = [i for i in ids if i not in live]
+            orphans = [i for i in self._all_ids() if i not in live]
             for start in range(0, len(orphans), _BATCH):
                 self.collection.delete(ids=orphans[start : start + _BATCH])
         return pending
+
+    def _repair_if_needed(self) -> None:
+        """Before a write (locks held): finish the repair of an earlier failed write of this process, or of a
+        dead process whose ``pending`` rows appeared since this store was opened."""
+        if self._dirty or self.ledger.pending():
+            self._recover()
+            self._dirty = False
+
+    def _repair_after_failure(self) -> None:
+        """A write failed half-way (the Chroma server went away, the disk is full …): remove what it left at
+        once if the store answers, else at the next write or the next opening. Its own error is the one raised."""
+        self._dirty = True
+        self._pools.clear()
+        try:
+            self._recover()
+            self._dirty = False
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's own exception
+            _log.warning("could not repair the store after a failed write yet: %s", exc)
+
+    def _all_ids(self) -> list[str]:
+        """Every id in the collection, read in pages (a server answers a bounded request faster)."""
+        ids: list[str] = []
+        while got := self.collection.get(limit=10 * _BATCH, offset=len(ids), include=[])["ids"]:
+            ids += got
+        return ids
 
     def refresh_vectors(self) -> int:
         """Re-embed the passages whose embedding text changed since the collection was built (table rows,
@@ -138,7 +160,7 @@ class Store:
         if self.ledger.get_meta(key) == EMBEDDING_TEXT:
             return 0
         done = 0
-        with self._write_lock:
+        with self._write_lock, self._lock.hold():
             total = self.collection.count()
             for offset in range(0, total, _BATCH):
                 got = self.collection.get(limit=_BATCH, offset=offset, include=["documents"])
@@ -178,130 +200,148 @@ class Store:
         keys = [(w.document.company, w.document.doc) for w in writes]
         if len(set(keys)) != len(keys):
             raise AssistantError("a group of writes names the same document twice")
-        with self._write_lock:
-            old_by_doc: list[set[str]] = []
-            with self.ledger.tx() as db:
-                for w in writes:
-                    document = w.document
-                    company, doc = document.company, document.doc
-                    db.execute(
-                        "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            company,
-                            doc,
-                            document.path,
-                            document.sha256,
-                            document.reader,
-                            len(document.pages),
-                            len(w.chunks),
-                            "pending",
-                            w.quality,
-                            dumps(document.warnings),
-                            dumps(w.timings or {}),
-                            time.time(),
-                            CHUNKER_VERSION,
-                        ),
-                    )
-                    old_by_doc.append(
-                        {
-                            r[0]
-                            for r in db.execute(
-                                "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc)
-                            )
-                        }
-                    )
-                    db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
-                old_ids = set().union(*old_by_doc)
-                new_ids = {c.chunk_id for w in writes for c in w.chunks}
-                in_use = _with_sources(db, old_ids | new_ids)  # still cited by documents outside the group
-                orphans = sorted(old_ids - in_use - new_ids)
-                db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
-            # a passage a document keeps is not embedded again; one that moves to another document is
-            # (its metadata then names the document that has it now)
-            present = in_use.union(
-                *(old & {c.chunk_id for c in w.chunks} for old, w in zip(old_by_doc, writes, strict=True))
-            )
-            for start in range(0, len(orphans), _BATCH):
-                self.collection.delete(ids=orphans[start : start + _BATCH])
-            first: dict[str, tuple[int, Chunk]] = {}
-            for n, w in enumerate(writes):
-                for c in w.chunks:
-                    if c.chunk_id not in present:
-                        first.setdefault(c.chunk_id, (n, c))
-            to_add = [c for _, c in first.values()]
-            if to_add:
-                vectors = self.embeddings.embed_documents([embedding_text(c.text) for c in to_add])
-                for start in range(0, len(to_add), _BATCH):
-                    batch = to_add[start : start + _BATCH]
-                    self.collection.upsert(
-                        ids=[c.chunk_id for c in batch],
-                        documents=[c.text for c in batch],
-                        embeddings=vectors[start : start + _BATCH],  # type: ignore[arg-type]
-                        metadatas=[_metadata(c) for c in batch],
-                    )
-            with self.ledger.tx() as db:
-                for w in writes:
-                    db.executemany(
-                        "INSERT OR IGNORE INTO sources VALUES (?,?,?,?)",
-                        [(c.chunk_id, w.document.company, w.document.doc, c.page or 0) for c in w.chunks],
-                    )
-                db.executemany(
-                    "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
-                    [(" ".join(tokenize(c.text)), c.chunk_id, c.company) for c in to_add],
-                )
-                for w in writes:
-                    db.execute(
-                        "DELETE FROM facts WHERE company=? AND doc=?", (w.document.company, w.document.doc)
-                    )
-                    db.executemany(
-                        "INSERT INTO facts (company, doc, item, period, record) VALUES (?,?,?,?,?)",
-                        [(f.company, f.doc, f.item, f.period, f.model_dump_json()) for f in w.facts or []],
-                    )
-                db.executemany(
-                    "UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
-                    [(time.time(), w.document.company, w.document.doc) for w in writes],
-                )
+        with self._write_lock, self._lock.hold():
+            self._repair_if_needed()
+            try:
+                first = self._write_group(writes)
+            except Exception:
+                self._repair_after_failure()
+                raise
         counts = [0] * len(writes)
         for n, _ in first.values():
             counts[n] += 1
         return counts
 
+    def _write_group(self, writes: list[Write]) -> dict[str, tuple[int, Chunk]]:
+        """The steps of ``write_documents`` (its locks held): ledger (``pending``), Chroma, ledger (``stored``).
+        Returns each new vector's chunk with the index of the write it came from."""
+        old_by_doc: list[set[str]] = []
+        with self.ledger.tx() as db:
+            for w in writes:
+                document = w.document
+                company, doc = document.company, document.doc
+                db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        company,
+                        doc,
+                        document.path,
+                        document.sha256,
+                        document.reader,
+                        len(document.pages),
+                        len(w.chunks),
+                        "pending",
+                        w.quality,
+                        dumps(document.warnings),
+                        dumps(w.timings or {}),
+                        time.time(),
+                        CHUNKER_VERSION,
+                    ),
+                )
+                old_by_doc.append(
+                    {
+                        r[0]
+                        for r in db.execute(
+                            "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc)
+                        )
+                    }
+                )
+                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+            old_ids = set().union(*old_by_doc)
+            new_ids = {c.chunk_id for w in writes for c in w.chunks}
+            in_use = _with_sources(db, old_ids | new_ids)  # still cited by documents outside the group
+            orphans = sorted(old_ids - in_use - new_ids)
+            db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
+        # a passage a document keeps is not embedded again; one that moves to another document is
+        # (its metadata then names the document that has it now)
+        present = in_use.union(
+            *(old & {c.chunk_id for c in w.chunks} for old, w in zip(old_by_doc, writes, strict=True))
+        )
+        for start in range(0, len(orphans), _BATCH):
+            self.collection.delete(ids=orphans[start : start + _BATCH])
+        first: dict[str, tuple[int, Chunk]] = {}
+        for n, w in enumerate(writes):
+            for c in w.chunks:
+                if c.chunk_id not in present:
+                    first.setdefault(c.chunk_id, (n, c))
+        to_add = [c for _, c in first.values()]
+        if to_add:
+            vectors = self.embeddings.embed_documents([embedding_text(c.text) for c in to_add])
+            for start in range(0, len(to_add), _BATCH):
+                batch = to_add[start : start + _BATCH]
+                self.collection.upsert(
+                    ids=[c.chunk_id for c in batch],
+                    documents=[c.text for c in batch],
+                    embeddings=vectors[start : start + _BATCH],  # type: ignore[arg-type]
+                    metadatas=[_metadata(c) for c in batch],
+                )
+        with self.ledger.tx() as db:
+            for w in writes:
+                db.executemany(
+                    "INSERT OR IGNORE INTO sources VALUES (?,?,?,?)",
+                    [(c.chunk_id, w.document.company, w.document.doc, c.page or 0) for c in w.chunks],
+                )
+            db.executemany(
+                "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
+                [(" ".join(tokenize(c.text)), c.chunk_id, c.company) for c in to_add],
+            )
+            for w in writes:
+                db.execute(
+                    "DELETE FROM facts WHERE company=? AND doc=?", (w.document.company, w.document.doc)
+                )
+                db.executemany(
+                    "INSERT INTO facts (company, doc, item, period, record) VALUES (?,?,?,?,?)",
+                    [(f.company, f.doc, f.item, f.period, f.model_dump_json()) for f in w.facts or []],
+                )
+            db.executemany(
+                "UPDATE documents SET status='stored', updated_at=? WHERE company=? AND doc=?",
+                [(time.time(), w.document.company, w.document.doc) for w in writes],
+            )
+        return first
+
     def delete_document(self, company: str, doc: str) -> int:
         """Remove a document: its ledger row, its sources, and every chunk no other document shares."""
-        with self._write_lock:
-            with self.ledger.tx() as db:
-                ids = {
-                    r[0]
-                    for r in db.execute(
-                        "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc)
-                    )
-                }
-                found = db.execute("DELETE FROM documents WHERE company=? AND doc=?", (company, doc)).rowcount
-                db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
-                db.execute("DELETE FROM facts WHERE company=? AND doc=?", (company, doc))
-                shared = _with_sources(db, ids)
-                orphans = sorted(ids - shared)
-                db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
-                moved = {
-                    cid: db.execute(
-                        "SELECT doc, page FROM sources WHERE chunk_id=? LIMIT 1", (cid,)
-                    ).fetchone()
-                    for cid in shared
-                }
-            for start in range(0, len(orphans), _BATCH):
-                self.collection.delete(ids=orphans[start : start + _BATCH])
-            if moved:  # shared passages now cite one of their remaining sources
-                got = self.collection.get(ids=list(moved), include=["metadatas"])
-                metas = []
-                for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-                    new = dict(meta or {})
-                    new["doc"], page = moved[cid]
-                    new.pop("page", None)
-                    if page:
-                        new["page"] = page
-                    metas.append(new)
-                if metas:
-                    self.collection.update(ids=got["ids"], metadatas=metas)  # type: ignore[arg-type]
+        with self._write_lock, self._lock.hold():
+            self._repair_if_needed()
+            try:
+                with self.ledger.tx() as db:
+                    ids = {
+                        r[0]
+                        for r in db.execute(
+                            "SELECT chunk_id FROM sources WHERE company=? AND doc=?", (company, doc)
+                        )
+                    }
+                    found = db.execute(
+                        "DELETE FROM documents WHERE company=? AND doc=?", (company, doc)
+                    ).rowcount
+                    db.execute("DELETE FROM sources WHERE company=? AND doc=?", (company, doc))
+                    db.execute("DELETE FROM facts WHERE company=? AND doc=?", (company, doc))
+                    shared = _with_sources(db, ids)
+                    orphans = sorted(ids - shared)
+                    db.executemany("DELETE FROM keywords WHERE chunk_id=?", [(i,) for i in orphans])
+                    moved = {
+                        cid: db.execute(
+                            "SELECT doc, page FROM sources WHERE chunk_id=? LIMIT 1", (cid,)
+                        ).fetchone()
+                        for cid in shared
+                    }
+                for start in range(0, len(orphans), _BATCH):
+                    self.collection.delete(ids=orphans[start : start + _BATCH])
+                if moved:  # shared passages now cite one of their remaining sources
+                    got = self.collection.get(ids=list(moved), include=["metadatas"])
+                    metas = []
+                    for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                        new = dict(meta or {})
+                        new["doc"], page = moved[cid]
+                        new.pop("page", None)
+                        if page:
+                            new["page"] = page
+                        metas.append(new)
+                    if metas:
+                        self.collection.update(ids=got["ids"], metadatas=metas)  # type: ignore[arg-type]
+            except Exception:
+                self._repair_after_failure()
+                raise
         return int(found)
 
     def delete_company(self, company: str) -> list[str]:
@@ -464,24 +504,3 @@ def _with_sources(db: Any, ids: set[str]) -> set[str]:
             for r in db.execute(f"SELECT DISTINCT chunk_id FROM sources WHERE chunk_id IN ({marks})", part)
         }
     return found
-
-
-def _metadata(chunk: Chunk) -> dict[str, Any]:
-    meta: dict[str, Any] = {"company": chunk.company, "doc": chunk.doc}
-    if chunk.page is not None:
-        meta["page"] = chunk.page
-    if chunk.section:
-        meta["section"] = chunk.section[:200]
-    return meta
-
-
-def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    page = meta.get("page")
-    return Chunk(
-        chunk_id=chunk_id,
-        company=str(meta.get("company", "")),
-        doc=str(meta.get("doc", "")),
-        page=int(page) if page is not None else None,
-        section=meta.get("section"),
-        text=text,
-    )

@@ -42,7 +42,7 @@ def test_section_heading_recorded() -> None:
     chunks = chunk_document(doc, size=24, overlap=0)
     sections = {c.text: c.section for c in chunks}
     assert sections["## 研发\n研发人员58人。"] == "研发"
-    assert sections["2023年营业收入1亿元。"] == "财务概况"
+    assert sections["# 财务概况\n2023年营业收入1亿元。"] == "财务概况"  # a heading is never a passage alone
 
 
 def test_english_words_joined_with_spaces_chinese_without() -> None:
@@ -216,3 +216,78 @@ def test_an_english_line_that_goes_on_in_lower_case_was_wrapped() -> None:
         "launched in March." in text
     )
     assert "\nOutlook\nWe expect" in text  # a capitalised line after a finished sentence keeps its break
+
+
+def test_a_table_going_on_over_a_page_break_keeps_its_years_header() -> None:
+    pages = [
+        Page(
+            number=7,
+            text="合并利润表\n单位：元\n| 项目 | 2023年 | 2022年 |\n|---|---|---|\n| 营业收入 | 16,842.57 | 1.18 |",
+        ),
+        Page(number=8, text="| 营业成本 | 9,001.20 | 7,002.10 |\n| 净利润 | 1,234.50 | 987.60 |"),
+    ]
+    (chunk,) = [c for c in chunk_document(_doc(pages)) if c.page == 8]
+    assert chunk.text.split("\n")[:2] == ["| 项目 | 2023年 | 2022年 |", "| 营业成本 | 9,001.20 | 7,002.10 |"]
+
+
+def test_a_short_fragment_joins_the_prose_before_it_on_its_page() -> None:
+    text = (
+        "公司主营业务为工业传感器的研发、生产与销售，产品用于机器人与自动化产线。" * 6
+        + "\n| 项目 | 2023年 |\n|---|---|\n| 营业收入 | 1.00 |\n注：单位为万元。"
+    )
+    chunks = chunk_document(_doc([Page(number=2, text="第二节 公司业务概要\n" + text)]), size=120, overlap=0)
+    assert chunks[0].text.startswith(
+        "第二节 公司业务概要\n公司主营业务"
+    )  # the heading leads the passage below it
+    assert "注：单位为万元。" in {
+        c.text for c in chunks
+    }  # after a table it stays (a table's passage is not prose)
+
+
+def test_a_short_fragment_of_prose_is_never_a_passage_alone() -> None:
+    long = (
+        "公司主营业务为工业传感器的研发、生产与销售，产品主要用于工业机器人与自动化产线，" * 5
+        + "客户遍及全国。"
+    )
+    text = long + "员工86人。\n| 项目 | 2023年 |\n|---|---|\n| 营业收入 | 1.00 |"
+    chunks = chunk_document(_doc([Page(number=2, text=text)]))
+    assert [c.text for c in chunks if "员工86人。" in c.text] == [long + "\n员工86人。"]
+
+
+def test_a_text_exports_pages_are_unwrapped_at_the_documents_width() -> None:
+    prose = "公司坚持以技术创新驱动发展，持续加大研发投入，报告期内新增授权发明专利多项，核心产品的市场份额稳步提升"
+    rows = [
+        "五、净利润 49,272,294.61 37,208,387.07",
+        "归属于母公司股东的净利润 33,772,651.61 28,051,814.36",
+        "少数股东损益 15,499,642.00 9,156,572.71",
+        "六、其他综合收益的税后净额 1,204,512.35 -356,108.20",
+    ]
+    pages = [Page(number=n, text="\n".join([prose + f"（{n}）。"] * 4)) for n in (1, 2)]
+    document = Document(path="x", doc="r.txt", company="C", sha256="0", reader="txt",
+                        pages=[*pages, Page(number=3, text="\n".join(rows))])  # fmt: skip
+    (statement,) = [c for c in chunk_document(document) if c.page == 3]
+    assert statement.text.split("\n") == rows  # a statement's rows are no lines a layout wrapped
+
+
+def test_a_tables_caption_takes_the_column_titles_printed_one_per_line() -> None:
+    page = (
+        "The following table provides a summary of net sales by segment for 2024 and 2023:\n"
+        "Year Ended\nDecember 28,\n2024\nDecember 30,\n2023\n(In millions)\nNet sales:\n"
+        "Sensor | $2,104 | $1,492\nDrive | 3,377 | 3,015\nTotal net sales | $5,481 | $4,507\n"
+    )
+    doc = Document(
+        path="x",
+        doc="veltrona_10k.txt",
+        company="C",
+        sha256="0",
+        reader="txt",
+        pages=[Page(number=4, text=page)],
+    )
+    chunks = chunk_document(doc, size=360)
+    table = next(c.text for c in chunks if "Sensor | $2,104" in c.text)
+    assert table.startswith(
+        "Year Ended / December 28, / 2024 / December 30, / 2023 / (In millions) / Net sales:"
+    )
+    assert not any(
+        c.text.startswith("Year Ended\nDecember 28,") for c in chunks
+    )  # no passage of titles alone

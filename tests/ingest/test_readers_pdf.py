@@ -300,11 +300,47 @@ def test_header_cells_printed_on_two_lines_are_joined(tmp_path: Path) -> None:
     assert "| 项目2 | 2,120,000.00 | 2,080,000.00 |" in text
 
 
+def test_a_page_pdfium_cannot_read_is_read_by_pypdf_then_pdfplumber(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pypdf
+
+    from assistant.ingest.readers import pdf_pages
+
+    path = make_pdf(tmp_path / "p.pdf", [["第一页 page one"], ["第二页 page two"]])
+    original = pdf_pages.pdfium_text
+
+    def flaky(text: str) -> str:
+        if "第二页" in text:
+            raise ValueError("bad content stream")
+        return original(text)
+
+    monkeypatch.setattr(pdf_pages, "pdfium_text", flaky)
+    doc = read_document(path, "C")
+    assert [p.text for p in doc.pages] == ["第一页 page one", "第二页 page two"]
+    assert doc.warnings == ["page 2: text read by pypdf: PDFium failed (ValueError: bad content stream)"]
+
+    original_pypdf = pypdf.PageObject.extract_text
+
+    def flaky_pypdf(self: pypdf.PageObject, *args: object, **kwargs: object) -> str:
+        if "第二页" in (original_pypdf(self) or ""):
+            raise ValueError("bad content stream")
+        return original_pypdf(self)
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", flaky_pypdf)
+    doc = read_document(path, "C")
+    assert [p.text for p in doc.pages] == ["第一页 page one", "第二页 page two"]
+    assert doc.warnings == ["page 2: text read by pdfplumber: PDFium failed (ValueError: bad content stream)"]
+
+
 def test_a_page_pypdf_cannot_parse_is_read_by_pdfplumber(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pypdf
 
+    from assistant.ingest.readers import pdf_pages
+
+    monkeypatch.setattr(pdf_pages, "TEXT_ENGINE", "pypdf")  # the reader before PDFium, kept for comparison
     path = make_pdf(tmp_path / "p.pdf", [["第一页 page one"], ["第二页 page two"]])
     original = pypdf.PageObject.extract_text
 

@@ -43,6 +43,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}],
                 }
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            end = {**base, "object": "chat.completion.chunk"}
+            end["choices"] = [{"index": 0, "delta": {}, "finish_reason": "stop"}]  # as real servers end
+            self.wfile.write(f"data: {json.dumps(end)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
             return
         payload = {

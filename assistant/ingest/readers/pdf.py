@@ -1,15 +1,15 @@
 """PDF: one Page per PDF page (1-based numbers).
 
-Keeps: the text layer as pypdf extracts it; ruled tables as Markdown tables (see ``pdf_tables``); the
-text of scanned pages (no text layer but an image) by OCR (see ``ocr``), with ``Page.ocr_confidence``.
-Drops: running headers, footers and page numbers (see ``pdf_margins``), images, annotations, outlines.
+Keeps: the text layer as PDFium reads it (pypdf where PDFium cannot; see ``pdf_pages``); ruled tables as
+Markdown tables (see ``pdf_tables``); the text of scanned pages (no text layer but an image) by OCR (see
+``ocr``), with ``Page.ocr_confidence``. Drops: running headers, footers and page numbers (see
+``pdf_margins``), images, annotations, outlines.
 
 Pages are read by ``pdf_pages`` (text layer, scan detection, tables). A large PDF is shared between this
 process and a worker process (see ``pdf_worker``; batches of pages handed out as each finishes) because
-pypdf manages about 60 pages/s on one core (with ``pdf_text``'s fast path; 22 without) and pdfplumber's
-table finder about 40 (fed by PDFium, see ``pdf_objects``; 12 when pdfminer parses the page); a small PDF
-is read in this process. A page pypdf cannot parse is tried with pdfplumber's text (with a warning).
-An empty user password is tried on encrypted PDFs (with a warning); any other password is an error.
+pdfplumber's table finder manages about 40 pages/s on one core (fed by PDFium, see ``pdf_objects``); the
+text layer itself costs PDFium a few milliseconds a page. A small PDF is read in this process. An empty
+user password is tried on encrypted PDFs (with a warning); any other password is an error.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from assistant.core.errors import DocumentError
 from assistant.core.records import Page
 from assistant.ingest.readers import pdf_pages, pdf_tables, pdf_worker
 from assistant.ingest.readers.common import Source, clean_text, one_line
-from assistant.ingest.readers.pdf_margins import strip_margins
+from assistant.ingest.readers.margins import strip_margins
 from assistant.ingest.readers.pdf_pages import RawPage, local_pages, open_pdf
 
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its repairs of damaged files are not our errors
@@ -77,11 +77,12 @@ def _ocr(source: Source, indexes: list[int], encrypted: bool) -> dict[int, tuple
 
     from assistant.ingest.readers.ocr import ocr_pdf_page
 
-    document = pdfium.PdfDocument(source.data, password="" if encrypted else None)
-    try:
-        return {index: ocr_pdf_page(document, index) for index in indexes}
-    finally:
-        document.close()
+    with pdf_pages.LOCK:  # PDFium is not thread-safe
+        document = pdfium.PdfDocument(source.data, password="" if encrypted else None)
+        try:
+            return {index: ocr_pdf_page(document, index) for index in indexes}
+        finally:
+            document.close()
 
 
 def _pages(numbers: list[int]) -> str:
@@ -102,19 +103,20 @@ def read_pdf(source: Source) -> list[Page]:
     if b"%PDF" not in data[:1024]:
         raise DocumentError(f"{path}: not a PDF file (no %PDF header)")
     try:
-        reader, encrypted = open_pdf(data, str(path))
-        count = len(reader.pages)
+        opened = open_pdf(data, str(path))
+        count, encrypted = opened.pages, opened.encrypted
     except DocumentError:
         raise
     except Exception as exc:
         raise DocumentError(f"{path}: corrupt or unreadable PDF ({one_line(exc)})") from exc
     if count == 0:
+        opened.close()
         raise DocumentError(f"{path}: corrupt or unreadable PDF (no pages found)")
     if encrypted:
         source.warnings.append("the PDF is encrypted with an empty user password: decrypted to read it")
     key = hashlib.sha256(data).hexdigest()
     with pdf_pages.READ_LOCK:  # this process's parsed PDF is shared
-        pdf_pages.hold(key, data, reader)  # the local share reuses this reader
+        pdf_pages.hold(key, data, opened)  # the local share reuses this parsed PDF
         raw = _extract_all(data, key, count, TABLES)
     failed = [i for i, r in enumerate(raw, start=1) if r.error and not r.text]
     if len(failed) == count:

@@ -2,13 +2,13 @@
 
 pdfplumber finds tables well but reads a page through pdfminer, a pure-Python content-stream parser
 (about 0.2 s a page on our CPUs, 5× the rest of table finding). PDFium (pypdfium2, C++) reads the same
-page in a few milliseconds, so ``plumber_objects`` gives pdfplumber its ``chars`` and ``lines`` from
+page in a few milliseconds, so ``page_objects`` gives pdfplumber its ``chars`` and ``lines`` from
 PDFium and pdfplumber's own algorithm does the rest (``page._objects`` is pdfplumber's cache of what
 it parsed). Lines are every horizontal or vertical segment of every path (a rectangle gives four), as
 pdfplumber makes edges of lines, rectangles and curves; characters use PDFium's loose boxes (font
 ascent to descent, as pdfminer's). On the devset's 195-page annual report the tables come out
 identical on 191 pages (the others differ by a stray space or a ``(cid:13)`` pdfminer could not map).
-Rotated pages are left to pdfminer.
+Rotated pages are left to pdfminer. ``has_image`` tells a scanned page (see ``pdf_pages``).
 """
 
 from __future__ import annotations
@@ -24,61 +24,53 @@ _AXIS = 0.01  # a segment whose ends differ less than this in x (or y) is vertic
 # pdfplumber's table finder drops edges shorter than this first (edge_min_length_prefilter): the ends of
 # the thin rectangles that draw most ruling lines; they are not built at all
 _MIN_EDGE = 1
+_TINY = 0.9 * _MIN_EDGE  # a path within a box this small (its bounds, as drawn) has no segment of _MIN_EDGE
 _SOFT_HYPHEN = 2  # PDFium reports a hyphen that ends a line as code 2
 
 
-def open_document(data: bytes) -> pdfium.PdfDocument:
-    """A PDFium document (an empty user password is tried, as pypdf does)."""
-    return pdfium.PdfDocument(data, password="")
+def page_objects(page: pdfium.PdfPage, text: pdfium.PdfTextPage) -> dict[str, list[dict[str, Any]]] | None:
+    """``{"char": […], "line": […]}`` of a loaded page and its text page, or None for a rotated page."""
+    if page.get_rotation() % 360:
+        return None
+    height = float(page.get_height())
+    return {"char": _chars(text, height), "line": _lines(page, height)}
 
 
-def plumber_objects(document: pdfium.PdfDocument, index: int) -> dict[str, list[dict[str, Any]]] | None:
-    """``{"char": […], "line": […]}`` of the 0-based page, or None for a rotated page."""
-    page = document[index]
-    try:
-        if page.get_rotation() % 360:
-            return None
-        height = float(page.get_height())
-        return {"char": _chars(page, height), "line": _lines(page, height)}
-    finally:
-        page.close()
+def has_image(page: Any) -> bool:
+    """Whether a page (PDFium's raw handle) draws an image, itself or in a form XObject up to 3 levels
+    deep: the mark of a scanned page."""
+    return any(True for _ in _objects(page, None, 0, pdfium_c.FPDF_PAGEOBJ_IMAGE, 3))
 
 
-def _chars(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
-    text = page.get_textpage()
-    try:
-        out: list[dict[str, Any]] = []
-        box = pdfium_c.FS_RECTF()
-        get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
-        get_box, raw = pdfium_c.FPDFText_GetLooseCharBox, text.raw
-        for i in range(pdfium_c.FPDFText_CountChars(raw)):
-            code = get_unicode(raw, i)
-            if code == _SOFT_HYPHEN:
-                code = 45  # "-"
-            if code < 32 or (
-                code == 32 and is_generated(raw, i) == 1
-            ):  # PDFium generates only spaces and breaks
-                continue
-            get_box(raw, i, box)
-            left, right, top, bottom = box.left, box.right, height - box.top, height - box.bottom
-            out.append(
-                {
-                    "object_type": "char",
-                    "text": chr(code),
-                    "x0": left,
-                    "x1": right,
-                    "top": top,
-                    "bottom": bottom,
-                    "doctop": top,
-                    "width": right - left,
-                    "height": bottom - top,
-                    "size": bottom - top,
-                    "upright": True,
-                }
-            )
-        return out
-    finally:
-        text.close()
+def _chars(text: pdfium.PdfTextPage, height: float) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    box = pdfium_c.FS_RECTF()
+    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+    get_box, raw = pdfium_c.FPDFText_GetLooseCharBox, text.raw
+    for i in range(pdfium_c.FPDFText_CountChars(raw)):
+        code = get_unicode(raw, i)
+        if code == _SOFT_HYPHEN:
+            code = 45  # "-"
+        if code < 32 or (code == 32 and is_generated(raw, i) == 1):  # PDFium generates only spaces and breaks
+            continue
+        get_box(raw, i, box)
+        left, right, top, bottom = box.left, box.right, height - box.top, height - box.bottom
+        out.append(
+            {
+                "object_type": "char",
+                "text": chr(code),
+                "x0": left,
+                "x1": right,
+                "top": top,
+                "bottom": bottom,
+                "doctop": top,
+                "width": right - left,
+                "height": bottom - top,
+                "size": bottom - top,
+                "upright": True,
+            }
+        )
+    return out
 
 
 def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
@@ -94,7 +86,11 @@ def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
         pdfium_c.FPDFPathSegment_GetClose,
         pdfium_c.FPDF_SEGMENT_MOVETO,
     )
-    for handle in _paths(page.raw, None, 0):
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    bounds, box = pdfium_c.FPDFPageObj_GetBounds, [ctypes.byref(v) for v in (left, bottom, right, top)]
+    for handle in _objects(page.raw, None, 0, pdfium_c.FPDF_PAGEOBJ_PATH, 7):
+        if bounds(handle, *box) and right.value - left.value < _TINY and top.value - bottom.value < _TINY:
+            continue  # every segment shorter than _MIN_EDGE: no edge (a third of the paths of a report)
         if not get_matrix(handle, pm):
             continue
         a, b, c, d, e, f = m.a, m.b, m.c, m.d, m.e, m.f
@@ -127,29 +123,26 @@ def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
     return out
 
 
-def _paths(page: Any, form: Any, level: int) -> Iterator[Any]:
-    """The path objects of a page, and of its form XObjects 7 levels deep (as pypdfium2's
-    ``get_objects(max_depth=8)``, without building a Python object for every page object)."""
+def _objects(page: Any, form: Any, level: int, kind: int, depth: int) -> Iterator[Any]:
+    """The objects of type ``kind`` of a page, and of its form XObjects ``depth`` levels deep (as
+    pypdfium2's ``get_objects(max_depth=depth + 1)``, without building a Python object for every page
+    object)."""
     if form is None:
         n, get = pdfium_c.FPDFPage_CountObjects(page), pdfium_c.FPDFPage_GetObject
         parent = page
     else:
         n, get = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject
         parent = form
-    get_type, path, xobject = (
-        pdfium_c.FPDFPageObj_GetType,
-        pdfium_c.FPDF_PAGEOBJ_PATH,
-        pdfium_c.FPDF_PAGEOBJ_FORM,
-    )
+    get_type, xobject = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDF_PAGEOBJ_FORM
     for i in range(n):
         handle = get(parent, i)
         if not handle:
             continue
-        kind = get_type(handle)
-        if kind == path:
+        found = get_type(handle)
+        if found == kind:
             yield handle
-        elif kind == xobject and level < 7:
-            yield from _paths(page, handle, level + 1)
+        elif found == xobject and level < depth:
+            yield from _objects(page, handle, level + 1, kind, depth)
 
 
 def _line(x0: float, x1: float, top: float, bottom: float) -> dict[str, Any]:

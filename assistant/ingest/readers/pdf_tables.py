@@ -1,11 +1,11 @@
-"""Ruled tables of PDF pages as Markdown, placed where pypdf had flattened them.
+"""Ruled tables of PDF pages as Markdown, placed where the text layer had flattened them.
 
-pypdf flattens a table into lines of cells ("研发投入合计 48,315,220.17") that lose their column names.
+The text layer flattens a table into lines of cells ("研发投入合计 48,315,220.17") that lose their column names.
 For pages that look tabular (``looks_tabular``: several lines with two or more numeric cells, or many
 lines that are a lone number), pdfplumber
-finds the ruled tables (its default "lines" strategy: borderless tables are left as pypdf wrote them) and
+finds the ruled tables (its default "lines" strategy: borderless tables are left as the text layer has them) and
 each becomes a Markdown table: the header row, a ``|---|`` rule, one line per row, cells' inner line
-breaks joined. ``place_tables`` swaps the pypdf lines the table came from (found by comparing text with
+breaks joined. ``place_tables`` swaps the text lines the table came from (found by comparing text with
 white space removed) for the Markdown table, or appends the table after the page text when they cannot
 be found. A table that continues from the bottom of the previous page without a header of its own gets
 the previous page's header, and a cell merged down over a group of rows is repeated on each of them, so
@@ -14,6 +14,7 @@ every row keeps its column names and its group.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,16 +47,20 @@ class Carry:
 
 
 def looks_tabular(text: str) -> bool:
-    """Cheap test on pypdf text: MIN_NUMERIC_LINES lines with two or more numeric cells, or (for PDFs
-    whose cells pypdf writes one per line) twice as many lines that are a lone number."""
-    rows = lone = 0
+    """Cheap test on a page's text: MIN_NUMERIC_LINES lines with two or more numeric cells, or twice as
+    many lines that are a lone number (cells written one per line) or a label and one number (the rows of
+    a key-value table, "研发投入合计 9,115,568.40")."""
+    rows = lone = pairs = 0
     for line in text.split("\n"):
-        numeric = sum(1 for token in line.split() if is_figure_cell(token, years=True))
+        tokens = line.split()
+        numeric = sum(1 for token in tokens if is_figure_cell(token, years=True))
         if numeric >= 2:
             rows += 1
-        elif numeric == 1 and len(line.split()) == 1:
+        elif numeric == 1 and len(tokens) == 1:
             lone += 1
-        if rows >= MIN_NUMERIC_LINES or lone >= 2 * MIN_NUMERIC_LINES:
+        elif numeric == 1 and is_figure_cell(tokens[-1], years=True):
+            pairs += 1
+        if rows >= MIN_NUMERIC_LINES or max(lone, pairs) >= 2 * MIN_NUMERIC_LINES:
             return True
     return False
 
@@ -82,8 +87,11 @@ def find_tables(page: Any) -> list[RawTable]:
     """The ruled tables of one pdfplumber page, top to bottom (tables of one column are skipped)."""
     height = float(page.height) or 1.0
     found: list[RawTable] = []
-    for table in page.find_tables():
-        printed = [list(row) for row in table.extract()]
+    tables = page.find_tables()
+    chars = _Chars(page.chars) if tables else None
+    for table in tables:
+        assert chars is not None
+        printed = [list(row) for row in chars.extract(table)]
         key = squash("".join(cell or "" for row in printed for cell in row))
         rows = _fill_down(table, printed)
         rows = [row for row in rows if any(cell and cell.strip() for cell in row)]
@@ -96,6 +104,47 @@ def find_tables(page: Any) -> list[RawTable]:
         found.append(RawTable(rows=rows, top=top / height, bottom=bottom / height, key=key))
     found.sort(key=lambda t: t.top)
     return found
+
+
+class _Chars:
+    """A page's characters indexed by the height of their middle, for ``extract``."""
+
+    def __init__(self, chars: list[dict[str, Any]]) -> None:
+        self.chars = chars
+        mids = sorted(((c["top"] + c["bottom"]) / 2, (c["x0"] + c["x1"]) / 2, i) for i, c in enumerate(chars))
+        self.v = [m[0] for m in mids]
+        self.h = [(m[1], m[2]) for m in mids]
+
+    def extract(self, table: Any) -> list[list[str | None]]:
+        """pdfplumber's ``Table.extract()`` (the same characters per cell, in the same order, through the same
+        ``extract_text``), without testing every character of the page against every row: the characters of
+        a row are found by the height of their middle (``bisect``), then by its width, as pdfplumber's
+        ``char_in_bbox`` does."""
+        from pdfplumber.utils.text import extract_text
+
+        out: list[list[str | None]] = []
+        for row in table.rows:
+            x0, top, x1, bottom = row.bbox
+            first, last = bisect_left(self.v, top), bisect_left(self.v, bottom)
+            picked = sorted(i for h, i in self.h[first:last] if x0 <= h < x1)
+            row_chars = [self.chars[i] for i in picked]
+            cells: list[str | None] = []
+            for cell in row.cells:
+                if cell is None:
+                    cells.append(None)
+                    continue
+                inside = [c for c in row_chars if _in_box(c, cell)]
+                cells.append(extract_text(inside) if inside else "")
+            out.append(cells)
+        return out
+
+
+def _in_box(char: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    """pdfplumber's ``char_in_bbox`` (of ``Table.extract``)."""
+    v_mid = (char["top"] + char["bottom"]) / 2
+    h_mid = (char["x0"] + char["x1"]) / 2
+    x0, top, x1, bottom = box
+    return bool((h_mid >= x0) and (h_mid < x1) and (v_mid >= top) and (v_mid < bottom))
 
 
 def _cell(row: list[str | None], i: int) -> str:
@@ -161,6 +210,13 @@ def render(tables: list[RawTable], carry: Carry | None) -> tuple[list[tuple[str,
     return out, next_carry
 
 
+def _in_table(line: str, squashed: str, key: str) -> bool:
+    """Whether a text line is (part of) a table's text: as printed, or its pieces are each in it (a line
+    the text layer joined from the cells on one baseline, "金额 价值 比例", when cells run over several
+    lines)."""
+    return squashed in key or all(piece in key for piece in line.split())
+
+
 def place_tables(text: str, tables: list[tuple[str, str]]) -> str:
     """Replace the lines each table was flattened into by its Markdown, or append it after the text."""
     lines = text.split("\n")
@@ -172,13 +228,13 @@ def place_tables(text: str, tables: list[tuple[str, str]]) -> str:
         best: tuple[int, int, int] | None = None  # (covered chars, first line, last line)
         i = start
         while i < len(lines):
-            if used[i] or not keys[i] or keys[i] not in key:
+            if used[i] or not keys[i] or not _in_table(lines[i], keys[i], key):
                 i += 1
                 continue
             first = last = i
             covered = 0
             j = i
-            while j < len(lines) and not used[j] and (not keys[j] or keys[j] in key):
+            while j < len(lines) and not used[j] and (not keys[j] or _in_table(lines[j], keys[j], key)):
                 if keys[j]:
                     covered += len(keys[j])
                     last = j

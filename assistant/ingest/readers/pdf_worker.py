@@ -36,17 +36,32 @@ log = logging.getLogger(__name__)
 
 def _write(stream: IO[bytes], obj: Any) -> None:
     payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(payload)))
-    stream.write(payload)
+    data = memoryview(_HEADER.pack(len(payload)) + payload)
+    while data:  # an unbuffered pipe may take part of it
+        written = stream.write(data)
+        data = data[written if written is not None else len(data) :]
     stream.flush()
 
 
+def _exact(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes (fewer only at the end of the stream). The caller's pipes are unbuffered: a buffered
+    reader could take the next reply into its buffer, where ``_ready``'s poll never sees it."""
+    parts: list[bytes] = []
+    while size > 0:
+        part = stream.read(size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
 def _read(stream: IO[bytes]) -> Any:
-    head = stream.read(_HEADER.size)
+    head = _exact(stream, _HEADER.size)
     if len(head) < _HEADER.size:
         raise EOFError("worker closed its pipe")
     (size,) = _HEADER.unpack(head)
-    payload = stream.read(size)
+    payload = _exact(stream, size)
     if len(payload) < size:
         raise EOFError("worker closed its pipe mid-message")
     return pickle.loads(payload)
@@ -66,6 +81,7 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            bufsize=0,  # unbuffered: see ``_exact``
             env=env,
         )
 

@@ -1,4 +1,12 @@
-"""Plain text and Markdown (.txt, .md): the whole file as one page-less Page.
+"""Plain text and Markdown (.txt, .md): a text export's pages, else the whole file as one page-less Page.
+
+Pages: a text exported from a PDF marks its pages with form feeds (pdftotext) or prints their numbers ("第 12
+页", "[第12页]", "- 12 -", "— 12 —", "Page 12 of 180", "12/180", a bare "12" alone on a line). Form feeds cut
+pages 1, 2, 3 …; printed markers cut pages only where they run in sequence (see ``margins.marker_chain``: a
+stray "12" in a table never does). Each page is numbered as printed when its markers agree (a form-feed page
+by its place otherwise); text before the first marker that prints its page at the top is an unnumbered cover
+(None). The marker lines go; the running headers and footers the pages repeat are left to the chunker, which
+removes them with the PDF reader's rules and records them (``Document.boilerplate``).
 
 Keeps: every character of the text, Markdown as written (headings, tables); a table exported one cell per
 line ("Total current assets⏎7,453⏎7,659", as text exports of 10-Ks print them) is joined into Markdown rows
@@ -16,12 +24,14 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from collections import Counter
 
 from charset_normalizer import from_bytes
 
 from assistant.core.errors import DocumentError
 from assistant.core.records import Page
 from assistant.ingest.readers.common import Source, clean_text
+from assistant.ingest.readers.margins import ZONE, gaps, line_key, marker_chain, marker_context, page_marker
 from assistant.text.tables import vertical_rows
 
 FALLBACK_ENCODINGS = ("gb18030", "big5", "utf_16_le", "utf_16_be", "cp1252")
@@ -158,6 +168,90 @@ def decode_text(source: Source) -> str:
     return text
 
 
+def _form_feed_pages(text: str) -> list[tuple[int | None, str]]:
+    """Pages cut at form feeds, numbered 1, 2, 3 … or, when most pages print a number at their top or bottom
+    that is their place plus one offset (a cover left unnumbered), as printed (those marker lines dropped)."""
+    parts = [part.split("\n") for part in text.split("\f")]
+    while len(parts) > 1 and not any(x.strip() for x in parts[-1]):
+        parts.pop()  # pdftotext ends its last page with a form feed too
+    if len(parts) == 1:
+        return [(None, "\n".join(parts[0]))]
+    found: dict[int, tuple[int, int]] = {}  # page's place → (line, printed number)
+    for k, lines in enumerate(parts):
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        for i in [*filled[-ZONE:][::-1], *filled[:ZONE]]:
+            marker = page_marker(lines[i])
+            if marker is not None:
+                found[k] = (i, marker.number)
+                break
+    offsets = Counter(number - k for k, (_, number) in found.items())
+    offset, hits = offsets.most_common(1)[0] if offsets else (1, 0)
+    printed = len(parts) >= 2 and hits >= max(2, 0.8 * len(parts))
+    pages: list[tuple[int | None, str]] = []
+    for k, lines in enumerate(parts):
+        if printed and k in found and found[k][1] == k + offset:
+            lines = lines[: found[k][0]] + lines[found[k][0] + 1 :]
+        pages.append(((k + offset if k + offset >= 1 else None) if printed else k + 1, "\n".join(lines)))
+    return pages
+
+
+def _next_filled(lines: list[str], i: int, step: int) -> int:
+    while 0 <= i < len(lines) and not lines[i].strip():
+        i += step
+    return i
+
+
+def text_pages(text: str) -> list[tuple[int | None, str]]:
+    """(page number, text) of a text export's pages (see the module docstring); [(None, text)] when it marks
+    none. Printed markers at the top of their pages (header, number, body) open a page, moving back over the
+    running line printed just above each; at the bottom (body, number) they close one. Which: the end with
+    no page's text beyond its marker, else the side of the markers the running header is printed on."""
+    if "\f" in text:
+        return _form_feed_pages(text)
+    lines = text.split("\n")
+    chain = marker_chain(lines)
+    if not chain:
+        return [(None, text)]
+    head, tail, between = gaps(lines, chain)
+    above, below = marker_context(lines, chain)
+    # a page of nothing but margins before the first marker (top) or after the last (bottom) is none; else the
+    # running header printed next to the numbers tells: above them, they are at the top of their pages
+    filled = [line_key(x) for x in lines if x.strip()]
+    bare_head = head == 0 or (head == 1 and filled[0] in above)
+    bare_tail = tail == 0 or (tail == 1 and filled[-1] in below)
+    if bare_head != bare_tail:
+        top = bare_head
+    elif bool(above) != bool(below):
+        top = bool(above)
+    else:
+        top = tail > 0.25 * between
+    markers = {i for i, _ in chain}
+    cuts: list[int] = []  # where each marker's page starts (top) or ends (bottom), as a line index
+    previous = -1
+    for i, _ in chain:
+        if top:
+            j = _next_filled(lines, i - 1, -1)
+            cuts.append(j if j > previous and line_key(lines[j]) in above else i)
+        else:
+            j = _next_filled(lines, i + 1, 1)
+            cuts.append(j + 1 if j < len(lines) and line_key(lines[j]) in below else i + 1)
+        previous = i
+    numbers = [n for _, n in chain]
+    if top:
+        spans = [(numbers[0] - 1 or None, 0, cuts[0])]
+        spans += [(n, a, b) for n, a, b in zip(numbers, cuts, [*cuts[1:], len(lines)], strict=True)]
+    else:
+        spans = [(n, a, b) for n, a, b in zip(numbers, [0, *cuts[:-1]], cuts, strict=True)]
+        spans.append((numbers[-1] + 1, cuts[-1], len(lines)))
+    pages: list[tuple[int | None, str]] = []
+    for number, a, b in spans:
+        body = [lines[i] for i in range(a, b) if i not in markers]
+        if any(x.strip() for x in body):
+            pages.append((number, "\n".join(body)))
+    return pages
+
+
 def read_text(source: Source) -> list[Page]:
-    """A .txt / .md file as one page-less Page; tables exported one cell per line become rows."""
-    return [Page(number=None, text=vertical_rows(clean_text(decode_text(source))))]
+    """A .txt / .md file's pages (see the module docstring); tables exported one cell per line become rows."""
+    text = clean_text(decode_text(source))
+    return [Page(number=n, text=vertical_rows(clean_text(body))) for n, body in text_pages(text)]

@@ -5,14 +5,16 @@ company, and ``summary.csv``; resumable, one bad company never stops the run.
 
 **One per-company function.** :func:`profile_task` turns a :class:`Task` (the company, its aliases and its
 chunks, the reference date, whether to summarise) into a :class:`CompanyResult` (the profile JSON, both
-reports and the CSV row, or the error). It touches no store and no file, so the same function runs
-inline, in a process or thread pool (``engine="local"``), or as a Ray task on a local Ray cluster the run
-starts and stops (``engine="ray"``) — or on a real cluster, since a task carries its data.
+reports and the CSV row, or the error, with the seconds of each stage). It writes no file, so the same
+function runs inline, in a process or thread pool (``engine="local"``), or as a Ray task (``engine="ray"``) on
+a private local Ray cluster the run starts and stops, or on an existing cluster (``ray_address``; see
+:mod:`assistant.profile.batch.ray_engine`: a task per company, retried when its worker dies).
 
 **The driver** reads each company's chunks (texts only, no vectors) from its one store when it submits the
-task — so no worker opens Chroma (several processes on one Chroma store do read safely, measured, but a
-worker that never opens it starts faster and could run on another machine) — and it alone writes the
-output folder, as each result arrives:
+task — so no worker opens the store and workers can run on machines without it — or, with
+``read="workers"``, ships the store's settings and each worker reads its company itself
+(:mod:`assistant.profile.batch.reading`: the same store path on every node, or the Chroma server). The
+driver alone writes the output folder, as each result arrives:
 
     DIR/profiles/<name>.json     the profile (one line of JSON)
     DIR/reports/<name>.md|.html  the reports
@@ -33,7 +35,8 @@ hash of the original name appended when anything was changed, so names never col
 
 from assistant.core.names import safe_name
 from assistant.profile.batch.files import BatchRun, FolderLock, StateEntry, write_atomic
-from assistant.profile.batch.run import BatchOptions, BatchReport, open_store, run_batch
+from assistant.profile.batch.reading import open_store
+from assistant.profile.batch.run import BatchOptions, BatchReport, run_batch
 from assistant.profile.batch.task import _SUMMARIZERS, CompanyResult, Task, csv_row, profile_task
 
 __all__ = [

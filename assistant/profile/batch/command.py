@@ -1,5 +1,5 @@
-"""``assistant batch --companies all|FILE --out DIR [--workers N] [--engine local|ray] [--summary/--no-summary]
-[--as-of DATE] [--force] [--json]``.
+"""``assistant batch --companies all|FILE --out DIR [--workers N] [--engine local|ray] [--ray-address ADDR]
+[--read driver|workers] [--summary/--no-summary] [--as-of DATE] [--force] [--json]``.
 
 Wired into :mod:`assistant.cli.main` with :func:`add_parser` and :func:`cmd_batch` (kept here so the CLI module
 only registers the command). ``FILE`` lists companies one per line (names or aliases; blank lines and
@@ -11,12 +11,13 @@ profiled, 1 when some failed (they are in summary.csv with their error, and retr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from assistant.core.errors import InputError
 
@@ -39,13 +40,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--out", type=Path, required=True, help="output folder (a rerun skips the companies already done)"
     )
-    p.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="companies profiled at once (default 1; on a joined Ray cluster: as many as it has CPUs)",
+    )
     p.add_argument(
         "--engine",
         choices=["local", "ray"],
-        default="local",
-        help="local: this process or a process pool; ray: Ray tasks on a local Ray cluster started for "
-        "the run",
+        default=None,
+        help="local (default): this process or a process pool; ray: Ray tasks on the cluster at "
+        "--ray-address, else on a local Ray cluster started for the run",
+    )
+    p.add_argument(
+        "--ray-address",
+        dest="ray_address",
+        default=None,
+        help="join this Ray cluster (HOST:PORT of `ray start --head`, or auto; default "
+        "$ASSISTANT_RAY_ADDRESS) — implies --engine ray",
+    )
+    p.add_argument(
+        "--read",
+        choices=["driver", "workers"],
+        default="driver",
+        help="who reads each company's chunks from the store: driver (default: sent with the task, workers "
+        "need no store) or workers (each opens the store from the settings: the same path on every node, "
+        "a shared filesystem)",
     )
     p.add_argument(
         "--summary",
@@ -101,6 +122,22 @@ def resolve_list(store: Store, names: list[str]) -> tuple[list[str], dict[str, s
     return found, unresolved
 
 
+def _engine_options(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[Literal["local", "ray"], str | None, int]:
+    """The engine, the Ray cluster to join and the workers: ``--ray-address`` (else the settings' address, used
+    with ``--engine ray``) implies the ray engine; on a joined cluster the workers default to its CPUs (0)."""
+    chosen = args.engine or ("ray" if args.ray_address else "local")
+    if args.ray_address and chosen != "ray":
+        raise InputError("--ray-address needs --engine ray")
+    engine: Literal["local", "ray"] = "ray" if chosen == "ray" else "local"
+    address: str | None = (args.ray_address or settings.ray_address or None) if engine == "ray" else None
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    workers: int = args.workers if args.workers is not None else (0 if address else 1)
+    return engine, address, workers
+
+
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.profile.batch import BatchOptions, open_store, run_batch
 
@@ -108,8 +145,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
         raise InputError(f"--as-of must be a date YYYY-MM-DD, not '{args.as_of}'") from None
-    if args.workers < 1:
-        raise InputError("--workers must be at least 1")
+    engine, address, workers = _engine_options(args, settings)
     store = open_store(settings)
     companies: list[str] | None = None
     unresolved: dict[str, str] = {}
@@ -121,13 +157,18 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("no companies in the store yet: run `assistant ingest` first")
     options = BatchOptions(
         out=args.out,
-        workers=args.workers,
-        engine=args.engine,
+        workers=workers,
+        engine=engine,
         summary=args.summary,
         as_of=as_of,
         force=args.force,
+        ray_address=address,
+        read=args.read,
     )
-    report = run_batch(store, companies, options, settings, unresolved)
+    # stdout holds this command's own output (the --json report): what a library prints during the run — Ray's
+    # driver prints the cluster's error messages there, e.g. "a worker died" — goes to stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        report = run_batch(store, companies, options, settings, unresolved)
     if args.json:
         print(report.model_dump_json(indent=2))
     else:

@@ -1,11 +1,9 @@
-"""Where a batch's tasks run: inline, a process or thread pool (``engine="local"``), or Ray tasks on a local
-Ray cluster the run starts and stops (``engine="ray"``). Each engine yields one :class:`CompanyResult` per job;
-a worker that dies fails its own company only."""
+"""Where a batch's tasks run: inline, or a process or thread pool (``engine="local"``); Ray tasks
+(``engine="ray"``) are in :mod:`assistant.profile.batch.ray_engine`. Each engine yields one
+:class:`CompanyResult` per job; a worker that dies fails its own company only."""
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -15,9 +13,8 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from typing import Any, Literal
+from typing import Literal
 
-from assistant.core.errors import InputError
 from assistant.profile.batch.task import CompanyResult, Task, failed_row, one_line, profile_task
 
 Pool = Literal["process", "thread"]
@@ -29,8 +26,9 @@ def run_inline(jobs: Iterable[Job]) -> Iterator[CompanyResult]:
         yield job if isinstance(job, CompanyResult) else profile_task(job)
 
 
-def _crashed(task: Task, exc: BaseException) -> CompanyResult:
-    error = f"worker crashed: {one_line(exc)}"
+def crashed(task: Task, exc: BaseException, why: str = "worker crashed") -> CompanyResult:
+    """The failed result of a task whose worker died (or whose result could not be read)."""
+    error = f"{why}: {one_line(exc)}"
     return CompanyResult(
         company=task.company,
         name=task.name,
@@ -92,72 +90,4 @@ def _collect(
         try:
             yield future.result()
         except Exception as exc:  # the worker process died (BrokenProcessPool) or could not unpickle
-            yield _crashed(task, exc)
-
-
-RAY_ENV = {
-    "RAY_USAGE_STATS_ENABLED": "0",  # never report usage statistics
-    "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
-    "RAY_DISABLE_IMPORT_WARNING": "1",
-    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # no `uv run` environment detection
-}
-
-
-def run_ray(jobs: Iterable[Job], workers: int) -> Iterator[CompanyResult]:
-    """The same :func:`profile_task` as Ray tasks on a local Ray cluster (started here with ``workers`` CPUs,
-    no dashboard, usage statistics off, bound to 127.0.0.1; shut down at the end). If the process is already
-    connected to a Ray cluster, that one is used and left running."""
-    for key, value in RAY_ENV.items():
-        os.environ[key] = value if key == "RAY_USAGE_STATS_ENABLED" else os.environ.get(key, value)
-    try:
-        import ray
-    except ImportError as exc:  # pragma: no cover - install hint
-        raise InputError("--engine ray needs the ray package (pip install ray==2.60.0)") from exc
-
-    started = not ray.is_initialized()
-    session_dir = None
-    if started:
-        import tempfile
-
-        session_dir = tempfile.mkdtemp(
-            prefix="ray-", dir="/tmp" if os.path.isdir("/tmp") else None
-        )  # short: sockets
-        ray.init(
-            num_cpus=workers,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.ERROR,
-            _node_ip_address="127.0.0.1",
-            object_store_memory=256 * 1024 * 1024,
-            namespace="assistant-batch",
-            _temp_dir=session_dir,
-        )
-    try:
-        remote = ray.remote(num_cpus=1, max_retries=1)(profile_task)
-        pending: dict[Any, Task] = {}
-
-        def drain(count: int) -> Iterator[CompanyResult]:
-            done, _ = ray.wait(list(pending), num_returns=count)
-            for ref in done:
-                task = pending.pop(ref)
-                try:
-                    yield ray.get(ref)
-                except Exception as exc:  # the worker died (WorkerCrashedError, OOM …)
-                    yield _crashed(task, exc)
-
-        for job in jobs:
-            if isinstance(job, CompanyResult):
-                yield job
-                continue
-            while len(pending) >= 2 * workers:
-                yield from drain(1)
-            pending[remote.remote(job)] = job
-        while pending:
-            yield from drain(1)
-    finally:
-        if started:
-            ray.shutdown()
-            if session_dir:
-                import shutil
-
-                shutil.rmtree(session_dir, ignore_errors=True)  # the session's logs and sockets
+            yield crashed(task, exc)

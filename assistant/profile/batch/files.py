@@ -45,6 +45,8 @@ class StateEntry(BaseModel):
     summary_path: str | None = None
     summary_problems: list[str] = Field(default_factory=list)
     row: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage of the task.")
+    worker: str = Field("", description="host:pid of the process that profiled it.")
 
 
 class FolderLock:
@@ -127,6 +129,8 @@ class BatchRun:
             summary_path=result.summary_path,
             summary_problems=result.summary_problems,
             row=result.row,
+            timings=result.timings,
+            worker=result.worker,
         )
         write_atomic(self.state_dir / f"{result.name}.json", entry.model_dump_json(indent=1))
         return entry

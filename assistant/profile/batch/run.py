@@ -1,10 +1,10 @@
 """The driver of a batch: :func:`run_batch` reads each company's chunks from its one store as it submits the
-task, runs the tasks on an engine, and records each result in the output folder as it arrives."""
+task (or, with ``read="workers"``, lets each worker read them), runs the tasks on an engine (inline, a local
+pool, or Ray: a private local cluster or an existing one at ``ray_address``), and alone records each result in
+the output folder as it arrives."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import threading
 import time
@@ -14,20 +14,24 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, Field
 
 from assistant.core.errors import InputError
 from assistant.core.names import safe_name
-from assistant.profile.batch.engines import Job, Pool, run_inline, run_pool, run_ray
+from assistant.profile.batch.engines import Job, Pool, run_inline, run_pool
 from assistant.profile.batch.files import BatchRun, FolderLock, write_atomic
+from assistant.profile.batch.ray_engine import RayCluster, run_ray
+from assistant.profile.batch.reading import company_data, fingerprints
 from assistant.profile.batch.task import CompanyResult, Task, failed_row, one_line
 
 if TYPE_CHECKING:
+    from assistant.core.records import Chunk, Fact
     from assistant.core.settings import Settings
     from assistant.store.index import Store
 
 Engine = Literal["local", "ray"]
+Reader = Literal["driver", "workers"]
+STAGES = ("open", "read", "build", "summary", "json", "markdown", "html", "row", "record")
 
 
 class BatchReport(BaseModel):
@@ -47,6 +51,18 @@ class BatchReport(BaseModel):
         default_factory=dict, description="verified / retried / template counts."
     )
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds per stage summed over the companies this run worked on: open (the store, by each "
+        "worker once, when workers read), read (chunks and facts, by the driver or the workers), build "
+        "(extract, reconcile, checks, signals), summary, json, markdown, html, row (the summary.csv row), "
+        "record (the driver writing the files).",
+    )
+    read: str = Field("driver", description="Who read the chunks: the driver, or the workers.")
+    ray_address: str | None = Field(None, description="The Ray cluster joined (engine ray); None: local.")
+    cluster: dict[str, float] = Field(
+        default_factory=dict, description="Ray: the cluster's CPUs and live nodes when the run started."
+    )
     companies_per_minute: float | None = Field(
         None, description="Companies this run worked on (ok or failed; not skipped) per minute of wall time."
     )
@@ -56,45 +72,6 @@ class BatchReport(BaseModel):
     @property
     def ok(self) -> bool:
         return self.failed == 0
-
-
-# ---- store access (driver side) -----------------------------------------------------------------------------
-class LazyEmbeddings(Embeddings):
-    """Builds the configured embedding model only if something embeds: a batch never does, so the store
-    opens without loading a model."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._model: Embeddings | None = None
-
-    def _get(self) -> Embeddings:
-        if self._model is None:
-            from assistant.models.embeddings import build_embeddings
-
-            self._model = build_embeddings(self._settings)
-        return self._model
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._get().embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._get().embed_query(text)
-
-
-def open_store(settings: Settings) -> Store:
-    """The store of ``settings`` without loading the embedding model."""
-    from assistant.models.embeddings import embedding_key
-    from assistant.store.index import Store
-
-    return Store(settings.store, LazyEmbeddings(settings), embedding_key(settings))
-
-
-def fingerprints(store: Store) -> dict[str, str]:
-    """Company → a hash of its stored documents and their sha256 (changes when a document does)."""
-    return {
-        company: hashlib.sha1(json.dumps(sorted(docs.items())).encode()).hexdigest()[:16]
-        for company, docs in store.document_hashes().items()
-    }
 
 
 # ---- the driver ---------------------------------------------------------------------------------------------
@@ -110,22 +87,35 @@ class BatchOptions:
     force: bool = False
     pool: Pool = "process"
     progress: bool | None = None  # None: a progress bar when stderr is a terminal
+    ray_address: str | None = None  # engine ray: join this cluster (None: start a private local one)
+    read: Reader = (
+        "driver"  # who reads each company's chunks: the driver (shipped in the task) or the workers
+    )
 
 
 def _check(options: BatchOptions, settings: Settings | None) -> None:
-    if options.workers < 1:
-        raise InputError("--workers must be at least 1")
     if options.engine not in ("local", "ray"):
         raise InputError(f"unknown engine '{options.engine}' (local or ray)")
+    if options.ray_address and options.engine != "ray":
+        raise InputError("a Ray cluster address needs --engine ray")
+    if options.workers < (0 if options.ray_address else 1):
+        raise InputError("--workers must be at least 1")
+    if options.read not in ("driver", "workers"):
+        raise InputError(f"unknown reader '{options.read}' (driver or workers)")
     if options.summary and settings is None:
         raise InputError("a summary needs the settings of the LLM")
+    if options.read == "workers" and settings is None:
+        raise InputError("reading in the workers needs the store's settings")
 
 
 def _llm_settings(options: BatchOptions, settings: Settings | None) -> dict[str, Any] | None:
     """The settings a worker builds its summary LLM from (its share of the threads), or None."""
     if not options.summary or settings is None:
         return None
-    threads = max(1, settings.threads // options.workers) if options.workers > 1 else settings.threads
+    if options.workers == 0:  # a cluster's every CPU: one task per CPU, one thread each
+        threads = 1
+    else:
+        threads = max(1, settings.threads // options.workers) if options.workers > 1 else settings.threads
     return settings.model_copy(update={"threads": threads}).model_dump(mode="json")
 
 
@@ -150,26 +140,38 @@ def _failed(company: str, error: str) -> CompanyResult:
     )
 
 
+def _inline(options: BatchOptions, todo: Sequence[str]) -> bool:
+    return options.engine == "local" and (options.workers <= 1 or len(todo) <= 1)
+
+
 def _jobs(
     store: Store,
     todo: Sequence[str],
     unresolved: dict[str, str],
     today: date,
     options: BatchOptions,
-    llm_settings: dict[str, Any] | None,
+    settings: Settings | None,
+    by_workers: bool,
 ) -> Iterator[Job]:
     """The unresolved names as failed results, then one task per company (its chunks read as it is
-    submitted, so memory holds only the tasks in flight)."""
+    submitted, so memory holds only the tasks in flight; or, read by the workers, the store's settings)."""
     aliases = store.aliases()
+    llm_settings = _llm_settings(options, settings)
+    store_settings = settings.model_dump(mode="json") if by_workers and settings is not None else None
     for company, error in unresolved.items():
         yield _failed(company, error)
     for company in todo:
-        try:
-            chunks = store.company_texts(company)
-            facts = store.facts(company)
-        except Exception as exc:  # the store could not be read for this company
-            yield _failed(company, f"cannot read its chunks: {one_line(exc)}")
-            continue
+        chunks: list[Chunk] = []
+        facts: list[Fact] = []
+        timings: dict[str, float] = {}
+        if store_settings is None:
+            started = time.perf_counter()
+            try:
+                chunks, facts = company_data(store, company)
+            except Exception as exc:  # the store could not be read for this company
+                yield _failed(company, f"cannot read its chunks: {one_line(exc)}")
+                continue
+            timings["read"] = round(time.perf_counter() - started, 5)
         yield Task(
             company=company,
             aliases=aliases.get(company, []),
@@ -179,13 +181,17 @@ def _jobs(
             summary=options.summary,
             settings=llm_settings,
             name=safe_name(company, "company"),
+            store=store_settings,
+            timings=timings,
         )
 
 
-def _engine(jobs: Iterator[Job], options: BatchOptions, todo: Sequence[str]) -> Iterator[CompanyResult]:
+def _engine(
+    jobs: Iterator[Job], options: BatchOptions, todo: Sequence[str], cluster: RayCluster
+) -> Iterator[CompanyResult]:
     if options.engine == "ray":
-        return run_ray(jobs, options.workers)
-    if options.workers > 1 and len(todo) > 1:
+        return run_ray(jobs, cluster)
+    if not _inline(options, todo):
         return run_pool(jobs, options.workers, options.pool)
     return run_inline(jobs)
 
@@ -208,6 +214,8 @@ def _progress_bar(options: BatchOptions, total: int, skipped: int) -> Any:
 
 
 def _count(report: BatchReport, result: CompanyResult) -> None:
+    for stage, seconds in result.timings.items():
+        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + seconds
     if result.status == "ok":
         report.profiled += 1
         if result.summary_path:
@@ -253,7 +261,9 @@ def run_batch(
         reference_date=today.isoformat(),
         companies=len(order),
         started_at=started.isoformat(timespec="seconds"),
+        ray_address=options.ray_address if options.engine == "ray" else None,
     )
+    cluster = RayCluster(address=options.ray_address, workers=options.workers)
     signature = _signature(options, settings)
     try:
         options.out.mkdir(parents=True, exist_ok=True)
@@ -264,13 +274,23 @@ def run_batch(
         prints = fingerprints(store)
         todo = [c for c in names if options.force or not run.done(c, prints.get(c), signature)]
         report.skipped = len(names) - len(todo)
-        jobs = _jobs(store, todo, unresolved, today, options, _llm_settings(options, settings))
-        results = _engine(jobs, options, todo)
+        by_workers = options.read == "workers" and not _inline(
+            options, todo
+        )  # inline: the driver is the worker
+        report.read = "workers" if by_workers else "driver"
+        jobs = _jobs(store, todo, unresolved, today, options, settings, by_workers)
+        results = _engine(jobs, options, todo, cluster) if todo else run_inline(jobs)
         bar = _progress_bar(options, len(todo) + len(unresolved) if todo else 0, report.skipped)
         attempted = 0
+        recorded: set[str] = set()
         try:
             for result in results:
+                if result.company in recorded:  # one result per company and run, whatever an engine does
+                    continue
+                recorded.add(result.company)
+                writing = time.perf_counter()
                 run.record(result, prints.get(result.company), signature)
+                result.timings["record"] = round(time.perf_counter() - writing, 5)
                 attempted += result.company not in unresolved
                 _count(report, result)
                 if bar is not None:
@@ -283,6 +303,12 @@ def run_batch(
                 bar.close()
             run.rebuild(order)
             report.seconds = round(time.perf_counter() - wall, 3)
+            report.stage_seconds = {
+                k: round(report.stage_seconds[k], 3) for k in STAGES if k in report.stage_seconds
+            }
+            if options.engine == "ray" and cluster.slots:
+                report.workers = cluster.slots
+                report.cluster = {"cpus": cluster.cpus, "nodes": cluster.nodes}
             if report.seconds > 0 and attempted:
                 report.companies_per_minute = round(attempted / report.seconds * 60, 1)
             report.finished_at = datetime.now().isoformat(timespec="seconds")

@@ -1,15 +1,19 @@
 """The per-company function of a batch: :func:`profile_task` turns a :class:`Task` (the company, its aliases and
 its chunks, the reference date, whether to summarise) into a :class:`CompanyResult` (the profile JSON, both
-reports and the summary.csv row, or the error). It touches no store and no file, so it runs inline, in a
-process or thread pool, or as a Ray task."""
+reports and the summary.csv row, or the error). It writes no file, so it runs inline, in a process or thread
+pool, or as a Ray task; it reads the store only when the task asks it to (``read="workers"``: the task carries the
+store's settings instead of the chunks). It times its stages (open, read, build, summary, json, markdown, html, row)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -81,6 +85,15 @@ class Task(BaseModel):
         None, description="Settings for the summary's LLM (JSON-able dump)."
     )
     name: str = Field(description="Safe file name of the company.")
+    store: dict[str, Any] | None = Field(
+        None,
+        description="The store's settings (JSON-able dump) when the worker reads the chunks and facts itself "
+        "(``read='workers'``; then ``chunks`` and ``facts`` are empty).",
+    )
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds of the stages done before the task ran (the driver's read).",
+    )
 
 
 class CompanyResult(BaseModel):
@@ -98,7 +111,16 @@ class CompanyResult(BaseModel):
     markdown: str | None = None
     html: str | None = None
     row: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds per stage: open (the store, in a worker), read, build, summary, json, markdown, "
+        "html, row.",
+    )
+    worker: str = Field("", description="host:pid of the process that profiled it.")
 
+
+# Tests only: seconds each task sleeps before it starts (a Ray test kills a worker while tasks are running).
+TEST_DELAY_ENV = "ASSISTANT_BATCH_TEST_DELAY_S"
 
 _SUMMARIZERS: dict[str, ProfileSummarizer] = {}
 
@@ -123,14 +145,35 @@ def _summarizer(settings: dict[str, Any]) -> ProfileSummarizer:
     return _SUMMARIZERS[key]
 
 
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - started, 5)
+
+
 def profile_task(task: Task) -> CompanyResult:
-    """Profile one company: build, (summarise,) render JSON / Markdown / HTML and the CSV row. Never raises:
-    an error is returned as a failed result with its message and traceback."""
+    """Profile one company: (read its chunks,) build, (summarise,) render JSON / Markdown / HTML and the CSV
+    row. Never raises: an error is returned as a failed result with its message and traceback."""
     from assistant.profile.render import to_html, to_markdown
 
     started = time.perf_counter()
+    timings = dict(task.timings)
     try:
-        if not task.chunks:
+        delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
+        if delay > 0:
+            time.sleep(delay)
+        chunks, facts = task.chunks, task.facts
+        if task.store is not None:
+            from assistant.profile.batch.reading import company_data, worker_store
+
+            with _stage(timings, "open"):  # once per worker process
+                store = worker_store(task.store)
+            with _stage(timings, "read"):
+                chunks, facts = company_data(store, task.company)
+        if not chunks:
             raise InputError(f"no documents stored for company '{task.company}'")
         outcome: SummaryOutcome | None = None
         hook: Callable[[Profile], Summary] | None = None
@@ -139,24 +182,40 @@ def profile_task(task: Task) -> CompanyResult:
 
             def hook(profile: Profile) -> Summary:  # this task's outcome (a summarizer is shared by threads)
                 nonlocal outcome
-                outcome = summarizer.summarize(profile)
+                with _stage(timings, "summary"):
+                    outcome = summarizer.summarize(profile)
                 return outcome.summary
 
-        profile = profile_from_chunks(
-            task.chunks, task.company, task.aliases, date.fromisoformat(task.today), summarizer=hook,
-            facts=task.facts,
-        )  # fmt: skip
+        with _stage(timings, "build"):
+            profile = profile_from_chunks(
+                chunks,
+                task.company,
+                task.aliases,
+                date.fromisoformat(task.today),
+                summarizer=hook,
+                facts=facts,
+            )
+        if "summary" in timings:  # the summary ran inside the build: counted apart
+            timings["build"] = round(max(0.0, timings["build"] - timings["summary"]), 5)
         summary_path = outcome.path if outcome else None
+        with _stage(timings, "json"):
+            profile_json = profile.model_dump_json()
+        with _stage(timings, "markdown"):
+            markdown = to_markdown(profile)
+        with _stage(timings, "html"):
+            html = to_html(profile)
+        with _stage(timings, "row"):
+            row = csv_row(profile, task.name, summary_path)
         result = CompanyResult(
             company=task.company,
             name=task.name,
             status="ok",
             summary_path=summary_path,
             summary_problems=outcome.problems if outcome else [],
-            profile_json=profile.model_dump_json(),
-            markdown=to_markdown(profile),
-            html=to_html(profile),
-            row=csv_row(profile, task.name, summary_path),
+            profile_json=profile_json,
+            markdown=markdown,
+            html=html,
+            row=row,
         )
     except Exception as exc:  # one bad company never stops the run
         result = CompanyResult(
@@ -168,6 +227,8 @@ def profile_task(task: Task) -> CompanyResult:
             row=failed_row(task.company, one_line(exc)),
         )
     result.seconds = round(time.perf_counter() - started, 4)
+    result.timings = timings
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
 
 

@@ -24,7 +24,9 @@ _QUAL = re.compile(
     r"ISO\s?\d{4,5}(?::\d{4})?|IATF\s?16949|CMMI\s?(?:\d级|(?:Level|ML)\s?\d)|UL\s?\d{3,4}|FDA\s+510\(k\)|"
     r"SOC\s?2(?:\s+Type\s+(?:II|I|1|2))?|CE\s+mark(?:ing)?)"
 )
-QUALIFICATION_NAME = _QUAL  # a qualification's name in any text (group "name"): questions are read with it too
+QUALIFICATION_NAME = (
+    _QUAL  # a qualification's name in any text (group "name"): questions are read with it too
+)
 _QUAL_NO = re.compile(
     r"(?:证书编号|登记编号|编号|证书号|certificate (?:no\.|number))\s*(?:为|是|：|:)?\s*(?P<no>[A-Z]{0,3}\d{8,})|"
     r"\((?P<k>K\d{6})\)",

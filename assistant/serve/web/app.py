@@ -1,4 +1,4 @@
-"""The web app's page: a title, the four tabs, and the company choices filled when the page loads."""
+"""The web app's page: a title, the tabs, and the company choices filled when the page loads."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from assistant.serve.web.chat import chat_tab
 from assistant.serve.web.context import AUTO, Access, LocalAccess, WebContext, bound
 from assistant.serve.web.documents import documents_tab
 from assistant.serve.web.profiles import profile_tab
+from assistant.serve.web.screen import screen_tab
 
 CSS = (
     "#sources blockquote { white-space: pre-wrap; } .not-found { color: #9a3412; }"
@@ -41,6 +42,8 @@ def build_app(services: Services, access: Access | None = None, portal: Portal |
             docs_company = documents_tab(ctx)
         with gr.Tab("Batch / 批量"):
             batch_tab(ctx)
+        with gr.Tab("Screen / 筛选"):
+            screen_tab(ctx)
         app.load(bound(ctx, refresh), None, [chat_company, profile_company, docs_company])
     return app
 

@@ -3,30 +3,25 @@ the download links of the outputs."""
 
 from __future__ import annotations
 
-import threading
-
 import gradio as gr
 
 from assistant.core.errors import InputError
 from assistant.serve.web.context import WebContext, bound, links, message
-from assistant.serve.web.jobs import BatchJob
 
 
 def start_batch(ctx: WebContext, request: gr.Request) -> str:
-    """Start the user's batch job (one at a time per user) in a thread."""
+    """Start the user's batch job through the same job service as ``POST /api/batch`` (one at a time per
+    user; the job's state is on disk, so it is listed by the API and survives a restart)."""
     try:
         with ctx.acting(request, "batch_start") as (principal, note):
             running = ctx.jobs.get(principal.name)
             if running is not None and not running.finished:
                 raise InputError("a batch job of yours is still running / 已有进行中的批量任务")
-            companies = ctx.names(principal)
-            job = BatchJob(total=len(companies), out=ctx.user_dir(principal))
+            job = ctx.portal.batch_start(principal, None, note=note)
             ctx.jobs[principal.name] = job
-            note(companies=len(companies))
     except Exception as exc:
         return f"⚠ {message(exc)}"
-    threading.Thread(target=job.run, args=(ctx.services, companies), daemon=True).start()
-    return f"started: {len(companies)} companies / 已开始"
+    return f"started: {job.total} companies / 已开始"
 
 
 def batch_status(ctx: WebContext, request: gr.Request) -> tuple[str, str]:
