@@ -67,7 +67,8 @@ def _row_passages(store: Store, query: Query, doc: str | None) -> dict[str, floa
     """The passages holding a table row (or a stated figure) of a line item the question names in any words
     the lexicon knows ("员工总数", "how many employees" → the row "在职员工的数量合计（人） | | 642"), or of an input
     of the metric it asks ("quick ratio" → cash, receivables, current liabilities), of the years it names:
-    consolidated rows first, then by the label's rank for its item; at most ``FACT_ROWS``."""
+    the report of that year first (not a later report's prior-year column), consolidated rows first, then by
+    the label's rank for its item; at most ``FACT_ROWS``."""
     if query.company is None:
         return {}
     metric = asked_metric(query.text)  # "quick ratio": the rows of its inputs (cash, receivables …)
@@ -80,7 +81,18 @@ def _row_passages(store: Store, query: Query, doc: str | None) -> dict[str, floa
         f for item in items for f in store.facts(query.company, item)
         if (not years or f.period in years) and (doc is None or f.doc == doc)
     ]  # fmt: skip
-    facts.sort(key=lambda f: (f.scope != "consolidated", f.kind != "table", -f.priority))
+    own_year: dict[str, str] = {}  # each report's newest column: its own fiscal year
+    for f in facts:
+        if f.period and f.period > own_year.get(f.doc, ""):
+            own_year[f.doc] = f.period
+    facts.sort(
+        key=lambda f: (
+            own_year.get(f.doc) != f.period,
+            f.scope != "consolidated",
+            f.kind != "table",
+            -f.priority,
+        )
+    )
     chosen = list(dict.fromkeys(f.chunk_id for f in facts))[:FACT_ROWS]
     return {cid: float(FACT_ROWS - n) for n, cid in enumerate(chosen)}
 

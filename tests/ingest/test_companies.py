@@ -452,6 +452,13 @@ def test_match_longest_alias_wins() -> None:
     assert match_companies("栖云智算和智算科技谁的毛利率更高", catalogue) == ["栖云智算", "智算科技"]
 
 
+def test_a_share_class_letter_before_a_year_ends_a_chinese_short_name() -> None:
+    catalogue = {"澄岳B": ["澄岳B", "澄岳b"], "Corvane": ["Corvane"]}
+    assert match_companies("澄岳B2024年营业收入是多少？", catalogue) == ["澄岳B"]
+    assert match_companies("Corvane2024 revenue", catalogue) == []  # a Latin name still ends at a word boundary
+    assert match_companies("澄岳BX的营收", catalogue) == []  # another letter: another name
+
+
 def test_match_ambiguous_alias_returns_both() -> None:
     catalogue = {"星河科技（深圳）": ["星河科技", "深圳星河"], "星河科技（杭州）": ["星河科技", "杭州星河"]}
     assert match_companies("星河科技的营业收入", catalogue) == ["星河科技（深圳）", "星河科技（杭州）"]

@@ -68,8 +68,12 @@ def match_companies(question: str, known: dict[str, list[str]]) -> list[str]:
 
 
 def _at_boundaries(text: str, positions: list[int], start: int, end: int) -> bool:
-    """A Latin/digit alias end must not run into another Latin letter or digit in the question."""
+    """A Latin/digit alias end must not run into another Latin letter or digit in the question — except a
+    Chinese short name's share-class letter before a year ("深中华A2018年…": the letter ends the name)."""
     first, last = positions[start], positions[end - 1]
     if _is_ascii_alnum(text[first]) and first > 0 and _is_ascii_alnum(text[first - 1]):
         return False
-    return not (_is_ascii_alnum(text[last]) and last + 1 < len(text) and _is_ascii_alnum(text[last + 1]))
+    after = text[last + 1] if last + 1 < len(text) else ""
+    if text[last].isalpha() and after.isdigit() and any(not c.isascii() for c in text[first:last]):
+        return True
+    return not (_is_ascii_alnum(text[last]) and _is_ascii_alnum(after))
