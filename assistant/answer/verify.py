@@ -137,6 +137,7 @@ def verify(
     answer never repeats (nor the question's own instructions)."""
     text, _ = parse_citations(join_parts(raw), len(passages))
     text = markers_at_sentence_end(without_echo(text, instruction_lines(query.text, prompt_text)))
+    text = _with_verdict(text, raw) if query.yes_no else text
     cited = cited_numbers(text)
     if says_not_found(raw) or not text:
         return Draft(declined=True, problem="the model found no answer in the passages")
@@ -153,6 +154,8 @@ def verify(
     problem = _figure_problem(text, query, [everything[n - 1] for n in cited], everything)
     if not problem and query.yes_no and not claim_terms(text, {*query.tokens, *_VERDICT_WORDS}):
         problem = "it restates the question: a yes or no needs the fact of a passage that decides it"
+    if not problem and query.yes_no and not _VERDICT.match(strip_citations(text)):
+        problem = "the question asks yes or no: begin with Yes or No, then the fact that decides it"
     if problem:
         return Draft(problem=problem)
     sources = [everything[n - 1] for n in cited]
@@ -162,7 +165,18 @@ def verify(
     return _on_topic(text, cited, query, everything)
 
 
+_VERDICT = re.compile(r"\s*(?:(?:yes|no)\b|是|否|不是|没有|有|对|不)", re.I)  # how a yes/no answer begins
 _VERDICT_WORDS = ("yes", "no", "not", "是的", "不是", "没有")  # a verdict asserts no fact of its own
+
+
+def _with_verdict(text: str, raw: str) -> str:
+    """The answer with the yes or no the model began with, when the sentence holding it was dropped as an echo
+    of the question ("Yes, AMD reported customer concentration in FY22." before the fact that decides it)."""
+    said = _VERDICT.match(strip_citations(raw))
+    if not text or said is None or _VERDICT.match(strip_citations(text)):
+        return text
+    word = said.group(0).strip()
+    return word.capitalize() + ("。" if CJK.search(word) else ". ") + text
 
 
 def _repaired_citations(text: str, cited: list[int], query: Query, everything: list[str]) -> list[int] | str:

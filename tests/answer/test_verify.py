@@ -175,6 +175,16 @@ def test_a_yes_or_no_needs_the_fact_that_decides_it() -> None:
     concentration = Query.parse("Did Corvane report customer concentration in 2023?", "Corvane")
     ok = verify("Yes, one distributor accounted for 31% of net revenue [2].", concentration, passages)
     assert not ok.problem and ok.cited == [2]
+    echoed_verdict = verify(
+        "Yes, Corvane reported customer concentration in 2023. One distributor accounted for 31% of net revenue [2].",
+        concentration,
+        passages,
+    )  # the sentence repeating the question is dropped, its verdict kept
+    assert not echoed_verdict.problem and echoed_verdict.text.startswith(
+        "Yes. One distributor accounted for 31%"
+    )
+    unstated = verify("One distributor accounted for 31% of net revenue [2].", concentration, passages)
+    assert "begin with Yes or No" in unstated.problem  # the fact without the verdict asked for
     zh = _passages("澄岳科技的高新技术企业证书已于2023年12月2日到期。")
     bare = verify("否[1]。", Query.parse("澄岳科技的高新技术企业证书是否仍在有效期内？", "澄岳科技"), zh)
     assert "restates the question" in bare.problem
