@@ -148,30 +148,28 @@ class VectorCache(Embeddings):
                 store.embeddings = self.inner
 
     # ---- vectors made ahead ------------------------------------------------------------------------------
-    def missing(self, texts: Sequence[str]) -> list[str]:
-        """The texts (each once) that have no vector yet; those that have one are held once more."""
-        out: list[str] = []
-        seen: set[str] = set()
+    def missing(self, texts: Sequence[str]) -> dict[str, int]:
+        """Of ``texts`` (one entry per item that needs it), those without a vector yet, with how many items
+        need each; those with one are held once more per item."""
+        out: dict[str, int] = {}
         with self._lock:
             for text in texts:
-                if text in seen:
-                    continue
-                seen.add(text)
                 held = self._vectors.get(text)
-                if held is None:
-                    out.append(text)
-                else:
+                if held is not None:
                     self._vectors[text] = (held[0], held[1] + 1)
+                else:
+                    out[text] = out.get(text, 0) + 1
         return out
 
-    def add(self, texts: Sequence[str], vectors: Sequence[list[float]]) -> None:
+    def add(self, needed: dict[str, int], vectors: Sequence[list[float]]) -> None:
+        """The vectors of the texts ``missing`` returned, each held by the items that need it."""
         with self._lock:
-            for text, vector in zip(texts, vectors, strict=True):
+            for (text, holders), vector in zip(needed.items(), vectors, strict=True):
                 held = self._vectors.get(text)
-                self._vectors[text] = (vector, 1 if held is None else held[1] + 1)
+                self._vectors[text] = (vector, holders + (held[1] if held is not None else 0))
 
     def drop(self, texts: Sequence[str]) -> None:
-        """Let go of texts an item held (written, or failed)."""
+        """Let go of the texts an item held (written, or failed; each once)."""
         with self._lock:
             for text in dict.fromkeys(texts):
                 held = self._vectors.get(text)
@@ -251,7 +249,7 @@ def _embed_ahead(store: Store, cache: VectorCache, items: list[Item]) -> None:
             )
         todo = cache.missing([t for i in items for t in i.texts])
         t = time.perf_counter()
-        cache.add(todo, cache.inner.embed_documents(todo) if todo else [])
+        cache.add(todo, cache.inner.embed_documents(list(todo)) if todo else [])
         seconds = time.perf_counter() - t
     except Exception as exc:
         log.warning(

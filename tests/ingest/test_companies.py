@@ -455,7 +455,9 @@ def test_match_longest_alias_wins() -> None:
 def test_a_share_class_letter_before_a_year_ends_a_chinese_short_name() -> None:
     catalogue = {"澄岳B": ["澄岳B", "澄岳b"], "Corvane": ["Corvane"]}
     assert match_companies("澄岳B2024年营业收入是多少？", catalogue) == ["澄岳B"]
-    assert match_companies("Corvane2024 revenue", catalogue) == []  # a Latin name still ends at a word boundary
+    assert (
+        match_companies("Corvane2024 revenue", catalogue) == []
+    )  # a Latin name still ends at a word boundary
     assert match_companies("澄岳BX的营收", catalogue) == []  # another letter: another name
 
 

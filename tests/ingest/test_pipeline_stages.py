@@ -214,11 +214,12 @@ def test_the_vector_cache_holds_a_text_while_an_item_needs_it() -> None:
     from assistant.models.embeddings import FakeEmbeddings
 
     cache = VectorCache(FakeEmbeddings())
-    assert cache.missing(["a", "b", "a"]) == ["a", "b"]
-    cache.add(["a", "b"], [[1.0], [2.0]])
-    assert cache.missing(["a", "c"]) == ["c"]  # "a" is now held twice
+    assert cache.missing(["a", "b", "a"]) == {"a": 2, "b": 1}  # two items need "a"
+    cache.add({"a": 2, "b": 1}, [[1.0], [2.0]])
+    assert cache.missing(["a", "c"]) == {"c": 1}  # a third item needs "a": held three times now
     cache.drop(["a", "b"])
-    assert len(cache) == 1 and cache.embed_documents(["a"]) == [[1.0]]
+    cache.drop(["a"])
+    assert len(cache) == 1 and cache.embed_documents(["a"]) == [[1.0]]  # the third still holds it
     cache.drop(["a"])
     assert len(cache) == 0 and cache.embed_documents(["a"]) != [[1.0]]  # computed by the model again
 

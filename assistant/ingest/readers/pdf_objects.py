@@ -28,6 +28,27 @@ _TINY = 0.9 * _MIN_EDGE  # a path within a box this small (its bounds, as drawn)
 _SOFT_HYPHEN = 2  # PDFium reports a hyphen that ends a line as code 2
 
 
+_FAST: dict[str, Any] = {}
+
+
+def _fast(name: str) -> Any:
+    """PDFium's function ``name`` called without releasing the GIL. ctypes lets go of it around every
+    foreign call, and taking it back waits for any other thread running Python (up to its 5 ms switch
+    interval): across the hundred thousand calls of a report's characters and paths, with the ingest's
+    other stages running, that is most of the time. These calls take well under a microsecond."""
+    function = _FAST.get(name)
+    if function is None:
+        raw = getattr(pdfium_c, name)
+        try:
+            prototype = ctypes.PYFUNCTYPE(raw.restype, *(raw.argtypes or ()))
+            address = ctypes.cast(raw, ctypes.c_void_p).value
+            function = prototype(address) if address else raw
+        except (TypeError, AttributeError):  # not a plain ctypes function: as it is
+            function = raw
+        _FAST[name] = function
+    return function
+
+
 def page_objects(page: pdfium.PdfPage, text: pdfium.PdfTextPage) -> dict[str, list[dict[str, Any]]] | None:
     """``{"char": […], "line": […]}`` of a loaded page and its text page, or None for a rotated page."""
     if page.get_rotation() % 360:
@@ -45,9 +66,9 @@ def has_image(page: Any) -> bool:
 def _chars(text: pdfium.PdfTextPage, height: float) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     box = pdfium_c.FS_RECTF()
-    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
-    get_box, raw = pdfium_c.FPDFText_GetLooseCharBox, text.raw
-    for i in range(pdfium_c.FPDFText_CountChars(raw)):
+    get_unicode, is_generated = _fast("FPDFText_GetUnicode"), _fast("FPDFText_IsGenerated")
+    get_box, raw = _fast("FPDFText_GetLooseCharBox"), text.raw
+    for i in range(_fast("FPDFText_CountChars")(raw)):
         code = get_unicode(raw, i)
         if code == _SOFT_HYPHEN:
             code = 45  # "-"
@@ -79,15 +100,15 @@ def _lines(page: pdfium.PdfPage, height: float) -> list[dict[str, Any]]:
     px, py = ctypes.byref(x), ctypes.byref(y)
     m = pdfium_c.FS_MATRIX()
     pm = ctypes.byref(m)
-    get_matrix, count = pdfium_c.FPDFPageObj_GetMatrix, pdfium_c.FPDFPath_CountSegments
-    get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
+    get_matrix, count = _fast("FPDFPageObj_GetMatrix"), _fast("FPDFPath_CountSegments")
+    get_segment, get_point = _fast("FPDFPath_GetPathSegment"), _fast("FPDFPathSegment_GetPoint")
     get_type, get_close, moveto = (
-        pdfium_c.FPDFPathSegment_GetType,
-        pdfium_c.FPDFPathSegment_GetClose,
+        _fast("FPDFPathSegment_GetType"),
+        _fast("FPDFPathSegment_GetClose"),
         pdfium_c.FPDF_SEGMENT_MOVETO,
     )
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    bounds, box = pdfium_c.FPDFPageObj_GetBounds, [ctypes.byref(v) for v in (left, bottom, right, top)]
+    bounds, box = _fast("FPDFPageObj_GetBounds"), [ctypes.byref(v) for v in (left, bottom, right, top)]
     for handle in _objects(page.raw, None, 0, pdfium_c.FPDF_PAGEOBJ_PATH, 7):
         if bounds(handle, *box) and right.value - left.value < _TINY and top.value - bottom.value < _TINY:
             continue  # every segment shorter than _MIN_EDGE: no edge (a third of the paths of a report)
@@ -128,12 +149,12 @@ def _objects(page: Any, form: Any, level: int, kind: int, depth: int) -> Iterato
     pypdfium2's ``get_objects(max_depth=depth + 1)``, without building a Python object for every page
     object)."""
     if form is None:
-        n, get = pdfium_c.FPDFPage_CountObjects(page), pdfium_c.FPDFPage_GetObject
+        n, get = _fast("FPDFPage_CountObjects")(page), _fast("FPDFPage_GetObject")
         parent = page
     else:
-        n, get = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject
+        n, get = _fast("FPDFFormObj_CountObjects")(form), _fast("FPDFFormObj_GetObject")
         parent = form
-    get_type, xobject = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDF_PAGEOBJ_FORM
+    get_type, xobject = _fast("FPDFPageObj_GetType"), pdfium_c.FPDF_PAGEOBJ_FORM
     for i in range(n):
         handle = get(parent, i)
         if not handle:
