@@ -161,3 +161,28 @@ def test_replies_waiting_together_in_a_workers_pipe_are_all_read(tmp_path: Path)
     assert isinstance(pages, dict) and sorted(pages) == list(range(10))
     assert [pages[k][0].text for k in range(10)] == [f"第{k}页 revenue {k}00" for k in range(10)]
     pdf_worker.stop_all()
+
+
+def test_pdfium_calls_of_the_table_reader_keep_the_gil_and_give_the_same_answers(tmp_path: Path) -> None:
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    from assistant.ingest.readers import pdf_objects
+
+    fast = pdf_objects._fast("FPDFText_GetUnicode")
+    # a ctypes function that holds the GIL (PYFUNCTYPE), not one that lets go of it around each call (CFUNCTYPE)
+    assert fast._flags_ & ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+    assert not pdfium_c.FPDFText_GetUnicode._flags_ & ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+    path = _pdf(tmp_path / "p.pdf", ["第一页 营业收入8,652.30万元"])
+    document = pdfium.PdfDocument(str(path))
+    page = document[0]
+    text = page.get_textpage()
+    count = pdfium_c.FPDFText_CountChars(text.raw)
+    assert count > 10
+    assert [fast(text.raw, i) for i in range(count)] == [
+        pdfium_c.FPDFText_GetUnicode(text.raw, i) for i in range(count)
+    ]
+    text.close()
+    page.close()
+    document.close()
