@@ -78,8 +78,7 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
     if "://" in address or not host or not port.isdigit():
         return  # "auto", a ray:// client address …: left to Ray
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
-            pass
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
     except OSError as exc:
         raise ConfigError(
             f"cannot join the Ray cluster at {address}: {exc} — is `ray start --head --port {port}` running there?"
