@@ -122,3 +122,16 @@ def test_ingest_report_shows_reader_quality_and_reasons(cli, docs: Path, capsys)
     assert "stored" in out and "quality 1.00" in out
     assert "empty.txt: the file is empty" in out
     assert "1 failed" in out
+
+
+def test_every_help_page_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    """`assistant --help` and each command's --help print (a stray "%" in a help text breaks argparse)."""
+    from assistant.cli.main import build_parser
+
+    parser = build_parser()
+    subparsers = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for argv in [["--help"], *[[name, "--help"] for name in subparsers]]:
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 0, argv
+        assert "usage:" in capsys.readouterr().out, argv

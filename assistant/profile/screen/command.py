@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "screen",
-        help="screen the companies with a filter or a question: which passed 专精特新 with revenue growth > 25%?",
+        help="screen the companies with a filter or a question: which passed 专精特新 with revenue growth > 25%%?",
         description="Screen every company with a filter (rd_ratio > 10 and checks.专精特新 = pass) or a question in "
         "Chinese or English (哪些公司通过了专精特新且营收增长超过25%？); the filter that ran is shown.",
     )
