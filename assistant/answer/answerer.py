@@ -277,12 +277,15 @@ class Answerer:
         return self._company_periods(company) if company and turn.query.years else None
 
     def _company_periods(self, company: str) -> Periods:
-        """The fiscal years the company's documents cover and each report's own year, read once per version
-        of its documents (reading them takes ~0.6 s for 9,000 passages: not on every question)."""
+        """The fiscal years the company's documents cover (their texts' and their facts' years) and each report's
+        own year, read once per version of its documents (reading them takes ~0.6 s for 9,000 passages: not on
+        every question)."""
         version = tuple(sorted(self.store.document_hashes(company).get(company, {}).values()))
         cached = self._periods.get(company)
         if cached is None or cached[0] != version:
-            cached = (version, Periods.of(self.store.company_texts(company)))
+            read = Periods.of(self.store.company_texts(company))
+            stated = {f.period for f in self.store.facts(company) if f.period}  # a prior-year column's too
+            cached = (version, Periods(read.years | stated, read.reports))
             self._periods[company] = cached
         return cached[1]
 

@@ -102,7 +102,7 @@ def _signed_label(label: str) -> bool:
     return rf is not None and rf.sign < 0
 
 
-def _label(fact: Fact, lang: str) -> str:
+def line_label(fact: Fact, lang: str) -> str:
     """What a fact's line is called in an answer: its row's label (without a unit in brackets); a figure read
     from a sentence has no label of its own, so the item's name."""
     if fact.kind != "table":
@@ -110,7 +110,7 @@ def _label(fact: Fact, lang: str) -> str:
     return re.sub(r"\s*[（(][^）)]*[）)]\s*", "", fact.label).strip() or fact.label
 
 
-def _figure(fact: Fact, lang: str, absolute: bool = False) -> str:
+def figure_text(fact: Fact, lang: str, absolute: bool = False) -> str:
     value = abs(Decimal(fact.value)) if absolute else Decimal(fact.value)
     if fact.unit == "%":
         printed = re.sub(r"[^\d.]", "", fact.raw)
@@ -122,7 +122,7 @@ def _figure(fact: Fact, lang: str, absolute: bool = False) -> str:
 
 def _result(c: Computed, lang: str, places: int) -> str:
     if c.metric.stated and c.metric.stated in c.used:  # as the report prints it
-        return _figure(c.used[c.metric.stated], lang)
+        return figure_text(c.used[c.metric.stated], lang)
     q = Decimal(1).scaleb(-places)
     if c.metric.kind == "percent":
         return f"{c.value.quantize(q, ROUND_HALF_UP)}%"
@@ -162,11 +162,11 @@ _HEADCOUNTS = frozenset({"employees", "rd_staff"})
 def _item_sentence(c: Computed, lang: str, company: str, marks: dict[str, int], asked: Decimal | None) -> str:
     """A line item's figure for a year, in the unit the question asks for, at the precision the report prints."""
     fact = c.used[c.metric.formula]
-    label = _label(fact, lang)
+    label = line_label(fact, lang)
     loss = (
         fact.kind == "table" and _signed_label(fact.label) and Decimal(fact.value) < 0
     )  # "Net loss … $5.2 million", not "-$5.2"
-    figure = _figure(fact, lang, absolute=loss)
+    figure = figure_text(fact, lang, absolute=loss)
     if asked is not None and fact.unit not in (None, "%") and c.metric.kind == "money":
         finest = _scale(fact) * Decimal(1).scaleb(-_places(fact.raw))  # the smallest unit the report prints
         places = max(0, -int((finest / asked).adjusted())) if finest < asked else 0
@@ -185,7 +185,7 @@ def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
     …"); a metric the report states is its row."""
     if c.metric.stated and c.metric.stated in c.used:
         fact = c.used[c.metric.stated]
-        return f"{_label(fact, lang)} {_figure(fact, lang)} [{marks[fact.chunk_id]}]"
+        return f"{line_label(fact, lang)} {figure_text(fact, lang)} [{marks[fact.chunk_id]}]"
     absolute = set(re.findall(r"abs\((\w+)\)", c.metric.formula))
     text = re.sub(r"abs\((\w+)\)", r"\1", c.metric.formula)
 
@@ -193,7 +193,7 @@ def _formula(c: Computed, lang: str, marks: dict[str, int]) -> str:
         key = m.group(0)
         fact = c.used[key]
         year = f" ({fact.period})" if key.startswith("prev_") else ""
-        return f"{_label(fact, lang)}{year} {_figure(fact, lang, key in absolute)} [{marks[fact.chunk_id]}]"
+        return f"{line_label(fact, lang)}{year} {figure_text(fact, lang, key in absolute)} [{marks[fact.chunk_id]}]"
 
     text = re.sub(
         r"\b(?:prev_)?[a-z_][a-z0-9_]*\b", lambda m: name(m) if m.group(0) in c.used else m.group(0), text
@@ -249,7 +249,7 @@ def _missing_answer(query: Query, got: Missing) -> MissingInputs:
         [_input_name(n, year, lang) for n in inputs(got.metric.formula)],
         [_input_name(n, year, lang) for n in got.missing],
         [
-            f"{_input_name(n, year, lang)} {_figure(f, lang)} [{marks[f.chunk_id]}]"
+            f"{_input_name(n, year, lang)} {figure_text(f, lang)} [{marks[f.chunk_id]}]"
             for n, f in got.found.items()
         ],
     )
@@ -360,4 +360,4 @@ def _figure_verdict(question: str, c: Computed, facts: list[Fact]) -> bool | Non
     return _verdict(question, c, facts)
 
 
-__all__ = ["ComputedAnswer", "MissingInputs", "figures_answer", "metric_answer"]
+__all__ = ["ComputedAnswer", "MissingInputs", "figure_text", "figures_answer", "line_label", "metric_answer"]

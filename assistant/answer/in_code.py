@@ -1,7 +1,8 @@
 """The home of answers decided in code, without the model: figures and metrics from facts
-(``answer.computed``), a qualification's standing from the profile's qualifications (``answer.standing``), and
-a why-question's stated cause, quoted (``answer.causes``). Each gives a ``Decided``: the text, the passages it
-cites as [1..n] in order, its path and — a refusal — its reason."""
+(``answer.computed``), which of a few line items is the highest (``answer.ranking``), a qualification's
+standing from the profile's qualifications (``answer.standing``), and a why-question's stated cause, quoted
+(``answer.causes``). Each gives a ``Decided``: the text, the passages it cites as [1..n] in order, its path
+and — a refusal — its reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from assistant.answer.computed import MissingInputs, metric_answer
 from assistant.answer.figure_parts import asked_parts
 from assistant.answer.instructions import masked
 from assistant.answer.query import Query
+from assistant.answer.ranking import asked_ranking, ranking_answer
 from assistant.answer.retrieve import named_document
 from assistant.answer.standing import asked_qualification, standing_answer
 from assistant.core.records import AnswerPath, Evidence, RefusalReason
@@ -45,12 +47,13 @@ def figures_decided(store: Store, query: Query) -> Decided | None:
     """A metric or figure question answered from the company's facts, a refusal naming a missing input, or
     None (the facts are read only for a question about figures)."""
     company = query.company
-    if not company or (asked_metric(query.text) is None and asked_parts(query.text) is None):
+    ranking = asked_ranking(query.text) is not None
+    if not company or (not ranking and asked_metric(query.text) is None and asked_parts(query.text) is None):
         return None
     facts = store.facts(company)
     if doc := named_document(store, query.text, company):  # "according to annual_report_2023.pdf"
         facts = [f for f in facts if f.doc == doc]
-    found = metric_answer(query, facts)
+    found = ranking_answer(query, facts) if ranking else metric_answer(query, facts)
     evidence = _stored(store, found.cited) if found is not None else None
     if found is None or evidence is None:
         return None

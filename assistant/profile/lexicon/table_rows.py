@@ -70,6 +70,20 @@ ROW_FIELDS: dict[str, RowField] = {
         "net cash from operating activities|net cash provided by operating activities|operating cash flow",
     ),
     **_rows("money", "operating_cash_flow", "net cash used in operating activities", sign=-1),
+    **_rows(
+        "money",
+        "investing_cash_flow",
+        "投资活动产生的现金流量净额|投资活动现金流量净额|"
+        "net cash from investing activities|net cash provided by investing activities",
+    ),
+    **_rows("money", "investing_cash_flow", "net cash used in investing activities", sign=-1),
+    **_rows(
+        "money",
+        "financing_cash_flow",
+        "筹资活动产生的现金流量净额|筹资活动现金流量净额|"
+        "net cash from financing activities|net cash provided by financing activities",
+    ),
+    **_rows("money", "financing_cash_flow", "net cash used in financing activities", sign=-1),
     **_rows("money", "cash", "货币资金|现金及现金等价物|cash and cash equivalents|cash|cash at bank"),
     # balance-sheet and income-statement lines the credit metrics read (facts; the profile has no field for them)
     **_rows("money", "current_assets", "流动资产合计|total current assets|current assets, total"),
