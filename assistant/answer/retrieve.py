@@ -45,9 +45,15 @@ def hybrid_search(
     return rank(store, Query.parse(question, company), k, doc, allowed)
 
 
+COMMON_SHARE = 0.5  # within one company, a word in more than this share of its passages tells none apart
+COMMON_MIN_ROWS = 8  # … once it has this many passages
+
+
 def _keyword_terms(store: Store, query: Query, doc: str | None) -> list[str]:
     """The query's tokens and its glossary words; within one company, without its own names (they match
-    everywhere and only favour title pages), and without the words of a document it names."""
+    everywhere and only favour title pages) or words in most of its passages (the subject of a one-topic
+    document: "Cloudmark acquisition" in a note on that acquisition), and without the words of a document it
+    names."""
     terms = list(query.tokens)
     terms += [t for t in query.expansion_tokens if t not in terms]  # statement words for ratio questions
     company = query.company
@@ -55,6 +61,9 @@ def _keyword_terms(store: Store, query: Query, doc: str | None) -> list[str]:
         aliases = store.ledger.aliases().get(company, [])
         names = query.company_tokens | {t for alias in aliases for t in tokenize(alias)}
         terms = [t for t in terms if t not in names] or terms
+        rows, shares = store.ledger.term_shares(terms, company)
+        if rows >= COMMON_MIN_ROWS:
+            terms = [t for t in terms if shares.get(t, 0.0) <= COMMON_SHARE] or terms
     if doc:
         terms = [t for t in terms if t not in set(tokenize(doc))] or terms
     return terms

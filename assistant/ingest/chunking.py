@@ -36,8 +36,9 @@ from assistant.text.tables import is_figure_cell, row_cells, title_year
 # 5: text exports have pages (markers, form feeds) and lose their running headers and footers; a passage of only
 # headings, page markers or boilerplate joins its neighbour (never stored alone), as does a short fragment; a
 # header of column years carries over a page break. 6: a table's caption takes the column titles a text export
-# prints one per line above it.
-VERSION = "6"
+# prints one per line above it. 7: a line of nothing but a markup tag ("[/TABLE]", "<br>") is never a passage of
+# its own either.
+VERSION = "7"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
 _HEADING = re.compile(
@@ -47,6 +48,7 @@ _TABLE_ROW = re.compile(
     r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)"
 )  # "| a | b |", "| a | b", "a | b | c"
 _TABLE_RULE = re.compile(r"^\|[\s:|-]+\|$")
+_TAG = re.compile(r"^\s*[\[<]/?[A-Za-z][A-Za-z _-]{0,20}/?[\]>]\s*$")  # "[/TABLE]", "<br/>", "[IMAGE]"
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _ENDS_CLAUSE = re.compile(r"[。！？；：.!?;:]$")
 _ITEM = re.compile(
@@ -312,8 +314,8 @@ def normalise(document: Document) -> Document:
 
 
 def _empty(text: str, boilerplate: set[str]) -> bool:
-    """A passage of nothing but headings, page markers and running lines."""
-    return all(_heading(x) or _margin(x, boilerplate) for x in text.split("\n") if x.strip())
+    """A passage of nothing but headings, markup tags, page markers and running lines."""
+    return all(_heading(x) or _TAG.match(x) or _margin(x, boilerplate) for x in text.split("\n") if x.strip())
 
 
 def _heading(line: str) -> bool:

@@ -197,6 +197,30 @@ class Ledger:
                 rows = sorted(found, key=lambda r: (-r[1], r[2]))[:limit]
         return [(r[0], float(r[1])) for r in rows]
 
+    def term_shares(self, tokens: Iterable[str], company: str) -> tuple[int, dict[str, float]]:
+        """The company's keyword rows, and the share of them each token is in (a word in most of a company's
+        passages tells none of them apart)."""
+        shares: dict[str, float] = {}
+        with self.tx() as db:
+            ranges = self._keyword_ranges(db, company)
+            total = sum(
+                db.execute(
+                    "SELECT COUNT(*) FROM keywords WHERE rowid BETWEEN ? AND ? AND company=?",
+                    (low, high, company),
+                ).fetchone()[0]
+                for low, high in ranges
+            )
+            for t in sorted({t for t in tokens if t}):
+                found = sum(
+                    db.execute(
+                        "SELECT COUNT(*) FROM keywords WHERE keywords MATCH ? AND rowid BETWEEN ? AND ? AND company=?",
+                        ('"' + t.replace('"', '""') + '"', low, high, company),
+                    ).fetchone()[0]
+                    for low, high in ranges
+                )
+                shares[t] = found / total if total else 0.0
+        return total, shares
+
     def _keyword_ranges(self, db: sqlite3.Connection, company: str) -> list[tuple[int, int]]:
         """Rowid ranges that cover every keyword row of a company (at most ``_RANGES``; rows of other companies
         inside them are filtered out). Cached until the company's documents change or any row is added."""

@@ -291,3 +291,16 @@ def test_a_tables_caption_takes_the_column_titles_printed_one_per_line() -> None
     assert not any(
         c.text.startswith("Year Ended\nDecember 28,") for c in chunks
     )  # no passage of titles alone
+
+
+def test_a_markup_tag_alone_is_never_a_passage() -> None:
+    rows = "\n".join(f"Line item {n} | {n * 1000:,} | N/A" for n in range(1, 30))
+    text = (
+        "The following table summarizes the fair values of the assets of Brightfold acquired:\n[TABLE]\n"
+        + rows
+        + "\n[/TABLE]"
+    )
+    chunks = chunk_document(_doc([Page(number=1, text=text)]), size=200, overlap=0)
+    assert len(chunks) > 2
+    assert all(c.text.strip() not in ("[TABLE]", "[/TABLE]") for c in chunks)
+    assert chunks[-1].text.endswith("Line item 29 | 29,000 | N/A\n[/TABLE]")  # it closes the table's passage
