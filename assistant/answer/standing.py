@@ -34,6 +34,19 @@ class Standing:
     quotes: list[tuple[str, int | None, str]]
 
 
+_MONTHS = "January February March April May June July August September October November December".split()
+
+
+def shown_date(iso: str, zh: bool) -> str:
+    """A date as an answer writes it: 2024年11月29日, November 29, 2024 (a year or a month alone as given)."""
+    parts = [int(p) for p in iso.split("-")]
+    if zh:
+        return "".join(f"{n}{unit}" for n, unit in zip(parts, "年月日", strict=False))
+    if len(parts) == 3:
+        return f"{_MONTHS[parts[1] - 1]} {parts[2]}, {parts[0]}"
+    return f"{_MONTHS[parts[1] - 1]} {parts[0]}" if len(parts) == 2 else str(parts[0])
+
+
 def asked_qualification(question: str) -> str | None:
     """The qualification a question asks the standing of ("高新技术企业" in "高新技术企业证书是否仍有效？"), or None
     when it names none or asks something else of it (its number, what it requires)."""
@@ -60,16 +73,17 @@ def standing_answer(query: Query, qualifications: list[Qualification], today: da
         return None
     zh = query.language == "zh"
     number = (f"（编号{q.number}）" if zh else f" (no. {q.number})") if q.number else ""
-    issued = f"{q.issued}" if q.issued else ""
+    issued = shown_date(q.issued, zh) if q.issued else ""
+    expires = shown_date(q.expires, zh)
     if q.expires_derived:
         until = (
-            f"{issued}认定，按三年有效期至{q.expires}"
+            f"{issued}认定，按三年有效期至{expires}"
             if zh
-            else f"recognised {issued}, valid for three years to {q.expires}"
+            else f"recognised {issued}, valid for three years to {expires}"
         )
     else:
-        until = f"有效期至{q.expires}" if zh else f"valid until {q.expires}"
-    today_s = today.isoformat()
+        until = f"有效期至{expires}" if zh else f"valid until {expires}"
+    today_s = shown_date(today.isoformat(), zh)
     if zh:
         verdict = {"valid": "是", "expiring": "是", "expired": "否"}[q.status] if query.yes_no else ""
         state = {
