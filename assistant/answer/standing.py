@@ -34,7 +34,20 @@ class Standing:
     quotes: list[tuple[str, int | None, str]]
 
 
-_MONTHS = "January February March April May June July August September October November December".split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def shown_date(iso: str, zh: bool) -> str:
