@@ -30,6 +30,7 @@ from assistant.text.tables import (
     is_figure_cell,
     is_pipe_row,
     is_rule_row,
+    is_untitled_header,
     relative_header,
     row_cells,
     text_header_years,
@@ -179,9 +180,12 @@ def page_rows(text: str, company: str = "", state: _State | None = None) -> list
     state = _State() if state is None else state
     out: list[_Row] = []
     stacked: list[str] = []  # a header printed one line per year ("December 31,⏎2022⏎December 25,⏎2021")
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
         stripped = line.strip()
         if not stripped or is_rule_row(stripped):
+            if is_untitled_header(stripped, lines[n + 1 : n + 2]):
+                state.years = None  # a new table whose columns have no titles: no year of the table before
             continue
         if year := title_year(stripped):
             stacked.append(year)
@@ -192,9 +196,7 @@ def page_rows(text: str, company: str = "", state: _State | None = None) -> list
             state.years = list(stacked)
             state.prose = 0  # a new header: its table starts here
         stacked = []
-        if (
-            len(_QUARTER.findall(stripped)) >= 2
-        ):  # a quarterly table's header: its columns are no fiscal years
+        if len(_QUARTER.findall(stripped)) >= 2:  # a quarterly table's header: its columns are no years
             state.years = None
             continue
         if len(stripped) <= 120 and not is_pipe_row(stripped):

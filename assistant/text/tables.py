@@ -108,6 +108,18 @@ def is_rule_row(row: str) -> bool:
     return bool(_RULE_ROW.fullmatch(row.strip()))
 
 
+def is_untitled_header(row: str, after: list[str]) -> bool:
+    """A header row of empty cells ("|  |  |") right above a table's rule ("|---|---|"): a new table whose
+    columns have no titles (a row of empty cells inside a table has no rule under it)."""
+    return (
+        row.startswith("|")
+        and not row.strip("| ")
+        and bool(after)
+        and "-" in after[0]
+        and is_rule_row(after[0])
+    )
+
+
 def title_year(cell: str) -> str | None:
     """The year a column title is, when the whole cell is one ("2023", "FY2023", "2023年度", "2023年末")."""
     m = _YEAR_TITLE.fullmatch(cell.strip())

@@ -50,3 +50,25 @@ def test_a_text_export_statement_over_a_page_break(tmp_path: Path) -> None:
     assert (profit.page, Decimal(profit.value), profit.unit) == (3, Decimal("12345000.00"), "CNY")
     assert Decimal(_fact(facts, "net_profit", "2022").value) == Decimal("9876000.00")
     assert _fact(facts, "revenue").page == 2
+
+
+def test_a_new_table_with_untitled_columns_takes_no_years_from_the_table_before() -> None:
+    pages = [
+        Page(
+            number=40,
+            text="合并资产负债表\n单位：万元\n| 项目 | 2021年 | 2022年 | 2023年 |\n|---|---|---|---|\n"
+            "| 货币资金 | 1,200.00 | 1,500.00 | 1,800.00 |",
+        ),
+        Page(
+            number=41,
+            text="(一) 员工情况\n\n|  |  |\n|---|---|\n| 母公司在职员工的数量 | 42 |\n"
+            "| 在职员工的数量合计 | 612 |\n|  |  |\n| 生产人员 | 300 |",
+        ),
+    ]
+    doc = Document(
+        path="r.pdf", doc="annual_report_2023.pdf", company="星澜", sha256="", reader="pdf", pages=pages
+    )
+    facts = document_facts(doc, chunk_document(doc))
+    staff = _fact(facts, "employees")  # a one-value row of the report's own year
+    assert (staff.page, staff.value, staff.unit) == (41, "612", None)
+    assert Decimal(_fact(facts, "cash", "2021").value) == Decimal("12000000")
