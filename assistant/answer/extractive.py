@@ -13,6 +13,7 @@ from assistant.answer.periods import Periods, passage_years
 from assistant.answer.query import Query
 from assistant.core.records import Evidence
 from assistant.store.keywords import tokenize
+from assistant.text.headings import is_heading
 
 _ASKS_FIGURE = re.compile(
     r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)",
@@ -22,10 +23,10 @@ _LINE = re.compile(r"(?<=[。！？!?；;])\s*|\n+")
 
 
 def _quotable_lines(text: str) -> list[str]:
-    """A passage's sentences and table rows that may be quoted: not rules of a table, never an
-    instruction found in the passage (masked or not)."""
+    """A passage's sentences and table rows that may be quoted: not rules of a table or section headings
+    (they name a topic and state nothing), never an instruction found in the passage (masked or not)."""
     lines = [x.strip() for x in _LINE.split(text)]
-    lines = [x for x in lines if len(x) >= 4 and not set(x) <= set("|-: ")]
+    lines = [x for x in lines if len(x) >= 4 and not set(x) <= set("|-: ") and not is_heading(x)]
     _, orders = split_instructions(text)
     return [
         x for x in lines if MASKED not in x and not instruction_like(x) and not any(x in o for o in orders)

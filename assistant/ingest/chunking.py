@@ -26,6 +26,8 @@ import re
 from assistant.core.records import Chunk, Document
 from assistant.ingest.readers.margins import find_margins, is_marker_line, line_key
 from assistant.text.cjk import HAN, WIDE, display_width
+from assistant.text.headings import HEADING as _HEADING
+from assistant.text.headings import is_heading
 from assistant.text.normalize import clean_text, index_text
 from assistant.text.tables import is_figure_cell, row_cells, title_year
 
@@ -41,9 +43,6 @@ from assistant.text.tables import is_figure_cell, row_cells, title_year
 VERSION = "7"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.!?])(?=\s)|\n+")
-_HEADING = re.compile(
-    r"^\s{0,3}(#{1,6}\s+.+|第[一二三四五六七八九十百\d]+[章节部分].*|[一二三四五六七八九十]+、.{1,40})$"
-)
 _TABLE_ROW = re.compile(
     r"^\|.*\|$|^(?=(?:[^|]*\|){2})(?:\||[^|]*\S\s+\|\s)"
 )  # "| a | b |", "| a | b", "a | b | c"
@@ -315,11 +314,9 @@ def normalise(document: Document) -> Document:
 
 def _empty(text: str, boilerplate: set[str]) -> bool:
     """A passage of nothing but headings, markup tags, page markers and running lines."""
-    return all(_heading(x) or _TAG.match(x) or _margin(x, boilerplate) for x in text.split("\n") if x.strip())
-
-
-def _heading(line: str) -> bool:
-    return bool(_HEADING.match(line)) and len(line) <= 60
+    return all(
+        is_heading(x) or _TAG.match(x) or _margin(x, boilerplate) for x in text.split("\n") if x.strip()
+    )
 
 
 def _table(text: str) -> bool:
@@ -398,7 +395,7 @@ def chunk_document(document: Document, size: int = 360, overlap: int = 60) -> li
                 pc.table(caption, rows)
                 i = j
                 continue
-            if _HEADING.match(line) and len(line) <= 60:
+            if is_heading(line):
                 pc.section = section = line.lstrip("#").strip()
             for n, sentence in enumerate(split_sentences(line)):
                 pc.sentence(sentence, new_line=n == 0)

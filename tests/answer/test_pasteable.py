@@ -135,3 +135,20 @@ def test_an_answer_does_not_open_by_copying_the_question_back() -> None:
     assert without_echo(echoed, lines) == "It was negative: $(4,118) thousand [1]."
     restated = "Corvane's adjusted EBITDA in 2023 was negative: $(4,118) thousand [1]."
     assert without_echo(restated, lines) == restated  # a statement with its figure is the answer
+
+
+def test_a_section_heading_is_never_quoted_as_an_answer() -> None:
+    heading = "一、报告期内公司所从事的主要业务、经营模式及行业情况说明"
+    passages = [
+        Evidence(
+            chunk=Chunk(chunk_id="h", company="澄岳精工", doc="r.pdf", text=f"{heading}\n（一）公司经营情况"),
+            score=1.0,
+        )
+    ]
+    assert extractive_answer(Query.parse("澄岳精工主要从事什么业务？", "澄岳精工"), passages) == ("", [])
+    stated = "公司主要业务为工业传感器的研发、生产与销售。"
+    passages[0] = Evidence(
+        chunk=passages[0].chunk.model_copy(update={"text": f"{heading}\n{stated}"}), score=1.0
+    )
+    text, cited = extractive_answer(Query.parse("澄岳精工主要从事什么业务？", "澄岳精工"), passages)
+    assert text == f"“{stated}” [1]" and cited == [1]
