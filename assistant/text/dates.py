@@ -24,6 +24,7 @@ ISO_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})(?:-(?P<d>\d{
 EN_DATE_MDY = re.compile(rf"(?P<mon>{_MONTH_RE})\s+(?P<d>\d{{1,2}}),?\s+(?P<y>(?:19|20)\d{{2}})")
 EN_DATE_DMY = re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})\s+(?P<mon>{_MONTH_RE})\s+(?P<y>(?:19|20)\d{{2}})")
 EN_DATE_MY = re.compile(rf"(?P<mon>{_MONTH_RE})\s+(?P<y>(?:19|20)\d{{2}})")
+_MONTH_START = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")  # of every English month name
 
 
 @dataclass
@@ -68,6 +69,10 @@ def _iso(y: str, m: str | None, d: str | None) -> str | None:
 
 def dates(text: str) -> list[DateMention]:
     """Every date in the text (Chinese, ISO, English), longest reading first at each position."""
+    # cheap first tests (most lines of a report hold no date): every pattern needs a year 19xx or 20xx, a
+    # Chinese date 年, an ISO one a dash, an English one a month name
+    if "19" not in text and "20" not in text:
+        return []
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
 
@@ -76,14 +81,17 @@ def dates(text: str) -> list[DateMention]:
             found.append(DateMention(iso=iso, raw=m.group(0), start=m.start(), end=m.end()))
             taken.append((m.start(), m.end()))
 
-    for m in ZH_DATE.finditer(text):
-        add(_iso(m.group("y"), m.group("m"), m.group("d")), m)
-    for m in ISO_DATE.finditer(text):
-        add(_iso(m.group("y"), m.group("m"), m.group("d")), m)
-    for rx in (EN_DATE_MDY, EN_DATE_DMY, EN_DATE_MY):
-        for m in rx.finditer(text):
-            month = _MONTHS.get(m.group("mon").lower().rstrip("."))
-            add(_iso(m.group("y"), str(month) if month else None, m.groupdict().get("d")), m)
+    if "年" in text:
+        for m in ZH_DATE.finditer(text):
+            add(_iso(m.group("y"), m.group("m"), m.group("d")), m)
+    if "-" in text:
+        for m in ISO_DATE.finditer(text):
+            add(_iso(m.group("y"), m.group("m"), m.group("d")), m)
+    if _MONTH_START.search(text):
+        for rx in (EN_DATE_MDY, EN_DATE_DMY, EN_DATE_MY):
+            for m in rx.finditer(text):
+                month = _MONTHS.get(m.group("mon").lower().rstrip("."))
+                add(_iso(m.group("y"), str(month) if month else None, m.groupdict().get("d")), m)
     return sorted(found, key=lambda d: d.start)
 
 

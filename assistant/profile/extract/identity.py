@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from assistant.ingest.companies import valid_credit_code
 from assistant.profile.extract.candidates import Candidate
+from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment
 from assistant.profile.sources import DocContext
 from assistant.text.cjk import HAN, has_han
@@ -77,20 +78,30 @@ _LABEL_SPACE = [
         "industry",
     )
 ]
+# every label rule needs a label: one quick search passes the lines that hold none (nearly all of a report's)
+_ANY_LABEL = quick(re.compile("|".join(f"(?:{rx})" for _, rx, _ in _LABELS), re.IGNORECASE))
 
-_SENTENCE_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
+# (field, pattern, priority, words): a rule runs only on a line holding one of its words (each pattern needs one)
+_SENTENCE_RULES: tuple[tuple[str, re.Pattern[str], int, tuple[str, ...]], ...] = (
     (
         "legal_representative",
         re.compile(rf"法定代表人(?:[、，,][^为。；，]{{0,12}})?(?:为|是)(?P<value>{_ZH_NAME})"),
         9,
+        ("法定代表人",),
     ),
-    ("legal_representative", re.compile(rf"法定代表人\s+(?P<value>{_ZH_NAME})(?=[、，,。\s]|$)"), 6),
+    (
+        "legal_representative",
+        re.compile(rf"法定代表人\s+(?P<value>{_ZH_NAME})(?=[、，,。\s]|$)"),
+        6,
+        ("法定代表人",),
+    ),
     (
         "founded",
         re.compile(
             r"(?:公司|企业|发行人|有限公司)?(?:前身[^，。；]{0,24})?成立于(?P<value>(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?)"
         ),
         9,
+        ("成立于",),
     ),
     (
         "founded",
@@ -99,25 +110,34 @@ _SENTENCE_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
             r"(?:[A-Z][a-z]+ \d{1,2}, \d{4})|(?:\d{1,2} [A-Z][a-z]+ \d{4})|(?:[A-Z][a-z]+ \d{4})|\d{4})"
         ),
         9,
+        ("founded ", "incorporated ", "established "),
     ),
     (
         "registered_capital",
         re.compile(r"注册资本(?:为|是)?(?P<value>[\d,]+(?:\.\d+)?\s*(?:万元|亿元|元))"),
         9,
+        ("注册资本",),
     ),
-    ("headquarters", re.compile(r"总部(?:位于|设在|在)(?P<value>[^，。；,\n]{2,30})"), 9),
+    ("headquarters", re.compile(r"总部(?:位于|设在|在)(?P<value>[^，。；,\n]{2,30})"), 9, ("总部",)),
     (
         "headquarters",
         re.compile(r"\bheadquartered in (?P<value>[A-Z][A-Za-z .'\-]+(?:, [A-Z][A-Za-z .'\-]+){0,2})"),
         9,
+        ("headquartered in ",),
     ),
     (
         "main_business",
         re.compile(r"(?:公司|发行人)?(?:的)?主要产品(?:为|是|包括)(?P<value>[^，。；\n]{4,80})"),
         7,
+        ("主要产品",),
     ),
-    ("actual_controller", re.compile(rf"实际控制人(?:为|是)(?P<value>{_ZH_NAME})"), 9),
+    ("actual_controller", re.compile(rf"实际控制人(?:为|是)(?P<value>{_ZH_NAME})"), 9, ("实际控制人",)),
 )
+# any rule's word: one search passes the lines that hold none (nearly all of a report's)
+_SENTENCE_WORD = re.compile("|".join(re.escape(w) for *_, words in _SENTENCE_RULES for w in words))
+# a credit code: 18 capitals or digits standing alone; where a label's value ends (the next "label：")
+_CREDIT_CODE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])")
+_NEXT_LABEL_IN_VALUE = re.compile(r"[，,；;]\s*[^，,；;：:\s]{2,10}[：:]")
 
 
 def _zh_place(value: str) -> str:
@@ -232,42 +252,14 @@ def _typed(
 
 def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[str], bool]) -> list[Candidate]:
     """Identity fields of one logical line."""
-    out: list[Candidate] = []
-    text = seg.text
     if seg.table_row:
-        cells = row_cells(text)
-        if len(cells) == 2 and cells[0] and cells[1]:
-            for field, rx, prio in _LABEL_FULL:
-                if rx.match(cells[0].strip()):
-                    cand = _typed(seg, field, cells[1], 0, len(text), prio - 1, "md:kv")
-                    if cand:
-                        out.append(cand)
-                    break
-        return out
-    for field, rx, prio in _LABEL_RE:
-        for m in rx.finditer(text):
-            value = m.group("value")
-            # the value ends where the next "label：" starts ("注册资本：5,000万元，实收资本：3,200万元")
-            nxt = re.search(r"[，,；;]\s*[^，,；;：:\s]{2,10}[：:]", value)
-            if nxt:
-                value = value[: nxt.start()]
-            cand = _typed(seg, field, value, m.start("label"), m.start("value") + len(value), prio, "label")
-            if cand:
-                out.append(cand)
-    for field, rx, prio in _LABEL_SPACE:
-        sm = rx.match(text)
-        if sm and has_han(sm.group("label")):
-            cand = _typed(seg, field, sm.group("value"), 0, len(text), prio, "label")
-            if cand:
-                out.append(cand)
-    for field, rx, prio in _SENTENCE_RULES:
-        for m in rx.finditer(text):
-            s0, s1 = seg.sentence_at(m.start())
-            cand = _typed(seg, field, m.group("value"), s0, s1, prio, "sentence")
-            if cand:
-                out.append(cand)
+        return _row_candidates(seg)
+    text = seg.text
+    out = _label_candidates(seg)
+    if _SENTENCE_WORD.search(text):
+        out.extend(_sentence_candidates(seg))
     # a valid credit code anywhere (the label rule above wins on priority)
-    for m in re.finditer(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])", text):
+    for m in _CREDIT_CODE.finditer(text):
         if valid_credit_code(m.group(0)) and not any(c.field == "unified_social_credit_code" for c in out):
             s0, s1 = seg.sentence_at(m.start())
             out.append(
@@ -278,3 +270,60 @@ def identity_candidates(seg: Segment, ctx: DocContext, is_own_name: Callable[[st
         if c.field == "legal_name" and isinstance(c.value, str) and not has_han(c.value):
             out.append(c.model_copy(update={"field": "english_name", "priority": c.priority - 2}))
     return [c for c in out if c.field != "legal_name" or is_own_name(str(c.value))]
+
+
+def _sentence_candidates(seg: Segment) -> list[Candidate]:
+    """Identity fields stated in a sentence ("公司成立于2017年4月18日", "headquartered in …")."""
+    out: list[Candidate] = []
+    for field, rx, prio, words in _SENTENCE_RULES:
+        if not any(w in seg.text for w in words):
+            continue
+        for m in rx.finditer(seg.text):
+            s0, s1 = seg.sentence_at(m.start())
+            cand = _typed(seg, field, m.group("value"), s0, s1, prio, "sentence")
+            if cand:
+                out.append(cand)
+    return out
+
+
+def _row_candidates(seg: Segment) -> list[Candidate]:
+    """A two-cell Markdown row whose first cell is a label ("| 成立日期 | 2015-09-07 |")."""
+    text = seg.text
+    if not _ANY_LABEL.search(text):
+        return []
+    cells = row_cells(text)
+    if len(cells) != 2 or not cells[0] or not cells[1]:
+        return []
+    for field, rx, prio in _LABEL_FULL:
+        if rx.match(cells[0].strip()):
+            cand = _typed(seg, field, cells[1], 0, len(text), prio - 1, "md:kv")
+            return [cand] if cand else []
+    return []
+
+
+def _label_candidates(seg: Segment) -> list[Candidate]:
+    """Labelled values of a plain line: "法定代表人：沈立帆", "公司的中文名称 澄岳智能装备股份有限公司"."""
+    out: list[Candidate] = []
+    text = seg.text
+    if not _ANY_LABEL.search(text):
+        return out
+    if "：" in text or ":" in text:  # a "label：value" rule needs a colon
+        for field, rx, prio in _LABEL_RE:
+            for m in rx.finditer(text):
+                value = m.group("value")
+                # the value ends where the next "label：" starts ("注册资本：5,000万元，实收资本：3,200万元")
+                nxt = _NEXT_LABEL_IN_VALUE.search(value)
+                if nxt:
+                    value = value[: nxt.start()]
+                cand = _typed(
+                    seg, field, value, m.start("label"), m.start("value") + len(value), prio, "label"
+                )
+                if cand:
+                    out.append(cand)
+    for field, rx, prio in _LABEL_SPACE:
+        sm = rx.match(text)
+        if sm and has_han(sm.group("label")):
+            cand = _typed(seg, field, sm.group("value"), 0, len(text), prio, "label")
+            if cand:
+                out.append(cand)
+    return out

@@ -9,17 +9,20 @@ from functools import lru_cache
 
 from assistant.profile.extract.items import money_figures, sentence_source
 from assistant.profile.extract.periods import sentence_dates
+from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment
 from assistant.profile.schema import Lawsuit
 from assistant.profile.sources import DocContext
 from assistant.text.cjk import HAN, has_han
 from assistant.text.figures import plain
 
-_LAW = re.compile(
-    r"纠纷|诉讼|起诉|仲裁|被执行人|失信|限制高消费|限高|经营异常|行政处罚|lawsuit|litigation|\bsued\b|\bsuit\b|"
-    r"arbitration|infringement",
-    re.IGNORECASE,
-)
+_LAW = quick(
+    re.compile(
+        r"纠纷|诉讼|起诉|仲裁|被执行人|失信|限制高消费|限高|经营异常|行政处罚|lawsuit|litigation|\bsued\b|\bsuit\b|"
+        r"arbitration|infringement",
+        re.IGNORECASE,
+    )
+)  # searched in every line of a document: with the lookahead of its first characters
 _LAW_NEG = re.compile(
     r"未被列为|未被列入|不存在(?:其他)?(?:尚未了结的)?(?:重大)?(?:诉讼|仲裁)|无(?:其他)?(?:重大)?(?:诉讼|仲裁|被执行|失信|经营异常)|"
     r"没有(?:诉讼|仲裁)|not a party|no (?:material )?(?:pending )?legal proceedings|is not party",

@@ -23,6 +23,7 @@ from assistant.profile.extract.candidates import Candidate
 from assistant.profile.extract.en_counts import english_counts
 from assistant.profile.extract.figure import figure_candidate
 from assistant.profile.extract.periods import SegmentContext, figure_period, sentence_dates, valid_period
+from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment, clause_spans, looks_tabular, strip_parens
 from assistant.profile.lexicon.sentence_cues import (
     CHAIN,
@@ -54,8 +55,10 @@ from assistant.text.figures import Figure, en_money, percents, zh_counts, zh_mon
 
 
 def _compile(topics: tuple[tuple[str, str], ...], flags: int = 0) -> tuple[re.Pattern[str], list[str]]:
+    """One pattern of all topics (group ``t<i>`` is topic i) and the names; quick: it is searched in every
+    sentence with a figure, and few of a report's sentences name a topic."""
     names = [t for t, _ in topics]
-    return re.compile("|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(topics)), flags), names
+    return quick(re.compile("|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(topics)), flags)), names
 
 
 ZH_TOPIC_RE, ZH_TOPIC_NAMES = _compile(ZH_TOPICS)
@@ -158,19 +161,24 @@ def _patent_status(clauses: list[str]) -> list[str]:
 def sentence_candidates(seg: Segment, ctx: SegmentContext) -> list[Candidate]:
     """Figures in the sentences of one logical line (a line about a subsidiary ranks lower)."""
     out = _sentence_candidates(seg, ctx)
-    if OTHER_ENTITY.search(seg.text):
+    if out and OTHER_ENTITY.search(seg.text):
         for c in out:
             c.priority -= 10
     return out
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _sentence_candidates(seg: Segment, ctx: SegmentContext) -> list[Candidate]:
     out: list[Candidate] = []
     text = seg.text
+    if not _DIGIT.search(text):
+        return out  # no figure in any of its sentences
     tabular = seg.table_row or looks_tabular(text)
     for s0, s1 in seg.sentences():
         sentence = text[s0:s1]
-        if not re.search(r"\d", sentence):
+        if not _DIGIT.search(sentence):
             continue
         zh = has_han(sentence)
         if not tabular:

@@ -68,11 +68,14 @@ def patent_rows(rows: list[Segment]) -> list[Patent]:
     return out
 
 
+_PATENT_LINE = re.compile(r"\s*\d{1,3}\s+(?P<title>.+?)\s+(?P<no>ZL\s?\d{8,12}\.[\dX])\s*")
+
+
 def patent_lines(seg: Segment) -> list[Patent]:
     """Plain-text rows such as "1 口蹄疫疫苗制备方法 ZL200910092433.3"."""
-    if seg.table_row:
+    if seg.table_row or "ZL" not in seg.text:
         return []
-    m = re.fullmatch(r"\s*\d{1,3}\s+(?P<title>.+?)\s+(?P<no>ZL\s?\d{8,12}\.[\dX])\s*", seg.text)
+    m = _PATENT_LINE.fullmatch(seg.text)
     if not m:
         return []
     return [

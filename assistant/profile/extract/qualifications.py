@@ -27,6 +27,10 @@ _QUAL = re.compile(
 QUALIFICATION_NAME = (
     _QUAL  # a qualification's name in any text (group "name"): questions are read with it too
 )
+# a word every name _QUAL reads holds: a line without one names no qualification (a cheap first test —
+# _QUAL itself tries its region prefixes at every position)
+_QUAL_WORD = re.compile(r"高新技术企业|科技型中小企业|创新型中小企业|专精特新|ISO|IATF|CMMI|UL|FDA|SOC|CE")
+_CERTIFICATE = re.compile(r"该证书|上述证书|证书|certificate")
 _QUAL_NO = re.compile(
     r"(?:证书编号|登记编号|编号|证书号|certificate (?:no\.|number))\s*(?:为|是|：|:)?\s*(?P<no>[A-Z]{0,3}\d{8,})|"
     r"\((?P<k>K\d{6})\)",
@@ -74,6 +78,8 @@ def qualification_items(seg: Segment, ctx: DocContext, last: list[str]) -> list[
     that "该证书…已于2023年12月2日到期" updates it."""
     out: list[Qualification] = []
     if seg.table_row:
+        if not _QUAL_WORD.search(seg.text):
+            return out
         cells = row_cells(seg.text)
         if cells and _QUAL.search(cells[0]) and not is_rule_row(seg.text):
             m = _QUAL.search(cells[0])
@@ -111,14 +117,17 @@ def qualification_items(seg: Segment, ctx: DocContext, last: list[str]) -> list[
         return out
     for s0, s1 in seg.sentences():
         sentence = seg.text[s0:s1]
-        names = list(_QUAL.finditer(sentence))
+        named = _QUAL_WORD.search(sentence) is not None
+        if not (named or _may_hold_other(sentence, last)):
+            continue
+        names = list(_QUAL.finditer(sentence)) if named else []
         if _QUAL_NEG.search(sentence) and not re.search(
             r"到期|届满|valid until|expire", sentence, re.IGNORECASE
         ):
             continue
         if not names:
             exp = _EXPIRY.search(sentence)
-            if exp and last and re.search(r"该证书|上述证书|证书|certificate", sentence):
+            if exp and last and _CERTIFICATE.search(sentence):
                 d = _first_date(next(g for g in exp.groups() if g))
                 if d:
                     num = _QUAL_NO.search(sentence)
@@ -182,6 +191,16 @@ def qualification_items(seg: Segment, ctx: DocContext, last: list[str]) -> list[
             last[:] = [name]
         out.extend(_standards(seg, s0, s1, sentence))
     return out
+
+
+def _may_hold_other(sentence: str, last: list[str]) -> bool:
+    """Whether a sentence naming no qualification can still yield one: the expiry of the certificate named
+    before it, an R&D platform or a standard (most sentences of a report: none of them, skipped cheaply)."""
+    return (
+        "标准" in sentence
+        or (bool(last) and _CERTIFICATE.search(sentence) is not None)
+        or _PLATFORM_CUE.search(sentence) is not None
+    )
 
 
 def _platforms(seg: Segment, s0: int, s1: int, sentence: str) -> list[Qualification]:

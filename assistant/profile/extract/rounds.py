@@ -9,6 +9,7 @@ import re
 from assistant.profile.extract.candidates import Fact
 from assistant.profile.extract.items import money_figures, sentence_source
 from assistant.profile.extract.periods import sentence_dates
+from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment
 from assistant.profile.schema import Round
 from assistant.profile.sources import DocContext
@@ -43,7 +44,7 @@ _EN_LEAD = re.compile(
     r"led by\s+(?P<inv>[A-Z][A-Za-z0-9&.'’\- ]+?)(?=\s*(?:[.,;]|$|\band\b|\bwith\b|\bin\b))"
 )
 _LEAD_PREFIX = re.compile(r"^(?:本轮融资|本轮|公司获得|获得|公司|由|发行人|老股东)+")
-_VALUATION = re.compile(r"投后估值(?:约为|约|为|达)?|post-money valuation of|valued at", re.IGNORECASE)
+_VALUATION = quick(re.compile(r"投后估值(?:约为|约|为|达)?|post-money valuation of|valued at", re.IGNORECASE))
 _MONTH_DAY = re.compile(r"(?<![年\d])(?P<m>\d{1,2})月(?:\s*(?P<d>\d{1,2})日)?")
 
 
@@ -62,13 +63,23 @@ def _event_date(text: str, pos: int, ctx: DocContext) -> str | None:
     return None
 
 
+def _round_marks(sentence: str, zh: bool) -> list[re.Match[str]]:
+    """Where a sentence names a round ("B轮", "战略融资", "Series A round"); a Chinese one is looked for only
+    when the sentence holds 轮 or 战略 (a cheap first test: most sentences of a report hold neither)."""
+    if not zh:
+        return list(_EN_ROUND.finditer(sentence))
+    if "轮" not in sentence and "战略" not in sentence:
+        return []
+    return list(_ZH_ROUND.finditer(sentence))
+
+
 def round_items(seg: Segment, ctx: DocContext) -> tuple[list[Round], list[Fact]]:
     rounds: list[Round] = []
     facts: list[Fact] = []
     for s0, s1 in seg.sentences():
         sentence = seg.text[s0:s1]
         zh = has_han(sentence)
-        marks = list((_ZH_ROUND if zh else _EN_ROUND).finditer(sentence))
+        marks = _round_marks(sentence, zh)
         val = _VALUATION.search(sentence)
         if val:
             after = [m for m in money_figures(sentence) if m.start >= val.end() and m.start - val.end() <= 6]

@@ -7,6 +7,7 @@ import re
 from assistant.profile.extract.candidates import Candidate
 from assistant.profile.extract.figure import figure_candidate
 from assistant.profile.extract.periods import SegmentContext, sentence_dates, year_of
+from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.sentence_topics import FigureRule
 from assistant.text.cjk import has_han
@@ -19,10 +20,13 @@ _RUNWAY = re.compile(
     r"现金(?:可)?(?:支撑|维持)(?:约)?(?P<d>\d+(?:\.\d+)?)个月",
     re.IGNORECASE,
 )
+_MONTHS = quick(re.compile(r"month|个月", re.IGNORECASE))  # in every reading of _RUNWAY: a cheap first test
 
 
 def runway_candidates(seg: Segment, ctx: SegmentContext) -> list[Candidate]:
     out: list[Candidate] = []
+    if not _MONTHS.search(seg.text):
+        return out
     for s0, s1 in seg.sentences():
         sentence = seg.text[s0:s1]
         for m in _RUNWAY.finditer(sentence):

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from assistant.profile.extract.candidates import Candidate
 from assistant.profile.extract.periods import STOCK_FIELDS, valid_period
+from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment
 from assistant.profile.lexicon.table_rows import ROW_FIELDS, SHARE_OF_REVENUE, RowField, share_field
 from assistant.profile.sources import DocContext
@@ -30,14 +31,17 @@ from assistant.text.figures import (
 _LEAD = re.compile(r"^(?:其中[：:]|加[：:]|减[：:]|[一二三四五六七八九十]+、|\d+[.、]|[（(]\d+[)）]|\s)+")
 _UNIT_IN_LABEL = re.compile(r"[（(]\s*(?P<u>[^（）()]*?)\s*[)）]")
 _CAPTION_ZH = re.compile(r"单位[：:]\s*(?:人民币)?\s*(?P<s>万亿元|亿元|千万元|百万元|万元|千元|元)")
-_CAPTION_EN = re.compile(
-    r"in\s+(?P<s1>thousands|millions|billions)\s+of\s+"
-    r"(?P<c1>USD|US dollars|U\.S\. dollars|dollars|RMB|CNY|EUR|GBP|euros|pounds)|"
-    r"(?:in|amounts in|\()\s*(?P<c2>US\$|\$|USD|RMB|CNY|€|£)\s*(?P<s2>thousands?|millions?|billions?|'000|000s)|"
-    r"(?P<c3>US\$|\$|USD|€|£)\s*(?P<s3>million|thousand|billion)\b|"
-    r"\(\s*in (?P<s4>thousands|millions|billions)\b(?!\s+of\b)",  # currency from the page
-    re.IGNORECASE,
+_CAPTION_EN = quick(  # searched in every short line of a document
+    re.compile(
+        r"in\s+(?P<s1>thousands|millions|billions)\s+of\s+"
+        r"(?P<c1>USD|US dollars|U\.S\. dollars|dollars|RMB|CNY|EUR|GBP|euros|pounds)|"
+        r"(?:in|amounts in|\()\s*(?P<c2>US\$|\$|USD|RMB|CNY|€|£)\s*(?P<s2>thousands?|millions?|billions?|'000|000s)|"
+        r"(?P<c3>US\$|\$|USD|€|£)\s*(?P<s3>million|thousand|billion)\b|"
+        r"\(\s*in (?P<s4>thousands|millions|billions)\b(?!\s+of\b)",  # currency from the page
+        re.IGNORECASE,
+    )
 )
+_BARE_UNIT = re.compile(r"\s*(?:人民币)?(万亿元|亿元|千万元|百万元|万元|千元|元)\s*")
 _CUR_WORDS = {
     "usd": "USD",
     "us dollars": "USD",
@@ -84,7 +88,7 @@ def unit_from_text(text: str) -> Unit | None:
         scale = next(g for g in (m.group("s1"), m.group("s2"), m.group("s3"), m.group("s4")) if g)
         currency = _CUR_WORDS.get(cur.lower(), "USD") if cur else None
         return Unit(currency, scale_of(_SCALE_WORDS[scale.lower()]))
-    bare = re.fullmatch(r"\s*(?:人民币)?(万亿元|亿元|千万元|百万元|万元|千元|元)\s*", text)
+    bare = _BARE_UNIT.fullmatch(text) if "元" in text else None
     if bare:
         return Unit("CNY", scale_of(bare.group(1)))
     if is_percent_sign(text):

@@ -144,9 +144,16 @@ _FIGURE = r"[-−(]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?\)?"
 _TABULAR = re.compile(rf"(?:^|\s){_FIGURE}\s+(?:{_FIGURE}|不适用|—|–|-|N/A|n/a)\s*$")
 
 
+_TABULAR_END = "%)用—–-Aa"  # how a figure or a placeholder (不适用, —, N/A) can end, besides a digit
+
+
 def looks_tabular(line: str) -> bool:
     """A plain-text table row or header: ends with two or more figures ("营业收入 16,842.57 12,306.18")."""
-    return bool(_TABULAR.search(line.strip()))
+    line = line.strip()
+    # the last cell ends the line: a line ending in another character is no row (most lines; a cheap test)
+    if not line or not (line[-1].isdecimal() or line[-1] in _TABULAR_END):
+        return False
+    return _TABULAR.search(line) is not None
 
 
 def _continues(prev: str, nxt: str) -> bool:
@@ -207,13 +214,18 @@ def segments(chunk: Chunk) -> list[Segment]:
     return out
 
 
+_SENTENCE_MARK = re.compile(r"[。！？；;.!?]")  # where a sentence can end
+
+
 def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     """Sentence spans: Chinese 。！？；, English . ! ? followed by a space and a capital (not after
-    an abbreviation such as Inc. or a middle initial)."""
+    an abbreviation such as Inc. or a middle initial). Only the punctuation marks are looked at (found
+    by a search, not a walk over every character: most lines are one sentence)."""
     start = 0
-    i = 0
     n = len(text)
-    while i < n:
+    mark = _SENTENCE_MARK.search(text)
+    while mark:
+        i = mark.start()
         ch = text[i]
         cut = False
         if ch in "。！？；;":
@@ -238,9 +250,9 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
             start = i + 1
             while start < n and text[start] == " ":
                 start += 1
-            i = start
-            continue
-        i += 1
+            mark = _SENTENCE_MARK.search(text, start)
+        else:
+            mark = _SENTENCE_MARK.search(text, i + 1)
     if start < n:
         yield start, n
 
