@@ -10,9 +10,11 @@ from collections.abc import Collection
 import numpy as np
 
 from assistant.answer.figure_parts import asked_items, question_years
+from assistant.answer.periods import report_year
 from assistant.answer.query import Query
 from assistant.core.records import Chunk, Evidence
 from assistant.facts.metrics import asked_metric, inputs
+from assistant.profile.lexicon.identity_labels import IDENTITY_LABELS
 from assistant.store.index import Store
 from assistant.store.keywords import tokenize
 from assistant.text.cjk import HAN
@@ -21,12 +23,15 @@ from assistant.text.normalize import embedding_text
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 
 
-def _fuse(rankings: list[dict[str, float]], k: int) -> list[str]:
-    """Chunk ids of the top k by reciprocal rank fusion of the rankings (dense, keyword, table rows)."""
+ROWS_WEIGHT = 2.0  # the rows of the item asked count as much as being first by meaning and by words
+
+
+def _fuse(rankings: list[dict[str, float]], k: int, weights: list[float] | None = None) -> list[str]:
+    """Chunk ids of the top k by (weighted) reciprocal rank fusion of the rankings (dense, keyword, rows)."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, cid in enumerate(sorted(ranking, key=lambda i: -ranking[i])):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+            fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
     return sorted(fused, key=lambda i: -fused[i])[:k]
 
 
@@ -106,6 +111,43 @@ def _row_passages(store: Store, query: Query, doc: str | None) -> dict[str, floa
     return {cid: float(FACT_ROWS - n) for n, cid in enumerate(chosen)}
 
 
+_REPEATED = 3  # a labelled line printed this often in one document is a signature line, not the field's row
+
+
+def _label_rows(query: Query, pool: dict[str, Chunk]) -> tuple[dict[str, float], set[str]]:
+    """The passages holding the row of an identity field the question names by its label ("法定代表人是谁？" →
+    "| 公司的法定代表人 | 周远山 |", "注册地址：…"): a table row first, the report of the year asked (else the
+    nearest, else the newest) first, at most ``FACT_ROWS``; and the echoes: passages whose only such line is
+    one their document repeats (the signature under every statement, "法定代表人：… 主管会计工作负责人：…"),
+    which restate the field and crowd out its row."""
+    labels = [rx for _, rx, _ in IDENTITY_LABELS if re.search(rx, query.text, re.I)]
+    if not labels:
+        return {}, set()
+    row = re.compile(rf"^\|?\s*(?:{'|'.join(labels)})\s*(?P<sep>\||[：:]|\s)\s*\S", re.I)
+    found: list[tuple[Chunk, str, bool]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for chunk in pool.values():
+        for line in chunk.text.split("\n"):
+            line = line.split(" / ")[0].strip()  # a caption the chunker joined to it is not part of it
+            if m := row.match(line):
+                found.append((chunk, line, m.group("sep") == "|"))
+                seen[chunk.doc, line] = seen.get((chunk.doc, line), 0) + 1
+    repeated = {f[0].chunk_id for f in found if seen[f[0].doc, f[1]] >= _REPEATED}
+    found = [f for f in found if seen[f[0].doc, f[1]] < _REPEATED]
+    asked = [int(y) for y in question_years(query.text)]
+
+    def distance(
+        doc: str,
+    ) -> int:  # from the year asked (the report of the nearest year), else the newest first
+        year = int(report_year(doc, []) or 0)
+        return min(abs(year - a) for a in asked) if asked else -year
+
+    found.sort(key=lambda f: (not f[2], distance(f[0].doc)))
+    chosen = list(dict.fromkeys(f[0].chunk_id for f in found))[:FACT_ROWS]
+    echoes = repeated - {f[0].chunk_id for f in found} if chosen else set()
+    return {cid: float(FACT_ROWS - n) for n, cid in enumerate(chosen)}, echoes
+
+
 def rank(
     store: Store, query: Query, k: int, doc: str | None = None, allowed: Collection[str] | None = None
 ) -> list[Evidence]:
@@ -149,7 +191,14 @@ def rank(
         dense = {cid: v for cid, v in dense.items() if cid in pool}
     keyword = {cid: score for cid, score in hits.items() if cid in pool}
     rows = {cid: score for cid, score in _row_passages(store, query, doc).items() if cid in pool}
-    return [Evidence(chunk=pool[cid], score=round(dense[cid], 4)) for cid in _fuse([dense, keyword, rows], k)]
+    if not rows and company:
+        rows, echoes = _label_rows(query, pool)
+        dense = {cid: v for cid, v in dense.items() if cid not in echoes}
+        keyword = {cid: v for cid, v in keyword.items() if cid not in echoes}
+    return [
+        Evidence(chunk=pool[cid], score=round(dense[cid], 4))
+        for cid in _fuse([dense, keyword, rows], k, [1.0, 1.0, ROWS_WEIGHT])
+    ]
 
 
 def retrieve(

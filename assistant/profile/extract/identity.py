@@ -11,6 +11,7 @@ from assistant.ingest.companies import valid_credit_code
 from assistant.profile.extract.candidates import Candidate
 from assistant.profile.extract.quick import quick
 from assistant.profile.extract.text import Segment
+from assistant.profile.lexicon.identity_labels import IDENTITY_LABELS
 from assistant.profile.sources import DocContext
 from assistant.text.cjk import HAN, has_han
 from assistant.text.dates import dates
@@ -25,47 +26,15 @@ _NEXT_LABEL = re.compile(
 )
 _EN_PERSON = r"(?:Dr\.\s+)?[A-Z][a-zA-Z'’\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'’\-]+){1,2}"
 
-# field → (label regex, priority)
-_LABELS: tuple[tuple[str, str, int], ...] = (
-    (
-        "legal_name",
-        r"公司的中文名称|公司中文名称|中文名称|公司名称|企业名称|发行人名称|公司全称|Legal name|Company name|"
-        r"Registered name",
-        10,
-    ),
-    ("english_name", r"公司的外文名称|公司英文名称|英文名称|英文全称|外文名称|English name", 10),
-    (
-        "unified_social_credit_code",
-        r"统一社会信用代码|社会信用代码|信用代码|USCC|Unified social credit code",
-        10,
-    ),
-    ("legal_representative", r"公司的法定代表人|法定代表人|法人代表|Legal representative", 10),
-    ("legal_representative", r"Chief Executive Officer(?: and director)?|CEO|首席执行官", 8),
-    (
-        "founded",
-        r"(?:有限公司)?成立日期|成立时间|注册日期|Founded|Incorporated|Date of incorporation|Established|"
-        r"Incorporation date",
-        10,
-    ),
-    ("registered_capital", r"注册资本|Registered capital", 10),
-    ("paid_in_capital", r"实收资本|实缴资本|Paid-in capital", 10),
-    ("headquarters", r"总部(?:地址|所在地)?|Headquarters|Registered office and headquarters|Head office", 10),
-    ("headquarters", r"注册地址|住所|Registered office|Registered address", 8),
-    ("industry", r"所属行业|行业分类|Industry", 10),
-    ("main_business", r"主营业务|Main business|Principal activities", 10),
-    ("main_business", r"主营产品|主要产品|Main products?", 9),
-    ("main_business", r"经营范围|Business scope", 8),
-    ("actual_controller", r"(?:控股股东(?:及|、)?)?实际控制人|Actual controller|Controlling shareholder", 10),
-)
 _LABEL_RE = [
     (f, re.compile(rf"(?:^|[\s，,；;|>*])(?P<label>{rx})\s*[：:]\s*(?P<value>[^\n]+)", re.IGNORECASE), p)
-    for f, rx, p in _LABELS
+    for f, rx, p in IDENTITY_LABELS
 ]
-_LABEL_FULL = [(f, re.compile(rf"^(?:{rx})$", re.IGNORECASE), p) for f, rx, p in _LABELS]
+_LABEL_FULL = [(f, re.compile(rf"^(?:{rx})$", re.IGNORECASE), p) for f, rx, p in IDENTITY_LABELS]
 # "公司的中文名称 澄岳智能装备股份有限公司": a two-column table row flattened by the PDF text layer
 _LABEL_SPACE = [
     (f, re.compile(rf"^(?P<label>{rx})\s+(?P<value>[^\s：:].*)$", re.IGNORECASE), p - 1)
-    for f, rx, p in _LABELS
+    for f, rx, p in IDENTITY_LABELS
     if f
     in (
         "legal_name",
@@ -79,7 +48,7 @@ _LABEL_SPACE = [
     )
 ]
 # every label rule needs a label: one quick search passes the lines that hold none (nearly all of a report's)
-_ANY_LABEL = quick(re.compile("|".join(f"(?:{rx})" for _, rx, _ in _LABELS), re.IGNORECASE))
+_ANY_LABEL = quick(re.compile("|".join(f"(?:{rx})" for _, rx, _ in IDENTITY_LABELS), re.IGNORECASE))
 
 # (field, pattern, priority, words): a rule runs only on a line holding one of its words (each pattern needs one)
 _SENTENCE_RULES: tuple[tuple[str, re.Pattern[str], int, tuple[str, ...]], ...] = (
