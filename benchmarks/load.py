@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/load.py --llm llamacpp --duration 60 # the embedded model (and real embeddings)
     .venv/bin/python benchmarks/load.py --quick                      # smoke run (~10 s): fake LLM, 5 clients, 3 s;
                                                                      # prints the report, writes nothing
+    .venv/bin/python benchmarks/load.py --workers 2                  # `assistant serve --workers 2` over a Chroma
+                                                                     # server (`chroma run`); --quick works too
 
 The server runs in a child process (``load.py _serve``) over a fresh store of the sample ``corpus/`` (fake
 embeddings with the fake LLM; the default ``use-multilingual`` encoder with ``--llm llamacpp``), with a
@@ -18,14 +20,25 @@ question loads the model first (timed apart). Then, for ``--duration`` seconds, 
 - read clients (the rest): ``POST /api/search`` (half), ``GET /api/companies``, ``/api/documents``,
   ``/api/queue``, ``/api/me``.
 
+With ``--workers N`` (N > 1) the store is on a Chroma server instead: ``chroma run --path TMP --port P`` in a
+child process of its own (a free port, its own temporary data directory), the corpus ingested against it (the
+ledger and the keyword index stay in the local store directory, as the app keeps them), and the server is
+``assistant serve --workers N`` (the CLI's own code: uvicorn's worker processes, the fake LLM; only the fake
+LLM, the embedded model is one copy per worker). The audit check then covers every worker: one hash-chained
+log, one entry per request whichever process served it (the entries each worker wrote are reported). uvicorn's
+workers take turns accepting connections, and a kept-alive connection stays with its worker (one worker could
+get all 20): with workers each client asks for a new connection every 25 requests (``--reconnect-every``).
+The CPU and memory figures of the server include its worker processes; the Chroma server's are counted as
+ours for the CPU and reported apart for memory.
+
 Half the clients sign in with HTTP Basic, half with a Bearer token. Requests still running at the end are
 waited for (the drain, reported). Recorded: errors (any non-2xx, exception, or stream without an answer),
 latency p50/p95/p99/max per kind, throughput, the stream's time to its first event and first token, the
 queue positions seen, the server's RSS every second (slope over the second half: flat or not), load
 averages and the CPU other processes used, and whether the audit log holds one entry per request with
-an intact hash chain. Writes ``benchmarks/results/load_<date>[_llamacpp].json`` and ``.md``. With ``--quick``
-also fails when the audit log does not hold one entry per request or its chain is broken, or when a kind of
-client sent nothing.
+an intact hash chain. Writes ``benchmarks/results/load_<date>[_llamacpp][_workersN][_tag].json`` and
+``.md``. With ``--quick`` also fails when the audit log does not hold one entry per request or its chain is
+broken, or when a kind of client sent nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -75,6 +89,7 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--llm", default="fake")
     parser.add_argument("--embeddings", default="fake")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     import uvicorn
 
@@ -85,6 +100,7 @@ def serve_main(argv: list[str]) -> int:
     from assistant.serve.api import build_api
     from assistant.serve.auth import load_auth_config
 
+    # the store backend and the Chroma server (--workers > 1): from the environment the parent set
     settings = Settings(store=args.store, llm_backend=args.llm, embedding_backend=args.embeddings)
     services = Services(settings)
     t0 = time.perf_counter()
@@ -92,21 +108,78 @@ def serve_main(argv: list[str]) -> int:
     print(
         json.dumps({"ingest_s": round(time.perf_counter() - t0, 2), "files": len(report.files)}), flush=True
     )
+    if args.workers > 1:  # `assistant serve --workers N`, the CLI's own code, over the store just built
+        from assistant.cli.main import main as cli
+
+        del services, report
+        return cli(
+            ["--store", str(args.store), "--llm", args.llm, "--embeddings", args.embeddings, "serve",
+             "--port", str(args.port), "--auth-config", str(args.users), "--workers", str(args.workers)]
+        )  # fmt: skip
     app = build_api(services, load_auth_config(args.users), ui=False)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     return 0
 
 
-def start_server(work: Path, port: int, llm: str, embeddings: str) -> tuple[subprocess.Popen[bytes], Any]:
+def start_server(
+    work: Path, port: int, llm: str, embeddings: str, workers: int = 1, chroma_port: int | None = None
+) -> tuple[subprocess.Popen[bytes], Any]:
     """``load.py _serve`` in a child process: the sample corpus in ``work/store``, the users of
-    ``work/users.toml``; its output in ``work/server.log`` (the open log is returned with it)."""
+    ``work/users.toml``; its output in ``work/server.log`` (the open log is returned with it). With
+    ``chroma_port`` the store is on the Chroma server there; ``workers`` > 1 serves with that many processes."""
     log = (work / "server.log").open("w")
+    env = dict(os.environ)
+    if chroma_port is not None:
+        env.update(
+            ASSISTANT_STORE_BACKEND="chroma-http",
+            ASSISTANT_CHROMA_HOST="127.0.0.1",
+            ASSISTANT_CHROMA_PORT=str(chroma_port),
+        )
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "_serve", "--store", str(work / "store"),
-         "--users", str(work / "users.toml"), "--port", str(port), "--llm", llm, "--embeddings", embeddings],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+         "--users", str(work / "users.toml"), "--port", str(port), "--llm", llm, "--embeddings", embeddings,
+         "--workers", str(workers)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
     )  # fmt: skip
     return server, log
+
+
+def start_chroma(work: Path, limit_s: float = 60) -> tuple[subprocess.Popen[bytes], int]:
+    """``chroma run`` on a free port over ``work/chroma-data`` (its output in ``work/chroma.log``), ready when
+    its heartbeat answers; SystemExit when it cannot start."""
+    beside = Path(sys.executable).parent / "chroma"
+    exe = str(beside) if beside.exists() else shutil.which("chroma")
+    if exe is None:
+        raise SystemExit("the `chroma` command is not installed (it comes with the chromadb package)")
+    port = _free_port()
+    with (work / "chroma.log").open("wb") as log:
+        process = subprocess.Popen(
+            [exe, "run", "--path", str(work / "chroma-data"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    deadline = time.time() + limit_s
+    while time.time() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop_process(process)
+    tail = (work / "chroma.log").read_text(errors="replace")[-600:]
+    raise SystemExit(f"`chroma run` did not start (see {work / 'chroma.log'}): {tail}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_ready(base: str, server: subprocess.Popen[bytes], work: Path, limit_s: float = 600) -> None:
@@ -124,11 +197,7 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], work: Path, limit_s: 
 
 
 def stop_server(server: subprocess.Popen[bytes], log: Any) -> None:
-    server.terminate()
-    try:
-        server.wait(20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    stop_process(server)
     log.close()
 
 
@@ -168,13 +237,20 @@ class Cpu:
         self.start = self._sample()
 
     def _own(self) -> float:
+        """CPU seconds of ``pids`` and their live descendants (the server's worker processes)."""
         total = 0.0
         for pid in self.pids:
             try:
-                t = psutil.Process(pid).cpu_times()
-                total += t.user + t.system
+                proc = psutil.Process(pid)
+                family = [proc, *proc.children(recursive=True)] if pid != os.getpid() else [proc]
             except psutil.Error:
-                pass
+                continue
+            for p in family:
+                try:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+                except psutil.Error:
+                    pass
         return total
 
     def _sample(self) -> tuple[float, float, float]:
@@ -194,6 +270,29 @@ class Cpu:
 def _rss_mb(pid: int) -> float:
     proc = psutil.Process(pid)
     return round(sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 1e6, 1)
+
+
+def _workers(pid: int) -> int:
+    """uvicorn's worker processes under ``pid`` (spawned by multiprocessing; not its resource tracker)."""
+    found = 0
+    for child in psutil.Process(pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            found += "spawn_main" in " ".join(child.cmdline())
+    return found
+
+
+def _audit_by_worker(path: Path) -> dict[str, int]:
+    """Audit entries by the worker process (its pid) that wrote them: the one chain holds every worker's."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute(
+                "SELECT json_extract(details, '$.worker'), COUNT(*) FROM audit GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        return {f"unreadable: {exc}": 0}
+    return {str(worker): count for worker, count in rows}
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -224,10 +323,13 @@ class Run:
         creds: list[dict[str, str]],
         rm_portfolio: list[str],
         timeout: float,
+        reconnect_every: int = 0,
     ) -> None:
         self.base, self.duration, self.questions, self.creds = base, duration, questions, creds
         self.rm_portfolio = rm_portfolio
         self.timeout = timeout
+        self.reconnect_every = reconnect_every
+        self._sent: dict[int, int] = {}
         self.records: list[dict[str, Any]] = []
         self.t0 = 0.0
         self.stop_at = 0.0
@@ -244,12 +346,18 @@ class Run:
             }
         )
 
+    def closing(self, client: httpx.AsyncClient) -> dict[str, str]:
+        """Headers of the client's next request: every ``reconnect_every``-th asks the server to close the
+        connection, so the next one is accepted anew (by whichever worker process accepts it)."""
+        n = self._sent[id(client)] = self._sent.get(id(client), 0) + 1
+        return {"Connection": "close"} if self.reconnect_every and n % self.reconnect_every == 0 else {}
+
     async def call(
         self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kw: Any
     ) -> httpx.Response | None:
         started = time.perf_counter()
         try:
-            r = await client.request(method, path, **kw)
+            r = await client.request(method, path, headers=self.closing(client), **kw)
         except Exception as exc:  # noqa: BLE001 - every failure is counted
             self.record(kind, started, None, False, error=f"{type(exc).__name__}: {exc}")
             return None
@@ -285,7 +393,7 @@ class Run:
         positions: list[int] = []
         answer = None
         try:
-            async with client.stream("POST", "/api/ask/stream", json=body) as r:
+            async with client.stream("POST", "/api/ask/stream", json=body, headers=self.closing(client)) as r:
                 if not r.is_success:
                     await r.aread()
                     self.record("ask_stream", started, r.status_code, False, error=r.text[:200])
@@ -439,20 +547,54 @@ def timeline(records: list[dict[str, Any]], duration: float, step: float = 10.0)
 
 def render(res: Json) -> str:
     s, m, mem, cpu = res["summary"], res["machine"], res["rss"], res["sections"]["load"]
+    workers = res.get("workers", 1)
+    if workers > 1:
+        cr = res["chroma_rss"]
+        server_line = (
+            f"`assistant serve --workers {workers}` ({res['worker_processes_seen']} worker processes seen at the "
+            "start) over a store on a Chroma server "
+            f"(`chroma run` on 127.0.0.1, started in {res['chroma_start_s']} s; the ledger and keyword index in "
+            f"the local store directory). Chroma server RSS {cr['start_mb']} → {cr['end_mb']} MB "
+            f"(max {cr['max_mb']}). Reads the Chroma server failed with HTTP 500 (a read racing a write, its "
+            f"own worker's or the other's: \"Error finding id\") and the store sent again: {res['chroma_500s']}."
+        )
+    else:
+        server_line = "One uvicorn process over an embedded store."
+    whose = " (all processes of the server)" if workers > 1 else ""
     lines = [
-        f"# API load test — {res['date']} ({res['llm']} LLM, {res['embeddings']} embeddings)"
+        f"# API load test — {res['date']} ({res['llm']} LLM, {res['embeddings']} embeddings"
+        + (f", {workers} workers, Chroma server" if workers > 1 else "")
+        + ")"
         + (" (quick smoke run)" if res.get("quick") else ""),
         "",
         f"{res['clients']} concurrent clients for {res['duration_s']} s against uvicorn on 127.0.0.1 "
         f"({res['ask_clients']} ask clients, 1 writer, {res['clients'] - res['ask_clients'] - 1} readers; "
-        "half HTTP Basic, half Bearer token). Command: `" + res["command"] + "`.",
+        "half HTTP Basic, half Bearer token"
+        + (
+            f"; each client asks for a new connection every {res['reconnect_every']} requests"
+            if res.get("reconnect_every")
+            else ""
+        )
+        + "). Command: `"
+        + res["command"]
+        + "`.",
+        "",
+        server_line,
         "",
         *contention_warning(res),
         f"**{s['all']['requests']} requests, {s['all']['errors']} errors**, {s['all']['per_s']} requests/s overall; "
         f"drain after the deadline {res['drain_s']} s. Server RSS {mem['start_mb']} → {mem['end_mb']} MB "
         f"(max {mem['max_mb']}; slope over the second half {mem['slope_mb_per_min_second_half']} MB/min: "
-        f"{'flat' if mem['flat'] else 'NOT flat'}). Audit: {res['audit']['entries_added']} entries for "
-        f"{res['audit']['requests_sent']} requests, chain {'intact' if res['audit']['chain_ok'] else 'BROKEN'}.",
+        f"{'flat' if mem['flat'] else 'NOT flat'}){whose}. Audit: {res['audit']['entries_added']} entries for "
+        f"{res['audit']['requests_sent']} requests, chain {'intact' if res['audit']['chain_ok'] else 'BROKEN'}"
+        + (
+            " (entries of the whole log by the worker that wrote them: "
+            + ", ".join(f"{w}: {n}" for w, n in res["audit"]["entries_by_worker"].items())
+            + ")"
+            if "entries_by_worker" in res["audit"]
+            else ""
+        )
+        + ".",
         "",
         "| kind | requests | errors | req/s | p50 | p95 | p99 | max |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -518,7 +660,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=None, help="seconds (default 60, --quick 3)")
     parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     parser.add_argument("--tag", default="", help="added to the file names (e.g. soak)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1: one process over an embedded store). More than 1: `assistant serve "
+        "--workers N` over a Chroma server (`chroma run`, started here); fake LLM only",
+    )
+    parser.add_argument(
+        "--reconnect-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="each client asks the server to close its connection every N requests (default: never with one "
+        "worker; 25 with --workers > 1, so that connections are spread over the workers: uvicorn's workers take "
+        "turns accepting connections, not requests, and a kept-alive connection stays with its worker)",
+    )
     args = parser.parse_args(argv)
+    if args.reconnect_every is None:
+        args.reconnect_every = 25 if args.workers > 1 else 0
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1 and args.llm != "fake":
+        parser.error(
+            "--workers > 1 runs the fake LLM only (the embedded model would be loaded once per worker)"
+        )
     for name, full, quick in (("clients", 20, 5), ("ask_clients", 5, 2), ("duration", 60.0, 3.0)):
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
@@ -541,8 +707,17 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
+    chroma: subprocess.Popen[bytes] | None = None
+    chroma_port: int | None = None
+    chroma_start: float | None = None
+    chroma_500s = 0
+    by_worker: dict[str, int] = {}
+    if args.workers > 1:
+        t_start = time.perf_counter()
+        chroma, chroma_port = start_chroma(work)
+        chroma_start = round(time.perf_counter() - t_start, 1)
     t_start = time.perf_counter()
-    server, log = start_server(work, port, args.llm, embeddings)
+    server, log = start_server(work, port, args.llm, embeddings, args.workers, chroma_port)
     admin = _basic("admin1")
     finished = False
     try:
@@ -564,20 +739,24 @@ def main(argv: list[str] | None = None) -> int:
             _basic("analyst1"),
             {"Authorization": f"Bearer {token}"},
         ]
-        for (
-            headers
-        ) in creds:  # each password's bcrypt check once, and the search caches, before the clock starts
+        # each password's bcrypt check once, and the search caches, before the clock starts; with workers,
+        # a few times over new connections so that each process is likely to have seen each credential
+        for headers in creds * (2 * args.workers if args.workers > 1 else 1):
             httpx.post(
                 base + "/api/search", headers=headers, json={"query": questions[0]["question"]}, timeout=120
             )
         audit_before = httpx.get(base + "/api/audit/verify", headers=admin, timeout=60).json()["entries"]
-        run = Run(base, args.duration, questions, creds, rm_portfolio, timeout=1800)
+        run = Run(base, args.duration, questions, creds, rm_portfolio, 1800, args.reconnect_every)
         rss: list[tuple[float, float]] = []
-        cpu = Cpu([server.pid, os.getpid()])
+        chroma_rss: list[tuple[float, float]] = []
+        cpu = Cpu([server.pid, os.getpid(), *([chroma.pid] if chroma else [])])
+        workers_seen = _workers(server.pid)
 
         async def sample() -> None:
             while True:
                 rss.append((round(time.perf_counter() - run.t0, 1), _rss_mb(server.pid)))
+                if chroma is not None:
+                    chroma_rss.append((rss[-1][0], _rss_mb(chroma.pid)))
                 await asyncio.sleep(1.0)
 
         async def both() -> float:
@@ -589,17 +768,30 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 sampler.cancel()
 
-        print(f"{args.clients} clients for {args.duration:g} s against {base} ({args.llm} LLM) …", flush=True)
+        print(
+            f"{args.clients} clients for {args.duration:g} s against {base} ({args.llm} LLM"
+            + (f", {args.workers} workers, Chroma server on port {chroma_port}" if chroma else "")
+            + ") …",
+            flush=True,
+        )
         drain = asyncio.run(both())
         usage = cpu.read()
         verify = httpx.get(base + "/api/audit/verify", headers=admin, timeout=120).json()
         finished = True
     finally:
         stop_server(server, log)
+        if chroma is not None:
+            stop_process(chroma)
+            # reads the server failed (HTTP 500, "Error finding id": raced a write) and the store sent again
+            # (assistant.store.remote.guard_session): the clients never see them
+            chroma_500s = (work / "chroma.log").read_text(errors="replace").count("Status code: 500")
+            by_worker = _audit_by_worker(work / "store" / "audit.sqlite3")
         if args.quick:  # nothing is kept: show the server's last words when the run failed
             if not finished:
-                tail = (work / "server.log").read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
-                print("server log (last lines):\n" + "\n".join(tail), file=sys.stderr)
+                for name in ("server.log", "chroma.log"):
+                    if (work / name).exists():
+                        tail = (work / name).read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+                        print(f"{name} (last lines):\n" + "\n".join(tail), file=sys.stderr)
             shutil.rmtree(work, ignore_errors=True)
     window = args.duration + max(0.0, drain)
     records = run.records
@@ -614,6 +806,23 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/load.py " + " ".join(argv),
         "llm": args.llm,
         "embeddings": embeddings,
+        "workers": args.workers,
+        "reconnect_every": args.reconnect_every,
+        "store_backend": "chroma-http" if chroma is not None else "chroma",
+        **(
+            {
+                "worker_processes_seen": workers_seen,
+                "chroma_start_s": chroma_start,
+                "chroma_500s": chroma_500s,
+                "chroma_rss": {
+                    "start_mb": chroma_rss[0][1] if chroma_rss else None,
+                    "end_mb": chroma_rss[-1][1] if chroma_rss else None,
+                    "max_mb": max(v for _, v in chroma_rss) if chroma_rss else None,
+                },
+            }
+            if chroma is not None
+            else {}
+        ),
         "clients": args.clients,
         "ask_clients": args.ask_clients,
         "duration_s": args.duration,
@@ -640,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
             "requests_sent": len(records),
             "entries_added": verify["entries"] - audit_before - 1,
             "chain_ok": verify["ok"],
+            **({"entries_by_worker": by_worker} if args.workers > 1 else {}),
         },
         "machine": machine,
         "sections": {"load": {"other_cores_during": usage["other_cores"], "ours_cores": usage["ours_cores"]}},
@@ -658,6 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         stem = (
             f"load_{date}"
             + ("" if args.llm == "fake" else f"_{args.llm}")
+            + (f"_workers{args.workers}" if args.workers > 1 else "")
             + (f"_{args.tag}" if args.tag else "")
         )
         (out_dir / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -33,6 +33,12 @@ class ConfigError(AssistantError):
     """Settings that do not fit together (unknown backend name, missing URL …)."""
 
 
+class StoreUnavailable(ConfigError):
+    """The Chroma server of the store (backend ``chroma-http``) cannot be reached or stopped answering (HTTP 503)."""
+
+    status = 503
+
+
 class LLMError(AssistantError):
     """The language model backend failed while answering."""
 

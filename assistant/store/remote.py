@@ -13,12 +13,13 @@ or whose collection is missing on the server, is refused with what to do — nev
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from assistant.core.errors import AssistantError, ConfigError, InputError
+from assistant.core.errors import AssistantError, ConfigError, InputError, StoreUnavailable
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -124,16 +125,85 @@ def connect(server: ChromaServer) -> ClientAPI:
             admin.create_database(server.database)
             made = client()
     except (ValueError, httpx.HTTPError, OSError) as exc:
-        raise ConfigError(
-            f"cannot reach the Chroma server at {server.url} ({exc}): start one "
-            f"(`chroma run --path DIR --port {server.port}`) or set ASSISTANT_CHROMA_HOST / ASSISTANT_CHROMA_PORT"
-        ) from None
+        raise unreachable(server, exc) from None
     # chromadb's HTTP client waits for ever by default: a server that stops answering would hang a write
     # (and the write lock with it). Private attribute, so checked: test_chroma_server asserts it is set.
     session = getattr(getattr(made, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
         session.timeout = httpx.Timeout(server.timeout_s)
+        guard_session(session, server)
     return made
+
+
+def unreachable(server: ChromaServer, exc: BaseException) -> StoreUnavailable:
+    """The error for a server that cannot be reached: its address, the reason, and what to do."""
+    import httpx
+
+    cause = exc
+    if not isinstance(exc, httpx.HTTPError) and isinstance(exc.__context__, httpx.HTTPError):
+        cause = exc.__context__  # chromadb's "Could not connect …" hides why
+    if isinstance(cause, httpx.TimeoutException):
+        reason = f"no answer within {server.timeout_s:g} s ({type(cause).__name__})"
+    elif isinstance(cause, httpx.ConnectError) and "refused" in str(cause).lower():
+        reason = "connection refused: no server is listening there"
+    else:
+        reason = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+    return StoreUnavailable(
+        f"cannot reach the Chroma server at {server.url} ({reason}): start one "
+        f"(`chroma run --path DIR --port {server.port}`) or set ASSISTANT_CHROMA_HOST / ASSISTANT_CHROMA_PORT"
+    )
+
+
+READS = ("/get", "/query", "/count")  # the collection endpoints that only read: safe to send again
+READ_RETRIES = (0.02, 0.05, 0.1, 0.2, 0.5)  # seconds before each new try of a read that raced a write
+
+
+def guard_session(session: Any, server: ChromaServer) -> None:
+    """Make the transport errors of ``session`` (an ``httpx.Client``: the server went away, stopped answering)
+    a :class:`StoreUnavailable` naming the server, instead of a bare httpx error from deep in chromadb; the CLI
+    prints it as one line and the REST API answers 503 with it.
+
+    Also sends a read again when the server failed it with "Error finding id": Chroma answers so (HTTP 500)
+    when a concurrent write deletes passages the read had found (seen in ``benchmarks/load.py --workers 2``: a
+    search of a company, ``Store.company_chunks``, while an upload or deletion of that company's document
+    removed passages). The write lock of the store cannot prevent it across worker processes, and reads do not
+    take it. The write is over within milliseconds, and the read sent again sees the state after it."""
+    import httpx
+
+    class Guarded(httpx.BaseTransport):
+        def __init__(self, inner: httpx.BaseTransport) -> None:
+            self.inner = inner
+
+        def send(self, request: httpx.Request) -> httpx.Response:
+            try:
+                return self.inner.handle_request(request)
+            except httpx.TransportError as exc:
+                raise unreachable(server, exc) from exc
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = self.send(request)
+            if not request.url.path.endswith(READS):
+                return response
+            for pause in READ_RETRIES:
+                if response.status_code != 500 or b"Error finding id" not in response.read():
+                    return response
+                response.close()
+                time.sleep(pause)
+                response = self.send(request)
+            return response
+
+        def close(self) -> None:
+            self.inner.close()
+
+    # Private attributes of httpx.Client (the default transport, and those of proxies): checked, not assumed.
+    inner = getattr(session, "_transport", None)
+    if isinstance(inner, httpx.BaseTransport):
+        session._transport = Guarded(inner)
+    mounts = getattr(session, "_mounts", None)
+    if isinstance(mounts, dict):
+        for pattern, transport in list(mounts.items()):
+            if isinstance(transport, httpx.BaseTransport):
+                mounts[pattern] = Guarded(transport)
 
 
 def collection_name(key: str, store_id: str) -> str:
