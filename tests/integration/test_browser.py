@@ -9,9 +9,6 @@ to ``docs/screenshots/`` (shown in the README). The browser comes from the proje
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from assistant.core.services import Services
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import ingest_paths
 from assistant.serve.auth import hash_password, load_auth_config
+from tests.serve.conftest import served
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -36,16 +34,8 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from assistant.serve.api import build_api
 
     store = tmp_path_factory.mktemp("browser-store")
@@ -58,20 +48,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f'password_hash = "{hash_password(PASSWORD, rounds=4)}"\n',
         encoding="utf-8",
     )
-    port = _free_port()
     app = build_api(services, load_auth_config(users))
     SERVED["app"] = app
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if uv.started:
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
 from assistant.serve.api import build_api, check_bind, is_loopback, serve
 from assistant.serve.auth import hash_password, load_auth_config, new_token
+from tests.serve.conftest import served
 
 PASSWORD = "pw-123"
 HASH = hash_password(PASSWORD, rounds=4)
@@ -814,9 +815,7 @@ def test_web_app_docs_and_home(fake_settings: Settings, docs: Path, tmp_path: Pa
 def test_web_app_enforces_the_portfolio(fake_settings: Settings, docs: Path, tmp_path: Path) -> None:
     """Served for real (uvicorn on a free local port) and driven with gradio_client, signed in as each user."""
     import inspect
-    import socket
 
-    import uvicorn
     from gradio_client import Client
 
     from assistant.serve import web
@@ -830,26 +829,14 @@ def test_web_app_enforces_the_portfolio(fake_settings: Settings, docs: Path, tmp
     users = tmp_path / "users.toml"
     users.write_text(USERS, encoding="utf-8")
     app = build_api(services, load_auth_config(users), ui=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.time() + 20
-        while not server.started and time.time() < deadline:
-            time.sleep(0.05)
+    with served(app) as url:
         question = "星河科技2023年营业收入是多少？"
-        rita = Client(f"http://127.0.0.1:{port}/ui/", auth=("rita", PASSWORD), verbose=False)
+        rita = Client(f"{url}/ui/", auth=("rita", PASSWORD), verbose=False)
         history, _, sources = rita.predict(question, web.AUTO, [], api_name="/ask")
         assert not _leaks(str(history) + sources, question) and "星河科技 —" not in sources
-        root = Client(f"http://127.0.0.1:{port}/ui/", auth=("root", PASSWORD), verbose=False)
+        root = Client(f"{url}/ui/", auth=("root", PASSWORD), verbose=False)
         history, _, sources = root.predict(question, web.AUTO, [], api_name="/ask")
         assert "8,652.30万元" in str(history[-1]["content"]) and "news.md" in sources
-    finally:
-        server.should_exit = True
-        thread.join(10)
     asked = services.store and app.state.ctx.audit.search(action="ask")
     assert [(e.user, e.details["via"]) for e in asked] == [("root", "ui"), ("rita", "ui")]
     assert asked[0].company == "星河科技" and asked[1].company is None

@@ -21,6 +21,7 @@ from assistant.core.services import Services
 from assistant.core.settings import Settings
 from assistant.ingest.pipeline import ingest_paths
 from assistant.serve.auth import hash_password, load_auth_config, new_token
+from tests.serve.conftest import basic_auth, served, write_two_companies
 
 PASSWORD = "pw-batch-123"
 HASH = hash_password(PASSWORD, rounds=4)
@@ -49,14 +50,6 @@ OUTSIDE = ("8,652.30", "1,021.5", "news.md")  # only in 星河科技's document
 NO_JOB = "0123456789abcdef01234567"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, url: str, app: Any, root: Path) -> None:
         self.url, self.app, self.root = url, app, root
@@ -67,12 +60,11 @@ class Server:
             self.calls += 1
 
     def client(self, user: str | None) -> httpx.Client:
-        headers = {}
-        if user:
-            token = base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
         return httpx.Client(
-            base_url=self.url, headers=headers, timeout=60, event_hooks={"response": [self._count]}
+            base_url=self.url,
+            headers=basic_auth(user or None, PASSWORD),
+            timeout=60,
+            event_hooks={"response": [self._count]},
         )
 
     def audit(self, **filters: Any) -> list[Any]:
@@ -89,8 +81,6 @@ class Server:
 def _serve(root: Path) -> Iterator[Server]:
     """The API on a free port over two companies' documents (ingested once: a second server over the same
     ``root`` is a restart)."""
-    import uvicorn
-
     from assistant.serve.api import build_api
 
     settings = Settings(
@@ -99,32 +89,12 @@ def _serve(root: Path) -> Iterator[Server]:
     services = Services(settings)
     docs = root / "docs"
     if not docs.exists():
-        (docs / "Acme").mkdir(parents=True)
-        (docs / "星河科技").mkdir(parents=True)
-        (docs / "Acme" / "notes.txt").write_text(
-            "Acme Robotics Inc. was founded in 2015 in Austin.\nRevenue for fiscal 2023 was $12.4 million.\n",
-            encoding="utf-8",
-        )
-        (docs / "星河科技" / "news.md").write_text(
-            "# 星河科技\n2023年，公司实现营业收入8,652.30万元，同比增长31.2%。研发投入1,021.5万元。\n",
-            encoding="utf-8",
-        )
+        write_two_companies(docs)
         ingest_paths([docs], services.store, settings)
         (root / "users.toml").write_text(USERS, encoding="utf-8")
     app = build_api(services, load_auth_config(root / "users.toml"), ui=False)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if uv.started:
-            break
-        time.sleep(0.05)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", app, root)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield Server(url, app, root)
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,8 @@ match, not in a quote, not as a miss, not through an error, whatever the query o
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +22,7 @@ from assistant.serve.actions import portal_of
 from assistant.serve.auth import Principal, hash_password, load_auth_config
 from assistant.serve.web.context import WebContext, bound
 from assistant.serve.web.screen import run_screen
+from tests.serve.conftest import basic_auth, served
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 PASSWORD = "pw-screen-1"
@@ -55,21 +53,12 @@ RITA_ONLY = (
 )  # quotes only rita's companies' documents hold
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, url: str, app: Any, services: Services) -> None:
         self.url, self.app, self.services = url, app, services
 
     def api(self, user: str | None, password: str = PASSWORD) -> httpx.Client:
-        headers = {}
-        if user is not None:
-            headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        return httpx.Client(base_url=self.url, headers=basic_auth(user, password), timeout=60)
 
     def audit(self, **filters: Any) -> list[Any]:
         return list(self.app.state.ctx.audit.search(**filters))
@@ -77,8 +66,6 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    import uvicorn
-
     from assistant.serve.api import build_api
 
     root = tmp_path_factory.mktemp("screen-api")
@@ -90,19 +77,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     users = root / "users.toml"
     users.write_text(USERS, encoding="utf-8")
     app = build_api(services, load_auth_config(users))
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if uv.started:
-            break
-        time.sleep(0.05)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", app, services)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield Server(url, app, services)
 
 
 def _screen(server: Server, user: str | None, body: dict[str, Any]) -> httpx.Response:

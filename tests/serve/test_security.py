@@ -5,13 +5,10 @@ each failed on the code before the fix."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +25,7 @@ from assistant.ingest.pipeline import ingest_paths
 from assistant.models.llm import FakeChat
 from assistant.serve.auth import hash_password, load_auth_config
 from assistant.serve.throttle import SignIns
+from tests.serve.conftest import basic_auth, served, write_two_companies
 
 PASSWORD = "pw-sec-123"
 HASH = hash_password(PASSWORD, rounds=4)
@@ -59,12 +57,6 @@ password_hash = "{HASH}"
 OUTSIDE = "8,652.30"  # only in 星河科技's document
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, url: str, app: Any, services: Services, root: Path) -> None:
         self.url, self.app, self.services, self.root = url, app, services, root
@@ -77,8 +69,7 @@ class Server:
         return self.ctx.audit.search(**filters)
 
     def api(self, user: str, password: str = PASSWORD) -> httpx.Client:
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Basic {token}"}, timeout=60)
+        return httpx.Client(base_url=self.url, headers=basic_auth(user, password), timeout=60)
 
 
 @contextmanager
@@ -87,21 +78,10 @@ def _serve(
 ) -> Iterator[Server]:
     """`assistant serve`'s app over two companies' documents (and ``extra`` files: path under docs/ → text),
     on a free port (fake embeddings)."""
-    import uvicorn
-
     from assistant.serve.api import build_api
 
     docs = root / "docs"
-    (docs / "Acme").mkdir(parents=True)
-    (docs / "星河科技").mkdir(parents=True)
-    (docs / "Acme" / "notes.txt").write_text(
-        "Acme Robotics Inc. was founded in 2015 in Austin.\nRevenue for fiscal 2023 was $12.4 million.\n",
-        encoding="utf-8",
-    )
-    (docs / "星河科技" / "news.md").write_text(
-        "# 星河科技\n2023年，公司实现营业收入8,652.30万元，同比增长31.2%。研发投入1,021.5万元。\n",
-        encoding="utf-8",
-    )
+    write_two_companies(docs)
     for name, text in (extra or {}).items():
         (docs / name).write_text(text, encoding="utf-8")
     settings = Settings(
@@ -112,19 +92,8 @@ def _serve(
     users = root / "users.toml"
     users.write_text(USERS, encoding="utf-8")
     app = build_api(services, load_auth_config(users))
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if uv.started:
-            break
-        time.sleep(0.05)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", app, services, root)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield Server(url, app, services, root)
 
 
 @pytest.fixture(scope="module")
