@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.answer.figure_checks import asked_kinds, digits
+from assistant.answer.figure_checks import asked_kinds, asks_figure, digits
 from assistant.answer.instructions import MASKED, instruction_like, split_instructions
 from assistant.answer.periods import Periods, passage_years
 from assistant.answer.query import Query
@@ -15,10 +15,6 @@ from assistant.core.records import Evidence
 from assistant.store.keywords import tokenize
 from assistant.text.headings import is_heading
 
-_ASKS_FIGURE = re.compile(
-    r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)",
-    re.I,
-)
 _LINE = re.compile(r"(?<=[。！？!?；;])\s*|\n+")
 
 
@@ -60,7 +56,7 @@ def extractive_answer(
     quoted at all (a role question: only those that state the role for the round asked)."""
     key = query.key_terms(min_len=2)
     years = set(query.years)
-    wants_figure = bool(_ASKS_FIGURE.search(query.text))
+    wants_figure = asks_figure(query.text)
     kinds = asked_kinds(query.text)
     if not key:
         return "", []

@@ -231,6 +231,17 @@ def unstated_ages(answer: str, question: str, passages: list[str]) -> list[str]:
     return [age for age in given if not stated(age)]
 
 
+_ASKS_FIGURE = re.compile(
+    r"多少|几[个项家人年]|多大|比例|占比|金额|how (?:much|many)|what (?:was|is) the (?:amount|number|total)",
+    re.I,
+)
+
+
+def asks_figure(question: str) -> bool:
+    """The question asks for a figure ("…是多少？", "How many employees …"), not why it moved."""
+    return bool(_ASKS_FIGURE.search(question)) and not asks_why(question)
+
+
 def wrong_kind_of_figure(answer: str, question: str) -> bool:
     """The question asks for an age, a ratio or a date, and the answer's figures carry no such unit."""
     body = strip_citations(answer)

@@ -20,6 +20,7 @@ from assistant.answer.citations import cited_numbers, parse_citations, says_not_
 from assistant.answer.claims import attribute_claims, claim_terms, unsupported_words
 from assistant.answer.figure_checks import (
     added_years,
+    asks_figure,
     better_figure_nearby,
     computed_figures,
     digits,
@@ -152,6 +153,8 @@ def verify(
         cited = repaired
         text = cite_sentences(text, cited, everything)
     problem = _figure_problem(text, query, [everything[n - 1] for n in cited], everything)
+    if not problem and not query.yes_no and asks_figure(query.text) and not digits(strip_citations(text)):
+        problem = "the question asks for a figure and the answer gives none"
     if not problem and query.yes_no and not claim_terms(text, {*query.tokens, *_VERDICT_WORDS}):
         problem = "it restates the question: a yes or no needs the fact of a passage that decides it"
     if not problem and query.yes_no and not _VERDICT.match(strip_citations(text)):

@@ -271,3 +271,16 @@ def test_a_figure_the_passage_prints_as_negative_keeps_its_sign() -> None:
         dropped_signs("Revenue was 1,234 [1]", both) == []
         and dropped_signs("8,652.30万元", ["8,652.30万元"]) == []
     )
+
+
+def test_a_figure_question_answered_without_a_figure_fails() -> None:
+    passages = _passages(
+        "2023年11月，公司完成A轮融资，融资金额8,000万元，由星罗资本领投，投后估值约6.5亿元。"
+    )
+    query = Query.parse("澄岳精工A轮融资的投后估值是多少？", "澄岳精工")
+    wrong = verify("是，星罗资本领投[1]", query, passages)
+    assert wrong.problem == "the question asks for a figure and the answer gives none"
+    right = verify("澄岳精工A轮融资的投后估值约6.5亿元[1]。", query, passages)
+    assert not right.problem and right.cited == [1]
+    who = verify("星罗资本领投[1]。", Query.parse("澄岳精工A轮融资由谁领投？", "澄岳精工"), passages)
+    assert not who.problem  # no figure asked
