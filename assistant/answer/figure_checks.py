@@ -242,6 +242,20 @@ def asks_figure(question: str) -> bool:
     return bool(_ASKS_FIGURE.search(question)) and not asks_why(question)
 
 
+# a figure in words: "近亿元", "三项", "twelve", "a million" (lenient: any numeral word counts)
+_WORD_FIGURE = re.compile(
+    r"[〇零一二两三四五六七八九十百千万亿]|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|none|no)\b",
+    re.I,
+)
+
+
+def gives_figure(answer: str) -> bool:
+    """The answer states a figure, in digits or in words."""
+    body = strip_citations(answer)
+    return bool(digits(body)) or bool(_WORD_FIGURE.search(body))
+
+
 def wrong_kind_of_figure(answer: str, question: str) -> bool:
     """The question asks for an age, a ratio or a date, and the answer's figures carry no such unit."""
     body = strip_citations(answer)

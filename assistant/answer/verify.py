@@ -25,6 +25,7 @@ from assistant.answer.figure_checks import (
     computed_figures,
     digits,
     dropped_signs,
+    gives_figure,
     off_topic_numbers,
     unit_mismatches,
     unstated_ages,
@@ -153,7 +154,7 @@ def verify(
         cited = repaired
         text = cite_sentences(text, cited, everything)
     problem = _figure_problem(text, query, [everything[n - 1] for n in cited], everything)
-    if not problem and not query.yes_no and asks_figure(query.text) and not digits(strip_citations(text)):
+    if not problem and not query.yes_no and asks_figure(query.text) and not gives_figure(text):
         problem = "the question asks for a figure and the answer gives none"
     if not problem and query.yes_no and not claim_terms(text, {*query.tokens, *_VERDICT_WORDS}):
         problem = "it restates the question: a yes or no needs the fact of a passage that decides it"

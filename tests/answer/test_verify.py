@@ -282,5 +282,11 @@ def test_a_figure_question_answered_without_a_figure_fails() -> None:
     assert wrong.problem == "the question asks for a figure and the answer gives none"
     right = verify("澄岳精工A轮融资的投后估值约6.5亿元[1]。", query, passages)
     assert not right.problem and right.cited == [1]
+    words = verify(
+        "A轮融资金额近亿元，由星罗资本领投[1]。",
+        Query.parse("澄岳精工A轮融资金额是多少？", "澄岳精工"),
+        _passages("公司完成近亿元A轮融资，由星罗资本领投。"),
+    )
+    assert not words.problem  # a figure in words is a figure
     who = verify("星罗资本领投[1]。", Query.parse("澄岳精工A轮融资由谁领投？", "澄岳精工"), passages)
     assert not who.problem  # no figure asked
