@@ -33,7 +33,7 @@ class Document(BaseModel):
         default_factory=list,
         description="Running headers and footers removed from its pages (each once, as first printed; page "
         "numbers not included), e.g. the company's name and '2018 年年度报告全文' a text export prints on "
-        "every page. Set by the chunker, which removes them from a text export's pages.",
+        "every page. Set by the PDF reader, which removes them from its pages, and by the chunker for a text export.",
     )
 
 

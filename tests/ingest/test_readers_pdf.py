@@ -151,6 +151,11 @@ def test_running_headers_footers_and_page_numbers_are_removed(tmp_path: Path) ->
     doc = read_document(make_pdf(tmp_path / "h.pdf", pages), "C")
     for n, page in enumerate(doc.pages, start=1):
         assert page.text.split("\n") == BODY[n - 1], page.text  # the header's words inside page 2's body stay
+    assert "星河科技股份有限公司 2023年年度报告" in doc.boilerplate  # kept once, in the document's metadata
+    assert (
+        "Confidential draft 1" in doc.boilerplate
+    )  # a running line with a changing number, as first printed
+    assert not {"1 / 4", "— 1 —", "第 2 页 共 4 页"} & set(doc.boilerplate)  # page numbers are not recorded
 
 
 def test_a_page_is_never_emptied_by_margin_removal() -> None:

@@ -212,4 +212,5 @@ def read_document(path: Path, company: str, max_bytes: int | None = None) -> Doc
         reader=name,
         pages=pages,
         warnings=source.warnings,
+        boilerplate=source.boilerplate,
     )

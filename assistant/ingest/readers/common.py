@@ -18,13 +18,15 @@ from assistant.text.cjk import is_cjk
 class Source:
     """One file being read: its path (for messages), its bytes, its decoded text when it is text.
 
-    Readers append non-fatal problems to ``warnings``; the dispatcher copies them into the Document.
+    Readers append non-fatal problems to ``warnings`` and a paged reader the running lines it removed to
+    ``boilerplate``; the dispatcher copies both into the Document.
     """
 
     path: Path
     data: bytes
     text: str | None = None
     warnings: list[str] = field(default_factory=list)
+    boilerplate: list[str] = field(default_factory=list)
 
 
 Reader = Callable[[Source], list[Page]]

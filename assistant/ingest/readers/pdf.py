@@ -22,7 +22,7 @@ from assistant.core.errors import DocumentError
 from assistant.core.records import Page
 from assistant.ingest.readers import pdf_pages, pdf_tables, pdf_worker
 from assistant.ingest.readers.common import Source, clean_text, one_line
-from assistant.ingest.readers.margins import strip_margins
+from assistant.ingest.readers.margins import find_margins
 from assistant.ingest.readers.pdf_pages import RawPage, local_pages, open_pdf
 
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its repairs of damaged files are not our errors
@@ -98,7 +98,8 @@ def _pages(numbers: list[int]) -> str:
 
 
 def read_pdf(source: Source) -> list[Page]:
-    """Pages of a PDF: text layer, tables as Markdown, OCR for scans; margins removed."""
+    """Pages of a PDF: text layer, tables as Markdown, OCR for scans; margins removed (and recorded in
+    ``source.boilerplate``)."""
     path, data = source.path, source.data
     if b"%PDF" not in data[:1024]:
         raise DocumentError(f"{path}: not a PDF file (no %PDF header)")
@@ -126,7 +127,8 @@ def read_pdf(source: Source) -> list[Page]:
             source.warnings.append(f"page {number}: {r.error}")
     confidences = _ocr_scans(source, raw, encrypted)
 
-    texts = strip_margins([r.text for r in raw])
+    margins = find_margins([r.text for r in raw])
+    texts, source.boilerplate = margins.pages, margins.boilerplate
     carry: pdf_tables.Carry | None = None
     for i, r in enumerate(raw):
         rendered, carry = pdf_tables.render(r.tables, carry)
