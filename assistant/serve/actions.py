@@ -69,6 +69,10 @@ class DocumentInfo(BaseModel):
     quality: float | None
     low_quality: bool
     warnings: list[str]
+    boilerplate: list[str] = Field(
+        default_factory=list,
+        description="Running headers and footers removed from its pages, each once as first printed.",
+    )
     sha256: str
     updated_at: str
     uploaded: bool = Field(
@@ -238,6 +242,7 @@ class Portal:
                     quality=quality,
                     low_quality=quality is not None and quality < LOW,
                     warnings=json.loads(r["warnings"] or "[]"),
+                    boilerplate=json.loads(r.get("boilerplate") or "[]"),
                     sha256=r["sha256"],
                     updated_at=dt.datetime.fromtimestamp(r["updated_at"], tz=dt.UTC).isoformat(
                         timespec="seconds"

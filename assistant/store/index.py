@@ -221,7 +221,9 @@ class Store:
                 document = w.document
                 company, doc = document.company, document.doc
                 db.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO documents (company, doc, path, sha256, reader, pages, chunks, status, "
+                    "quality, warnings, timings, updated_at, chunker, boilerplate) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         company,
                         doc,
@@ -236,6 +238,7 @@ class Store:
                         dumps(w.timings or {}),
                         time.time(),
                         CHUNKER_VERSION,
+                        dumps(document.boilerplate),
                     ),
                 )
                 old_by_doc.append(

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
     timings     TEXT NOT NULL DEFAULT '{}', -- JSON {stage: seconds}
     updated_at  REAL NOT NULL,
     chunker     TEXT NOT NULL DEFAULT '1',  -- chunking.VERSION the document was chunked with
+    boilerplate TEXT NOT NULL DEFAULT '[]', -- JSON list: running headers and footers removed from its pages
     PRIMARY KEY (company, doc)
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents (sha256);
@@ -92,6 +93,8 @@ class Ledger:
                 columns and "chunker" not in columns
             ):  # stores from before chunker versions: chunked by version 1
                 db.execute("ALTER TABLE documents ADD COLUMN chunker TEXT NOT NULL DEFAULT '1'")
+            if columns and "boilerplate" not in columns:  # stores from before it was kept: none known
+                db.execute("ALTER TABLE documents ADD COLUMN boilerplate TEXT NOT NULL DEFAULT '[]'")
             db.executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:

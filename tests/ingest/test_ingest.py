@@ -84,10 +84,12 @@ def test_documents_chunked_by_an_older_chunker_are_chunked_again(fake_services: 
     # a store from before chunker versions: the column is missing, every document was chunked by version 1
     with sqlite3.connect(ledger) as db:
         db.execute("ALTER TABLE documents DROP COLUMN chunker")
+        db.execute("ALTER TABLE documents DROP COLUMN boilerplate")  # and from before it was kept
     del fake_services
     services = Services(Settings(**settings.model_dump()))
     with services.store.ledger.tx() as db:
         assert {r[0] for r in db.execute("SELECT chunker FROM documents")} == {"1"}
+        assert {r[0] for r in db.execute("SELECT boilerplate FROM documents")} == {"[]"}
         db.execute(
             "UPDATE documents SET chunker=? WHERE doc='news.md'", (VERSION,)
         )  # only this one is current

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,18 @@ def test_a_table_header_opening_many_pages_is_no_running_line() -> None:
             f"项目 2023 年 2022 年\n{line(n)}\n{TOPICS[n % 6]}收入 {n},100.00 {n},000.00\n{line(n + 1)}"
         )
     assert find_margins(pages, runs=True).pages == pages
+
+
+def test_the_removed_running_lines_are_kept_with_the_documents_record(tmp_path: Path) -> None:
+    from assistant.core.services import Services
+    from assistant.core.settings import Settings
+    from assistant.ingest.pipeline import ingest_file
+
+    settings = Settings(store=tmp_path / "store", llm_backend="fake", embedding_backend="fake")
+    services = Services(settings)
+    report = ingest_file(
+        _write(tmp_path, "report.txt", export(BODIES)), "星澜微电子", services.store, settings
+    )
+    assert report.status == "stored"
+    (row,) = services.store.ledger.documents("星澜微电子")
+    assert json.loads(str(row["boilerplate"])) == [HEADER]

@@ -354,6 +354,7 @@ def test_documents_list_is_the_portfolio(api: Api) -> None:
     assert [(d["company"], d["doc"]) for d in rows] == [("Acme", "notes.txt")]
     assert rows[0]["reader"] == "txt" and rows[0]["chunks"] == 1 and rows[0]["uploaded"] is False
     assert not rows[0]["low_quality"] and len(rows[0]["sha256"]) == 64
+    assert rows[0]["boilerplate"] == []  # a one-page note has no running lines
     everything = api.client.get("/api/documents", headers=ANN).json()
     assert {d["company"] for d in everything} == {"Acme", "星河科技"}
     # aliases resolve as in the CLI
