@@ -27,6 +27,7 @@ from assistant.ingest.quality import quality_score
 from assistant.ingest.readers import read_document, supported
 from assistant.ingest.stages import Budget, Flush, Item, Stop, VectorCache, embedding, put, take, wait
 from assistant.store.index import Store, Write
+from assistant.store.keywords import tokenize, vocabulary
 from assistant.text.normalize import fold_name
 
 MANIFEST = "companies.csv"
@@ -161,9 +162,10 @@ def _reading(
             item.held = len(item.write.chunks) if item.write else 0
             budget.take(item.held, stop)  # the other stages never wait for this one: it is given back
             put(out, item, stop)
-            if item.write is not None:  # its facts are read while its chunks are embedded
+            if item.write is not None:  # its facts and keyword tokens are made while its chunks are embedded
                 try:
                     _add_facts(item.write)
+                    _add_keywords(item.write)
                 finally:
                     item.facts_read.set()
         put(out, None, stop)
@@ -375,6 +377,15 @@ def _add_facts(write: Write) -> None:
             f"its tables' figures were not read as facts ({type(exc).__name__}: {exc})"
         )
     write.timings = {**(write.timings or {}), "facts": time.perf_counter() - t}
+
+
+def _add_keywords(write: Write) -> None:
+    """Make the keyword tokens of a document's passages ahead of its write (``Write.keywords``)."""
+    t = time.perf_counter()
+    version = vocabulary()
+    tokens = {c.chunk_id: " ".join(tokenize(c.text)) for c in write.chunks}
+    write.keywords = (version, tokens)
+    write.timings = {**(write.timings or {}), "keywords": time.perf_counter() - t}
 
 
 def _company_from_text(document: Document, store: Store) -> str | None:

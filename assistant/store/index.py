@@ -32,7 +32,7 @@ from assistant.ingest.chunking import VERSION as CHUNKER_VERSION
 from assistant.store.chroma import ChromaEmbeddingFunction
 from assistant.store.chroma import chunk as _chunk
 from assistant.store.chroma import metadata as _metadata
-from assistant.store.keywords import tokenize
+from assistant.store.keywords import tokenize, vocabulary
 from assistant.store.ledger import Ledger, dumps
 from assistant.store.remote import ChromaServer, refuse_embedded
 from assistant.store.writelock import WriteLock
@@ -54,6 +54,9 @@ class Write:
     quality: float | None = None
     timings: dict[str, float] | None = None
     facts: list[Fact] | None = None  # the figures of its tables (None: not read; [] none)
+    # its passages' keyword tokens made ahead (while it was embedded), under a vocabulary version: used when
+    # the segmenter learnt no word since, else made again
+    keywords: tuple[int, dict[str, str]] | None = None
 
 
 class Store:
@@ -278,6 +281,10 @@ class Store:
                     embeddings=vectors[start : start + _BATCH],  # type: ignore[arg-type]
                     metadatas=[_metadata(c) for c in batch],
                 )
+        now = vocabulary()
+        ahead = {
+            cid: t for w in writes if w.keywords and w.keywords[0] == now for cid, t in w.keywords[1].items()
+        }
         with self.ledger.tx() as db:
             for w in writes:
                 db.executemany(
@@ -286,7 +293,10 @@ class Store:
                 )
             db.executemany(
                 "INSERT INTO keywords (tokens, chunk_id, company) VALUES (?,?,?)",
-                [(" ".join(tokenize(c.text)), c.chunk_id, c.company) for c in to_add],
+                [
+                    (ahead.get(c.chunk_id) or " ".join(tokenize(c.text)), c.chunk_id, c.company)
+                    for c in to_add
+                ],
             )
             for w in writes:
                 db.execute(

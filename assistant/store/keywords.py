@@ -94,6 +94,14 @@ def _jieba():  # type: ignore[no-untyped-def]
 _added: set[str] = set()
 
 
+_vocabulary = [0]  # bumped whenever the segmenter learns a word: tokens made before may differ
+
+
+def vocabulary() -> int:
+    """The version of the segmenter's vocabulary (tokens made under another version may differ)."""
+    return _vocabulary[0]
+
+
 def add_words(words: list[str]) -> None:
     """Teach the segmenter names it would otherwise split (company names and aliases)."""
     new = [w for w in (index_text(w).lower() for w in words) if w and w not in _added and len(w) >= 2]
@@ -105,6 +113,7 @@ def add_words(words: list[str]) -> None:
             if re.search(r"[" + HAN + r"]", word) and " " not in word:
                 jieba.add_word(word, freq=200000)
             _added.add(word)
+        _vocabulary[0] += 1
 
 
 def tokenize(text: str) -> list[str]:
