@@ -1,10 +1,9 @@
-"""Which of a few line items is the largest or the smallest, decided from facts ("Among operations, investing,
-and financing activities, which brought in the most (or lost the least) cash flow in FY22?", "2023年销售、管理、
-研发费用中哪项最高？"): the items of one family of the lexicon (``profile.lexicon.families``) that the
-question names by their short names, each item's figure for the year, and the highest or the lowest of them
-stated first, every figure citing its row. None — retrieval and the model — when the question names fewer
-than two items of a family, no superlative, more than one year, or when a figure is missing or the figures are
-in different currencies."""
+"""Which of a few line items is the largest or the smallest, decided from facts ("Of its operating, investing
+and financing cash flows, which was largest in 2023?", "2023年销售、管理、研发费用中哪项最高？"): the items of one
+family of the lexicon (``profile.lexicon.families``) that the question names by their short names, each item's
+figure for the year, and the highest or the lowest of them stated first, every figure citing its row. None —
+retrieval and the model — when the question names fewer than two items of a family, no superlative, more than
+one year, or when a figure is missing or the figures are in different currencies."""
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ _WHICH = re.compile(r"\bwhich\b|\bwhat\b|哪", re.I)
 _MOST = r"\bmost\b|\blargest\b|\bhighest\b|\bbiggest\b|\bgreatest\b|最多|最大|最高"
 _LEAST = r"\bleast\b|\bsmallest\b|\blowest\b|\bfewest\b|最少|最小|最低"
 _SUPERLATIVE = re.compile(f"(?P<most>{_MOST})|(?P<least>{_LEAST})", re.I)
-# "lost the least", "used the most cash": a superlative of an outflow is the other end of the figures
+# "lost the most", "used the least cash": a superlative of an outflow is the other end of the figures
 _OUTFLOW = re.compile(r"(?:\blost|\bused|\bspent|\bburn\w*|\bconsumed|流出|亏损|消耗)\s*(?:the\s+)?$", re.I)
 
 

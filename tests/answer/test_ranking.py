@@ -29,12 +29,12 @@ def answerer(answerer_over: Callable[[dict[str, str]], Answerer]) -> Answerer:
     )
 
 
-def test_the_activity_that_brought_in_the_most_cash_is_named_with_every_figure_cited(
+def test_the_activity_that_generated_the_most_cash_is_named_with_every_figure_cited(
     answerer: Answerer, asked: list[str]
 ) -> None:
     question = (
-        "Among operations, investing, and financing activities, which brought in the most cash flow for "
-        "Quillmark in FY2023?"
+        "For Quillmark in FY2023, which of its operating, investing and financing activities generated "
+        "the most cash?"
     )
     answer = answerer.ask(question)
     assert answer.path == "computed" and asked == []
@@ -46,7 +46,7 @@ def test_the_activity_that_brought_in_the_most_cash_is_named_with_every_figure_c
     assert answer.answer.index("-$57") < answer.answer.index("-$1,204")  # ranked, highest first
     assert all(any(f in c.quote for f in ("812", "1,204", "57")) for c in answer.citations)
     earlier = answerer.ask(
-        "Which of Quillmark's operating, investing and financing activities brought in the most cash in 2022?"
+        "Which of Quillmark's operating, investing and financing activities generated the most cash in 2022?"
     )
     assert earlier.answer.startswith("Financing activities") and "$710 million [" in earlier.answer
 
@@ -70,7 +70,7 @@ def test_a_chinese_question_about_expenses(answerer: Answerer, asked: list[str])
     [
         "Which segment grew the most in FY2023?",  # no family's items named
         "Did operating cash flow grow in 2023?",  # no superlative
-        "Which brought in the most cash, operating or investing activities, in 2022 and 2023?",  # two years
+        "Which generated the most cash, operating or investing activities, in 2022 and 2023?",  # two years
         "Was operating cash flow the largest source of cash in 2023?",  # one item
     ],
 )

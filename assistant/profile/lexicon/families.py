@@ -1,5 +1,5 @@
-"""Line items a question may set against each other by a short name ("Among operations, investing, and
-financing activities, which brought in the most cash?", "销售、管理、研发三项费用中哪项最高？"): each family is
+"""Line items a question may set against each other by a short name ("Of its operating, investing and
+financing cash flows, which was largest?", "销售、管理、研发三项费用中哪项最高？"): each family is
 the words that say which family is meant, and per item the short names a question gives it and the name an
 answer calls it by."""
 
