@@ -14,12 +14,15 @@ Sections (each records an ``error`` instead of stopping the run when it fails):
                    application does once per machine; a quick run reads the kept measurement)
   1. corpus_fake   a generated corpus of 1,000 mixed documents over 50 companies (folder per company),
                    ingested into a fresh store with the ``fake`` embeddings (no model: the pipeline alone)
+  1b. stores_in_turn  the same corpus into 3 fresh stores one after another (fake embeddings), each closed:
+                   the memory the process keeps after each (flat = a closed store leaves nothing behind)
   2. corpus_use    the same corpus, fresh store, default ``use-multilingual`` embeddings
   3. reingest      the unchanged corpus again into the store of 2 (every file "unchanged")
   4. devset        ``../shared/devset/docs`` (read in place, never copied into the repo) with the default
                    embeddings; then the 195-page Chinese annual report alone, and the same PDF through a
                    naive baseline (pypdf text → fixed 1000/200 character windows → same USE encoder →
-                   Chroma add with precomputed embeddings) measured in the same run; then reading that PDF
+                   Chroma add with precomputed embeddings) measured in the same run, and the encoder alone
+                   on the PDF's text once (the floor of any pipeline that embeds all of it); then reading that PDF
                    alone with the reader's switches (TABLES, PARALLEL_MIN_PAGES, TEXT_ENGINE) flipped at run
                    time, and PDFium's text layer compared with pypdf's (counts only)
   4b. annual_reports  ``../shared/devset/annual_reports/docs`` (6 GB18030 text exports, 5 PDFs; read in
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes
 import datetime as dt
 import gc
 import io
@@ -50,7 +54,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +100,16 @@ DESIGN_NAIVE_PAGES_S = 9.5
 BASELINE_CHUNK, BASELINE_OVERLAP = 1000, 200
 RSS_EVERY = 100
 STAGES = ("read", "chunk", "facts", "embed", "store")  # FileReport.timings keys (embed: made ahead)
-SECTIONS = ("encoder", "corpus_fake", "corpus_use", "reingest", "devset", "annual_reports", "embed_threads")
+SECTIONS = (
+    "encoder",
+    "corpus_fake",
+    "stores_in_turn",
+    "corpus_use",
+    "reingest",
+    "devset",
+    "annual_reports",
+    "embed_threads",
+)
 FONT_ZH = "STSong-Light"
 SHARES = {"pdf": 0.40, "scan": 0.05, "docx": 0.15, "html": 0.15, "sheet": 0.10, "text": 0.10, "json": 0.05}
 
@@ -740,6 +753,7 @@ def fresh_services(backend: str, embeddings: Any = None) -> Iterator[tuple[Servi
     try:
         yield services, settings, store_dir
     finally:
+        services.close()  # Chroma keeps an open path's database in memory until its client is closed
         del services
         gc.collect()
         shutil.rmtree(store_dir, ignore_errors=True)
@@ -761,9 +775,43 @@ def bench_corpus(root: Path, backend: str, keep: dict[str, Any] | None = None) -
         return out
     finally:
         if keep is None or "services" not in keep:
+            services.close()
             del services
             gc.collect()
             shutil.rmtree(store_dir, ignore_errors=True)
+
+
+STORES_IN_TURN = 3
+
+
+def _trimmed_rss_mb() -> float:
+    """RSS after a garbage collection and glibc's ``malloc_trim`` (freed memory the allocator still holds
+    is not what the process keeps)."""
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return round(rss_mb(), 1)
+
+
+def bench_stores_in_turn(root: Path, runs: int = STORES_IN_TURN) -> Json:
+    """The corpus into a fresh store ``runs`` times in turn in this process (fake embeddings), each store
+    closed afterwards, as a batch or a test session opens stores one after another: what the process keeps
+    after each. Flat from the second run on = a closed store leaves nothing behind (the first run also
+    loads what is loaded once: lexicons, segmenter dictionaries)."""
+    after: list[float] = []
+    files = 0
+    t0 = now()
+    for _ in range(runs):
+        with fresh_services("fake") as (services, settings, _dir):
+            files = len(ingest_paths([root], services.store, settings).files)
+        after.append(_trimmed_rss_mb())
+    return {
+        "runs": runs,
+        "files_per_run": files,
+        "rss_after_each_mb": after,
+        "growth_after_first_mb": rnd(after[-1] - after[1], 1) if runs > 2 else None,
+        "wall_s": rnd(now() - t0, 1),
+    }
 
 
 def bench_reingest(root: Path, keep: dict[str, Any]) -> Json:
@@ -881,6 +929,26 @@ def baseline_files(files: list[Path], embeddings: Any, store_dir: Path) -> Json:
     }
 
 
+def text_once(files: list[Path]) -> list[str]:
+    """The files' text as the naive loader reads it, cut into windows of ``BASELINE_CHUNK`` characters
+    without overlap: every character once."""
+    return [
+        piece
+        for path in files
+        for text in naive_pages(path)
+        for start in range(0, len(text), BASELINE_CHUNK)
+        if (piece := text[start : start + BASELINE_CHUNK]).strip()
+    ]
+
+
+def encoder_floor(texts: list[str], embeddings: Any) -> float:
+    """Seconds the encoder alone takes to embed ``texts`` (nothing read, split or written): a lower bound
+    for any pipeline that embeds every character of the input at least once with this encoder."""
+    t0 = now()
+    embeddings.embed_documents(texts)
+    return now() - t0
+
+
 def baseline_pdf(pdf: Path, embeddings: Any, store_dir: Path) -> Json:
     """The naive pipeline on one PDF (see ``baseline_files``)."""
     return baseline_files([pdf], embeddings, store_dir)
@@ -901,6 +969,8 @@ def ours_vs_naive(
     ratio of pages/s is the ratio of wall times)."""
     ours_runs: list[Json] = []
     base_runs: list[Json] = []
+    floors: list[float] = []
+    once = text_once(files)
     for repeat in range(repeats):
         gate.wait(f"{label} (ours)")
         print(f"   {label} (ours, {repeat + 1}/{repeats}) …", flush=True)
@@ -919,6 +989,8 @@ def ours_vs_naive(
         base.update(rss_peak_mb=round(rss.peak_mb, 1), other_cores_during=mon.other_cores())
         base_runs.append(base)
         shutil.rmtree(work / f"baseline-{label}-{repeat}", ignore_errors=True)
+        gate.wait(f"{label} (encoder alone)")
+        floors.append(encoder_floor(once, embeddings))
     for run in ours_runs:
         run["speed"] = 1 / run["wall_incl_store_open_s"]  # inputs per second: the same input for both
     for run in base_runs:
@@ -936,6 +1008,12 @@ def ours_vs_naive(
         "baseline": base,
         "ratio": rnd(ratio, 2),
         "ratio_per_repeat": [rnd(r, 2) for r in pairs],
+        # the encoder alone on the input's text once (median of the repeats) and the best ratio to the
+        # naive pipeline that any pipeline embedding all of that text with this encoder could reach
+        "encoder_floor_s": rnd(sorted(floors)[(len(floors) - 1) // 2], 2),
+        "encoder_floor_chars": sum(map(len, once)),
+        "ceiling_ratio": rnd(base["wall_s"] / sorted(floors)[(len(floors) - 1) // 2], 2),
+        "ceiling_ratio_per_repeat": [rnd(b["wall_s"] / f, 2) for b, f in zip(base_runs, floors, strict=True)],
     }
 
 
@@ -1008,6 +1086,7 @@ def bench_devset(docs: Path, plan: Plan, gate: IdleGate) -> Json:
         res["pdf_ours"], res["pdf_baseline"] = pair["ours"], pair["baseline"]
         res["pdf_ratio_vs_baseline"] = pair["ratio"]
         res["pdf_ratio_per_repeat"] = pair["ratio_per_repeat"]
+        res["pdf_encoder_floor"] = {k: pair[k] for k in pair if k.startswith(("encoder_floor", "ceiling"))}
         res["pdf_target_pages_per_s"] = TARGET_PDF_PAGES_S
         gate.wait("PDF read variants")
         print("   PDF reader variants (reading only) …", flush=True)
@@ -1319,6 +1398,27 @@ def _pair_rows(row: Callable[..., None], n: str, label: str, pair: Json) -> None
         f"{', '.join(f'{r}×' for r in pair['ratio_per_repeat'])}; other cores during: ours "
         f"{ours['other_cores_during']}, baseline {base['other_cores_during']}",
     )
+    _floor_rows(row, n, label, pair, base["wall_s"])
+
+
+def _floor_rows(row: Callable[..., None], n: str, label: str, floor: Json, naive_wall: float) -> None:
+    """The encoder alone on the input's text, and the ceiling it puts on the ratio to the naive pipeline."""
+    if "encoder_floor_s" not in floor:
+        return
+    row(
+        n,
+        f"{label}: the encoder alone on the text once",
+        fmt_s(floor["encoder_floor_s"]),
+        f"{floor['encoder_floor_chars']:,} characters (the naive loader's text, every character once, no "
+        f"reading, splitting or writing); naive pipeline {fmt_s(naive_wall)}",
+    )
+    row(
+        n,
+        f"{label}: ceiling of naive / ours",
+        f"{fmt_n(floor['ceiling_ratio'], 2)}×",
+        "naive wall / the encoder alone: no pipeline that embeds all of the text once with this encoder "
+        f"can be faster than this; per repeat {', '.join(f'{r}×' for r in floor['ceiling_ratio_per_repeat'])}",
+    )
 
 
 def render_markdown(res: Json) -> str:
@@ -1362,6 +1462,18 @@ def render_markdown(res: Json) -> str:
             row(n, label, "not run" if run is None else f"error: {_short(run['error'], 200)}")
         else:
             _run_rows(row, n, label, run)
+    turns = res.get("stores_in_turn")
+    if turns is None or "error" in turns:
+        row("1b", "stores in turn", "not run" if turns is None else f"error: {_short(turns['error'], 200)}")
+    else:
+        row(
+            "1b",
+            "stores in turn: RSS kept after each closed store",
+            ", ".join(f"{fmt_n(v)} MB" for v in turns["rss_after_each_mb"]),
+            f"the corpus ({turns['files_per_run']} files) into {turns['runs']} fresh stores one after another "
+            f"(fake emb.), each closed; after gc and malloc_trim; growth after the first run "
+            f"{turns['growth_after_first_mb']} MB; {fmt_s(turns['wall_s'])}",
+        )
     re_run = res.get("reingest")
     if re_run is None or "error" in re_run:
         row(
@@ -1415,6 +1527,7 @@ def render_markdown(res: Json) -> str:
             f"{', '.join(f'{r}×' for r in dev.get('pdf_ratio_per_repeat', []))}; other cores during: ours "
             f"{ours['other_cores_during']}, baseline {base['other_cores_during']}",
         )
+        _floor_rows(row, "4", "same PDF", dev.get("pdf_encoder_floor", {}), base["wall_s"])
     reports = res.get("annual_reports")
     if reports is None:
         row("4b", "annual reports", "skipped", res.get("annual_reports_note", ""))
@@ -1612,6 +1725,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             run_section(
                 res,
+                "stores_in_turn",
+                f"1b. the corpus into {STORES_IN_TURN} fresh stores in turn (memory)",
+                lambda: bench_stores_in_turn(root),
+                gate,
+            )
+            run_section(
+                res,
                 "corpus_use",
                 "2. corpus, use-multilingual",
                 lambda: bench_corpus(root, "use-multilingual", keep),
@@ -1621,7 +1741,9 @@ def main(argv: list[str] | None = None) -> int:
                 res, "reingest", "3. re-ingest the unchanged corpus", lambda: bench_reingest(root, keep), gate
             )
     finally:
-        keep.pop("services", None)
+        kept = keep.pop("services", None)
+        if kept is not None:
+            kept.close()
         gc.collect()
         if "store_dir" in keep:
             shutil.rmtree(keep["store_dir"], ignore_errors=True)

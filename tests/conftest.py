@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ def fake_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def fake_services(fake_settings: Settings) -> Services:
-    return Services(fake_settings)
+def fake_services(fake_settings: Settings) -> Iterator[Services]:
+    services = Services(fake_settings)
+    yield services
+    services.close()
 
 
 @pytest.fixture

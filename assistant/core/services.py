@@ -42,6 +42,12 @@ class Services:
             server=chroma_server(self.settings),
         )
 
+    def close(self) -> None:
+        """Close the store if it was opened (what it holds in memory is released; see ``Store.close``)."""
+        store = self.__dict__.pop("store", None)
+        if store is not None:
+            store.close()
+
     @cached_property
     def llm(self) -> BaseChatModel:
         return self._llm or build_llm(self.settings)

@@ -105,6 +105,19 @@ class Store:
 
         add_words([name for company, names in self.ledger.aliases().items() for name in [company, *names]])
 
+    def close(self) -> None:
+        """Release what the open store holds in memory: its Chroma client (Chroma keeps a path's database
+        and vector index loaded while any client of it is open, also after this object is gone), the
+        companies' cached passages and vectors, and this thread's ledger connection. Not used afterwards."""
+        self._pools.clear()
+        close = getattr(
+            self._client, "close", None
+        )  # on chromadb's Client; its ClientAPI does not declare it
+        with self._write_lock:
+            if callable(close):
+                close()
+        self.ledger.close()
+
     # ---- consistency -----------------------------------------------------------------------
     def recover(self) -> list[tuple[str, str]]:
         """Undo what an interrupted run left half-done. Returns the documents it dropped."""

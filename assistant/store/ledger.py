@@ -106,6 +106,14 @@ class Ledger:
             self._local.db = db
         return db
 
+    def close(self) -> None:
+        """Close this thread's connection (another thread's closes when that thread ends)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            with self._lock:
+                db.close()
+                self._local.db = None
+
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         """One transaction: committed on success, rolled back on any error (one connection per thread)."""

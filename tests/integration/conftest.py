@@ -21,3 +21,4 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, I
     services = Services(settings)
     report = ingest_paths([CORPUS], services.store, settings)
     yield services, report
+    services.close()
