@@ -1000,6 +1000,7 @@ def ours_vs_naive(
     # the ratio of speeds on the same input (of pages/s for a PDF; a text export is paged by our reader
     # by its page markers and is one page to the naive loader, so pages/s would not compare)
     ratio = base["wall_s"] / ours["wall_incl_store_open_s"]
+    floor = sorted(floors)[(len(floors) - 1) // 2]  # the median, as for the runs
     pairs = [b["wall_s"] / o["wall_incl_store_open_s"] for o, b in zip(ours_runs, base_runs, strict=True)]
     return {
         "files": [f.name for f in files],
@@ -1010,9 +1011,9 @@ def ours_vs_naive(
         "ratio_per_repeat": [rnd(r, 2) for r in pairs],
         # the encoder alone on the input's text once (median of the repeats) and the best ratio to the
         # naive pipeline that any pipeline embedding all of that text with this encoder could reach
-        "encoder_floor_s": rnd(sorted(floors)[(len(floors) - 1) // 2], 2),
+        "encoder_floor_s": rnd(floor, 2),
         "encoder_floor_chars": sum(map(len, once)),
-        "ceiling_ratio": rnd(base["wall_s"] / sorted(floors)[(len(floors) - 1) // 2], 2),
+        "ceiling_ratio": rnd(base["wall_s"] / floor, 2),
         "ceiling_ratio_per_repeat": [rnd(b["wall_s"] / f, 2) for b, f in zip(base_runs, floors, strict=True)],
     }
 

@@ -27,7 +27,7 @@ from assistant.profile.extract import (
     table_cells,
 )
 from assistant.profile.extract.quick import first_chars, quick
-from assistant.profile.extract.text import _ABBREV, _TABULAR, looks_tabular, sentence_spans
+from assistant.profile.extract.text import _TABULAR, ends_sentence, looks_tabular, sentence_spans
 from assistant.profile.lexicon.credit_facts import FACTS
 from assistant.profile.lexicon.sentence_topics import EN_TOPICS, ZH_TOPICS
 from assistant.text import dates as dates_module
@@ -245,31 +245,13 @@ def test_dates_still_reads_every_kind() -> None:
 
 # ---- sentence spans -----------------------------------------------------------------------------------
 def _walked_spans(text: str) -> list[tuple[int, int]]:
-    """The character walk ``sentence_spans`` replaced (kept here as the reference)."""
+    """Every character walked (what ``sentence_spans`` replaced with a search for the marks), cut by the same
+    rule: the two must find the same spans."""
     out: list[tuple[int, int]] = []
     start = i = 0
     n = len(text)
     while i < n:
-        ch = text[i]
-        cut = False
-        if ch in "。！？；;":
-            cut = True
-        elif ch in ".!?" and (i + 1 == n or text[i + 1] == " "):
-            rest = text[i + 1 :].lstrip()
-            word = re.search(r"([A-Za-z.]+)$", text[start:i])
-            token = (word.group(1) if word else "").lower()
-            if ch != "." or not rest:
-                cut = True
-            elif (
-                token in _ABBREV
-                or (len(token) == 1 and token.isalpha())
-                or rest[:1].islower()
-                or rest[:1].isdigit()
-            ):
-                cut = False
-            else:
-                cut = True
-        if cut:
+        if ends_sentence(text, start, i):
             out.append((start, i + 1))
             start = i + 1
             while start < n and text[start] == " ":
@@ -280,6 +262,21 @@ def _walked_spans(text: str) -> list[tuple[int, int]]:
     if start < n:
         out.append((start, n))
     return out
+
+
+def test_sentence_spans_cut_at_sentence_marks_but_not_after_abbreviations() -> None:
+    text = (
+        "Corvane Inc. makes lasers, e.g. fibre ones. J. K. Lund leads it. Sales grew 3.5 percent! "
+        "公司主营激光器。客户集中；"
+    )
+    got = [text[a:b] for a, b in sentence_spans(text)]
+    assert got == [
+        "Corvane Inc. makes lasers, e.g. fibre ones.",
+        "J. K. Lund leads it.",
+        "Sales grew 3.5 percent!",
+        "公司主营激光器。",
+        "客户集中；",
+    ]
 
 
 def test_sentence_spans_match_the_character_walk() -> None:

@@ -217,35 +217,34 @@ def segments(chunk: Chunk) -> list[Segment]:
 _SENTENCE_MARK = re.compile(r"[。！？；;.!?]")  # where a sentence can end
 
 
+def ends_sentence(text: str, start: int, i: int) -> bool:
+    """Whether the mark ``text[i]`` ends the sentence begun at ``start``: Chinese 。！？；; always; English
+    . ! ? when followed by a space or the end, except a period after an abbreviation (Inc.), a middle initial,
+    or before a lower-case word or a digit."""
+    ch = text[i]
+    if ch in "。！？；;":
+        return True
+    if ch not in ".!?" or (i + 1 < len(text) and text[i + 1] != " "):
+        return False
+    rest = text[i + 1 :].lstrip()
+    if ch != "." or not rest:
+        return True
+    word = re.search(r"([A-Za-z.]+)$", text[start:i])
+    token = (word.group(1) if word else "").lower()
+    return not (
+        token in _ABBREV or (len(token) == 1 and token.isalpha()) or rest[:1].islower() or rest[:1].isdigit()
+    )
+
+
 def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Sentence spans: Chinese 。！？；, English . ! ? followed by a space and a capital (not after
-    an abbreviation such as Inc. or a middle initial). Only the punctuation marks are looked at (found
+    """Sentence spans, cut where ``ends_sentence`` says. Only the punctuation marks are looked at (found
     by a search, not a walk over every character: most lines are one sentence)."""
     start = 0
     n = len(text)
     mark = _SENTENCE_MARK.search(text)
     while mark:
         i = mark.start()
-        ch = text[i]
-        cut = False
-        if ch in "。！？；;":
-            cut = True
-        elif ch in ".!?" and (i + 1 == n or text[i + 1] == " "):
-            rest = text[i + 1 :].lstrip()
-            word = re.search(r"([A-Za-z.]+)$", text[start:i])
-            token = (word.group(1) if word else "").lower()
-            if ch != "." or not rest:
-                cut = True
-            elif (
-                token in _ABBREV
-                or (len(token) == 1 and token.isalpha())
-                or rest[:1].islower()
-                or rest[:1].isdigit()
-            ):
-                cut = False
-            else:
-                cut = True
-        if cut:
+        if ends_sentence(text, start, i):
             yield start, i + 1
             start = i + 1
             while start < n and text[start] == " ":
